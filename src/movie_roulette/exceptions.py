@@ -1,0 +1,43 @@
+"""Domain exceptions. Each carries a message that names the problem and the fix."""
+
+
+class MovieRouletteError(Exception):
+    """Base class for all project errors."""
+
+
+class ConfigError(MovieRouletteError, ValueError):
+    """A configuration value is missing or invalid."""
+
+
+class DataSourceError(MovieRouletteError):
+    """A data file is missing, unreadable or malformed, or a download failed."""
+
+
+class ValidationFailed(MovieRouletteError):
+    """A Great Expectations suite failed; `report` holds the readable summary."""
+
+    def __init__(self, message: str, report: dict | None = None) -> None:
+        super().__init__(message)
+        self.report = report or {}
+
+
+class UnknownUserError(MovieRouletteError, KeyError):
+    """The user id was not seen when the model was fitted."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; keep it readable
+        return str(self.args[0]) if self.args else "unknown user"
+
+
+class UnknownMovieError(MovieRouletteError, KeyError):
+    """The movie id was not seen when the model was fitted."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "unknown movie"
+
+
+class BundleError(MovieRouletteError):
+    """A model bundle is missing, incomplete or of an unsupported schema version."""
+
+
+class BehaviouralCheckFailed(MovieRouletteError):
+    """The model broke one of the behavioural tests."""
