@@ -1,0 +1,40 @@
+# Movie Roulette — `make run` (set up + train on the embedded demo data) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# ZenML's MLflow deployer starts `uvicorn` by name: the venv's bin/ must be on PATH.
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+export ZENML_ANALYTICS_OPT_IN := false
+export GX_ANALYTICS_ENABLED := False
+CONFIG ?= configs/quickstart.yaml
+
+.PHONY: install setup run run-movielens test lint format clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+setup: install  ## register + activate the local ZenML stack (idempotent)
+	$(PY) stack_setup.py
+
+run: setup  ## train on the embedded demo dataset
+	$(PY) run_pipeline.py --config $(CONFIG)
+
+run-movielens: setup  ## train on real MovieLens + IMDb + TMDB data (MOVIE_ROULETTE_DATA_DIR)
+	$(PY) run_pipeline.py --config configs/movielens.yaml
+
+test: install  ## the whole suite: unit, integration (real ZenML + MLflow), e2e
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

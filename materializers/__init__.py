@@ -1,0 +1,1 @@
+"""ZenML materializers; they delegate to movie_roulette.bundle."""

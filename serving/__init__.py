@@ -1,0 +1,1 @@
+"""Serving: the MLflow pyfunc model (from code), registry helpers, the HTTP client."""

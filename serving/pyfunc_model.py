@@ -1,0 +1,35 @@
+"""MLflow pyfunc model, logged from code: loads the bundle once, answers request rows.
+
+mlflow.pyfunc.log_model(python_model="serving/pyfunc_model.py", artifacts={"bundle": ...}).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from mlflow.exceptions import MlflowException
+from mlflow.models import set_model
+from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
+from mlflow.pyfunc import PythonContext, PythonModel
+
+
+class MovieRouletteModel(PythonModel):
+    def load_context(self, context: PythonContext) -> None:
+        from movie_roulette import bundle
+        from movie_roulette.service import RecommenderService
+
+        self._service = RecommenderService(bundle.load(context.artifacts["bundle"]))
+
+    def predict(
+        self, context: PythonContext, model_input: pd.DataFrame, params: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        from movie_roulette.service import RequestError
+
+        try:
+            return self._service.handle_frame(model_input)
+        except RequestError as err:  # malformed request -> HTTP 400 naming the field
+            raise MlflowException(str(err), error_code=INVALID_PARAMETER_VALUE) from err
+
+
+set_model(MovieRouletteModel())

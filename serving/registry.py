@@ -1,0 +1,103 @@
+"""MLflow registry helpers used by the ZenML steps (logging from code, stages, loading bundles)."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import mlflow
+from mlflow.models import ModelSignature
+from mlflow.tracking import MlflowClient
+
+from movie_roulette import bundle
+from movie_roulette.bundle import ModelBundle
+from serving.schema import input_schema, params_schema
+
+PYFUNC_MODEL_FILE = Path(__file__).with_name("pyfunc_model.py")
+LIBRARY_DIR = Path(bundle.__file__).resolve().parent
+ARTIFACT_PATH = "model"
+PRODUCTION_ALIAS = "champion"
+
+
+def _pip_requirements() -> list[str]:
+    import numpy
+    import pandas
+    import pyarrow
+    import scipy
+    import sklearn
+
+    return [
+        f"mlflow=={mlflow.__version__}",
+        f"numpy=={numpy.__version__}",
+        f"pandas=={pandas.__version__}",
+        f"pyarrow=={pyarrow.__version__}",
+        f"scipy=={scipy.__version__}",
+        f"scikit-learn=={sklearn.__version__}",
+    ]
+
+
+def log_and_register(
+    model_bundle: ModelBundle,
+    model_name: str,
+    metadata: dict[str, Any],
+    tags: dict[str, str],
+) -> str:
+    """Log the bundle as a pyfunc model from code inside the active run; return the new version."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = bundle.save(Path(tmp) / "bundle", model_bundle.model, model_bundle.catalogue, metadata)
+        info = mlflow.pyfunc.log_model(
+            name=ARTIFACT_PATH,
+            python_model=str(PYFUNC_MODEL_FILE),
+            artifacts={"bundle": str(path)},
+            code_paths=[str(LIBRARY_DIR)],
+            signature=ModelSignature(inputs=input_schema(), params=params_schema()),
+            pip_requirements=_pip_requirements(),
+            registered_model_name=model_name,
+            metadata={"movie_roulette": json.loads(json.dumps(metadata, default=str))},
+        )
+    version = str(info.registered_model_version)
+    client = MlflowClient()
+    for key, value in tags.items():
+        client.set_model_version_tag(model_name, version, key, str(value))
+    return version
+
+
+def set_stage(model_name: str, version: str, stage: str) -> None:
+    """Move a version to a stage through the stack's model registry (MLflow 3: aliases)."""
+    from zenml.client import Client
+    from zenml.model_registries.base_model_registry import ModelVersionStage
+
+    registry = Client().active_stack.model_registry
+    if registry is None:
+        raise RuntimeError("The active ZenML stack has no model registry; run `make setup`.")
+    registry.update_model_version(
+        name=model_name, version=version, stage=ModelVersionStage(stage)
+    )
+
+
+def production_version(model_name: str) -> str | None:
+    """The version that holds the production alias, or None."""
+    client = MlflowClient()
+    try:
+        return str(client.get_model_version_by_alias(model_name, PRODUCTION_ALIAS).version)
+    except mlflow.exceptions.MlflowException:
+        return None
+
+
+def download_bundle(model_name: str, version: str, dst: Path) -> Path:
+    """Download a registered version's bundle folder; return its local path."""
+    local = mlflow.artifacts.download_artifacts(
+        artifact_uri=f"models:/{model_name}/{version}", dst_path=str(dst)
+    )
+    return Path(local) / "artifacts" / "bundle"
+
+
+def load_production_bundle(model_name: str) -> tuple[str, ModelBundle] | None:
+    """(version, bundle) of the current production version, or None when there is none."""
+    version = production_version(model_name)
+    if version is None:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        return version, bundle.load(download_bundle(model_name, version, Path(tmp)))

@@ -1,0 +1,24 @@
+"""Behavioural tests: fail the run when the model breaks them."""
+
+from typing import Annotated, Any
+
+import pandas as pd
+from zenml import log_metadata, step
+
+from movie_roulette.bundle import ModelBundle
+from movie_roulette.config import config_from_dict
+from movie_roulette.evaluation import behaviour
+
+
+@step
+def run_behavioural_checks(
+    model_bundle: ModelBundle, train: pd.DataFrame, valid: pd.DataFrame, config: dict[str, Any]
+) -> Annotated[dict[str, Any], "behaviour_report"]:
+    cfg = config_from_dict(config)
+    seen = pd.concat([train, valid], ignore_index=True) if cfg.model.refit_on_train_and_valid else train
+    report = behaviour.run_behavioural_checks(
+        model_bundle.model, seen, model_bundle.catalogue, k=cfg.evaluation.k, seed=cfg.seed
+    )
+    log_metadata(metadata={c["name"]: bool(c["passed"]) for c in report.checks}, infer_model=True)
+    behaviour.raise_for_failure(report)
+    return report.to_dict()

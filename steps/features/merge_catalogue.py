@@ -1,0 +1,26 @@
+"""Merge the catalogue sources into one row per movie."""
+
+from typing import Annotated
+
+import pandas as pd
+from zenml import log_metadata, step
+
+from movie_roulette.data.catalogue import join_coverage, merge_catalogue as merge
+from movie_roulette.fingerprint import frame_checksum
+
+
+@step
+def merge_catalogue(
+    catalogue_sources: dict[str, pd.DataFrame], ratings: pd.DataFrame
+) -> Annotated[pd.DataFrame, "catalogue"]:
+    catalogue = merge(catalogue_sources, ratings=ratings)
+    log_metadata(
+        metadata={
+            "movies": len(catalogue),
+            "join_coverage": float(join_coverage(ratings, catalogue)),
+            "sha256": frame_checksum(catalogue),
+        },
+        infer_artifact=True,
+        artifact_name="catalogue",
+    )
+    return catalogue

@@ -1,0 +1,56 @@
+"""Log the bundle as an MLflow pyfunc (from code), register a version, link it to the ZenML model."""
+
+from typing import Annotated, Any
+
+import mlflow
+import pandas as pd
+from zenml import get_step_context, log_metadata, step
+
+from movie_roulette.bundle import ModelBundle
+from movie_roulette.config import config_from_dict
+from movie_roulette.fingerprint import code_version, frame_checksum
+from movie_roulette.tracking import flatten_params, metric_key
+from serving.registry import log_and_register
+
+
+@step(experiment_tracker="mlflow_tracker", enable_cache=False)
+def register_model(
+    model_bundle: ModelBundle,
+    metrics: dict[str, dict[str, float]],
+    behaviour_report: dict[str, Any],
+    ratings: pd.DataFrame,
+    config: dict[str, Any],
+) -> Annotated[str, "mlflow_model_version"]:
+    cfg = config_from_dict(config)
+    context = get_step_context()
+    provenance = {
+        "ratings_sha256": frame_checksum(ratings),
+        "catalogue_sha256": frame_checksum(model_bundle.catalogue),
+        "code_version": code_version(),
+        "data_source": cfg.data.source,
+        "zenml_pipeline_run": context.pipeline_run.name,
+        "zenml_run_id": str(context.pipeline_run.id),
+    }
+    mlflow.log_params(flatten_params(cfg.to_dict()))
+    mlflow.set_tags(provenance)
+    version = log_and_register(
+        model_bundle,
+        model_name=cfg.model_name,
+        metadata={**provenance, "metrics": metrics, "behaviour": behaviour_report},
+        tags={
+            **provenance,
+            f"test.{metric_key(cfg.promotion.primary_metric)}": str(
+                metrics["hybrid"][cfg.promotion.primary_metric]
+            ),
+        },
+    )
+    log_metadata(
+        metadata={
+            "mlflow_model_name": cfg.model_name,
+            "mlflow_model_version": version,
+            "mlflow_model_uri": f"models:/{cfg.model_name}/{version}",
+            **provenance,
+        },
+        infer_model=True,
+    )
+    return version

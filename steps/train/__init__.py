@@ -1,0 +1,1 @@
+"""ZenML steps: thin wrappers over movie_roulette."""
