@@ -1,0 +1,118 @@
+"""Load ratings, catalogue sources and reviews for the configured source ("demo"/"movielens")."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from movie_roulette import columns as C
+from movie_roulette.config import DATA_DIR_ENV, DataConfig, resolve_data_dir
+from movie_roulette.data import imdb_csv, movielens, tmdb_csv
+from movie_roulette.data.demo import DemoData, generate_demo
+from movie_roulette.data.download import default_cache_dir, ensure_movielens
+from movie_roulette.exceptions import DataSourceError
+
+REVIEW_COLUMNS = [C.REVIEW_ID, C.MOVIE_ID, C.USER_ID, C.RATING, C.REVIEW_TEXT]
+
+
+@lru_cache(maxsize=4)
+def _demo(seed: int, n_movies: int, n_users: int, mean_ratings: int, n_reviews: int) -> DemoData:
+    return generate_demo(
+        seed=seed,
+        n_movies=n_movies,
+        n_users=n_users,
+        mean_ratings_per_user=mean_ratings,
+        n_reviews=n_reviews,
+    )
+
+
+def demo_data(cfg: DataConfig, seed: int) -> DemoData:
+    """The generated demo data set for this config (memoised; do not mutate its frames)."""
+    d = cfg.demo
+    return _demo(seed, d.n_movies, d.n_users, d.mean_ratings_per_user, d.n_reviews)
+
+
+def empty_reviews() -> pd.DataFrame:
+    """A review frame with no rows and the contract dtypes."""
+    return pd.DataFrame(
+        {
+            C.REVIEW_ID: pd.Series(dtype=object),
+            C.MOVIE_ID: pd.Series(dtype="int64"),
+            C.USER_ID: pd.Series(dtype="Int64"),
+            C.RATING: pd.Series(dtype="float64"),
+            C.REVIEW_TEXT: pd.Series(dtype=object),
+        }
+    )
+
+
+def _search_dirs(cfg: DataConfig) -> list[Path]:
+    data_dir = resolve_data_dir(cfg.data_dir)
+    return ([data_dir] if data_dir else []) + [default_cache_dir()]
+
+
+def movielens_dir(cfg: DataConfig) -> Path:
+    """Folder with the ml-latest-small CSVs: the data dir, else the (downloaded) cache."""
+    data_dir = resolve_data_dir(cfg.data_dir)
+    if data_dir is not None:
+        if (data_dir / movielens.ML_DIR_NAME).is_dir():
+            return data_dir / movielens.ML_DIR_NAME
+        if movielens.has_movielens(data_dir):
+            return data_dir
+    cache = default_cache_dir()
+    if movielens.has_movielens(cache / movielens.ML_DIR_NAME) or cfg.download:
+        return ensure_movielens(cache)
+    where = data_dir if data_dir is not None else f"the folder named by ${DATA_DIR_ENV}"
+    raise DataSourceError(
+        f"MovieLens ml-latest-small not found (looked in {where} and {cache}) and "
+        f"data.download is false. Put {movielens.ML_DIR_NAME}/ ({', '.join(movielens.ML_FILES)}) "
+        f"under {where}, set {DATA_DIR_ENV}, or set data.download: true."
+    )
+
+
+def _optional_file(cfg: DataConfig, folder: str, name: str, flag: str) -> Path:
+    candidates = [d / folder / name for d in _search_dirs(cfg)]
+    for path in candidates:
+        if path.is_file():
+            return path
+    raise DataSourceError(
+        f"data.{flag} is true but {folder}/{name} was not found; expected it at "
+        f"{' or '.join(str(p) for p in candidates)}. Put the file there (set data.data_dir or "
+        f"{DATA_DIR_ENV} to its parent folder) or set data.{flag}: false."
+    )
+
+
+def imdb_path(cfg: DataConfig) -> Path:
+    return _optional_file(cfg, imdb_csv.IMDB_DIR_NAME, imdb_csv.IMDB_FILE_NAME, "use_imdb")
+
+
+def tmdb_path(cfg: DataConfig) -> Path:
+    return _optional_file(cfg, tmdb_csv.TMDB_DIR_NAME, tmdb_csv.TMDB_FILE_NAME, "use_tmdb")
+
+
+def load_ratings(cfg: DataConfig, seed: int) -> pd.DataFrame:
+    """Ratings frame (user_id, movie_id, rating, timestamp)."""
+    if cfg.source == "demo":
+        return demo_data(cfg, seed).ratings.copy()
+    return movielens.load_ratings(movielens_dir(cfg))
+
+
+def load_catalogue_sources(cfg: DataConfig, seed: int) -> dict[str, pd.DataFrame]:
+    """demo: {"movies": complete catalogue}; movielens: movies(+links), tags, imdb?, tmdb?"""
+    if cfg.source == "demo":
+        return {"movies": demo_data(cfg, seed).catalogue.copy()}
+    ml_dir = movielens_dir(cfg)
+    out = {"movies": movielens.load_movies_with_links(ml_dir), "tags": movielens.load_tags(ml_dir)}
+    if cfg.use_imdb:
+        out["imdb"] = imdb_csv.load_imdb(imdb_path(cfg))
+    if cfg.use_tmdb:
+        out["tmdb"] = tmdb_csv.load_tmdb(tmdb_path(cfg))
+    return out
+
+
+def load_reviews(cfg: DataConfig, seed: int) -> pd.DataFrame:
+    """demo: generated reviews; movielens: an empty review frame (no review source yet)."""
+    if cfg.source == "demo":
+        return demo_data(cfg, seed).reviews.copy()
+    return empty_reviews()

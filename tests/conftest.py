@@ -1,0 +1,42 @@
+"""Test-wide isolation: a private ZenML store and MLflow backend, never the user's."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+# Must happen before anything imports zenml or mlflow: ZenML reads its global config once.
+_ISOLATED = Path(tempfile.mkdtemp(prefix="movie-roulette-tests-"))
+os.environ["ZENML_CONFIG_PATH"] = str(_ISOLATED / "zenml")
+os.environ["ZENML_ANALYTICS_OPT_IN"] = "false"
+os.environ["ZENML_LOGGING_VERBOSITY"] = os.environ.get("ZENML_LOGGING_VERBOSITY", "WARN")
+os.environ["GX_ANALYTICS_ENABLED"] = "False"
+os.environ["MOVIE_ROULETTE_CACHE_DIR"] = str(_ISOLATED / "cache")
+os.environ.pop("MOVIE_ROULETTE_DATA_DIR", None)
+os.environ.pop("MLFLOW_TRACKING_URI", None)
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _shared_data() -> Path:
+    configured = os.environ.get("MOVIE_ROULETTE_SHARED_DATA")
+    return Path(configured) if configured else REPO_ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data_dir() -> Path:
+    path = _shared_data()
+    if not (path / "ml-latest-small" / "ratings.csv").is_file():
+        pytest.fail(
+            f"Real data not found at {path}. Put the shared data folder beside the repository "
+            "(../shared/data) or set MOVIE_ROULETTE_SHARED_DATA."
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def isolated_root() -> Path:
+    return _ISOLATED

@@ -1,0 +1,55 @@
+"""Fixtures that run the real ZenML + MLflow stack in the isolated store set up in tests/conftest.py."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner, Result
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def stack() -> str:
+    from stack_setup import ensure_stack
+
+    return ensure_stack()
+
+
+@pytest.fixture(scope="session")
+def mlflow_client(stack: str) -> Any:
+    from mlflow.tracking import MlflowClient
+
+    from stack_setup import mlflow_tracking_uri
+
+    return MlflowClient(tracking_uri=mlflow_tracking_uri())
+
+
+def write_config(tmp_path: Path, base: str, **overrides: Any) -> Path:
+    """Copy configs/<base>.yaml with nested overrides, e.g. data={"data_dir": "..."}."""
+    raw = yaml.safe_load((REPO_ROOT / "configs" / f"{base}.yaml").read_text())
+    for key, value in overrides.items():
+        if isinstance(value, dict):
+            raw.setdefault(key, {}).update(value)
+        else:
+            raw[key] = value
+    path = tmp_path / f"{base}.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+def run_cli(*args: str) -> Result:
+    from run_pipeline import main
+
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def copy_data_dir(shared: Path, dst: Path) -> Path:
+    """A writable copy of the shared data layout (only the folders the pipeline reads)."""
+    for name in ("ml-latest-small", "imdb-5000", "tmdb-top10k"):
+        shutil.copytree(shared / name, dst / name)
+    return dst

@@ -1,0 +1,108 @@
+"""The training pipeline run for real: local ZenML stack, MLflow tracking + registry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from tests.integration.conftest import copy_data_dir, run_cli, write_config
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def _versions(client: Any, name: str) -> list[Any]:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return sorted(client.search_model_versions(f"name='{name}'"), key=lambda v: int(v.version))
+    except MlflowException:
+        return []
+
+
+def _zenml_model_version(name: str, version: str | int) -> Any:
+    from zenml.client import Client
+
+    return Client().get_model_version(name, version)
+
+
+def test_demo_pipeline_registers_promotes_and_keeps_a_worse_or_equal_model_in_staging(
+    tmp_path: Path, stack: str, mlflow_client: Any
+) -> None:
+    name = "mr_demo_it"
+    config = write_config(
+        tmp_path, "quickstart", model_name=name, experiment_name="mr_demo_it",
+        data={"demo": {"n_movies": 250, "n_users": 200, "mean_ratings_per_user": 70, "n_reviews": 1000}},
+    )
+    first = run_cli("--config", str(config))
+    assert first.exit_code == 0, first.output
+
+    versions = _versions(mlflow_client, name)
+    assert [v.version for v in versions] == ["1"]
+    v1 = versions[0]
+    assert mlflow_client.get_model_version_by_alias(name, "champion").version == "1"
+    for tag in ("ratings_sha256", "catalogue_sha256", "code_version", "zenml_run_id"):
+        assert v1.tags.get(tag), f"model version misses tag {tag}"
+    run = mlflow_client.get_run(v1.run_id)
+    for metric in ("hybrid.ndcg_at_10", "hybrid.rmse", "popularity.ndcg_at_10", "svd.rmse"):
+        assert metric in run.data.metrics, f"{metric} not logged; got {sorted(run.data.metrics)}"
+    assert run.data.metrics["hybrid.ndcg_at_10"] > run.data.metrics["popularity.ndcg_at_10"]
+    assert run.data.params["data.source"] == "demo"
+
+    zen = _zenml_model_version(name, "production")
+    meta = zen.run_metadata
+    assert meta["mlflow_model_version"] == "1"
+    assert meta["metrics"]["hybrid"]["ndcg@10"] == pytest.approx(
+        run.data.metrics["hybrid.ndcg_at_10"]
+    )
+    assert meta["promotion"]["promote"] is True
+
+    # Same data, same seed: the candidate ties production, so it must not be promoted.
+    second = run_cli("--config", str(config))
+    assert second.exit_code == 0, second.output
+    assert [v.version for v in _versions(mlflow_client, name)] == ["1", "2"]
+    assert mlflow_client.get_model_version_by_alias(name, "champion").version == "1"
+    assert mlflow_client.get_model_version_by_alias(name, "staging").version == "2"
+    latest = _zenml_model_version(name, "staging")
+    assert latest.run_metadata["promotion"]["promote"] is False
+    assert "does not beat" in latest.run_metadata["promotion"]["reason"]
+
+
+def test_corrupted_ratings_fail_validation_and_register_nothing(
+    tmp_path: Path, shared_data_dir: Path, stack: str, mlflow_client: Any
+) -> None:
+    data_dir = copy_data_dir(shared_data_dir, tmp_path / "data")
+    ratings_path = data_dir / "ml-latest-small" / "ratings.csv"
+    ratings = pd.read_csv(ratings_path)
+    ratings.loc[0:9, "rating"] = 7.5  # off the 0.5..5 scale
+    ratings = pd.concat([ratings, ratings.iloc[100:105]])  # duplicate (user, movie) pairs
+    ratings.to_csv(ratings_path, index=False)
+
+    name = "mr_corrupted_it"
+    config = write_config(tmp_path, "movielens", model_name=name, data={"data_dir": str(data_dir)})
+    result = run_cli("--config", str(config))
+
+    assert result.exit_code != 0
+    assert "rating" in result.output
+    assert "expect_column_values_to_be_between" in result.output
+    assert "expect_compound_columns_to_be_unique" in result.output
+    assert _versions(mlflow_client, name) == []
+
+
+def test_real_movielens_pipeline_trains_a_hybrid_that_beats_popularity(
+    tmp_path: Path, shared_data_dir: Path, stack: str, mlflow_client: Any
+) -> None:
+    name = "mr_movielens_it"
+    config = write_config(
+        tmp_path, "movielens", model_name=name, data={"data_dir": str(shared_data_dir)}
+    )
+    result = run_cli("--config", str(config))
+    assert result.exit_code == 0, result.output
+
+    (version,) = _versions(mlflow_client, name)
+    metrics = mlflow_client.get_run(version.run_id).data.metrics
+    assert metrics["hybrid.ndcg_at_10"] >= 1.5 * metrics["popularity.ndcg_at_10"]
+    assert metrics["hybrid.rmse"] < metrics["svd.rmse"]
+    assert mlflow_client.get_model_version_by_alias(name, "champion").version == "1"

@@ -1,0 +1,70 @@
+"""sources.* dispatch on cfg.source and resolve the data folder."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from movie_roulette import columns as C
+from movie_roulette.config import DataConfig, DemoConfig
+from movie_roulette.data import sources
+from movie_roulette.exceptions import DataSourceError
+
+SMALL_DEMO = DemoConfig(n_movies=60, n_users=30, mean_ratings_per_user=25, n_reviews=50)
+
+
+def test_demo_source_returns_demo_frames() -> None:
+    cfg = DataConfig(source="demo", demo=SMALL_DEMO)
+    ratings = sources.load_ratings(cfg, 3)
+    catalogue_sources = sources.load_catalogue_sources(cfg, 3)
+    reviews = sources.load_reviews(cfg, 3)
+    assert list(catalogue_sources) == ["movies"]
+    assert len(catalogue_sources["movies"]) == 60
+    assert ratings[C.USER_ID].nunique() == 30 and len(reviews) == 50
+    ratings.loc[:, C.RATING] = 0.0  # callers get copies
+    assert sources.load_ratings(cfg, 3)[C.RATING].gt(0).all()
+
+
+def test_movielens_source_reads_the_data_dir(shared_data_dir: Path) -> None:
+    cfg = DataConfig(source="movielens", data_dir=str(shared_data_dir), download=False)
+    assert len(sources.load_ratings(cfg, 0)) == 100_836
+    loaded = sources.load_catalogue_sources(cfg, 0)
+    assert set(loaded) == {"movies", "tags", "imdb", "tmdb"}
+    assert {C.IMDB_ID, C.TMDB_ID} <= set(loaded["movies"].columns)
+    reviews = sources.load_reviews(cfg, 0)
+    assert len(reviews) == 0 and list(reviews.columns) == sources.REVIEW_COLUMNS
+
+
+def test_data_dir_from_environment(shared_data_dir: Path, monkeypatch) -> None:
+    monkeypatch.setenv("MOVIE_ROULETTE_DATA_DIR", str(shared_data_dir))
+    cfg = DataConfig(source="movielens", download=False, use_imdb=False, use_tmdb=False)
+    assert set(sources.load_catalogue_sources(cfg, 0)) == {"movies", "tags"}
+
+
+def test_missing_movielens_without_download_says_where(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("MOVIE_ROULETTE_CACHE_DIR", str(tmp_path / "cache"))
+    cfg = DataConfig(source="movielens", data_dir=str(tmp_path), download=False)
+    with pytest.raises(DataSourceError, match=r"ml-latest-small/ \(ratings.csv.*data.download"):
+        sources.load_ratings(cfg, 0)
+
+
+def test_enabled_but_missing_imdb_names_the_expected_path(
+    tmp_path: Path, shared_data_dir: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("MOVIE_ROULETTE_CACHE_DIR", str(tmp_path / "cache"))
+    (tmp_path / "ml-latest-small").symlink_to(shared_data_dir / "ml-latest-small")
+    cfg = DataConfig(source="movielens", data_dir=str(tmp_path), download=False, use_tmdb=False)
+    expected = tmp_path / "imdb-5000" / "movie_metadata.csv"
+    with pytest.raises(DataSourceError, match=f"{re.escape(str(expected))}.*use_imdb: false"):
+        sources.load_catalogue_sources(cfg, 0)
+
+
+def test_cached_download_is_used_without_a_data_dir(
+    tmp_path: Path, shared_data_dir: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("MOVIE_ROULETTE_CACHE_DIR", str(tmp_path))
+    (tmp_path / "ml-latest-small").symlink_to(shared_data_dir / "ml-latest-small")
+    cfg = DataConfig(source="movielens", download=False)
+    assert sources.movielens_dir(cfg) == tmp_path / "ml-latest-small"
