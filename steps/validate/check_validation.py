@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from zenml import log_metadata, step
 
-from movie_roulette.validation import report_from_dict, raise_for_failure
+from movie_roulette.validation import ValidationReport, raise_for_failure
 
 
 @step
@@ -14,7 +14,7 @@ def check_validation(
     join_validation: dict[str, Any],
 ) -> Annotated[bool, "validation_passed"]:
     reports = [
-        report_from_dict(r) for r in (ratings_validation, catalogue_validation, join_validation)
+        ValidationReport.from_dict(r) for r in (ratings_validation, catalogue_validation, join_validation)
     ]
     log_metadata(metadata={r.suite: bool(r.success) for r in reports})
     raise_for_failure(*reports)

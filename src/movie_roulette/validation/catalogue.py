@@ -1,0 +1,67 @@
+"""Expectation suite for the movie catalogue."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+
+from movie_roulette import columns as C
+from movie_roulette.validation.report import ValidationReport
+from movie_roulette.validation.runner import Expect, expect, run_suite
+from movie_roulette.validation.types import INTEGER_TYPES, NUMERIC_TYPES
+
+FIRST_FILM_YEAR = 1874  # Passage de Venus
+TEXT_COLUMNS = [C.TITLE, C.GENRES, C.DIRECTOR, C.CAST, C.KEYWORDS, C.OVERVIEW]
+
+
+def validate_catalogue(df: pd.DataFrame) -> ValidationReport:
+    """Check the catalogue: all `CATALOGUE_COLUMNS`, unique non-null ids, non-empty titles,
+    plausible years, non-negative popularity, text columns holding strings (never NaN)."""
+    present = set(df.columns)
+    exps: list[Expect] = [expect("ExpectTableRowCountToBeBetween", min_value=1)]
+    exps += [expect("ExpectColumnToExist", column=c) for c in C.CATALOGUE_COLUMNS]
+    if C.MOVIE_ID in present:
+        exps += [
+            expect("ExpectColumnValuesToBeInTypeList", column=C.MOVIE_ID, type_list=INTEGER_TYPES),
+            expect("ExpectColumnValuesToNotBeNull", column=C.MOVIE_ID),
+            expect("ExpectColumnValuesToBeUnique", column=C.MOVIE_ID),
+        ]
+    for col in TEXT_COLUMNS:
+        if col in present:
+            exps += [
+                expect("ExpectColumnValuesToNotBeNull", column=col),
+                expect("ExpectColumnValuesToBeOfType", column=col, type_="str"),
+            ]
+    if C.TITLE in present:
+        exps.append(expect("ExpectColumnValuesToMatchRegex", column=C.TITLE, regex=r"\S"))
+    if C.YEAR in present:
+        exps.append(
+            expect("ExpectColumnValuesToBeInTypeList", column=C.YEAR, type_list=NUMERIC_TYPES)
+        )
+        if pd.api.types.is_numeric_dtype(df[C.YEAR]):
+            exps.append(
+                expect(
+                    "ExpectColumnValuesToBeBetween",
+                    column=C.YEAR,
+                    min_value=FIRST_FILM_YEAR,
+                    max_value=dt.date.today().year + 1,
+                )
+            )
+    if C.POPULARITY in present:
+        exps.append(
+            expect("ExpectColumnValuesToBeInTypeList", column=C.POPULARITY, type_list=NUMERIC_TYPES)
+        )
+        if pd.api.types.is_numeric_dtype(df[C.POPULARITY]):
+            exps.append(expect("ExpectColumnValuesToBeBetween", column=C.POPULARITY, min_value=0))
+    if C.IMDB_ID in present:
+        exps.append(expect("ExpectColumnValuesToMatchRegex", column=C.IMDB_ID, regex=r"^tt\d+$"))
+    if C.TMDB_ID in present:
+        exps.append(
+            expect("ExpectColumnValuesToBeInTypeList", column=C.TMDB_ID, type_list=INTEGER_TYPES)
+        )
+    stats: dict[str, Any] = {}
+    if C.GENRES in present and len(df):
+        stats["movies_without_genres"] = int((df[C.GENRES].fillna("") == "").sum())
+    return run_suite(df, "catalogue", exps, statistics=stats)

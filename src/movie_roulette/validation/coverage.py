@@ -1,0 +1,84 @@
+"""Join coverage between ratings and catalogue, validated through GX on a computed frame."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from movie_roulette import columns as C
+from movie_roulette.validation.report import ValidationReport, make_result, to_jsonable
+from movie_roulette.validation.runner import expect, run_suite
+
+CONTENT_COLUMNS = [C.DIRECTOR, C.OVERVIEW, C.KEYWORDS]
+HAS_CONTENT = "has_content_metadata"
+IN_CATALOGUE = "in_catalogue"
+
+
+def _non_empty(values: pd.Series) -> pd.Series:
+    return values.fillna("").astype(str).str.strip() != ""
+
+
+def validate_join_coverage(
+    ratings: pd.DataFrame, catalogue: pd.DataFrame, min_coverage: float
+) -> ValidationReport:
+    """Every rated movie must be in the catalogue, and at least `min_coverage` of the ratings
+    must point at a movie with content metadata (director, overview or keywords non-empty)."""
+    if not 0.0 <= min_coverage <= 1.0:
+        raise ValueError(f"min_coverage: {min_coverage} must be between 0 and 1.")
+    missing = [("ratings", C.MOVIE_ID)] if C.MOVIE_ID not in ratings.columns else []
+    missing += [("catalogue", c) for c in [C.MOVIE_ID, *CONTENT_COLUMNS] if c not in catalogue]
+    if missing:
+        results = [
+            make_result(
+                "expect_column_to_exist",
+                [col],
+                False,
+                observed=f"column '{col}' is missing from the {frame} frame",
+                details={"frame": frame},
+            )
+            for frame, col in missing
+        ]
+        return run_suite(ratings, "join_coverage", [], results, {"min_coverage": min_coverage})
+
+    has_content = _non_empty(catalogue[CONTENT_COLUMNS[0]])
+    for col in CONTENT_COLUMNS[1:]:
+        has_content |= _non_empty(catalogue[col])
+    content_by_movie = pd.Series(has_content.to_numpy(), index=catalogue[C.MOVIE_ID].to_numpy())
+    content_by_movie = content_by_movie[~content_by_movie.index.duplicated()]
+    movie_ids = ratings[C.MOVIE_ID]
+    known = movie_ids.isin(content_by_movie.index)
+    frame = pd.DataFrame(
+        {
+            C.MOVIE_ID: movie_ids.to_numpy(),
+            IN_CATALOGUE: known.to_numpy(),
+            HAS_CONTENT: movie_ids.map(content_by_movie).fillna(False).astype(float).to_numpy(),
+        }
+    )
+    unknown_ids = movie_ids[~known].dropna().unique()
+    exps = [
+        expect("ExpectTableRowCountToBeBetween", min_value=1),
+        expect("ExpectColumnValuesToBeInSet", column=IN_CATALOGUE, value_set=[True]),
+        expect(
+            "ExpectColumnMeanToBeBetween", column=HAS_CONTENT, min_value=min_coverage, max_value=1
+        ),
+    ]
+    report = run_suite(
+        frame,
+        "join_coverage",
+        exps,
+        statistics={
+            "min_coverage": min_coverage,
+            "unknown_movie_ids": len(unknown_ids),
+            "ratings_with_unknown_movie": int((~known).sum()),
+            "join_coverage": float(frame[HAS_CONTENT].mean()) if len(frame) else None,
+        },
+    )
+    for result in report.results:  # show the unknown ids rather than the boolean flag
+        if result["expectation"] == "expect_column_values_to_be_in_set":
+            result["column"] = C.MOVIE_ID
+            result["columns"] = [C.MOVIE_ID]
+            result["observed"] = (
+                f"{len(unknown_ids)} movie id(s) rated but missing from the catalogue"
+            )
+            result["unexpected_examples"] = to_jsonable(sorted(unknown_ids)[:5])
+            result["details"] = {"check": "every rated movie_id is in the catalogue"}
+    return report
