@@ -43,7 +43,7 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class SplitConfig:
-    strategy: Literal["per_user", "time"] = "per_user"
+    strategy: Literal["per_user", "per_user_time", "time"] = "per_user"
     test_fraction: float = 0.2
     valid_fraction: float = 0.2  # share of each user's remaining ratings used to tune the blend
     min_user_ratings: int = 5  # users with fewer ratings stay entirely in train
@@ -61,12 +61,15 @@ class SVDConfig:
 class ContentConfig:
     like_threshold: float = 4.0
     max_features: int = 20000
+    n_neighbours: int = 30  # content kNN neighbours for the content rating predictor
 
 
 @dataclass(frozen=True)
 class ImplicitConfig:
     l2: float = 300.0
-    min_item_ratings: int = 2
+    min_item_ratings: int = 2  # EASE / item-kNN only model movies with at least this many ratings
+    min_rating: float | None = None  # EASE positives: None = every rating counts as an interaction
+    knn_neighbours: int = 100  # item-kNN neighbours per movie (ranking)
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,9 @@ def _check_type(value: Any, annotation: Any, where: str) -> Any:
     if origin is Literal:
         allowed = typing.get_args(annotation)
         if value not in allowed:
-            raise ConfigError(f"{where}: {value!r} is not one of {list(allowed)}; pick one of them.")
+            raise ConfigError(
+                f"{where}: {value!r} is not one of {list(allowed)}; pick one of them."
+            )
         return value
     if origin in (typing.Union, types.UnionType):
         args = typing.get_args(annotation)

@@ -21,7 +21,9 @@ def decide_promotion(
     result: dict[str, Any] = {"metric": metric, "candidate": candidate, "production": production}
     if production is None or math.isnan(production):
         result["promote"] = True
-        result["reason"] = f"No production model yet: promoting the candidate ({metric}={candidate:.4f})."
+        result["reason"] = (
+            f"No production model yet: promoting the candidate ({metric}={candidate:.4f})."
+        )
         return result
     gain = candidate - production if higher_is_better else production - candidate
     result["promote"] = gain > min_improvement

@@ -1,4 +1,4 @@
-"""Fixtures that run the real ZenML + MLflow stack in the isolated store set up in tests/conftest.py."""
+"""Fixtures that run the real ZenML + MLflow stack in the isolated store of tests/conftest.py."""
 
 from __future__ import annotations
 

@@ -33,8 +33,18 @@ def test_demo_pipeline_registers_promotes_and_keeps_a_worse_or_equal_model_in_st
 ) -> None:
     name = "mr_demo_it"
     config = write_config(
-        tmp_path, "quickstart", model_name=name, experiment_name="mr_demo_it",
-        data={"demo": {"n_movies": 250, "n_users": 200, "mean_ratings_per_user": 70, "n_reviews": 1000}},
+        tmp_path,
+        "quickstart",
+        model_name=name,
+        experiment_name="mr_demo_it",
+        data={
+            "demo": {
+                "n_movies": 250,
+                "n_users": 200,
+                "mean_ratings_per_user": 70,
+                "n_reviews": 1000,
+            }
+        },
     )
     first = run_cli("--config", str(config))
     assert first.exit_code == 0, first.output

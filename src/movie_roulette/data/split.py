@@ -25,10 +25,15 @@ def per_user_holdout(
     seed: int,
     min_user_ratings: int = 5,
     *,
+    latest: bool = False,
     user_col: str = C.USER_ID,
     item_col: str = C.MOVIE_ID,
+    time_col: str = C.TIMESTAMP,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Hold out a random `test_fraction` of each user's ratings (rounded, at least one).
+
+    With `latest=True` the held-out ratings are each user's most recent ones instead of a
+    random draw (a per-user temporal split; ties broken by movie id).
 
     Users with fewer than `min_user_ratings` ratings stay entirely in train, and every user
     keeps at least one training rating. The result depends only on the rows and the seed,
@@ -39,7 +44,10 @@ def per_user_holdout(
         return ratings.reset_index(drop=True), ratings.iloc[:0].reset_index(drop=True)
     order = np.lexsort((ratings[item_col].to_numpy(), ratings[user_col].to_numpy()))
     users = ratings[user_col].to_numpy()[order]
-    keys = np.random.default_rng(seed).random(len(order))
+    if latest:
+        keys = -ratings[time_col].to_numpy()[order].astype(np.float64)
+    else:
+        keys = np.random.default_rng(seed).random(len(order))
     starts = np.flatnonzero(np.r_[True, users[1:] != users[:-1]])
     sizes = np.diff(np.r_[starts, len(users)])
     n_test = np.clip(np.rint(sizes * test_fraction), 1, sizes - 1).astype(int)
@@ -100,7 +108,10 @@ def time_holdout(
 def train_valid_test(
     ratings: pd.DataFrame, cfg: SplitConfig, seed: int
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Split into train, valid and test by `cfg.strategy` ("per_user" or "time").
+    """Split into train, valid and test by `cfg.strategy`.
+
+    "per_user": random per-user holdout; "per_user_time": each user's latest ratings;
+    "time": one global time cut-off (new users' ratings after the cut are dropped).
 
     Test comes off first (`cfg.test_fraction`), then valid is `cfg.valid_fraction` of what
     remains. Every valid and test user and movie (time strategy) has training ratings.
@@ -109,6 +120,14 @@ def train_valid_test(
         rest, test = per_user_holdout(ratings, cfg.test_fraction, seed, cfg.min_user_ratings)
         train, valid = per_user_holdout(rest, cfg.valid_fraction, seed + 1, cfg.min_user_ratings)
         return train, valid, test
+    if cfg.strategy == "per_user_time":
+        rest, test = per_user_holdout(
+            ratings, cfg.test_fraction, seed, cfg.min_user_ratings, latest=True
+        )
+        train, valid = per_user_holdout(
+            rest, cfg.valid_fraction, seed + 1, cfg.min_user_ratings, latest=True
+        )
+        return train, valid, test
     if cfg.strategy == "time":
         rest, test = time_holdout(ratings, cfg.test_fraction)
         train, valid = time_holdout(rest, cfg.valid_fraction)
@@ -116,4 +135,4 @@ def train_valid_test(
         test, more = _drop_cold(train, test, C.USER_ID, C.MOVIE_ID)
         test.attrs[DROPPED_ATTR] = dropped + more
         return train, valid, test
-    raise ValueError(f"split.strategy {cfg.strategy!r} is not one of ['per_user', 'time'].")
+    raise ValueError(f"split.strategy {cfg.strategy!r} is not one of ['per_user', 'per_user_time', 'time'].")

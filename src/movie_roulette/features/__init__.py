@@ -1,1 +1,1 @@
-"""features."""
+"""Item content features (TF-IDF over catalogue text fields)."""

@@ -103,3 +103,24 @@ def test_bad_fraction_and_strategy_raise(ratings: pd.DataFrame) -> None:
         per_user_holdout(ratings, 1.0, seed=0)
     with pytest.raises(ValueError, match="strategy"):
         train_valid_test(ratings, SplitConfig(strategy="random"), seed=0)  # type: ignore[arg-type]
+
+
+def test_per_user_time_split_holds_out_each_users_latest_ratings() -> None:
+    from movie_roulette.config import SplitConfig
+    from movie_roulette.data.split import train_valid_test
+
+    rng = np.random.default_rng(3)
+    rows = [
+        (u, m, float(rng.integers(1, 6)), 1_000_000 + 1000 * u + int(t))
+        for u in range(1, 21)
+        for m, t in zip(range(30), rng.permutation(30), strict=True)
+    ]
+    ratings = pd.DataFrame(rows, columns=["user_id", "movie_id", "rating", "timestamp"])
+    cfg = SplitConfig(strategy="per_user_time", test_fraction=0.2, valid_fraction=0.25)
+    train, valid, test = train_valid_test(ratings, cfg, seed=1)
+    assert len(train) + len(valid) + len(test) == len(ratings)
+    for user, group in test.groupby("user_id"):
+        earlier = pd.concat([train, valid])
+        assert group["timestamp"].min() > earlier.loc[earlier.user_id == user, "timestamp"].max()
+    for user, group in valid.groupby("user_id"):
+        assert group["timestamp"].min() > train.loc[train.user_id == user, "timestamp"].max()

@@ -1,0 +1,224 @@
+"""Save/load a trained model bundle: the one serialisation path used everywhere.
+
+A bundle is a folder:
+
+    manifest.json       schema_version, created_at, model class/params, component list, weights,
+                        file checksums, and the caller's metadata (data checksums, code version,
+                        metrics, ...)
+    <name>.npz          one per component (np.savez_compressed, read with allow_pickle=False),
+                        plus "model.npz" for the top-level model's own arrays
+    catalogue.parquet   the catalogue the model was trained with
+
+It is written to a temporary folder next to the target and renamed into place; an existing bundle
+is replaced only once the new one is complete. No pickle anywhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import uuid
+import zipfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from movie_roulette.exceptions import BundleError
+from movie_roulette.models.base import Recommender
+from movie_roulette.models.registry import model_from_state
+
+SCHEMA_VERSION = 1
+MANIFEST = "manifest.json"
+CATALOGUE = "catalogue.parquet"
+MODEL_ARRAYS = "model.npz"
+_PREFIX = "components/"
+
+
+@dataclass(frozen=True)
+class ModelBundle:
+    model: Recommender
+    catalogue: pd.DataFrame
+    manifest: dict[str, Any]
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path | datetime):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _split_arrays(arrays: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
+    """{"model": own arrays, "<component>": its arrays} from the flat prefixed state."""
+    groups: dict[str, dict[str, np.ndarray]] = {"model": {}}
+    for key, value in arrays.items():
+        if key.startswith(_PREFIX):
+            name, _, sub = key[len(_PREFIX) :].partition("/")
+            groups.setdefault(name, {})[sub] = value
+        else:
+            groups["model"][key] = value
+    return groups
+
+
+def save(
+    path: str | Path,
+    model: Recommender,
+    catalogue: pd.DataFrame,
+    metadata: dict[str, Any] | None = None,
+) -> Path:
+    """Write the bundle folder atomically and return its path."""
+    path = Path(path)
+    meta, arrays = model.get_state()
+    try:
+        meta_json = json.loads(json.dumps(meta, default=_json_default))
+        metadata_json = json.loads(json.dumps(metadata or {}, default=_json_default))
+    except TypeError as err:
+        raise BundleError(
+            f"metadata for bundle {path} is not JSON serialisable ({err}); pass plain "
+            "str/int/float/bool/list/dict values."
+        ) from err
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.name}.tmp-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    try:
+        files: dict[str, dict[str, Any]] = {}
+        components = []
+        comp_metas = meta.get("extra", {}).get("components", {})
+        for name, group in _split_arrays(arrays).items():
+            filename = MODEL_ARRAYS if name == "model" else f"{name}.npz"
+            np.savez_compressed(tmp / filename, **group)
+            if name != "model":
+                components.append(
+                    {
+                        "name": name,
+                        "class": comp_metas.get(name, {}).get("class"),
+                        "file": filename,
+                        "params": comp_metas.get(name, {}).get("params", {}),
+                    }
+                )
+        catalogue.reset_index(drop=True).to_parquet(tmp / CATALOGUE, index=False)
+        for file in sorted(tmp.iterdir()):
+            files[file.name] = {"bytes": file.stat().st_size, "sha256": _sha256(file)}
+        manifest = {
+            "schema_version": SCHEMA_VERSION,
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "model_class": meta["class"],
+            "components": components,
+            "weights": getattr(model, "weights", None),
+            "rating_coefs": getattr(model, "rating_coefs", None),
+            "state": meta_json,
+            "files": files,
+            "total_bytes": sum(f["bytes"] for f in files.values()),
+            "metadata": metadata_json,
+        }
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True), "utf-8")
+        old = None
+        if path.exists():
+            old = path.parent / f".{path.name}.old-{uuid.uuid4().hex[:8]}"
+            os.replace(path, old)
+        os.replace(tmp, path)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return path
+
+
+def _read_npz(file: Path) -> dict[str, np.ndarray]:
+    try:
+        with np.load(file, allow_pickle=False) as data:
+            return {key: data[key] for key in data.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as err:
+        raise BundleError(
+            f"bundle file {file} is corrupt or truncated ({type(err).__name__}: {err}); "
+            "rebuild the bundle by re-running training (bundle.save)."
+        ) from err
+
+
+def read_manifest(path: str | Path) -> dict[str, Any]:
+    """The manifest of a bundle folder (checked: present, valid JSON, supported schema)."""
+    path = Path(path)
+    if not path.is_dir():
+        raise BundleError(
+            f"no model bundle at {path}: the folder does not exist. Train a model first "
+            "(make run) or pass the folder written by bundle.save."
+        )
+    manifest_file = path / MANIFEST
+    if not manifest_file.is_file():
+        raise BundleError(
+            f"{manifest_file} is missing, so {path} is not a complete bundle; "
+            "rebuild it with bundle.save (re-run training)."
+        )
+    try:
+        manifest = json.loads(manifest_file.read_text("utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise BundleError(
+            f"{manifest_file} is not valid JSON ({err}); rebuild the bundle."
+        ) from err
+    version = manifest.get("schema_version") if isinstance(manifest, dict) else None
+    if version != SCHEMA_VERSION:
+        raise BundleError(
+            f"{manifest_file} has schema_version {version!r}, but this code reads version "
+            f"{SCHEMA_VERSION}; retrain to rebuild the bundle, or load it with the matching "
+            "movie-roulette version."
+        )
+    return manifest
+
+
+def load(path: str | Path, verify_checksums: bool = False) -> ModelBundle:
+    """Read a bundle folder. Missing files, other schema versions and corrupt arrays raise
+    `BundleError` naming the file and the fix."""
+    path = Path(path)
+    manifest = read_manifest(path)
+    files = manifest.get("files", {})
+    for name in [MODEL_ARRAYS, CATALOGUE, *(c["file"] for c in manifest.get("components", []))]:
+        file = path / name
+        if not file.is_file():
+            raise BundleError(
+                f"bundle file {file} is missing (listed in {path / MANIFEST}); "
+                "rebuild the bundle by re-running training."
+            )
+        expected = files.get(name, {})
+        if expected.get("bytes") is not None and file.stat().st_size != expected["bytes"]:
+            raise BundleError(
+                f"bundle file {file} has {file.stat().st_size} bytes, the manifest says "
+                f"{expected['bytes']}: it is truncated or was replaced; rebuild the bundle."
+            )
+        if verify_checksums and expected.get("sha256") and _sha256(file) != expected["sha256"]:
+            raise BundleError(f"bundle file {file} fails its SHA-256 check; rebuild the bundle.")
+    arrays = _read_npz(path / MODEL_ARRAYS)
+    for comp in manifest.get("components", []):
+        comp_arrays = _read_npz(path / comp["file"])
+        arrays.update({f"{_PREFIX}{comp['name']}/{k}": v for k, v in comp_arrays.items()})
+    try:
+        model = model_from_state(manifest["state"], arrays)
+    except (KeyError, ValueError, TypeError) as err:
+        raise BundleError(
+            f"bundle {path} does not hold a loadable model ({type(err).__name__}: {err}); "
+            "rebuild it with bundle.save."
+        ) from err
+    try:
+        catalogue = pd.read_parquet(path / CATALOGUE)
+    except Exception as err:  # pyarrow raises several error types for broken files
+        raise BundleError(
+            f"bundle file {path / CATALOGUE} cannot be read ({err}); rebuild the bundle."
+        ) from err
+    return ModelBundle(model=model, catalogue=catalogue, manifest=manifest)

@@ -1,0 +1,352 @@
+"""The recommender contract, in the scikit-surprise style.
+
+The base class owns everything that is the same for every algorithm: checking the ratings frame,
+mapping raw ids to dense indices (sorted, so index order equals id order), remembering each user's
+training ratings, unknown-id errors, clipping rating predictions to the fitted scale, top-k ranking
+with a deterministic tie-break, and plain-format state (a JSON-able dict plus numpy arrays,
+no pickle).
+
+An algorithm implements `_fit` and `_score_all(user_idx)` (scores over all fitted movies, higher is
+better) and, if it predicts ratings, `_predict_ratings(user_idx, movie_idx)`. Algorithms that can
+score an ad-hoc profile (a newcomer's few ratings) implement `_score_profile`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Self
+
+import numpy as np
+import pandas as pd
+
+from movie_roulette import columns as C
+from movie_roulette.exceptions import UnknownMovieError, UnknownUserError
+
+STATE_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Interactions:
+    """Ratings as dense indices into the fitted users/movies (what `_fit` receives)."""
+
+    user_idx: np.ndarray  # int64
+    movie_idx: np.ndarray  # int64
+    rating: np.ndarray  # float64
+    n_users: int
+    n_movies: int
+
+    def binary_matrix(self, min_rating: float | None = None) -> Any:
+        """Users x movies CSR matrix of ones (only ratings >= min_rating when given)."""
+        from scipy import sparse
+
+        keep = np.ones(len(self.rating), bool) if min_rating is None else self.rating >= min_rating
+        return sparse.csr_matrix(
+            (np.ones(int(keep.sum()), np.float32), (self.user_idx[keep], self.movie_idx[keep])),
+            shape=(self.n_users, self.n_movies),
+        )
+
+
+def check_ratings(
+    ratings: pd.DataFrame,
+    user_col: str = C.USER_ID,
+    movie_col: str = C.MOVIE_ID,
+    rating_col: str = C.RATING,
+) -> pd.DataFrame:
+    """Validate a ratings frame and return (user_id, movie_id, rating) with canonical dtypes."""
+    if not isinstance(ratings, pd.DataFrame):
+        raise TypeError(f"ratings: expected a pandas DataFrame, got {type(ratings).__name__}.")
+    missing = [c for c in (user_col, movie_col, rating_col) if c not in ratings.columns]
+    if missing:
+        raise ValueError(
+            f"ratings: missing column(s) {missing}; expected {user_col!r}, {movie_col!r}, "
+            f"{rating_col!r} (see movie_roulette.columns)."
+        )
+    if ratings.empty:
+        raise ValueError("ratings: the frame is empty; fit needs at least one rating.")
+    out = pd.DataFrame(
+        {
+            C.USER_ID: ratings[user_col].to_numpy(np.int64),
+            C.MOVIE_ID: ratings[movie_col].to_numpy(np.int64),
+            C.RATING: ratings[rating_col].to_numpy(np.float64),
+        }
+    )
+    if not np.isfinite(out[C.RATING].to_numpy()).all():
+        raise ValueError("ratings: column 'rating' has NaN or infinite values; drop them first.")
+    return out
+
+
+def top_k_indices(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k highest finite scores, best first; ties broken by the lower index.
+
+    Uses argpartition (O(n)) and only sorts the few candidates at or above the k-th score.
+    """
+    if k < 1:
+        raise ValueError(f"k: must be at least 1, got {k}.")
+    scores = np.where(np.isnan(scores), -np.inf, scores)
+    finite = np.isfinite(scores)
+    n_ok = int(finite.sum())
+    if n_ok == 0:
+        return np.empty(0, np.int64)
+    k = min(k, n_ok)
+    if k < len(scores):
+        part = np.argpartition(-scores, k - 1)[:k]
+        threshold = scores[part].min()
+        cand = np.flatnonzero(scores >= threshold)
+    else:
+        cand = np.arange(len(scores))
+    cand = cand[np.isfinite(scores[cand])]
+    order = np.lexsort((cand, -scores[cand]))
+    return cand[order[:k]].astype(np.int64)
+
+
+class Recommender:
+    """Base class of every recommender. Subclasses list their constructor params in `_params`."""
+
+    name: ClassVar[str] = "recommender"
+    predicts_ratings: ClassVar[bool] = False
+    _params: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, rating_scale: tuple[float, float] | None = None) -> None:
+        self.rating_scale = tuple(rating_scale) if rating_scale is not None else None
+        self.user_ids: np.ndarray = np.empty(0, np.int64)
+        self.movie_ids: np.ndarray = np.empty(0, np.int64)
+        self._ui_indptr: np.ndarray = np.zeros(1, np.int64)
+        self._ui_indices: np.ndarray = np.empty(0, np.int32)
+        self._ui_ratings: np.ndarray = np.empty(0, np.float32)
+        self._fitted = False
+
+    # ----------------------------------------------------------------- params / repr
+    def get_params(self) -> dict[str, Any]:
+        params = {p: getattr(self, p) for p in self._params}
+        params["rating_scale"] = list(self.rating_scale) if self.rating_scale else None
+        return params
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    # ----------------------------------------------------------------- fitting
+    def fit(self, ratings: pd.DataFrame, catalogue: pd.DataFrame | None = None) -> Self:
+        """Fit on a ratings frame (user_id, movie_id, rating); the catalogue is optional."""
+        frame = self._select_ratings(check_ratings(ratings))
+        if frame.empty:
+            raise ValueError(
+                f"ratings: nothing left to fit {type(self).__name__} on after its filters "
+                f"({self.get_params()}); lower min_item_ratings or pass more ratings."
+            )
+        rated = frame[C.RATING].to_numpy()
+        if self.rating_scale is None:
+            self.rating_scale = (float(rated.min()), float(rated.max()))
+        self.user_ids = np.unique(frame[C.USER_ID].to_numpy())
+        self.movie_ids = np.unique(
+            np.concatenate([frame[C.MOVIE_ID].to_numpy(), self._extra_movies(catalogue)])
+        )
+        u = np.searchsorted(self.user_ids, frame[C.USER_ID].to_numpy())
+        i = np.searchsorted(self.movie_ids, frame[C.MOVIE_ID].to_numpy())
+        order = np.lexsort((i, u))
+        u, i, rated = u[order], i[order], rated[order]
+        self._ui_indptr = np.concatenate(
+            [[0], np.cumsum(np.bincount(u, minlength=len(self.user_ids)))]
+        )
+        self._ui_indices = i.astype(np.int32)
+        self._ui_ratings = rated.astype(np.float32)
+        data = Interactions(u, i, rated, len(self.user_ids), len(self.movie_ids))
+        self._fit(data, catalogue)
+        self._fitted = True
+        return self
+
+    def _select_ratings(self, ratings: pd.DataFrame) -> pd.DataFrame:
+        """Hook: drop ratings this algorithm does not model (default: keep all)."""
+        return ratings
+
+    def _extra_movies(self, catalogue: pd.DataFrame | None) -> np.ndarray:
+        """Hook: movies known without ratings (e.g. content models know the whole catalogue)."""
+        return np.empty(0, np.int64)
+
+    def _fit(self, data: Interactions, catalogue: pd.DataFrame | None) -> None:
+        raise NotImplementedError
+
+    # ----------------------------------------------------------------- id mapping
+    def _check_fitted(self) -> None:
+        if not self._fitted:
+            raise RuntimeError(f"{type(self).__name__} is not fitted; call fit(ratings) first.")
+
+    @property
+    def n_users(self) -> int:
+        return len(self.user_ids)
+
+    @property
+    def n_movies(self) -> int:
+        return len(self.movie_ids)
+
+    def knows_user(self, user_id: int) -> bool:
+        i = np.searchsorted(self.user_ids, user_id)
+        return bool(i < len(self.user_ids) and self.user_ids[i] == user_id)
+
+    def user_index(self, user_id: int) -> int:
+        self._check_fitted()
+        i = int(np.searchsorted(self.user_ids, user_id))
+        if i >= len(self.user_ids) or self.user_ids[i] != user_id:
+            raise UnknownUserError(
+                f"user {user_id} was not in the ratings {type(self).__name__} was fitted on; "
+                "use HybridRecommender (it falls back) or refit with this user's ratings."
+            )
+        return i
+
+    def movie_positions(self, movie_ids: Iterable[int] | np.ndarray) -> np.ndarray:
+        """Dense indices of movie ids, -1 where the movie is unknown (never raises)."""
+        ids = np.asarray(list(movie_ids) if not isinstance(movie_ids, np.ndarray) else movie_ids)
+        ids = ids.astype(np.int64, copy=False).reshape(-1)
+        if len(self.movie_ids) == 0:
+            return np.full(len(ids), -1, np.int64)
+        pos = np.searchsorted(self.movie_ids, ids)
+        pos_c = np.minimum(pos, len(self.movie_ids) - 1)
+        return np.where(self.movie_ids[pos_c] == ids, pos_c, -1).astype(np.int64)
+
+    def movie_index(self, movie_ids: Iterable[int] | np.ndarray) -> np.ndarray:
+        self._check_fitted()
+        ids = np.asarray(list(movie_ids) if not isinstance(movie_ids, np.ndarray) else movie_ids)
+        pos = self.movie_positions(ids)
+        if (pos < 0).any():
+            bad = ids.reshape(-1)[pos < 0][:5].tolist()
+            raise UnknownMovieError(
+                f"movie(s) {bad} were not in the data {type(self).__name__} was fitted on; "
+                "check the ids or refit with them."
+            )
+        return pos
+
+    def seen(self, user_idx: int) -> tuple[np.ndarray, np.ndarray]:
+        """(movie indices, ratings) of a user's training ratings."""
+        a, b = self._ui_indptr[user_idx], self._ui_indptr[user_idx + 1]
+        return self._ui_indices[a:b], self._ui_ratings[a:b]
+
+    def seen_movie_ids(self, user_id: int) -> np.ndarray:
+        return self.movie_ids[self.seen(self.user_index(user_id))[0]]
+
+    # ----------------------------------------------------------------- scoring
+    def _score_all(self, user_idx: int) -> np.ndarray:
+        idx, r = self.seen(user_idx)
+        return self._score_profile(idx, r)
+
+    def _score_profile(self, movie_idx: np.ndarray, ratings: np.ndarray) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__} cannot score an ad-hoc rating profile.")
+
+    def score_all(self, user_id: int) -> np.ndarray:
+        """Scores over `self.movie_ids` (higher is better)."""
+        return np.asarray(self._score_all(self.user_index(user_id)), np.float64)
+
+    def score(self, user_id: int, movie_ids: Iterable[int] | np.ndarray) -> np.ndarray:
+        uidx = self.user_index(user_id)
+        midx = self.movie_index(movie_ids)
+        return np.asarray(self._score_all(uidx), np.float64)[midx]
+
+    def score_ratings(self, ratings: Mapping[int, float]) -> np.ndarray:
+        """Scores over `self.movie_ids` for an ad-hoc profile {movie_id: rating} (no refit).
+
+        Unknown movies in the profile are ignored.
+        """
+        self._check_fitted()
+        ids = np.fromiter(ratings.keys(), np.int64, len(ratings))
+        vals = np.fromiter(ratings.values(), np.float64, len(ratings))
+        pos = self.movie_positions(ids)
+        keep = pos >= 0
+        order = np.argsort(pos[keep])
+        return np.asarray(
+            self._score_profile(pos[keep][order].astype(np.int32), vals[keep][order]), np.float64
+        )
+
+    def recommend(
+        self, user_id: int, k: int = 10, exclude_seen: bool = True
+    ) -> list[tuple[int, float]]:
+        """Top-k (movie_id, score), best first; ties broken by the lower movie id."""
+        uidx = self.user_index(user_id)
+        scores = np.array(self._score_all(uidx), np.float64)
+        if exclude_seen:
+            scores[self.seen(uidx)[0]] = -np.inf
+        top = top_k_indices(scores, k)
+        return [(int(self.movie_ids[j]), float(scores[j])) for j in top]
+
+    # ----------------------------------------------------------------- ratings
+    def clip(self, values: np.ndarray) -> np.ndarray:
+        lo, hi = self.rating_scale or (-np.inf, np.inf)
+        return np.clip(values, lo, hi)
+
+    def predict_rating(self, user_id: int, movie_ids: Iterable[int] | np.ndarray) -> np.ndarray:
+        if not self.predicts_ratings:
+            raise NotImplementedError(
+                f"{type(self).__name__} ranks movies; it does not predict ratings."
+            )
+        uidx = self.user_index(user_id)
+        midx = self.movie_index(movie_ids)
+        return self.clip(np.asarray(self._predict_ratings(uidx, midx), np.float64))
+
+    def _predict_ratings(self, user_idx: int, movie_idx: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    # ----------------------------------------------------------------- state
+    def _get_arrays(self) -> dict[str, np.ndarray]:
+        return {}
+
+    def _get_extra_meta(self) -> dict[str, Any]:
+        return {}
+
+    def _set_state(self, meta: dict[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
+        """Hook: restore subclass arrays (and scalars kept in meta['extra'])."""
+
+    def get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """(JSON-able meta, numpy arrays): everything needed to rebuild the fitted model."""
+        self._check_fitted()
+        meta = {
+            "class": type(self).__name__,
+            "format": STATE_FORMAT,
+            "params": self.get_params(),
+            "extra": self._get_extra_meta(),
+        }
+        arrays = {
+            "user_ids": self.user_ids,
+            "movie_ids": self.movie_ids,
+            "ui_indptr": self._ui_indptr,
+            "ui_indices": self._ui_indices,
+            "ui_ratings": self._ui_ratings,
+            **self._get_arrays(),
+        }
+        return meta, arrays
+
+    @classmethod
+    def from_state(cls, meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> Self:
+        if meta.get("class") != cls.__name__:
+            raise ValueError(
+                f"state is for {meta.get('class')!r}, not {cls.__name__}; "
+                "use models.registry.model_from_state to pick the class."
+            )
+        if meta.get("format") != STATE_FORMAT:
+            raise ValueError(f"state format {meta.get('format')} is not {STATE_FORMAT}; refit.")
+        params = dict(meta["params"])
+        scale = params.pop("rating_scale", None)
+        obj = cls(**params, rating_scale=tuple(scale) if scale else None)
+        obj.user_ids = np.asarray(arrays["user_ids"], np.int64)
+        obj.movie_ids = np.asarray(arrays["movie_ids"], np.int64)
+        obj._ui_indptr = np.asarray(arrays["ui_indptr"], np.int64)
+        obj._ui_indices = np.asarray(arrays["ui_indices"], np.int32)
+        obj._ui_ratings = np.asarray(arrays["ui_ratings"], np.float32)
+        obj._set_state(dict(meta), arrays)
+        obj._fitted = True
+        return obj
+
+
+def fit_baselines(
+    data: Interactions, reg_u: float = 15.0, reg_i: float = 10.0, n_iter: int = 10
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """Global mean and user/item biases by alternating least squares (as surprise BaselineOnly)."""
+    mu = float(data.rating.mean())
+    bu = np.zeros(data.n_users)
+    bi = np.zeros(data.n_movies)
+    cnt_u = np.bincount(data.user_idx, minlength=data.n_users)
+    cnt_i = np.bincount(data.movie_idx, minlength=data.n_movies)
+    for _ in range(n_iter):
+        res = data.rating - mu - bu[data.user_idx]
+        bi = np.bincount(data.movie_idx, res, data.n_movies) / (reg_i + cnt_i)
+        res = data.rating - mu - bi[data.movie_idx]
+        bu = np.bincount(data.user_idx, res, data.n_users) / (reg_u + cnt_u)
+    return mu, bu, bi

@@ -1,0 +1,122 @@
+"""Matrix factorisation with scikit-surprise SVD, kept as plain numpy arrays after fitting."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from movie_roulette import columns as C
+from movie_roulette.models.base import Interactions, Recommender
+
+
+class SVDRecommender(Recommender):
+    """Funk-SVD (biased MF) trained by scikit-surprise; prediction mu + bu + bi + pu . qi.
+
+    After fitting, the factors and biases are copied into numpy arrays indexed like `user_ids` /
+    `movie_ids`, so scoring and state never touch surprise objects. The ranking score is the
+    unclipped predicted rating. An ad-hoc profile (newcomer) is folded in by ridge regression of
+    the profile's residuals on the item factors (no refit).
+    """
+
+    name: ClassVar[str] = "svd"
+    predicts_ratings: ClassVar[bool] = True
+    _params: ClassVar[tuple[str, ...]] = ("n_factors", "n_epochs", "lr_all", "reg_all", "seed")
+
+    def __init__(
+        self,
+        n_factors: int = 100,
+        n_epochs: int = 30,
+        lr_all: float = 0.007,
+        reg_all: float = 0.05,
+        seed: int = 42,
+        rating_scale: tuple[float, float] | None = None,
+    ) -> None:
+        super().__init__(rating_scale)
+        self.n_factors = int(n_factors)
+        self.n_epochs = int(n_epochs)
+        self.lr_all = float(lr_all)
+        self.reg_all = float(reg_all)
+        self.seed = int(seed)
+        self.global_mean = 0.0
+        self.pu = np.empty((0, self.n_factors))
+        self.qi = np.empty((0, self.n_factors))
+        self.bu = np.empty(0)
+        self.bi = np.empty(0)
+
+    def _fit(self, data: Interactions, catalogue: pd.DataFrame | None) -> None:
+        from surprise import SVD, Dataset, Reader
+
+        frame = pd.DataFrame(
+            {C.USER_ID: data.user_idx, C.MOVIE_ID: data.movie_idx, C.RATING: data.rating}
+        )
+        reader = Reader(rating_scale=self.rating_scale)
+        trainset = Dataset.load_from_df(frame, reader).build_full_trainset()
+        algo = SVD(
+            n_factors=self.n_factors,
+            n_epochs=self.n_epochs,
+            lr_all=self.lr_all,
+            reg_all=self.reg_all,
+            random_state=self.seed,
+        )
+        algo.fit(trainset)
+        # surprise numbers users/items in order of appearance; reorder to our dense indices
+        u_inner = np.array([trainset.to_inner_uid(u) for u in range(data.n_users)])
+        i_inner = np.array([trainset.to_inner_iid(i) for i in range(data.n_movies)])
+        self.global_mean = float(trainset.global_mean)
+        self.pu = np.asarray(algo.pu, np.float64)[u_inner]
+        self.qi = np.asarray(algo.qi, np.float64)[i_inner]
+        self.bu = np.asarray(algo.bu, np.float64)[u_inner]
+        self.bi = np.asarray(algo.bi, np.float64)[i_inner]
+
+    def _score_all(self, user_idx: int) -> np.ndarray:
+        return self.global_mean + self.bu[user_idx] + self.bi + self.qi @ self.pu[user_idx]
+
+    def _predict_ratings(self, user_idx: int, movie_idx: np.ndarray) -> np.ndarray:
+        return (
+            self.global_mean
+            + self.bu[user_idx]
+            + self.bi[movie_idx]
+            + self.qi[movie_idx] @ self.pu[user_idx]
+        )
+
+    def baseline(self, user_idx: int | None, movie_idx: np.ndarray) -> np.ndarray:
+        """mu + bu + bi (bu = 0 when the user is unknown)."""
+        bu = 0.0 if user_idx is None else self.bu[user_idx]
+        return self.global_mean + bu + self.bi[movie_idx]
+
+    def fold_in(self, movie_idx: np.ndarray, ratings: np.ndarray) -> tuple[float, np.ndarray]:
+        """(bu, pu) for a new user from a few ratings, by ridge regression (no refit)."""
+        if len(movie_idx) == 0:
+            return 0.0, np.zeros(self.n_factors)
+        n = len(movie_idx)
+        res = np.asarray(ratings, np.float64) - self.global_mean - self.bi[movie_idx]
+        bu = float(res.sum() / (n + self.reg_all * n + 1.0))
+        q = self.qi[movie_idx]
+        lam = self.reg_all * n + 1e-3
+        pu = np.linalg.solve(q.T @ q + lam * np.eye(self.n_factors), q.T @ (res - bu))
+        return bu, pu
+
+    def _score_profile(self, movie_idx: np.ndarray, ratings: np.ndarray) -> np.ndarray:
+        bu, pu = self.fold_in(movie_idx, ratings)
+        return self.global_mean + bu + self.bi + self.qi @ pu
+
+    def _get_extra_meta(self) -> dict[str, Any]:
+        return {"global_mean": self.global_mean}
+
+    def _get_arrays(self) -> dict[str, np.ndarray]:
+        return {
+            "pu": self.pu,
+            "qi": self.qi,
+            "bu": self.bu,
+            "bi": self.bi,
+        }
+
+    def _set_state(self, meta: dict[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
+        self.global_mean = float(meta["extra"]["global_mean"])
+        self.pu = np.asarray(arrays["pu"], np.float64)
+        self.qi = np.asarray(arrays["qi"], np.float64)
+        self.bu = np.asarray(arrays["bu"], np.float64)
+        self.bi = np.asarray(arrays["bi"], np.float64)

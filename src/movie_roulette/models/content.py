@@ -1,0 +1,135 @@
+"""Content-based recommender: TF-IDF item vectors, user profile from liked movies, cosine score."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from movie_roulette import columns as C
+from movie_roulette.features.text import build_item_matrix
+from movie_roulette.models.base import Interactions, Recommender, fit_baselines
+
+
+class ContentRecommender(Recommender):
+    """Ranks by cosine(user profile, movie vector); predicts ratings by content kNN.
+
+    * Item vectors: `features.text.build_item_matrix` (per-field TF-IDF, rows l2-normalised).
+      The model knows every catalogue movie, rated or not, so it can recommend new movies.
+    * Profile: weighted sum of the vectors of the user's liked movies (rating >= like_threshold),
+      weight = rating minus the user's mean rating (uniform weights if that leaves nothing).
+    * Rating: baseline (mu + bu + bi) plus the similarity-weighted mean of the user's residuals on
+      the `n_neighbours` most similar movies they rated (positive similarities only, shrunk by
+      `shrinkage` in the denominator).
+    """
+
+    name: ClassVar[str] = "content"
+    predicts_ratings: ClassVar[bool] = True
+    _params: ClassVar[tuple[str, ...]] = (
+        "like_threshold",
+        "max_features",
+        "n_neighbours",
+        "shrinkage",
+    )
+
+    def __init__(
+        self,
+        like_threshold: float = 4.0,
+        max_features: int = 20000,
+        n_neighbours: int = 30,
+        shrinkage: float = 0.5,
+        rating_scale: tuple[float, float] | None = None,
+    ) -> None:
+        super().__init__(rating_scale)
+        self.like_threshold = float(like_threshold)
+        self.max_features = int(max_features)
+        self.n_neighbours = int(n_neighbours)
+        self.shrinkage = float(shrinkage)
+        self.item_matrix = sparse.csr_matrix((0, 0), dtype=np.float32)
+        self.global_mean = 0.0
+        self.bu = np.empty(0)
+        self.bi = np.empty(0)
+
+    def _extra_movies(self, catalogue: pd.DataFrame | None) -> np.ndarray:
+        if catalogue is None or C.MOVIE_ID not in catalogue.columns:
+            return np.empty(0, np.int64)
+        return catalogue[C.MOVIE_ID].to_numpy(np.int64)
+
+    def _fit(self, data: Interactions, catalogue: pd.DataFrame | None) -> None:
+        self.item_matrix = build_item_matrix(
+            catalogue, self.movie_ids, max_features=self.max_features
+        )
+        self.global_mean, self.bu, self.bi = fit_baselines(data)
+
+    # ------------------------------------------------------------------ ranking
+    def profile_weights(self, ratings: np.ndarray) -> np.ndarray:
+        ratings = np.asarray(ratings, np.float64)
+        if len(ratings) == 0:
+            return ratings
+        liked = ratings >= self.like_threshold
+        if not liked.any():  # nothing liked: lean on the relatively best-rated movies
+            liked = ratings >= ratings.max()
+        w = np.where(liked, ratings - ratings.mean(), 0.0)
+        w = np.clip(w, 0.0, None)
+        if w.sum() <= 0:
+            w = liked.astype(np.float64)
+        return w
+
+    def _score_profile(self, movie_idx: np.ndarray, ratings: np.ndarray) -> np.ndarray:
+        if len(movie_idx) == 0 or self.item_matrix.shape[1] == 0:
+            return np.zeros(self.n_movies)
+        w = self.profile_weights(ratings)
+        profile = sparse.csr_matrix(w[None, :]) @ self.item_matrix[movie_idx]
+        norm = float(np.sqrt(profile.multiply(profile).sum()))
+        if norm == 0:
+            return np.zeros(self.n_movies)
+        return np.asarray((self.item_matrix @ profile.T).toarray()).ravel() / norm
+
+    # ------------------------------------------------------------------ ratings
+    def _predict_ratings(self, user_idx: int, movie_idx: np.ndarray) -> np.ndarray:
+        movie_idx = np.asarray(movie_idx, np.int64)
+        base = self.global_mean + self.bu[user_idx] + self.bi[movie_idx]
+        rated, r = self.seen(user_idx)
+        if len(rated) == 0 or len(movie_idx) == 0 or self.item_matrix.shape[1] == 0:
+            return base
+        resid = r - (self.global_mean + self.bu[user_idx] + self.bi[rated])
+        sims = (self.item_matrix[movie_idx] @ self.item_matrix[rated].T).toarray()
+        sims[sims < 0] = 0.0
+        # a movie is not its own neighbour
+        sims[movie_idx[:, None] == rated[None, :]] = 0.0
+        k = self.n_neighbours
+        if sims.shape[1] > k:
+            cut = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+            mask = np.zeros_like(sims, dtype=bool)
+            np.put_along_axis(mask, cut, True, axis=1)
+            sims = np.where(mask, sims, 0.0)
+        num = sims @ resid
+        den = sims.sum(axis=1) + self.shrinkage
+        return base + num / den
+
+    # ------------------------------------------------------------------ state
+    def _get_extra_meta(self) -> dict[str, Any]:
+        return {"global_mean": self.global_mean, "n_features": int(self.item_matrix.shape[1])}
+
+    def _get_arrays(self) -> dict[str, np.ndarray]:
+        m = self.item_matrix
+        return {
+            "item_data": m.data.astype(np.float32),
+            "item_indices": m.indices.astype(np.int32),
+            "item_indptr": m.indptr.astype(np.int64),
+            "bu": self.bu,
+            "bi": self.bi,
+        }
+
+    def _set_state(self, meta: dict[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
+        extra = meta["extra"]
+        self.global_mean = float(extra["global_mean"])
+        self.item_matrix = sparse.csr_matrix(
+            (arrays["item_data"], arrays["item_indices"], arrays["item_indptr"]),
+            shape=(len(self.movie_ids), int(extra["n_features"])),
+        )
+        self.bu = np.asarray(arrays["bu"], np.float64)
+        self.bi = np.asarray(arrays["bi"], np.float64)

@@ -1,0 +1,643 @@
+"""The hybrid recommender: a tuned blend of the component models, with cold-start fallbacks.
+
+Ranking: every component scores all movies; each component's scores are z-scored per user over the
+candidate movies (popularity on log scale first; movies a component does not know get its lowest
+candidate z-score); the ranking score is the weighted sum. Weights are chosen on the validation
+split by coordinate search maximising NDCG@k.
+
+Ratings: a linear stack (least squares with intercept, fitted on the validation split) of the
+components' rating predictions and the baseline mu + bu + bi, clipped to the rating scale. A
+component that does not know the user or movie contributes the baseline instead.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from movie_roulette import columns as C
+from movie_roulette.config import ModelConfig
+from movie_roulette.exceptions import UnknownUserError
+from movie_roulette.features.text import split_genres
+from movie_roulette.models.base import (
+    Interactions,
+    Recommender,
+    check_ratings,
+    fit_baselines,
+    top_k_indices,
+)
+from movie_roulette.models.collaborative import SVDRecommender
+from movie_roulette.models.content import ContentRecommender
+from movie_roulette.models.implicit import EASERecommender, ItemKNNRecommender
+from movie_roulette.models.popularity import PopularityRecommender
+
+COLD_START = "cold_start:popularity+content"
+WEIGHT_GRID = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0)
+BASELINE = "baseline"
+INTERCEPT = "intercept"
+
+
+@dataclass(frozen=True)
+class RecommendedItem:
+    movie_id: int
+    score: float
+    components: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Recommendations:
+    items: list[RecommendedItem]
+    fallback: str | None = None
+
+    @property
+    def movie_ids(self) -> list[int]:
+        return [item.movie_id for item in self.items]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "items": [
+                {"movie_id": i.movie_id, "score": i.score, "components": dict(i.components)}
+                for i in self.items
+            ],
+            "fallback": self.fallback,
+        }
+
+
+def make_components(cfg: ModelConfig, seed: int) -> dict[str, Recommender]:
+    """The default component set, configured from the pipeline config."""
+    return {
+        "ease": EASERecommender(
+            l2=cfg.implicit.l2,
+            min_item_ratings=cfg.implicit.min_item_ratings,
+            min_rating=cfg.implicit.min_rating,
+        ),
+        "itemknn": ItemKNNRecommender(
+            n_neighbours=cfg.implicit.knn_neighbours,
+            min_item_ratings=cfg.implicit.min_item_ratings,
+        ),
+        "svd": SVDRecommender(
+            n_factors=cfg.svd.n_factors,
+            n_epochs=cfg.svd.n_epochs,
+            lr_all=cfg.svd.lr_all,
+            reg_all=cfg.svd.reg_all,
+            seed=seed,
+        ),
+        "content": ContentRecommender(
+            like_threshold=cfg.content.like_threshold,
+            max_features=cfg.content.max_features,
+            n_neighbours=cfg.content.n_neighbours,
+        ),
+        "popularity": PopularityRecommender(),
+    }
+
+
+def _zscore(values: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """z-score over candidate positions; NaN (unknown to the component) -> lowest candidate z."""
+    out = np.zeros(len(values), np.float64)
+    vals = values[candidates]
+    ok = np.isfinite(vals)
+    if ok.sum() < 2:
+        return out
+    mean, std = vals[ok].mean(), vals[ok].std()
+    if std <= 1e-12:
+        return out
+    z = (values - mean) / std
+    floor = z[candidates][ok].min()
+    return np.where(np.isfinite(z), z, floor)
+
+
+def _ndcg_matrix(scores: np.ndarray, relevant: np.ndarray, n_relevant: np.ndarray, k: int) -> float:
+    """Mean NDCG@k over rows (binary relevance). scores: users x movies, -inf = not a candidate."""
+    k = min(k, scores.shape[1])
+    part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    part_scores = np.take_along_axis(scores, part, axis=1)
+    order = np.lexsort((part, -part_scores), axis=1)
+    top = np.take_along_axis(part, order, axis=1)
+    hits = np.take_along_axis(relevant, top, axis=1).astype(np.float64)
+    disc = 1.0 / np.log2(np.arange(2, k + 2))
+    dcg = hits @ disc
+    idcg = np.cumsum(disc)[np.minimum(n_relevant, k) - 1]
+    return float(np.mean(dcg / idcg))
+
+
+class HybridRecommender(Recommender):
+    """Weighted blend of component recommenders (see module docstring).
+
+    `components` maps a name ("ease", "itemknn", "svd", "content", "popularity") to a recommender;
+    `weights` maps component names to blend weights; `rating_coefs` maps "intercept", "baseline"
+    and rating-capable component names to stack coefficients.
+    """
+
+    name: ClassVar[str] = "hybrid"
+    predicts_ratings: ClassVar[bool] = True
+    _params: ClassVar[tuple[str, ...]] = ("weights", "rating_coefs", "diversity")
+
+    def __init__(
+        self,
+        components: Mapping[str, Recommender] | None = None,
+        weights: Mapping[str, float] | None = None,
+        rating_coefs: Mapping[str, float] | None = None,
+        diversity: float = 0.3,
+        rating_scale: tuple[float, float] | None = None,
+    ) -> None:
+        super().__init__(rating_scale)
+        self.components: dict[str, Recommender] = dict(components or {})
+        if weights is None:
+            weights = {name: 1.0 for name in self.components}
+        unknown = sorted(set(weights) - set(self.components))
+        if unknown and self.components:
+            raise ValueError(
+                f"weights: no component named {unknown}; have {sorted(self.components)}."
+            )
+        self.weights: dict[str, float] = {k: float(v) for k, v in weights.items()}
+        if rating_coefs is None:
+            raters = [n for n, c in self.components.items() if c.predicts_ratings]
+            rating_coefs = {INTERCEPT: 0.0, **{n: 1.0 / len(raters) for n in raters}}
+            if not raters:
+                rating_coefs = {INTERCEPT: 0.0, BASELINE: 1.0}
+        self.rating_coefs: dict[str, float] = {k: float(v) for k, v in rating_coefs.items()}
+        self.diversity = float(diversity)
+        self.global_mean = 0.0
+        self.bu = np.empty(0)
+        self.bi = np.empty(0)
+        self.genres = np.empty(0, dtype="<U1")
+        self.fit_info: dict[str, Any] = {}
+        self.last_fallback: str | None = None
+        self._pos: dict[str, np.ndarray] = {}
+        self._genre_sets: list[frozenset[str]] = []
+
+    def get_params(self) -> dict[str, Any]:
+        params = super().get_params()
+        params["weights"] = dict(self.weights)
+        params["rating_coefs"] = dict(self.rating_coefs)
+        return params
+
+    # ------------------------------------------------------------------ fitting
+    def _fit(self, data: Interactions, catalogue: pd.DataFrame | None) -> None:
+        if not self.components:
+            raise ValueError("components: the hybrid needs at least one component model.")
+        frame = pd.DataFrame(
+            {
+                C.USER_ID: self.user_ids[data.user_idx],
+                C.MOVIE_ID: self.movie_ids[data.movie_idx],
+                C.RATING: data.rating,
+            }
+        )
+        timings = {}
+        for name, comp in self.components.items():
+            start = time.perf_counter()
+            comp.rating_scale = comp.rating_scale or self.rating_scale
+            comp.fit(frame, catalogue)
+            timings[name] = round(time.perf_counter() - start, 3)
+        self.fit_info["component_fit_seconds"] = timings
+        self.global_mean, self.bu, self.bi = fit_baselines(data)
+        self.genres = self._genres_from(catalogue)
+        self._prepare()
+
+    def _genres_from(self, catalogue: pd.DataFrame | None) -> np.ndarray:
+        if catalogue is None or C.GENRES not in catalogue.columns:
+            return np.array([""] * self.n_movies)
+        series = catalogue.drop_duplicates(C.MOVIE_ID).set_index(C.MOVIE_ID)[C.GENRES]
+        values = series.reindex(self.movie_ids).fillna("").astype(str).tolist()
+        return np.array(values if values else [""])[: self.n_movies]
+
+    def _prepare(self) -> None:
+        self._pos = {n: c.movie_positions(self.movie_ids) for n, c in self.components.items()}
+        self._genre_sets = [frozenset(g.lower() for g in split_genres(s)) for s in self.genres]
+
+    def refit(
+        self, ratings: pd.DataFrame, catalogue: pd.DataFrame | None = None
+    ) -> HybridRecommender:
+        """Refit every component on new data, keeping the blend weights and rating stack."""
+        weights, coefs, info = dict(self.weights), dict(self.rating_coefs), dict(self.fit_info)
+        self.fit(ratings, catalogue)
+        self.weights, self.rating_coefs = weights, coefs
+        self.fit_info = {
+            **info,
+            "refit_component_fit_seconds": self.fit_info["component_fit_seconds"],
+        }
+        return self
+
+    # ------------------------------------------------------------------ component scores
+    def _aligned(self, name: str, values: np.ndarray) -> np.ndarray:
+        pos = self._pos[name]
+        out = np.full(self.n_movies, np.nan)
+        ok = pos >= 0
+        out[ok] = np.asarray(values, np.float64)[pos[ok]]
+        if name == "popularity":
+            out = np.log1p(np.clip(out, 0, None))
+        return out
+
+    def _raw_component_scores(self, user_id: int) -> dict[str, np.ndarray]:
+        out = {}
+        for name, comp in self.components.items():
+            if not comp.knows_user(user_id):
+                continue
+            out[name] = self._aligned(name, comp._score_all(comp.user_index(user_id)))
+        return out
+
+    def _profile_component_scores(self, ratings: Mapping[int, float]) -> dict[str, np.ndarray]:
+        out = {}
+        for name, comp in self.components.items():
+            known = {m: r for m, r in ratings.items() if comp.movie_positions([m])[0] >= 0}
+            if not known and name != "popularity":
+                continue
+            try:
+                out[name] = self._aligned(name, comp.score_ratings(known))
+            except NotImplementedError:
+                continue
+        return out
+
+    def _blend(
+        self, raw: Mapping[str, np.ndarray], candidates: np.ndarray
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        z = {n: _zscore(v, candidates) for n, v in raw.items() if self.weights.get(n, 0.0) != 0.0}
+        total = np.zeros(self.n_movies)
+        for name, values in z.items():
+            total += self.weights[name] * values
+        return total, z
+
+    def _score_all(self, user_idx: int) -> np.ndarray:
+        candidates = np.ones(self.n_movies, bool)
+        candidates[self.seen(user_idx)[0]] = False
+        return self._blend(self._raw_component_scores(int(self.user_ids[user_idx])), candidates)[0]
+
+    def _score_profile(self, movie_idx: np.ndarray, ratings: np.ndarray) -> np.ndarray:
+        candidates = np.ones(self.n_movies, bool)
+        candidates[movie_idx] = False
+        profile = dict(
+            zip(self.movie_ids[movie_idx].tolist(), np.asarray(ratings).tolist(), strict=True)
+        )
+        return self._blend(self._profile_component_scores(profile), candidates)[0]
+
+    # ------------------------------------------------------------------ recommendations
+    def genre_mask(self, genre: str | None) -> np.ndarray:
+        if genre is None:
+            return np.ones(self.n_movies, bool)
+        wanted = genre.strip().lower()
+        mask = np.array([wanted in g for g in self._genre_sets], bool)
+        if not mask.any():
+            known = sorted({g for s in self.genres for g in split_genres(s)})
+            raise ValueError(f"genre: {genre!r} matches no movie; known genres are {known}.")
+        return mask
+
+    def _items(
+        self, total: np.ndarray, z: Mapping[str, np.ndarray], allowed: np.ndarray, k: int
+    ) -> list[RecommendedItem]:
+        scores = np.where(allowed, total, -np.inf)
+        top = top_k_indices(scores, k)
+        return [
+            RecommendedItem(
+                movie_id=int(self.movie_ids[j]),
+                score=float(scores[j]),
+                components={n: float(v[j]) for n, v in z.items()},
+            )
+            for j in top
+        ]
+
+    def recommend_items(
+        self, user_id: int, k: int = 10, exclude_seen: bool = True, genre: str | None = None
+    ) -> Recommendations:
+        """Top-k for a user; an unknown user gets the cold-start list (see `fallback`)."""
+        self._check_fitted()
+        allowed = self.genre_mask(genre)
+        if not self.knows_user(user_id):
+            return Recommendations(self._cold_start(k, allowed), fallback=COLD_START)
+        uidx = self.user_index(user_id)
+        candidates = np.ones(self.n_movies, bool)
+        candidates[self.seen(uidx)[0]] = False
+        total, z = self._blend(self._raw_component_scores(user_id), candidates)
+        if exclude_seen:
+            allowed = allowed & candidates
+        return Recommendations(self._items(total, z, allowed, k), fallback=None)
+
+    def recommend_from_ratings(
+        self, ratings: Mapping[int, float], k: int = 10, genre: str | None = None
+    ) -> Recommendations:
+        """Top-k for a newcomer's few ratings {movie_id: rating}, folded in without refitting.
+
+        The rated movies are excluded. `fallback` is "fold_in:<components used>", or the
+        cold-start marker when none of the rated movies is known.
+        """
+        self._check_fitted()
+        allowed = self.genre_mask(genre)
+        rated = self.movie_positions(np.fromiter(ratings.keys(), np.int64, len(ratings)))
+        allowed = allowed.copy()
+        allowed[rated[rated >= 0]] = False
+        known = {m: float(r) for m, r in ratings.items() if self.movie_positions([m])[0] >= 0}
+        if not known:
+            return Recommendations(self._cold_start(k, allowed), fallback=COLD_START)
+        candidates = np.ones(self.n_movies, bool)
+        candidates[rated[rated >= 0]] = False
+        raw = self._profile_component_scores(known)
+        total, z = self._blend(raw, candidates)
+        used = [n for n in z if n != "popularity"] or list(z)
+        return Recommendations(
+            self._items(total, z, allowed, k), fallback="fold_in:" + "+".join(used)
+        )
+
+    def cold_start_scores(self) -> np.ndarray:
+        """Popularity (log count) mixed with Bayesian-shrunk mean rating, both z-scored."""
+        pop = self.components.get("popularity")
+        if isinstance(pop, PopularityRecommender):
+            counts = self._aligned("popularity", pop.counts)
+            quality = np.full(self.n_movies, np.nan)
+            ok = self._pos["popularity"] >= 0
+            quality[ok] = pop.shrunk_mean[self._pos["popularity"][ok]]
+        else:
+            counts = np.log1p(np.bincount(self._ui_indices, minlength=self.n_movies).astype(float))
+            quality = self.global_mean + self.bi
+        everything = np.ones(self.n_movies, bool)
+        return 0.5 * _zscore(counts, everything) + 0.5 * _zscore(quality, everything)
+
+    def _cold_start(self, k: int, allowed: np.ndarray) -> list[RecommendedItem]:
+        """Greedy genre-diversified pick from the best cold-start scores."""
+        base = np.where(allowed, self.cold_start_scores(), -np.inf)
+        pool = top_k_indices(base, max(20 * k, 50))
+        chosen: list[int] = []
+        genre_counts: dict[str, int] = {}
+        remaining = list(pool)
+        while remaining and len(chosen) < k:
+            best, best_value = None, -np.inf
+            for j in remaining:
+                gs = self._genre_sets[j]
+                penalty = sum(genre_counts.get(g, 0) for g in gs) / max(len(gs), 1)
+                value = base[j] - self.diversity * penalty
+                if value > best_value:
+                    best, best_value = j, value
+            assert best is not None
+            remaining.remove(best)
+            chosen.append(best)
+            for g in self._genre_sets[best]:
+                genre_counts[g] = genre_counts.get(g, 0) + 1
+        return [
+            RecommendedItem(int(self.movie_ids[j]), float(base[j]), {"cold_start": float(base[j])})
+            for j in chosen
+        ]
+
+    # ------------------------------------------------------------------ ratings
+    def _rating_features(self, user_id: int, movie_ids: np.ndarray) -> dict[str, np.ndarray]:
+        """Per-feature predictions; components that cannot predict give the baseline."""
+        pos = self.movie_positions(movie_ids)
+        known_user = self.knows_user(user_id)
+        bu = self.bu[self.user_index(user_id)] if known_user else 0.0
+        bi = np.where(pos >= 0, self.bi[np.maximum(pos, 0)], 0.0)
+        baseline = self.global_mean + bu + bi
+        feats = {BASELINE: baseline}
+        for name in self.rating_coefs:
+            if name in (INTERCEPT, BASELINE):
+                continue
+            comp = self.components[name]
+            values = baseline.copy()
+            if comp.knows_user(user_id):
+                cpos = comp.movie_positions(movie_ids)
+                ok = cpos >= 0
+                if ok.any():
+                    values[ok] = comp.clip(
+                        comp._predict_ratings(comp.user_index(user_id), cpos[ok])
+                    )
+            feats[name] = values
+        return feats
+
+    def predict_rating(self, user_id: int, movie_ids: Iterable[int] | np.ndarray) -> np.ndarray:
+        """Stacked prediction, clipped. Unknown users/movies fall back to baselines (see
+        `last_fallback`: None, "unknown_user:item_baseline", "unknown_movie:user_baseline")."""
+        self._check_fitted()
+        ids = np.asarray(list(movie_ids) if not isinstance(movie_ids, np.ndarray) else movie_ids)
+        ids = ids.astype(np.int64).reshape(-1)
+        pos = self.movie_positions(ids)
+        if not self.knows_user(user_id):
+            self.last_fallback = "unknown_user:item_baseline"
+            bi = np.where(pos >= 0, self.bi[np.maximum(pos, 0)], 0.0)
+            return self.clip(self.global_mean + bi)
+        feats = self._rating_features(user_id, ids)
+        pred = np.full(len(ids), self.rating_coefs.get(INTERCEPT, 0.0))
+        for name in sorted(self.rating_coefs):  # fixed order: identical sums after a reload
+            if name != INTERCEPT:
+                pred += self.rating_coefs[name] * feats[name]
+        unknown_movie = pos < 0
+        if unknown_movie.any():
+            pred[unknown_movie] = feats[BASELINE][unknown_movie]
+        self.last_fallback = "unknown_movie:user_baseline" if unknown_movie.any() else None
+        return self.clip(pred)
+
+    def _predict_ratings(self, user_idx: int, movie_idx: np.ndarray) -> np.ndarray:
+        return self.predict_rating(int(self.user_ids[user_idx]), self.movie_ids[movie_idx])
+
+    # ------------------------------------------------------------------ tuning
+    def tune(
+        self, valid: pd.DataFrame, k: int = 10, threshold: float = 4.0, max_users: int | None = None
+    ) -> dict[str, Any]:
+        """Choose blend weights (NDCG@k) and the rating stack (least squares) on `valid`."""
+        self._check_fitted()
+        valid = check_ratings(valid)
+        info: dict[str, Any] = {}
+        start = time.perf_counter()
+        info.update(self._tune_weights(valid, k, threshold, max_users))
+        info["weight_search_seconds"] = round(time.perf_counter() - start, 3)
+        start = time.perf_counter()
+        info.update(self._fit_rating_stack(valid))
+        info["rating_stack_seconds"] = round(time.perf_counter() - start, 3)
+        self.fit_info.update(info)
+        return info
+
+    def _tune_weights(
+        self, valid: pd.DataFrame, k: int, threshold: float, max_users: int | None
+    ) -> dict[str, Any]:
+        rel = valid[valid[C.RATING] >= threshold]
+        rel = rel[
+            rel[C.USER_ID].map(self.knows_user) & (self.movie_positions(rel[C.MOVIE_ID]) >= 0)
+        ]
+        users = np.unique(rel[C.USER_ID].to_numpy())
+        if max_users is not None and len(users) > max_users:
+            users = np.random.default_rng(0).choice(users, max_users, replace=False)
+            users.sort()
+        if len(users) == 0:
+            return {"valid_users": 0}
+        names = list(self.components)
+        Z = np.zeros((len(names), len(users), self.n_movies), np.float32)
+        relevant = np.zeros((len(users), self.n_movies), bool)
+        seen_mask = np.zeros((len(users), self.n_movies), bool)
+        by_user = rel.groupby(C.USER_ID)[C.MOVIE_ID].apply(np.asarray)
+        for row, uid in enumerate(users):
+            uidx = self.user_index(uid)
+            candidates = np.ones(self.n_movies, bool)
+            candidates[self.seen(uidx)[0]] = False
+            seen_mask[row] = ~candidates
+            relevant[row, self.movie_positions(by_user[uid])] = True
+            raw = self._raw_component_scores(int(uid))
+            for c, name in enumerate(names):
+                if name in raw:
+                    Z[c, row] = _zscore(raw[name], candidates)
+        relevant &= ~seen_mask
+        n_rel = relevant.sum(axis=1)
+        keep = n_rel > 0
+        Z, relevant, seen_mask, n_rel = Z[:, keep], relevant[keep], seen_mask[keep], n_rel[keep]
+
+        def evaluate(w: np.ndarray) -> float:
+            s = np.tensordot(w.astype(np.float32), Z, axes=1)
+            s[seen_mask] = -np.inf
+            return _ndcg_matrix(s, relevant, n_rel, k)
+
+        single = {}
+        for c, name in enumerate(names):
+            w = np.zeros(len(names))
+            w[c] = 1.0
+            single[name] = evaluate(w)
+        best_name = max(single, key=lambda n: single[n])
+        w = np.zeros(len(names))
+        w[names.index(best_name)] = 1.0
+        best = single[best_name]
+        for _ in range(2):
+            improved = False
+            for c in range(len(names)):
+                for value in WEIGHT_GRID:
+                    if value == w[c]:
+                        continue
+                    trial = w.copy()
+                    trial[c] = value
+                    if not trial.any():
+                        continue
+                    score = evaluate(trial)
+                    if score > best + 1e-6:
+                        best, w, improved = score, trial, True
+            if not improved:
+                break
+        self.weights = {name: float(w[c]) for c, name in enumerate(names)}
+        return {
+            "valid_users": int(keep.sum()),
+            f"valid_ndcg@{k}": best,
+            **{f"valid_ndcg@{k}_{n}": v for n, v in single.items()},
+            "weights": dict(self.weights),
+        }
+
+    def _fit_rating_stack(self, valid: pd.DataFrame) -> dict[str, Any]:
+        raters = [n for n, c in self.components.items() if c.predicts_ratings]
+        names = [BASELINE, *raters]
+        self.rating_coefs = {INTERCEPT: 0.0, **{n: 0.0 for n in names}}  # feature set for lookup
+        rows, targets = [], []
+        for uid, group in valid.groupby(C.USER_ID):
+            if not self.knows_user(int(uid)):
+                continue
+            ids = group[C.MOVIE_ID].to_numpy()
+            ok = self.movie_positions(ids) >= 0
+            if not ok.any():
+                continue
+            feats = self._rating_features(int(uid), ids[ok])
+            rows.append(np.column_stack([feats[n] for n in names]))
+            targets.append(group[C.RATING].to_numpy()[ok])
+        if not rows:
+            self.rating_coefs = {INTERCEPT: 0.0, BASELINE: 1.0}
+            return {"rating_stack": "baseline only (no validation ratings)"}
+        X = np.vstack(rows)
+        y = np.concatenate(targets)
+        design = np.column_stack([np.ones(len(X)), X])
+        coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+        self.rating_coefs = {INTERCEPT: float(coef[0])}
+        self.rating_coefs.update({n: float(c) for n, c in zip(names, coef[1:], strict=True)})
+        fitted = np.clip(design @ coef, *(self.rating_scale or (-np.inf, np.inf)))
+        per_feature = {
+            f"valid_rmse_{n}": float(
+                np.sqrt(np.mean((np.clip(X[:, j], *self.rating_scale) - y) ** 2))
+            )
+            for j, n in enumerate(names)
+        }
+        return {
+            "valid_rmse_stack": float(np.sqrt(np.mean((fitted - y) ** 2))),
+            **per_feature,
+            "rating_coefs": dict(self.rating_coefs),
+        }
+
+    # ------------------------------------------------------------------ state
+    def _get_extra_meta(self) -> dict[str, Any]:
+        comps = {}
+        for name, comp in self.components.items():
+            meta, _ = comp.get_state()
+            comps[name] = meta
+        return {
+            "global_mean": self.global_mean,
+            "components": comps,
+            "component_order": list(self.components),
+            "fit_info": self.fit_info,
+        }
+
+    def _get_arrays(self) -> dict[str, np.ndarray]:
+        arrays = {"bu": self.bu, "bi": self.bi, "genres": np.asarray(self.genres, dtype=str)}
+        for name, comp in self.components.items():
+            _, comp_arrays = comp.get_state()
+            arrays.update({f"components/{name}/{key}": value for key, value in comp_arrays.items()})
+        return arrays
+
+    @classmethod
+    def from_state(
+        cls, meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]
+    ) -> HybridRecommender:
+        from movie_roulette.models.registry import model_from_state
+
+        components = {}
+        comp_metas = meta["extra"]["components"]
+        for name in meta["extra"].get("component_order", list(comp_metas)):
+            comp_meta = comp_metas[name]
+            prefix = f"components/{name}/"
+            comp_arrays = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+            components[name] = model_from_state(comp_meta, comp_arrays)
+        params = dict(meta["params"])
+        scale = params.pop("rating_scale", None)
+        if meta.get("class") != cls.__name__:
+            raise ValueError(f"state is for {meta.get('class')!r}, not {cls.__name__}.")
+        obj = cls(components=components, **params, rating_scale=tuple(scale) if scale else None)
+        obj.user_ids = np.asarray(arrays["user_ids"], np.int64)
+        obj.movie_ids = np.asarray(arrays["movie_ids"], np.int64)
+        obj._ui_indptr = np.asarray(arrays["ui_indptr"], np.int64)
+        obj._ui_indices = np.asarray(arrays["ui_indices"], np.int32)
+        obj._ui_ratings = np.asarray(arrays["ui_ratings"], np.float32)
+        extra = meta["extra"]
+        obj.global_mean = float(extra["global_mean"])
+        obj.fit_info = dict(extra.get("fit_info", {}))
+        obj.bu = np.asarray(arrays["bu"], np.float64)
+        obj.bi = np.asarray(arrays["bi"], np.float64)
+        obj.genres = np.asarray(arrays["genres"], dtype=str)
+        obj._prepare()
+        obj._fitted = True
+        return obj
+
+
+def train_hybrid(
+    train: pd.DataFrame,
+    valid: pd.DataFrame,
+    catalogue: pd.DataFrame | None,
+    cfg: ModelConfig,
+    seed: int,
+    k: int = 10,
+    threshold: float = 4.0,
+) -> HybridRecommender:
+    """Fit the components on train, tune blend weights and rating stack on valid, then (if
+    cfg.refit_on_train_and_valid) refit the components on train + valid keeping the weights.
+
+    Timings and validation scores are in `model.fit_info`.
+    """
+    start = time.perf_counter()
+    model = HybridRecommender(make_components(cfg, seed)).fit(train, catalogue)
+    if len(valid):
+        model.tune(valid, k=k, threshold=threshold)
+    if cfg.refit_on_train_and_valid and len(valid):
+        cols = [C.USER_ID, C.MOVIE_ID, C.RATING]
+        model.refit(pd.concat([train[cols], valid[cols]], ignore_index=True), catalogue)
+    model.fit_info["total_fit_seconds"] = round(time.perf_counter() - start, 3)
+    return model
+
+
+__all__ = [
+    "COLD_START",
+    "HybridRecommender",
+    "RecommendedItem",
+    "Recommendations",
+    "UnknownUserError",
+    "make_components",
+    "train_hybrid",
+]

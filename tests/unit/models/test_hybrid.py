@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from movie_roulette.models.hybrid import (
+    COLD_START,
+    HybridRecommender,
+    Recommendations,
+    make_components,
+    train_hybrid,
+)
+from tests.unit.models.tiny import ACTION, COMEDY, split_tiny, tiny_model_config
+
+
+@pytest.fixture(scope="module")
+def hybrid(ratings: pd.DataFrame, catalogue: pd.DataFrame) -> HybridRecommender:
+    train, valid = split_tiny(ratings)
+    return train_hybrid(train, valid, catalogue, tiny_model_config(), seed=1, k=5)
+
+
+def test_train_hybrid_tunes_weights_and_rating_stack(hybrid: HybridRecommender) -> None:
+    assert set(hybrid.weights) == set(hybrid.components)
+    assert any(w > 0 for w in hybrid.weights.values())
+    assert "intercept" in hybrid.rating_coefs and "baseline" in hybrid.rating_coefs
+    assert hybrid.fit_info["total_fit_seconds"] >= 0
+    assert "refit_component_fit_seconds" in hybrid.fit_info
+
+
+def test_components_are_accessible_on_their_own(hybrid: HybridRecommender) -> None:
+    assert {"ease", "itemknn", "svd", "content", "popularity"} == set(hybrid.components)
+    assert hybrid.components["svd"].recommend(1, k=3)
+
+
+def test_known_user_gets_no_fallback_and_component_breakdown(hybrid: HybridRecommender) -> None:
+    recs = hybrid.recommend_items(1, k=3)
+    assert isinstance(recs, Recommendations)
+    assert recs.fallback is None
+    assert len(recs.items) == 3
+    assert set(recs.items[0].components) <= set(hybrid.components)
+    assert not set(recs.movie_ids) & set(hybrid.seen_movie_ids(1).tolist())
+
+
+def test_action_fan_is_recommended_action(hybrid: HybridRecommender) -> None:
+    recs = hybrid.recommend_items(1, k=2)
+    assert set(recs.movie_ids) <= set(ACTION)
+
+
+def test_unknown_user_gets_cold_start_list(hybrid: HybridRecommender) -> None:
+    recs = hybrid.recommend_items(424242, k=4)
+    assert recs.fallback == COLD_START
+    assert len(recs.movie_ids) == 4 == len(set(recs.movie_ids))
+    # diversified across genres: both genres appear
+    assert set(recs.movie_ids) & set(ACTION) and set(recs.movie_ids) & set(COMEDY)
+
+
+def test_recommend_from_ratings_excludes_rated_and_prefers_the_fans_genre(
+    hybrid: HybridRecommender,
+) -> None:
+    rated = {11: 5.0, 12: 5.0, 13: 4.5}
+    recs = hybrid.recommend_from_ratings(rated, k=3)
+    assert recs.fallback is not None and recs.fallback.startswith("fold_in:")
+    assert not set(recs.movie_ids) & set(rated)
+    assert set(recs.movie_ids) <= set(COMEDY)
+
+
+def test_recommend_from_unknown_movies_only_falls_back_to_cold_start(
+    hybrid: HybridRecommender,
+) -> None:
+    recs = hybrid.recommend_from_ratings({99999: 5.0}, k=3)
+    assert recs.fallback == COLD_START
+
+
+def test_genre_filter_keeps_only_that_genre(hybrid: HybridRecommender) -> None:
+    for recs in (
+        hybrid.recommend_items(1, k=3, genre="comedy"),
+        hybrid.recommend_items(424242, k=3, genre="Comedy"),
+        hybrid.recommend_from_ratings({1: 5.0}, k=3, genre="Comedy"),
+    ):
+        assert recs.movie_ids and set(recs.movie_ids) <= set(COMEDY)
+
+
+def test_unknown_genre_is_a_clear_error(hybrid: HybridRecommender) -> None:
+    with pytest.raises(ValueError, match="known genres"):
+        hybrid.recommend_items(1, genre="Western")
+
+
+def test_predict_rating_falls_back_for_unknown_user_and_movie(hybrid: HybridRecommender) -> None:
+    preds = hybrid.predict_rating(424242, [1, 11])
+    assert hybrid.last_fallback == "unknown_user:item_baseline"
+    assert preds.shape == (2,) and np.isfinite(preds).all()
+    preds = hybrid.predict_rating(1, [1, 99999])
+    assert hybrid.last_fallback == "unknown_movie:user_baseline"
+    assert np.isfinite(preds).all()
+    hybrid.predict_rating(1, [1])
+    assert hybrid.last_fallback is None
+
+
+def test_hybrid_predicts_fans_ratings_in_the_right_direction(hybrid: HybridRecommender) -> None:
+    preds = hybrid.predict_rating(1, ACTION[:3] + COMEDY[:3])
+    assert preds[:3].mean() > preds[3:].mean() + 1.0
+
+
+def test_hybrid_rejects_weights_for_missing_components() -> None:
+    with pytest.raises(ValueError, match="no component"):
+        HybridRecommender(make_components(tiny_model_config(), 0), weights={"nope": 1.0})
