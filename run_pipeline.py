@@ -1,7 +1,7 @@
 """Movie Roulette pipelines CLI.
 
-    python run_pipeline.py --config configs/quickstart.yaml
-    python run_pipeline.py --config configs/movielens.yaml
+python run_pipeline.py --config configs/quickstart.yaml
+python run_pipeline.py --config configs/movielens.yaml
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ PIPELINES = ("training",)
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Data folder laid out like shared/data (overrides the config and MOVIE_ROULETTE_DATA_DIR).",
+    help="Data folder laid out like shared/data (overrides config and MOVIE_ROULETTE_DATA_DIR).",
 )
 @click.option("--no-cache", is_flag=True, help="Disable ZenML step caching for this run.")
 def main(config_path: Path, pipeline_name: str, data_dir: Path | None, no_cache: bool) -> None:

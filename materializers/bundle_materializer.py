@@ -42,9 +42,8 @@ class ModelBundleMaterializer(BaseMaterializer):
             _copy_tree(local, os.path.join(self.uri, "bundle"))
 
     def extract_metadata(self, data: ModelBundle) -> dict[str, Any]:
-        manifest = data.manifest
         return {
-            "schema_version": manifest.get("schema_version"),
+            "schema_version": bundle.SCHEMA_VERSION,
             "components": ",".join(data.model.components),
             "movies": len(data.catalogue),
         }

@@ -11,18 +11,22 @@ import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.models import set_model
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
-from mlflow.pyfunc import PythonContext, PythonModel
+from mlflow.pyfunc import PythonModel, PythonModelContext
 
 
 class MovieRouletteModel(PythonModel):
-    def load_context(self, context: PythonContext) -> None:
-        from movie_roulette import bundle
+    def load_context(self, context: PythonModelContext) -> None:
         from movie_roulette.service import RecommenderService
+
+        from movie_roulette import bundle
 
         self._service = RecommenderService(bundle.load(context.artifacts["bundle"]))
 
     def predict(
-        self, context: PythonContext, model_input: pd.DataFrame, params: dict[str, Any] | None = None
+        self,
+        context: PythonModelContext,
+        model_input: pd.DataFrame,
+        params: dict[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
         from movie_roulette.service import RequestError
 

@@ -46,7 +46,9 @@ def log_and_register(
 ) -> str:
     """Log the bundle as a pyfunc model from code inside the active run; return the new version."""
     with tempfile.TemporaryDirectory() as tmp:
-        path = bundle.save(Path(tmp) / "bundle", model_bundle.model, model_bundle.catalogue, metadata)
+        path = bundle.save(
+            Path(tmp) / "bundle", model_bundle.model, model_bundle.catalogue, metadata
+        )
         info = mlflow.pyfunc.log_model(
             name=ARTIFACT_PATH,
             python_model=str(PYFUNC_MODEL_FILE),
@@ -73,12 +75,23 @@ def set_stage(model_name: str, version: str, stage: str) -> None:
     if registry is None:
         raise RuntimeError("The active ZenML stack has no model registry; run `make setup`.")
     registry.update_model_version(
-        name=model_name, version=version, stage=ModelVersionStage(stage)
+        name=model_name, version=version, stage=ModelVersionStage[stage.upper()]
     )
+
+
+def configure_mlflow() -> None:
+    """Point the mlflow client at the active ZenML stack's tracking + registry backend."""
+    from zenml.client import Client
+
+    tracker = Client().active_stack.experiment_tracker
+    if tracker is None:
+        raise RuntimeError("The active ZenML stack has no experiment tracker; run `make setup`.")
+    tracker.configure_mlflow()  # type: ignore[attr-defined]
 
 
 def production_version(model_name: str) -> str | None:
     """The version that holds the production alias, or None."""
+    configure_mlflow()
     client = MlflowClient()
     try:
         return str(client.get_model_version_by_alias(model_name, PRODUCTION_ALIAS).version)
@@ -88,6 +101,7 @@ def production_version(model_name: str) -> str | None:
 
 def download_bundle(model_name: str, version: str, dst: Path) -> Path:
     """Download a registered version's bundle folder; return its local path."""
+    configure_mlflow()
     local = mlflow.artifacts.download_artifacts(
         artifact_uri=f"models:/{model_name}/{version}", dst_path=str(dst)
     )

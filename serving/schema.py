@@ -19,7 +19,9 @@ REQUEST_COLUMNS: list[tuple[str, str, bool]] = [
 
 
 def input_schema() -> Schema:
-    return Schema([ColSpec(dtype, name, required=required) for name, dtype, required in REQUEST_COLUMNS])
+    return Schema(
+        [ColSpec(dtype, name, required=required) for name, dtype, required in REQUEST_COLUMNS]
+    )
 
 
 def params_schema() -> ParamSchema | None:

@@ -8,7 +8,7 @@ from zenml import log_metadata, step
 
 from movie_roulette.bundle import ModelBundle
 from movie_roulette.config import config_from_dict
-from movie_roulette.evaluation.offline import evaluate_bundle
+from movie_roulette.evaluation.compare import evaluate_bundle
 from movie_roulette.tracking import flatten_metrics
 
 

@@ -8,6 +8,7 @@ from zenml import log_metadata, step
 from movie_roulette.bundle import ModelBundle
 from movie_roulette.config import config_from_dict
 from movie_roulette.evaluation import behaviour
+from movie_roulette.evaluation.compare import seen_ratings
 
 
 @step
@@ -15,7 +16,7 @@ def run_behavioural_checks(
     model_bundle: ModelBundle, train: pd.DataFrame, valid: pd.DataFrame, config: dict[str, Any]
 ) -> Annotated[dict[str, Any], "behaviour_report"]:
     cfg = config_from_dict(config)
-    seen = pd.concat([train, valid], ignore_index=True) if cfg.model.refit_on_train_and_valid else train
+    seen = seen_ratings(train, valid, cfg.model.refit_on_train_and_valid)
     report = behaviour.run_behavioural_checks(
         model_bundle.model, seen, model_bundle.catalogue, k=cfg.evaluation.k, seed=cfg.seed
     )

@@ -5,7 +5,8 @@ from typing import Annotated
 import pandas as pd
 from zenml import log_metadata, step
 
-from movie_roulette.data.catalogue import join_coverage, merge_catalogue as merge
+from movie_roulette.data.catalogue import join_coverage
+from movie_roulette.data.catalogue import merge_catalogue as merge
 from movie_roulette.fingerprint import frame_checksum
 
 

@@ -1,4 +1,4 @@
-"""Log the bundle as an MLflow pyfunc (from code), register a version, link it to the ZenML model."""
+"""Log the bundle as an MLflow pyfunc from code, register it, link it to the ZenML model."""
 
 from typing import Annotated, Any
 

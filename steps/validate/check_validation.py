@@ -14,7 +14,8 @@ def check_validation(
     join_validation: dict[str, Any],
 ) -> Annotated[bool, "validation_passed"]:
     reports = [
-        ValidationReport.from_dict(r) for r in (ratings_validation, catalogue_validation, join_validation)
+        ValidationReport.from_dict(r)
+        for r in (ratings_validation, catalogue_validation, join_validation)
     ]
     log_metadata(metadata={r.suite: bool(r.success) for r in reports})
     raise_for_failure(*reports)

@@ -135,4 +135,6 @@ def train_valid_test(
         test, more = _drop_cold(train, test, C.USER_ID, C.MOVIE_ID)
         test.attrs[DROPPED_ATTR] = dropped + more
         return train, valid, test
-    raise ValueError(f"split.strategy {cfg.strategy!r} is not one of ['per_user', 'per_user_time', 'time'].")
+    raise ValueError(
+        f"split.strategy {cfg.strategy!r} is not one of ['per_user', 'per_user_time', 'time']."
+    )

@@ -103,3 +103,48 @@ def build_item_matrix(
     matrix = sparse.csr_matrix(matrix, dtype=np.float32)
     matrix.sort_indices()
     return matrix
+
+
+CONTENT_TEXT = "content_text"
+
+
+def add_content_text(catalogue: pd.DataFrame) -> pd.DataFrame:
+    """Feature engineering over the merged catalogue: normalised text fields plus `content_text`.
+
+    Whitespace in the overview is collapsed, list fields are deduplicated case-insensitively, and
+    `content_text` is the readable document each movie is described by (shown in explanations
+    and searched by the web app). Returns a copy; the input is left unchanged.
+    """
+    missing = [c for c in (C.MOVIE_ID, *FIELD_WEIGHTS) if c not in catalogue.columns]
+    if missing:
+        raise ValueError(f"catalogue: missing column(s) {missing} needed for content features.")
+    out = catalogue.copy()
+    out[C.OVERVIEW] = out[C.OVERVIEW].fillna("").astype(str).str.replace(_SPACE, " ", regex=True)
+    out[C.OVERVIEW] = out[C.OVERVIEW].str.strip()
+    for field in LIST_FIELDS:
+        out[field] = out[field].fillna("").astype(str).map(_dedupe_pipe)
+    parts = [
+        out[C.GENRES].str.replace("|", ", ", regex=False),
+        ("Directed by " + out[C.DIRECTOR]).where(out[C.DIRECTOR] != "", ""),
+        ("Starring " + out[C.CAST].str.replace("|", ", ", regex=False)).where(
+            out[C.CAST] != "", ""
+        ),
+        out[C.KEYWORDS].str.replace("|", ", ", regex=False),
+        out[C.OVERVIEW],
+    ]
+    text = parts[0]
+    for part in parts[1:]:
+        text = text.str.cat(part, sep=". ")
+    out[CONTENT_TEXT] = text.str.replace(r"(\.\s*){2,}", ". ", regex=True).str.strip(". ")
+    return out
+
+
+def _dedupe_pipe(value: str) -> str:
+    seen: set[str] = set()
+    kept = []
+    for part in value.split("|"):
+        name = _SPACE.sub(" ", part).strip()
+        if name and name.lower() not in seen:
+            seen.add(name.lower())
+            kept.append(name)
+    return "|".join(kept)

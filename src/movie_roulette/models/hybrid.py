@@ -22,7 +22,7 @@ import pandas as pd
 
 from movie_roulette import columns as C
 from movie_roulette.config import ModelConfig
-from movie_roulette.exceptions import UnknownUserError
+from movie_roulette.exceptions import UnknownMovieError, UnknownUserError
 from movie_roulette.features.text import split_genres
 from movie_roulette.models.base import (
     Interactions,
@@ -315,6 +315,25 @@ class HybridRecommender(Recommender):
         if exclude_seen:
             allowed = allowed & candidates
         return Recommendations(self._items(total, z, allowed, k), fallback=None)
+
+    def similar_movies(self, movie_id: int, k: int = 10) -> list[tuple[int, float]]:
+        """Movies similar to one movie: what someone who loved it would be recommended
+        (item-item co-occurrence + content, blended like any user); content cosine alone
+        for a movie that no component saw rated. Raises `UnknownMovieError` otherwise."""
+        self._check_fitted()
+        if self.movie_positions([movie_id])[0] >= 0:
+            top = self.rating_scale[1] if self.rating_scale else 5.0
+            recs = self.recommend_from_ratings({int(movie_id): top}, k=k)
+            if recs.fallback != COLD_START:
+                return [(it.movie_id, it.score) for it in recs.items]
+        content = self.components.get("content")
+        if content is None:
+            raise UnknownMovieError(f"movie {movie_id} is not known to the model")
+        row = content.movie_index(movie_id)  # raises UnknownMovieError
+        sims = np.asarray((content.item_matrix @ content.item_matrix[row].T).todense()).ravel()
+        sims[row] = -np.inf
+        order = np.lexsort((content.movie_ids, -sims))[:k]
+        return [(int(content.movie_ids[j]), float(sims[j])) for j in order if sims[j] > -np.inf]
 
     def recommend_from_ratings(
         self, ratings: Mapping[int, float], k: int = 10, genre: str | None = None
