@@ -76,10 +76,29 @@ def main(config_path: Path, pipeline_name: str, data_dir: Path | None, no_cache:
     except MovieRouletteError as err:
         raise click.ClickException(f"{type(err).__name__}: {err}") from err
     except RuntimeError as err:
-        # ZenML wraps step failures; surface the domain error's message.
-        raise click.ClickException(str(err)) from err
+        # ZenML reports only which steps failed; show the steps' own error messages.
+        raise click.ClickException(f"{err}\n{failed_step_messages('training_pipeline')}") from err
     click.echo(f"Pipeline run {run.name} finished with status {run.status}.")
     click.echo(f"MLflow tracking URI: {mlflow_tracking_uri()}")
+
+
+def failed_step_messages(pipeline_name: str) -> str:
+    """The error message of every failed step of the pipeline's latest run."""
+    from zenml.client import Client
+    from zenml.enums import ExecutionStatus
+
+    runs = Client().list_pipeline_runs(
+        pipeline_name=pipeline_name, sort_by="desc:created", size=1, hydrate=True
+    )
+    if not runs.items:
+        return ""
+    lines = []
+    for name, step_run in runs.items[0].steps.items():
+        if step_run.status == ExecutionStatus.FAILED:
+            info = step_run.exception_info
+            message = (info.message if info else None) or "(no message recorded)"
+            lines.append(f"Step {name} failed:\n{message}")
+    return "\n\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -50,9 +50,9 @@ def test_demo_pipeline_registers_promotes_and_keeps_a_worse_or_equal_model_in_st
     assert first.exit_code == 0, first.output
 
     versions = _versions(mlflow_client, name)
-    assert [v.version for v in versions] == ["1"]
+    assert [str(v.version) for v in versions] == ["1"]
     v1 = versions[0]
-    assert mlflow_client.get_model_version_by_alias(name, "champion").version == "1"
+    assert str(mlflow_client.get_model_version_by_alias(name, "champion").version) == "1"
     for tag in ("ratings_sha256", "catalogue_sha256", "code_version", "zenml_run_id"):
         assert v1.tags.get(tag), f"model version misses tag {tag}"
     run = mlflow_client.get_run(v1.run_id)
@@ -69,12 +69,32 @@ def test_demo_pipeline_registers_promotes_and_keeps_a_worse_or_equal_model_in_st
     )
     assert meta["promotion"]["promote"] is True
 
+    # The registered pyfunc (logged from code) loads the bundle and answers requests.
+    import mlflow
+
+    from stack_setup import mlflow_tracking_uri
+
+    mlflow.set_tracking_uri(mlflow_tracking_uri())
+    served = mlflow.pyfunc.load_model(f"models:/{name}@champion")
+    user = 1  # demo user ids start at 1 and every demo user has ratings
+    answers = served.predict(
+        pd.DataFrame(
+            [
+                {"kind": "recommend", "user_id": user, "k": 5},
+                {"kind": "recommend", "user_id": 10**9, "k": 5},
+            ]
+        )
+    )
+    assert [len(a["items"]) for a in answers] == [5, 5]
+    assert answers[0]["fallback"] is None
+    assert answers[1]["fallback"].startswith("cold_start")
+
     # Same data, same seed: the candidate ties production, so it must not be promoted.
     second = run_cli("--config", str(config))
     assert second.exit_code == 0, second.output
-    assert [v.version for v in _versions(mlflow_client, name)] == ["1", "2"]
-    assert mlflow_client.get_model_version_by_alias(name, "champion").version == "1"
-    assert mlflow_client.get_model_version_by_alias(name, "staging").version == "2"
+    assert [str(v.version) for v in _versions(mlflow_client, name)] == ["1", "2"]
+    assert str(mlflow_client.get_model_version_by_alias(name, "champion").version) == "1"
+    assert str(mlflow_client.get_model_version_by_alias(name, "staging").version) == "2"
     latest = _zenml_model_version(name, "staging")
     assert latest.run_metadata["promotion"]["promote"] is False
     assert "does not beat" in latest.run_metadata["promotion"]["reason"]
@@ -115,4 +135,4 @@ def test_real_movielens_pipeline_trains_a_hybrid_that_beats_popularity(
     metrics = mlflow_client.get_run(version.run_id).data.metrics
     assert metrics["hybrid.ndcg_at_10"] >= 1.5 * metrics["popularity.ndcg_at_10"]
     assert metrics["hybrid.rmse"] < metrics["svd.rmse"]
-    assert mlflow_client.get_model_version_by_alias(name, "champion").version == "1"
+    assert str(mlflow_client.get_model_version_by_alias(name, "champion").version) == "1"

@@ -1,0 +1,54 @@
+"""Config loading: clear errors naming the key and the fix."""
+
+from pathlib import Path
+
+import pytest
+
+from movie_roulette.config import PipelineConfig, config_from_dict, load_config
+from movie_roulette.exceptions import ConfigError
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("name", ["quickstart", "movielens"])
+def test_shipped_configs_load(name: str) -> None:
+    cfg = load_config(REPO / "configs" / f"{name}.yaml")
+    assert isinstance(cfg, PipelineConfig)
+
+
+def test_empty_config_gives_the_defaults() -> None:
+    assert config_from_dict({}) == PipelineConfig()
+
+
+def test_unknown_key_is_named_with_the_allowed_keys() -> None:
+    with pytest.raises(ConfigError, match=r"split: unknown key\(s\) \['test_frac'\]"):
+        config_from_dict({"split": {"test_frac": 0.2}})
+
+
+def test_wrong_type_names_the_key() -> None:
+    with pytest.raises(ConfigError, match="model.svd.n_factors: expected an integer"):
+        config_from_dict({"model": {"svd": {"n_factors": "many"}}})
+
+
+def test_bad_choice_lists_the_choices() -> None:
+    with pytest.raises(
+        ConfigError, match=r"data.source: 'netflix' is not one of \['demo', 'movielens'\]"
+    ):
+        config_from_dict({"data": {"source": "netflix"}})
+
+
+def test_out_of_range_fraction_is_rejected() -> None:
+    with pytest.raises(ConfigError, match=r"split.test_fraction: 1.5 must be in \[0, 1\)"):
+        config_from_dict({"split": {"test_fraction": 1.5}})
+
+
+def test_missing_file_names_the_path_and_the_fix(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist.*configs/quickstart.yaml"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_invalid_yaml_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("seed: [1, 2\n")
+    with pytest.raises(ConfigError, match="bad.yaml is not valid YAML"):
+        load_config(path)
