@@ -1,4 +1,4 @@
-"""Training pipeline: ingest, validate, features, split, train, evaluate, check, register, promote."""
+"""Training: ingest, validate, features, split, train, evaluate, check, register, promote."""
 
 from typing import Any
 

@@ -16,9 +16,8 @@ from mlflow.pyfunc import PythonModel, PythonModelContext
 
 class MovieRouletteModel(PythonModel):
     def load_context(self, context: PythonModelContext) -> None:
-        from movie_roulette.service import RecommenderService
-
         from movie_roulette import bundle
+        from movie_roulette.service import RecommenderService
 
         self._service = RecommenderService(bundle.load(context.artifacts["bundle"]))
 

@@ -182,8 +182,9 @@ def _check_genre_fan(
         else (f"needs +{min_gain:.2f} absolute or {min_ratio:g}x")
     )
     detail = (
-        f"a fan who rated {len(liked)} popular mostly-{genre} movies 5.0 got {fan_share:.0%} {genre} "
-        f"in the top {ctx.k}, vs {base:.0%} for {len(lists)} real users ({verdict})"
+        f"a fan who rated {len(liked)} popular mostly-{genre} movies 5.0 got "
+        f"{fan_share:.0%} {genre} in the top {ctx.k}, "
+        f"vs {base:.0%} for {len(lists)} real users ({verdict})"
     )
     return gain_ok or ratio_ok, detail
 
