@@ -19,27 +19,19 @@ def frame_checksum(frame: pd.DataFrame) -> str:
     return digest.hexdigest()
 
 
+def _git(repo_dir: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=repo_dir, capture_output=True, text=True, timeout=5, check=True
+    ).stdout.strip()
+
+
 def code_version(repo_dir: Path | None = None) -> str:
     """`<package version>+<git commit>[.dirty]`, or just the package version outside git."""
     repo_dir = repo_dir or Path(__file__).resolve().parents[2]
     version = movie_roulette.__version__
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short=12", "HEAD"],
-            cwd=repo_dir,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=repo_dir,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
+        commit = _git(repo_dir, "rev-parse", "--short=12", "HEAD")
+        dirty = _git(repo_dir, "status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.SubprocessError):
         return version
     return f"{version}+{commit}{'.dirty' if dirty else ''}"
