@@ -7,7 +7,7 @@ from zenml import get_step_context, log_metadata, step
 from zenml.enums import ModelStages
 
 from movie_roulette.config import config_from_dict
-from movie_roulette.evaluation.compare import evaluate_hybrid
+from movie_roulette.evaluation.compare import evaluate_model
 from movie_roulette.promotion import decide_promotion
 from serving.registry import load_production_bundle, set_stage
 
@@ -29,7 +29,7 @@ def promote_model(
     current_version = None
     if production is not None:
         current_version, prod_bundle = production
-        current = evaluate_hybrid(
+        current = evaluate_model(
             prod_bundle.model,
             train,
             valid,

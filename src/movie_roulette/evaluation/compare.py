@@ -16,7 +16,7 @@ def seen_ratings(
     return pd.concat([train, valid], ignore_index=True) if refit_on_train_and_valid else train
 
 
-def evaluate_hybrid(
+def evaluate_model(
     model: Any,
     train: pd.DataFrame,
     valid: pd.DataFrame,
@@ -39,11 +39,11 @@ def evaluate_bundle(
     refit_on_train_and_valid: bool = True,
 ) -> dict[str, dict[str, float]]:
     """{"hybrid": metrics, "<component>": metrics, ...} measured on the same test rows."""
-    seen = seen_ratings(train, valid, refit_on_train_and_valid)
-    results = {"hybrid": _clean(evaluate(model, seen, test, k=k, threshold=threshold))}
-    for name, component in model.components.items():
-        results[name] = _clean(evaluate(component, seen, test, k=k, threshold=threshold))
-    return results
+    models = {"hybrid": model, **model.components}
+    return {
+        name: evaluate_model(m, train, valid, test, k, threshold, refit_on_train_and_valid)
+        for name, m in models.items()
+    }
 
 
 def _clean(metrics: dict[str, Any]) -> dict[str, float]:
