@@ -5,6 +5,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import pandas as pd
+
+from movie_roulette.config import PipelineConfig
+from movie_roulette.evaluation.compare import evaluate_model
+
 
 def decide_promotion(
     candidate: float,
@@ -33,3 +38,37 @@ def decide_promotion(
         f"on the same test split (required improvement > {min_improvement:g}, got {gain:+.4f})."
     )
     return result
+
+
+def decide_against_production(
+    candidate_metrics: dict[str, float],
+    production_model: Any | None,
+    train: pd.DataFrame,
+    valid: pd.DataFrame,
+    test: pd.DataFrame,
+    cfg: PipelineConfig,
+) -> dict[str, Any]:
+    """Measure the production model (if any) on the candidate's test split and decide.
+
+    Both models are judged on the same test rows with the same seen-movie exclusion, so the
+    comparison is fair whatever data the production model was trained on before.
+    """
+    metric = cfg.promotion.primary_metric
+    current = None
+    if production_model is not None:
+        current = evaluate_model(
+            production_model,
+            train,
+            valid,
+            test,
+            k=cfg.evaluation.k,
+            threshold=cfg.evaluation.relevance_threshold,
+            refit_on_train_and_valid=cfg.model.refit_on_train_and_valid,
+        )[metric]
+    return decide_promotion(
+        candidate=float(candidate_metrics[metric]),
+        production=current,
+        metric=metric,
+        higher_is_better=cfg.promotion.higher_is_better,
+        min_improvement=cfg.promotion.min_improvement,
+    )

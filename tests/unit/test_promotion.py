@@ -36,3 +36,26 @@ def test_metric_names_are_mlflow_safe() -> None:
     flat = flatten_metrics({"hybrid": {"ndcg@10": 0.3, "rmse": math.nan}})
     assert flat == {"hybrid.ndcg_at_10": 0.3}
     assert flatten_params({"model": {"svd": {"n_factors": 100}}}) == {"model.svd.n_factors": "100"}
+
+
+def test_production_is_measured_on_the_candidates_split() -> None:
+    from movie_roulette.config import PipelineConfig
+    from movie_roulette.data.demo import generate_demo
+    from movie_roulette.data.split import train_valid_test
+    from movie_roulette.evaluation.compare import evaluate_model, seen_ratings
+    from movie_roulette.models.popularity import PopularityRecommender
+    from movie_roulette.promotion import decide_against_production
+
+    cfg = PipelineConfig()
+    demo = generate_demo(seed=3, n_movies=120, n_users=60, mean_ratings_per_user=40, n_reviews=10)
+    train, valid, test = train_valid_test(demo.ratings, cfg.split, seed=3)
+    seen = seen_ratings(train, valid, refit_on_train_and_valid=True)
+    production = PopularityRecommender().fit(seen)
+    same = evaluate_model(production, train, valid, test)
+
+    tie = decide_against_production(same, production, train, valid, test, cfg)
+    assert tie["promote"] is False
+    assert tie["production"] == pytest.approx(same["ndcg@10"])
+    better = {**same, "ndcg@10": same["ndcg@10"] + 0.01}
+    assert decide_against_production(better, production, train, valid, test, cfg)["promote"]
+    assert decide_against_production(same, None, train, valid, test, cfg)["promote"] is True
