@@ -26,6 +26,9 @@ class DemoConfig:
     n_users: int = 300
     mean_ratings_per_user: int = 90
     n_reviews: int = 3000
+    # Share of the generated ratings held back (a seeded random sample, so drawn from the
+    # training distribution) and replayed later by the continuous-training pipeline.
+    holdout_fraction: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,9 @@ class DataConfig:
     use_imdb: bool = True
     use_tmdb: bool = True
     min_join_coverage: float = 0.5  # share of ratings whose movie has content metadata
+    # ISO date/time (UTC): MovieLens ratings at or after it are held back from training and
+    # replayed in time order by the continuous-training pipeline. None = use every rating.
+    replay_from: str | None = None
     demo: DemoConfig = field(default_factory=DemoConfig)
 
 
@@ -94,6 +100,28 @@ class PromotionConfig:
 
 
 @dataclass(frozen=True)
+class ContinuousConfig:
+    """The continuous-training pipeline (drift check, retraining decision, batch sources)."""
+
+    # Where consumed batches, source cursors and model->data records live;
+    # None = <cache dir>/continuous/<model_name> (the cache dir: $MOVIE_ROULETTE_CACHE_DIR).
+    state_dir: str | None = None
+    # replay: ratings the data section holds back (data.replay_from, data.demo.holdout_fraction)
+    # generated: demo ratings drawn with shifted tastes (taste_shift, new_user_share)
+    # event_log: rating/click/spin feedback logged by the web app and the model server
+    source: Literal["replay", "generated", "event_log"] = "replay"
+    batch_size: int = 2000  # ratings per replayed/generated batch
+    event_log: str | None = None  # None = <state_dir>/events.jsonl
+    taste_shift: float = 0.0  # generated: move every taste this far towards rare genres
+    new_user_share: float = 0.0  # generated: share of ratings from new users
+    drift_share_threshold: float = 0.5  # retrain when this share of feature columns drifted
+    min_new_interactions: int = 5000  # ... or when this many new interactions arrived
+    max_reference_rows: int = 50000  # the drift reference is sampled down to this many rows
+    fresh_test_fraction: float = 0.3  # share of each user's new ratings held out as fresh test
+    force: bool = False  # retrain whatever the drift and counts say (CLI: --force)
+
+
+@dataclass(frozen=True)
 class PipelineConfig:
     seed: int = 42
     model_name: str = "movie_roulette"
@@ -103,6 +131,7 @@ class PipelineConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     promotion: PromotionConfig = field(default_factory=PromotionConfig)
+    continuous: ContinuousConfig = field(default_factory=ContinuousConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -180,11 +209,40 @@ def _check_ranges(cfg: PipelineConfig) -> None:
         ("split.test_fraction", cfg.split.test_fraction),
         ("split.valid_fraction", cfg.split.valid_fraction),
         ("data.min_join_coverage", cfg.data.min_join_coverage),
+        ("data.demo.holdout_fraction", cfg.data.demo.holdout_fraction),
+        ("continuous.fresh_test_fraction", cfg.continuous.fresh_test_fraction),
     ):
         if not 0.0 <= value < 1.0:
             raise ConfigError(f"{name}: {value} must be in [0, 1).")
     if cfg.evaluation.k < 1:
         raise ConfigError(f"evaluation.k: {cfg.evaluation.k} must be at least 1.")
+    ct = cfg.continuous
+    for name, value in (
+        ("continuous.taste_shift", ct.taste_shift),
+        ("continuous.new_user_share", ct.new_user_share),
+    ):
+        if not 0.0 <= value <= 1.0:
+            raise ConfigError(f"{name}: {value} must be in [0, 1].")
+    if not 0.0 < ct.drift_share_threshold <= 1.0:
+        raise ConfigError(
+            f"continuous.drift_share_threshold: {ct.drift_share_threshold} must be in (0, 1]."
+        )
+    for name, value in (
+        ("continuous.batch_size", ct.batch_size),
+        ("continuous.min_new_interactions", ct.min_new_interactions),
+        ("continuous.max_reference_rows", ct.max_reference_rows),
+    ):
+        if value < 1:
+            raise ConfigError(f"{name}: {value} must be at least 1.")
+    if cfg.data.replay_from is not None:
+        from datetime import datetime
+
+        try:
+            datetime.fromisoformat(cfg.data.replay_from)
+        except ValueError as err:
+            raise ConfigError(
+                f"data.replay_from: {cfg.data.replay_from!r} is not an ISO date such as 2017-01-01."
+            ) from err
 
 
 def load_config(path: str | Path) -> PipelineConfig:

@@ -8,6 +8,7 @@ rating. Everything comes from one seeded `numpy.random.Generator`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,12 +25,25 @@ MIN_RATINGS = 20
 
 
 @dataclass(frozen=True)
+class DemoWorld:
+    """The latent state the ratings were drawn from (used to draw later batches)."""
+
+    tastes: np.ndarray  # users x genres, rows sum to 1 (user i has id i + 1)
+    multi_hot: np.ndarray  # movies x genres (movie j has id j + 1)
+    quality: np.ndarray  # per movie
+    log_exposure: np.ndarray  # per movie
+    bias: np.ndarray  # per user
+    counts: np.ndarray  # ratings per user in the generated data
+
+
+@dataclass(frozen=True)
 class DemoData:
     ratings: pd.DataFrame
     catalogue: pd.DataFrame
     reviews: pd.DataFrame
     user_tastes: pd.DataFrame  # user_id, genre, weight (sums to 1 per user)
     genres: list[str]
+    world: DemoWorld | None = None
 
 
 def _names(rng: np.random.Generator, n: int) -> list[str]:
@@ -156,17 +170,30 @@ def _tastes(rng: np.random.Generator, n_users: int) -> np.ndarray:
     return tastes
 
 
+def _affinity(tastes: np.ndarray, multi_hot: np.ndarray) -> np.ndarray:
+    match = tastes @ (multi_hot / multi_hot.sum(axis=1, keepdims=True)).T  # mean taste weight
+    return np.clip(np.log(len(GENRES) * match + 0.05) / np.log(8.0), -1.0, 1.0)
+
+
+def _rate(
+    rng: np.random.Generator, affinity: np.ndarray, quality: np.ndarray, bias: np.ndarray
+) -> np.ndarray:
+    """Half-star ratings from taste match, movie quality, user bias and noise."""
+    latent = 3.3 + 1.0 * affinity + 0.45 * quality + bias
+    noisy = latent + rng.normal(0.0, 0.55, len(latent))
+    return np.clip(np.round(noisy * 2.0) / 2.0, 0.5, 5.0)
+
+
 def _ratings(
     rng: np.random.Generator,
     tastes: np.ndarray,
     multi_hot: np.ndarray,
     mean_ratings: int,
-) -> tuple[pd.DataFrame, np.ndarray]:
+) -> tuple[pd.DataFrame, DemoWorld]:
     n_users, n_movies = tastes.shape[0], multi_hot.shape[0]
     quality = rng.normal(0.0, 1.0, n_movies)
     log_exposure = 0.4 * quality + rng.normal(0.0, 1.0, n_movies)
-    match = tastes @ (multi_hot / multi_hot.sum(axis=1, keepdims=True)).T  # mean taste weight
-    affinity = np.clip(np.log(len(GENRES) * match + 0.05) / np.log(8.0), -1.0, 1.0)
+    affinity = _affinity(tastes, multi_hot)
     low = min(MIN_RATINGS, n_movies)
     extra = rng.gamma(1.2, max(mean_ratings - MIN_RATINGS, 0) / 1.2, n_users)
     high = max(low, int(0.7 * n_movies))
@@ -177,9 +204,7 @@ def _ratings(
     users, ranks = np.nonzero(chosen)
     movies = order[users, ranks]
     bias = rng.normal(0.0, 0.35, n_users)
-    latent = 3.3 + 1.0 * affinity[users, movies] + 0.45 * quality[movies] + bias[users]
-    noisy = latent + rng.normal(0.0, 0.55, len(users))
-    rating = np.clip(np.round(noisy * 2.0) / 2.0, 0.5, 5.0)
+    rating = _rate(rng, affinity[users, movies], quality[movies], bias[users])
     start = START_TS + rng.uniform(0.0, 0.85, n_users) * SPAN_S
     active = np.minimum(rng.exponential(200 * 86_400, n_users), START_TS + SPAN_S - start)
     when = start[users] + rng.uniform(0.0, 1.0, len(users)) * active[users]
@@ -192,7 +217,8 @@ def _ratings(
         }
     )
     frame = frame.sort_values([C.USER_ID, C.TIMESTAMP, C.MOVIE_ID], kind="stable")
-    return frame.reset_index(drop=True), np.exp(log_exposure)
+    world = DemoWorld(tastes, multi_hot, quality, log_exposure, bias, counts)
+    return frame.reset_index(drop=True), world
 
 
 def _review_text(rng: np.random.Generator, rating: float, movie: pd.Series) -> str:
@@ -254,8 +280,8 @@ def generate_demo(
     rng = np.random.default_rng(seed)
     catalogue, multi_hot = _catalogue(rng, n_movies)
     tastes = _tastes(rng, n_users)
-    ratings, exposure = _ratings(rng, tastes, multi_hot, mean_ratings_per_user)
-    catalogue[C.POPULARITY] = np.round(10.0 * exposure, 3)
+    ratings, world = _ratings(rng, tastes, multi_hot, mean_ratings_per_user)
+    catalogue[C.POPULARITY] = np.round(10.0 * np.exp(world.log_exposure), 3)
     catalogue = coerce_catalogue(catalogue)
     reviews = _reviews(rng, ratings, catalogue, n_reviews)
     user_tastes = pd.DataFrame(
@@ -265,4 +291,104 @@ def generate_demo(
             "weight": tastes.ravel(),
         }
     )
-    return DemoData(ratings, catalogue, reviews, user_tastes, list(GENRES))
+    return DemoData(ratings, catalogue, reviews, user_tastes, list(GENRES), world)
+
+
+def _shift_target(demo: DemoData, shift_genres: Sequence[str] | None) -> np.ndarray:
+    """Taste vector the shift moves towards: the given genres, else the 3 least-rated ones."""
+    if shift_genres:
+        unknown = sorted(set(shift_genres) - set(GENRES))
+        if unknown:
+            raise ValueError(f"shift_genres: unknown genre(s) {unknown}; use some of {GENRES}.")
+        picked = [GENRES.index(g) for g in shift_genres]
+    else:
+        assert demo.world is not None
+        movie_share = demo.world.multi_hot[demo.ratings[C.MOVIE_ID].to_numpy() - 1].sum(axis=0)
+        picked = list(np.argsort(movie_share, kind="stable")[:3])
+    target = np.zeros(len(GENRES))
+    target[picked] = 1.0 / len(picked)
+    return target
+
+
+def generate_batch(
+    demo: DemoData,
+    n_ratings: int,
+    seed: int,
+    start_ts: int,
+    span_s: int = 30 * 86_400,
+    exclude: pd.DataFrame | None = None,
+    taste_shift: float = 0.0,
+    shift_genres: Sequence[str] | None = None,
+    new_user_share: float = 0.0,
+) -> pd.DataFrame:
+    """New ratings drawn from the same latent world as `demo`, after `start_ts`.
+
+    With the defaults the batch follows the training distribution: users are drawn in proportion
+    to their activity and pick unseen movies by the same taste/exposure rule. `taste_shift` in
+    [0, 1] moves every user's taste towards `shift_genres` (default: the three least-rated
+    genres); `new_user_share` of the ratings come from new users (ids above every existing id)
+    whose tastes are the shifted target. (user, movie) pairs in `demo.ratings` or `exclude` are
+    never drawn again.
+    """
+    world = demo.world
+    if world is None:
+        raise ValueError("demo has no latent world; generate it with generate_demo().")
+    if n_ratings < 1:
+        raise ValueError(f"n_ratings must be at least 1, got {n_ratings}.")
+    for name, value in (("taste_shift", taste_shift), ("new_user_share", new_user_share)):
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"{name} must be in [0, 1], got {value}.")
+    if span_s < 1:
+        raise ValueError(f"span_s must be at least 1 second, got {span_s}.")
+    rng = np.random.default_rng(seed)
+    n_users, n_movies = world.tastes.shape[0], world.multi_hot.shape[0]
+    seen = pd.concat([demo.ratings, exclude] if exclude is not None else [demo.ratings])
+    target = _shift_target(demo, shift_genres)
+
+    n_new = int(round(n_ratings * new_user_share))
+    n_old = n_ratings - n_new
+    known_max = int(seen[C.USER_ID].max())
+    per_new_user = 20
+    new_users = int(np.ceil(n_new / per_new_user)) if n_new else 0
+    tastes = (1.0 - taste_shift) * world.tastes + taste_shift * target
+    if new_users:
+        alpha = 0.05 + 4.0 * target * (target > 0)
+        new_tastes = np.vstack([rng.dirichlet(alpha) for _ in range(new_users)])
+        tastes = np.vstack([tastes, new_tastes])
+    bias = np.concatenate([world.bias, rng.normal(0.0, 0.35, new_users)])
+    affinity = _affinity(tastes, world.multi_hot)
+
+    counts = np.zeros(n_users + new_users, dtype=int)
+    if n_old:
+        counts[:n_users] = rng.multinomial(n_old, world.counts / world.counts.sum())
+    if new_users:
+        counts[n_users:] = n_new // new_users
+        counts[n_users : n_users + n_new % new_users] += 1
+    seen_by_user: dict[int, np.ndarray] = {
+        int(u): g[C.MOVIE_ID].to_numpy() - 1 for u, g in seen.groupby(C.USER_ID)
+    }
+    users, movies = [], []
+    for index in np.flatnonzero(counts):
+        user_id = index + 1 if index < n_users else known_max + 1 + (index - n_users)
+        keys = 0.8 * world.log_exposure + 2.0 * affinity[index] + rng.gumbel(size=n_movies)
+        taken = seen_by_user.get(int(user_id))
+        if taken is not None:
+            keys[taken[(taken >= 0) & (taken < n_movies)]] = -np.inf
+        available = int(np.isfinite(keys).sum())
+        chosen = np.argsort(-keys, kind="stable")[: min(counts[index], available)]
+        users.extend([index] * len(chosen))
+        movies.extend(chosen.tolist())
+    users_a, movies_a = np.array(users, dtype=int), np.array(movies, dtype=int)
+    rating = _rate(rng, affinity[users_a, movies_a], world.quality[movies_a], bias[users_a])
+    user_ids = np.where(users_a < n_users, users_a + 1, known_max + 1 + (users_a - n_users))
+    frame = pd.DataFrame(
+        {
+            C.USER_ID: user_ids.astype("int64"),
+            C.MOVIE_ID: (movies_a + 1).astype("int64"),
+            C.RATING: rating.astype("float64"),
+            C.TIMESTAMP: (start_ts + rng.integers(0, span_s, len(users_a))).astype("int64"),
+        }
+    )
+    return frame.sort_values([C.TIMESTAMP, C.USER_ID, C.MOVIE_ID], kind="stable").reset_index(
+        drop=True
+    )

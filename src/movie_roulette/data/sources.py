@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from movie_roulette import columns as C
@@ -91,11 +92,49 @@ def tmdb_path(cfg: DataConfig) -> Path:
     return _optional_file(cfg, tmdb_csv.TMDB_DIR_NAME, tmdb_csv.TMDB_FILE_NAME, "use_tmdb")
 
 
-def load_ratings(cfg: DataConfig, seed: int) -> pd.DataFrame:
-    """Ratings frame (user_id, movie_id, rating, timestamp)."""
+def _all_ratings(cfg: DataConfig, seed: int) -> pd.DataFrame:
     if cfg.source == "demo":
         return demo_data(cfg, seed).ratings.copy()
     return movielens.load_ratings(movielens_dir(cfg))
+
+
+def _held_back_mask(ratings: pd.DataFrame, cfg: DataConfig, seed: int) -> pd.Series:
+    """Rows held back for the continuous-training replay (see DataConfig.replay_from and
+    DemoConfig.holdout_fraction)."""
+    held = pd.Series(False, index=ratings.index)
+    if cfg.replay_from is not None:
+        from movie_roulette.monitoring.batches import parse_cutoff
+
+        held |= ratings[C.TIMESTAMP] >= parse_cutoff(cfg.replay_from)
+    if cfg.source == "demo" and cfg.demo.holdout_fraction > 0:
+        n_held = int(round(len(ratings) * cfg.demo.holdout_fraction))
+        picked = np.random.default_rng(seed + 7919).permutation(len(ratings))[:n_held]
+        held.iloc[picked] = True
+    return held
+
+
+def load_ratings(cfg: DataConfig, seed: int) -> pd.DataFrame:
+    """Ratings frame (user_id, movie_id, rating, timestamp), without the held-back rows."""
+    ratings = _all_ratings(cfg, seed)
+    held = _held_back_mask(ratings, cfg, seed)
+    return ratings[~held].reset_index(drop=True) if held.any() else ratings
+
+
+def held_back_ratings(cfg: DataConfig, seed: int) -> pd.DataFrame:
+    """The rows `load_ratings` leaves out, in replay order.
+
+    MovieLens (data.replay_from): time order. Demo (data.demo.holdout_fraction): a seeded random
+    order, i.e. draws from the training distribution.
+    """
+    ratings = _all_ratings(cfg, seed)
+    held = _held_back_mask(ratings, cfg, seed)
+    out = ratings[held]
+    if cfg.source == "demo" and cfg.replay_from is None:
+        order = np.random.default_rng(seed + 7919).permutation(len(out))
+        return out.iloc[order].reset_index(drop=True)
+    return out.sort_values([C.TIMESTAMP, C.USER_ID, C.MOVIE_ID], kind="stable").reset_index(
+        drop=True
+    )
 
 
 def load_catalogue_sources(cfg: DataConfig, seed: int) -> dict[str, pd.DataFrame]:

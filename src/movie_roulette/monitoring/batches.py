@@ -1,0 +1,140 @@
+"""Sources of new interaction batches for the continuous-training pipeline.
+
+Each source reads the next batch after a saved cursor without moving it (`PendingBatch`); the
+pipeline validates the batch and then commits it through `InteractionStore.commit`, which stores
+the rows and the new cursor atomically. A failed run therefore re-reads the same batch.
+
+* replay: the ratings the data section holds back: MovieLens ratings at or after
+  `data.replay_from` in time order, or a random `data.demo.holdout_fraction` of the demo data
+  (draws from the training distribution);
+* generated: demo ratings drawn from the demo's latent world with shifted tastes/new users;
+* event_log: rating/click/spin feedback logged by the web app and model server.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+
+from movie_roulette import columns as C
+from movie_roulette.data.demo import DemoData, generate_batch
+from movie_roulette.monitoring.eventlog import EventLog, interactions_from_events, traffic_summary
+from movie_roulette.monitoring.store import coerce_interactions
+
+
+@dataclass(frozen=True)
+class PendingBatch:
+    frame: pd.DataFrame  # user_id, movie_id, rating (NaN = implicit), timestamp, event
+    source: str
+    cursor_before: dict[str, Any]
+    cursor_after: dict[str, Any]
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_cutoff(value: str) -> int:
+    """ISO date/time (UTC when no zone is given) -> unix seconds."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as err:
+        raise ValueError(
+            f"cutoff {value!r} is not an ISO date or date-time (e.g. 2017-01-01)."
+        ) from err
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return int(parsed.timestamp())
+
+
+def next_replay_batch(
+    replay: pd.DataFrame, cursor: dict[str, Any], batch_size: int, replay_key: str
+) -> PendingBatch:
+    """The next `batch_size` held-back ratings (in replay order) after the cursor.
+
+    `replay_key` names what is replayed (source, cut-off, hold-out share); a cursor saved for
+    another key is refused rather than silently skipping or repeating ratings.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
+    if cursor and cursor.get("key") != replay_key:
+        raise ValueError(
+            f"the replay cursor was saved for {cursor.get('key')!r} but the config now replays "
+            f"{replay_key!r}; use a new continuous.state_dir when changing what is replayed."
+        )
+    start = int(cursor.get("rows", 0))
+    chunk = replay.iloc[start : start + batch_size]
+    info: dict[str, Any] = {"replayed_rows": start + len(chunk), "replay_total": len(replay)}
+    if len(chunk):
+        info["from_ts"] = int(chunk[C.TIMESTAMP].min())
+        info["to_ts"] = int(chunk[C.TIMESTAMP].max())
+    return PendingBatch(
+        frame=coerce_interactions(chunk),
+        source="replay",
+        cursor_before=dict(cursor),
+        cursor_after={"key": replay_key, "rows": start + len(chunk)},
+        info=info,
+    )
+
+
+def next_demo_batch(
+    demo: DemoData,
+    accumulated: pd.DataFrame,
+    cursor: dict[str, Any],
+    batch_size: int,
+    seed: int,
+    taste_shift: float = 0.0,
+    new_user_share: float = 0.0,
+    shift_genres: list[str] | None = None,
+    span_days: int = 30,
+) -> PendingBatch:
+    """A generated batch that starts after every rating seen so far (deterministic per index)."""
+    index = int(cursor.get("batches", 0))
+    start_ts = int(max(demo.ratings[C.TIMESTAMP].max(), accumulated[C.TIMESTAMP].max())) + 1
+    frame = generate_batch(
+        demo,
+        n_ratings=batch_size,
+        seed=seed * 1_000 + index + 1,
+        start_ts=start_ts,
+        span_s=span_days * 86_400,
+        exclude=accumulated,
+        taste_shift=taste_shift,
+        shift_genres=shift_genres,
+        new_user_share=new_user_share,
+    )
+    return PendingBatch(
+        frame=coerce_interactions(frame),
+        source="generated",
+        cursor_before=dict(cursor),
+        cursor_after={"batches": index + 1},
+        info={
+            "taste_shift": taste_shift,
+            "new_user_share": new_user_share,
+            "shift_genres": shift_genres or [],
+            "from_ts": start_ts,
+        },
+    )
+
+
+def next_event_log_batch(log: EventLog, cursor: dict[str, Any]) -> PendingBatch:
+    """Feedback logged since the cursor; requests are summarised, damaged lines reported."""
+    if cursor and cursor.get("path") not in (None, str(log.path)):
+        raise ValueError(
+            f"the event-log cursor belongs to {cursor['path']}, not {log.path}; use a new "
+            "continuous.state_dir for another log."
+        )
+    result = log.read(int(cursor.get("offset", 0)))
+    frame = interactions_from_events(result.events)
+    info = {
+        "events": len(result.events),
+        "damaged_lines": result.damaged,
+        "torn_tail_bytes": len(result.torn_tail) if result.torn_tail else 0,
+        "traffic": traffic_summary(result.events),
+    }
+    return PendingBatch(
+        frame=coerce_interactions(frame),
+        source="event_log",
+        cursor_before=dict(cursor),
+        cursor_after={"path": str(log.path), "offset": result.end_offset},
+        info=info,
+    )
