@@ -173,7 +173,7 @@ class EventLog:
             return []
         created = not self.path.exists()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         offsets: list[int] = []
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)

@@ -1,0 +1,109 @@
+"""Batch sources: held-back replay, generated (shifted) demo batches, the event log."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from movie_roulette.config import DataConfig, DemoConfig
+from movie_roulette.data import sources
+from movie_roulette.data.demo import generate_batch, generate_demo
+from movie_roulette.monitoring.batches import (
+    next_demo_batch,
+    next_event_log_batch,
+    next_replay_batch,
+    parse_cutoff,
+)
+from movie_roulette.monitoring.eventlog import EventLog
+
+SMALL = DemoConfig(n_movies=120, n_users=80, mean_ratings_per_user=40, n_reviews=5)
+
+
+def _pairs(frame: pd.DataFrame) -> set[tuple[int, int]]:
+    return set(zip(frame.user_id, frame.movie_id, strict=True))
+
+
+def test_the_held_back_demo_share_is_left_out_of_training_and_replayed() -> None:
+    cfg = DataConfig(demo=DemoConfig(**{**SMALL.__dict__, "holdout_fraction": 0.25}))
+    full = sources.load_ratings(DataConfig(demo=SMALL), seed=5)
+    train = sources.load_ratings(cfg, seed=5)
+    held = sources.held_back_ratings(cfg, seed=5)
+    assert len(train) + len(held) == len(full)
+    assert not _pairs(train) & _pairs(held)
+    assert _pairs(train) | _pairs(held) == _pairs(full)
+    assert len(held) == round(0.25 * len(full))
+
+
+def test_replay_from_holds_back_ratings_after_the_cutoff_in_time_order() -> None:
+    cfg = DataConfig(demo=SMALL, replay_from="2018-01-01")
+    cut = parse_cutoff("2018-01-01")
+    train, held = sources.load_ratings(cfg, 5), sources.held_back_ratings(cfg, 5)
+    assert (train.timestamp < cut).all() and (held.timestamp >= cut).all()
+    assert held.timestamp.is_monotonic_increasing
+
+
+def test_replay_batches_are_consecutive_and_a_foreign_cursor_is_refused() -> None:
+    replay = pd.DataFrame(
+        {"user_id": range(5), "movie_id": range(5), "rating": 3.0, "timestamp": range(5)}
+    )
+    first = next_replay_batch(replay, {}, 2, "demo:0.2")
+    second = next_replay_batch(replay, first.cursor_after, 2, "demo:0.2")
+    last = next_replay_batch(replay, {"key": "demo:0.2", "rows": 4}, 2, "demo:0.2")
+    assert first.frame.user_id.tolist() == [0, 1] and second.frame.user_id.tolist() == [2, 3]
+    assert last.frame.user_id.tolist() == [4] and last.cursor_after == {
+        "key": "demo:0.2",
+        "rows": 5,
+    }
+    assert next_replay_batch(replay, last.cursor_after, 2, "demo:0.2").frame.empty
+    with pytest.raises(ValueError, match="use a new continuous.state_dir"):
+        next_replay_batch(replay, first.cursor_after, 2, "movielens:2017-01-01")
+
+
+def test_generated_batches_are_new_pairs_after_the_data_and_deterministic() -> None:
+    demo = generate_demo(seed=2, n_movies=120, n_users=80, mean_ratings_per_user=40, n_reviews=5)
+    start = int(demo.ratings.timestamp.max()) + 1
+    a = next_demo_batch(demo, demo.ratings, {}, 500, seed=2)
+    b = next_demo_batch(demo, demo.ratings, {}, 500, seed=2)
+    pd.testing.assert_frame_equal(a.frame, b.frame)
+    assert a.cursor_after == {"batches": 1}
+    assert len(a.frame) == 500 and (a.frame.timestamp >= start).all()
+    assert not _pairs(a.frame) & _pairs(demo.ratings)
+    assert not a.frame.duplicated(["user_id", "movie_id"]).any()
+    again = next_demo_batch(demo, pd.concat([demo.ratings, a.frame]), a.cursor_after, 500, seed=2)
+    assert not _pairs(again.frame) & _pairs(a.frame)
+
+
+def test_shifted_batches_bring_new_users_and_the_target_genres() -> None:
+    demo = generate_demo(seed=2, n_movies=120, n_users=80, mean_ratings_per_user=40, n_reviews=5)
+    start = int(demo.ratings.timestamp.max()) + 1
+    target = ["Western", "Documentary"]
+    plain = generate_batch(demo, 800, seed=1, start_ts=start)
+    shifted = generate_batch(
+        demo, 800, seed=1, start_ts=start, taste_shift=0.9, shift_genres=target, new_user_share=0.5
+    )
+    assert (shifted.user_id > 80).mean() == pytest.approx(0.5, abs=0.01)
+    assert (plain.user_id <= 80).all()
+    genres = demo.catalogue.set_index("movie_id")["genres"]
+
+    def share(frame: pd.DataFrame) -> float:
+        return frame.movie_id.map(genres).str.contains("|".join(target)).mean()
+
+    assert share(shifted) > share(plain) + 0.2
+    with pytest.raises(ValueError, match="unknown genre"):
+        generate_batch(demo, 10, seed=1, start_ts=start, taste_shift=0.5, shift_genres=["Nope"])
+
+
+def test_event_log_batches_follow_the_cursor_and_report_damage(tmp_path: Path) -> None:
+    log = EventLog(tmp_path / "events.jsonl")
+    log.log_rating(1, 2, 4.0)
+    log.log_request({"kind": "recommend", "user_id": 1})
+    first = next_event_log_batch(log, {})
+    assert first.frame[["user_id", "movie_id", "event"]].values.tolist() == [[1, 2, "rating"]]
+    assert first.info["traffic"]["requests"] == 1
+    log.log_click(1, 3)
+    second = next_event_log_batch(log, first.cursor_after)
+    assert second.frame["event"].tolist() == ["click"]
+    with pytest.raises(ValueError, match="belongs to"):
+        next_event_log_batch(EventLog(tmp_path / "other.jsonl"), second.cursor_after)
