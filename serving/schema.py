@@ -15,6 +15,8 @@ REQUEST_COLUMNS: list[tuple[str, str, bool]] = [
     ("exclude_seen", "boolean", False),
     ("temperature", "double", False),
     ("seed", "long", False),
+    # newcomer profile for recommend/spin without a user_id: JSON {"movie_id": rating, ...}
+    ("ratings", "string", False),
 ]
 
 
