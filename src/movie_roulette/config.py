@@ -93,7 +93,7 @@ class PromotionConfig:
     min_improvement: float = 0.0
 
 
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
 
 
 @dataclass(frozen=True)

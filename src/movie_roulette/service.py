@@ -71,7 +71,7 @@ def _bool_field(request: Mapping[str, Any], field: str, default: bool) -> bool:
         return default
     if isinstance(value, bool | np.bool_):
         return bool(value)
-    if isinstance(value, int | np.integer) and value in (0, 1):
+    if isinstance(value, int | float | np.number) and value in (0, 1):
         return bool(value)
     raise RequestError(field, f"expected true or false, got {value!r}")
 
@@ -143,6 +143,9 @@ class RecommenderService:
         matches = difflib.get_close_matches(
             _normalise_title(title), list(self._titles), n=n, cutoff=0.6
         )
+        if not matches:  # a fragment of a longer title: "godfather" -> "Godfather, The"
+            query = _normalise_title(title)
+            matches = [t for t in self._titles if query and query in t][:n]
         return [self._info[self._titles[m][0]]["title"] for m in matches]
 
     def _movies(
@@ -295,7 +298,8 @@ class RecommenderService:
         seed = _int_field(request, "seed")
         if seed is not None and seed < 0:
             raise RequestError("seed", f"{seed} must be zero or positive")
-        pool = self._ranked(request, "spin", max(k, SPIN_POOL), exclude_seen=True)
+        pool_size = SPIN_POOL if _missing(request.get("k")) else k  # k = size of the draw pool
+        pool = self._ranked(request, "spin", pool_size, exclude_seen=True)
         if "error" in pool:
             return pool
         items = pool.pop("items")
