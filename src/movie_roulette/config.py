@@ -99,6 +99,20 @@ class PromotionConfig:
     min_improvement: float = 0.0
 
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
+
+
+@dataclass(frozen=True)
+class ServingConfig:
+    """Where the deployed model server listens (ZenML's MLflow deployer binds loopback only)."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    start_timeout_seconds: int = 180
+    deploy: bool = True  # training: deploy the version that was just promoted
+
+
 @dataclass(frozen=True)
 class ContinuousConfig:
     """The continuous-training pipeline (drift check, retraining decision, batch sources)."""
@@ -132,6 +146,7 @@ class PipelineConfig:
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     promotion: PromotionConfig = field(default_factory=PromotionConfig)
     continuous: ContinuousConfig = field(default_factory=ContinuousConfig)
+    serving: ServingConfig = field(default_factory=ServingConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -243,6 +258,25 @@ def _check_ranges(cfg: PipelineConfig) -> None:
             raise ConfigError(
                 f"data.replay_from: {cfg.data.replay_from!r} is not an ISO date such as 2017-01-01."
             ) from err
+    check_serving(cfg.serving)
+
+
+def check_serving(serving: ServingConfig) -> None:
+    """Port range, worker count and a loopback host (the only address the deployer binds)."""
+    if not 1024 <= serving.port <= 65535:
+        raise ConfigError(f"serving.port: {serving.port} must be in 1024..65535.")
+    if not 1 <= serving.workers <= 16:
+        raise ConfigError(f"serving.workers: {serving.workers} must be in 1..16.")
+    if serving.start_timeout_seconds < 10:
+        raise ConfigError(
+            f"serving.start_timeout_seconds: {serving.start_timeout_seconds} must be at least 10."
+        )
+    if serving.host not in LOOPBACK_HOSTS:
+        raise ConfigError(
+            f"serving.host: {serving.host!r} is not a loopback address. ZenML's MLflow model "
+            f"deployer always binds loopback; use one of {list(LOOPBACK_HOSTS)} and put a "
+            "reverse proxy in front to expose the server."
+        )
 
 
 def load_config(path: str | Path) -> PipelineConfig:
