@@ -4,6 +4,9 @@ python run_pipeline.py --config configs/quickstart.yaml
 python run_pipeline.py --config configs/movielens.yaml
 python run_pipeline.py --pipeline deploy      # (re)serve the production version
 python run_pipeline.py --list-servers | --stop-servers
+python run_pipeline.py --pipeline continuous --config configs/continuous_demo.yaml [--force]
+python run_pipeline.py --pipeline continuous --schedule "0 3 * * *"   # cron / ZenML Schedule
+python run_pipeline.py --rollback     # previous production version back in the registry + server
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ os.environ.setdefault("ZENML_ANALYTICS_OPT_IN", "false")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 ROOT = Path(__file__).resolve().parent
 DEFAULT_CONFIG = ROOT / "configs" / "quickstart.yaml"
-PIPELINES = ("training", "deploy")
+PIPELINES = ("training", "deploy", "continuous")
+CRONTAB_ENV = "MOVIE_ROULETTE_CRONTAB"  # crontab-compatible command to use (tests: a fake one)
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -47,6 +51,22 @@ PIPELINES = ("training", "deploy")
 @click.option("--no-cache", is_flag=True, help="Disable ZenML step caching for this run.")
 @click.option("--list-servers", is_flag=True, help="List the model servers and exit.")
 @click.option("--stop-servers", is_flag=True, help="Stop this config's model's servers and exit.")
+@click.option(
+    "--force", is_flag=True, help="continuous: retrain whatever the drift check and counts say."
+)
+@click.option(
+    "--schedule",
+    "cron",
+    default=None,
+    metavar="CRON",
+    help='Schedule the pipeline (e.g. "0 3 * * *"): a ZenML Schedule on orchestrators that '
+    "support schedules, a crontab entry on the local one. Re-scheduling replaces the entry.",
+)
+@click.option(
+    "--rollback",
+    is_flag=True,
+    help="Restore the previous production version (registry + model server) and exit.",
+)
 def main(
     config_path: Path,
     pipeline_name: str,
@@ -54,6 +74,9 @@ def main(
     no_cache: bool,
     list_servers: bool,
     stop_servers: bool,
+    force: bool,
+    cron: str | None,
+    rollback: bool,
 ) -> None:
     """Run a Movie Roulette pipeline on the local ZenML stack."""
     from movie_roulette.config import load_config
@@ -70,6 +93,17 @@ def main(
     raw = cfg.to_dict()
     if data_dir is not None:
         raw["data"]["data_dir"] = str(data_dir)
+    if force:
+        if pipeline_name != "continuous":
+            raise click.UsageError("--force only applies to --pipeline continuous.")
+        raw["continuous"]["force"] = True
+    if cron is not None:
+        from movie_roulette.monitoring.schedule import ScheduleError, validate_cron
+
+        try:
+            cron = validate_cron(cron)
+        except ScheduleError as err:
+            raise click.UsageError(str(err)) from err
 
     from zenml import Model
 
@@ -79,17 +113,25 @@ def main(
     if list_servers or stop_servers:
         manage_servers(cfg.model_name, stop=stop_servers)
         return
+    if rollback:
+        roll_back(cfg)
+        return
     if pipeline_name == "deploy":
         from pipelines.deployment import deployment_pipeline as chosen
+    elif pipeline_name == "continuous":
+        from pipelines.continuous import continuous_training_pipeline as chosen
     else:
         from pipelines.training import training_pipeline as chosen
-    run_pipe = chosen.with_options(
-        model=Model(name=cfg.model_name, description="Movie Roulette hybrid recommender"),
-        enable_cache=False if no_cache else None,
-        settings={"experiment_tracker": {"experiment_name": cfg.experiment_name}},
-    )
+    options: dict = {
+        "model": Model(name=cfg.model_name, description="Movie Roulette hybrid recommender"),
+        "enable_cache": False if no_cache else None,
+        "settings": {"experiment_tracker": {"experiment_name": cfg.experiment_name}},
+    }
+    if cron is not None:
+        if not schedule_pipeline(chosen, options, raw, cfg, pipeline_name, cron, config_path):
+            return
     try:
-        run = run_pipe(config=raw)
+        run = chosen.with_options(**options)(config=raw)
     except MovieRouletteError as err:
         raise click.ClickException(f"{type(err).__name__}: {err}") from err
     except RuntimeError as err:
@@ -97,12 +139,113 @@ def main(
         raise click.ClickException(f"{err}\n{failed_step_messages(chosen.name)}") from err
     click.echo(f"Pipeline run {run.name} finished with status {run.status}.")
     click.echo(f"MLflow tracking URI: {mlflow_tracking_uri()}")
+    if cron is not None:
+        click.echo(f"Scheduled {pipeline_name} with ZenML: {cron} (run {run.name}).")
+        return
+    decision = step_output(run, "retrain_decision")
+    if decision:
+        click.echo(decision["reason"])
+    comparison = step_output(run, "comparison")
+    if comparison:
+        click.echo(comparison["reason"])
     deployment = step_output(run, "deployment")
     if deployment:
         if deployment.get("deployed"):
             click.echo(f"Model server: {deployment['url']} (version {deployment['model_version']})")
         else:
             click.echo(f"Model server unchanged: {deployment['reason']}")
+
+
+def schedule_pipeline(
+    chosen: object,
+    options: dict,
+    raw: dict,
+    cfg: object,
+    pipeline_name: str,
+    cron: str,
+    config_path: Path,
+) -> bool:
+    """Attach a ZenML Schedule when the orchestrator supports it (True: run to register it);
+    otherwise install/print a crontab entry for the local orchestrator (False: nothing to run)."""
+    from zenml.client import Client
+
+    name = f"{cfg.model_name}.{pipeline_name}"  # type: ignore[attr-defined]
+    orchestrator = Client().active_stack.orchestrator
+    if orchestrator.is_schedulable:
+        from zenml.config.schedule import Schedule
+
+        client = Client()
+        for existing in client.list_schedules(name=name, size=100).items:
+            client.delete_schedule(existing.id)  # re-scheduling replaces, never duplicates
+        options["schedule"] = Schedule(name=name, cron_expression=cron)
+        return True
+    click.echo(install_cron_entry(name, pipeline_name, cron, config_path))
+    return False
+
+
+def install_cron_entry(name: str, pipeline_name: str, cron: str, config_path: Path) -> str:
+    """Install (or print, without crontab) the entry that runs this pipeline on `cron`."""
+    import shlex
+
+    from movie_roulette.data.download import default_cache_dir
+    from movie_roulette.monitoring import schedule
+
+    command = [
+        sys.executable,
+        str(ROOT / "run_pipeline.py"),
+        "--pipeline",
+        pipeline_name,
+        "--config",
+        str(config_path.resolve()),
+    ]
+    env = {k: os.environ[k] for k in schedule.PASSED_ENV if os.environ.get(k)}
+    env["PATH"] = f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin"
+    log_dir = default_cache_dir() / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    line = schedule.crontab_line(
+        cron, command, ROOT, name, env=env, log_file=log_dir / f"{name}.log"
+    )
+    crontab_cmd = tuple(shlex.split(os.environ.get(CRONTAB_ENV, "crontab")))
+    try:
+        result = schedule.install(line, name, crontab_cmd)
+    except schedule.ScheduleError as err:
+        raise click.ClickException(str(err)) from err
+    note = (
+        "The local orchestrator has no scheduler of its own (ZenML schedules need a remote "
+        "orchestrator), so cron runs the pipeline."
+    )
+    return f"{note}\n{result.message}"
+
+
+def roll_back(cfg: object) -> None:
+    """Previous production version back in the registry, then on the model server."""
+    from serving.deployment import DeploymentError, deploy_version, list_servers
+    from serving.rollback import RollbackError, rollback
+
+    model_name = cfg.model_name  # type: ignore[attr-defined]
+    try:
+        result = rollback(model_name)
+    except RollbackError as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(
+        f"Rolled back {model_name}: version {result['live_version']} is production again "
+        f"(version {result['rolled_back_from']} archived)."
+    )
+    serving = cfg.serving  # type: ignore[attr-defined]
+    if serving.deploy or list_servers(model_name):
+        try:
+            server = deploy_version(model_name, result["live_version"], serving)
+        except DeploymentError as err:
+            raise click.ClickException(
+                f"The registry now points at version {result['live_version']}, but redeploying "
+                f"failed: {err}"
+            ) from err
+        click.echo(f"Live: version {server.model_version} at {server.url}")
+    else:
+        click.echo(
+            f"Live: version {result['live_version']} (no model server running; serve it with "
+            "`make serve` or `python run_pipeline.py --pipeline deploy`)."
+        )
 
 
 def manage_servers(model_name: str, stop: bool) -> None:

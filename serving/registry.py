@@ -66,8 +66,18 @@ def log_and_register(
     return version
 
 
-def set_stage(model_name: str, version: str, stage: str) -> None:
-    """Move a version to a stage through the stack's model registry (MLflow 3: aliases)."""
+PRODUCTION_SINCE_TAG = "production_since"  # unix time a version was promoted (rollback history)
+ROLLED_BACK_TAG = "rolled_back_at"  # unix time a rollback took a version out of production
+
+
+def set_stage(model_name: str, version: str, stage: str, *, record_promotion: bool = True) -> None:
+    """Move a version to a stage through the stack's model registry (MLflow 3: aliases).
+
+    A promotion to production stamps the version with `production_since`, the history a
+    rollback walks back through (`serving.rollback`).
+    """
+    import time
+
     from zenml.client import Client
     from zenml.model_registries.base_model_registry import ModelVersionStage
 
@@ -77,6 +87,11 @@ def set_stage(model_name: str, version: str, stage: str) -> None:
     registry.update_model_version(
         name=model_name, version=version, stage=ModelVersionStage[stage.upper()]
     )
+    if stage.upper() == "PRODUCTION" and record_promotion:
+        configure_mlflow()
+        MlflowClient().set_model_version_tag(
+            model_name, str(version), PRODUCTION_SINCE_TAG, repr(time.time())
+        )
 
 
 def configure_mlflow() -> None:

@@ -15,14 +15,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from movie_roulette import columns as C
+from movie_roulette.config import PipelineConfig
+from movie_roulette.data import sources
 from movie_roulette.data.demo import DemoData, generate_batch
+from movie_roulette.data.download import default_cache_dir
 from movie_roulette.monitoring.eventlog import EventLog, interactions_from_events, traffic_summary
-from movie_roulette.monitoring.store import coerce_interactions
+from movie_roulette.monitoring.store import (
+    InteractionStore,
+    coerce_interactions,
+    merge_interactions,
+)
 
 
 @dataclass(frozen=True)
@@ -138,3 +146,77 @@ def next_event_log_batch(log: EventLog, cursor: dict[str, Any]) -> PendingBatch:
         cursor_after={"path": str(log.path), "offset": result.end_offset},
         info=info,
     )
+
+
+def state_dir(cfg: PipelineConfig) -> Path:
+    """continuous.state_dir, else <cache dir>/continuous/<model_name>."""
+    if cfg.continuous.state_dir:
+        return Path(cfg.continuous.state_dir).expanduser()
+    return default_cache_dir() / "continuous" / cfg.model_name
+
+
+def event_log_path(cfg: PipelineConfig) -> Path:
+    if cfg.continuous.event_log:
+        return Path(cfg.continuous.event_log).expanduser()
+    return state_dir(cfg) / "events.jsonl"
+
+
+def replay_key(cfg: PipelineConfig) -> str:
+    d = cfg.data
+    holdout = d.demo.holdout_fraction
+    return f"{d.source}:replay_from={d.replay_from}:holdout={holdout}:seed={cfg.seed}"
+
+
+def next_batch(cfg: PipelineConfig, store: InteractionStore) -> PendingBatch:
+    """The next batch of the configured source (continuous.source), not yet committed."""
+    ct = cfg.continuous
+    if ct.source == "replay":
+        replay = sources.held_back_ratings(cfg.data, cfg.seed)
+        if replay.empty and not (cfg.data.replay_from or cfg.data.demo.holdout_fraction):
+            raise ValueError(
+                "continuous.source is 'replay' but the data section holds nothing back: set "
+                "data.replay_from (MovieLens) or data.demo.holdout_fraction (demo)."
+            )
+        return next_replay_batch(replay, store.cursor("replay"), ct.batch_size, replay_key(cfg))
+    if ct.source == "generated":
+        if cfg.data.source != "demo":
+            raise ValueError(
+                "continuous.source 'generated' draws from the demo data's latent world; it needs "
+                f"data.source: demo (got {cfg.data.source!r})."
+            )
+        demo = sources.demo_data(cfg.data, cfg.seed)
+        accumulated = pd.concat([demo.ratings, store.load()[C.RATINGS_COLUMNS]])
+        return next_demo_batch(
+            demo,
+            accumulated,
+            store.cursor("generated"),
+            ct.batch_size,
+            seed=cfg.seed,
+            taste_shift=ct.taste_shift,
+            new_user_share=ct.new_user_share,
+        )
+    return next_event_log_batch(EventLog(event_log_path(cfg)), store.cursor("event_log"))
+
+
+def continuous_data(
+    cfg: PipelineConfig, store: InteractionStore, production_version: str | None
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """(history, new, info): the production model's data vs everything stored after it.
+
+    history = base ratings (sources.load_ratings) + the batches the production version was
+    trained on; new = the later batches (explicit and implicit feedback).
+    """
+    base = sources.load_ratings(cfg.data, cfg.seed)
+    n = store.batches_for_model(production_version)
+    batches = store.batches()
+    history = merge_interactions(base, store.load(0, n))
+    new = store.load(n)
+    info = {
+        "production_version": production_version,
+        "production_batches": n,
+        "stored_batches": len(batches),
+        "new_interactions": len(new),
+        "new_ratings": int(new[C.RATING].notna().sum()),
+        "history_ratings": len(history),
+    }
+    return history, new, info

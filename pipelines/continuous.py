@@ -1,0 +1,63 @@
+"""Continuous training: ingest a batch, check drift, and retrain + promote + redeploy if needed.
+
+A dynamic pipeline: the retraining branch only runs when `decide_retraining` says so, and the
+decision (with its reason) is recorded either way.
+"""
+
+from typing import Any
+
+from zenml import pipeline
+
+from steps.deploy.deploy_model import deploy_model
+from steps.evaluate.evaluate_models import evaluate_models
+from steps.evaluate.run_behavioural_checks import run_behavioural_checks
+from steps.features.build_content_features import build_content_features
+from steps.features.merge_catalogue import merge_catalogue
+from steps.features.split_fresh_ratings import split_fresh_ratings
+from steps.ingest.load_catalogue_sources import load_catalogue_sources
+from steps.monitor.build_drift_features import build_drift_features
+from steps.monitor.commit_batch import commit_batch
+from steps.monitor.decide_retraining import decide_retraining
+from steps.monitor.detect_drift import detect_drift
+from steps.monitor.ingest_batch import ingest_batch
+from steps.monitor.load_continuous_data import load_continuous_data
+from steps.monitor.profile_data import profile_data
+from steps.monitor.record_comparison import record_comparison
+from steps.monitor.record_model_data import record_model_data
+from steps.register.promote_model import promote_model
+from steps.register.register_model import register_model
+from steps.train.train_hybrid import train_hybrid
+from steps.validate.check_validation import check_validation
+from steps.validate.validate_catalogue import validate_catalogue
+from steps.validate.validate_ratings import validate_ratings
+
+
+@pipeline(dynamic=True, enable_cache=False)
+def continuous_training_pipeline(config: dict[str, Any]) -> None:
+    # Monitor: new batch -> GX -> durable store -> whylogs profiles + Evidently drift -> decide.
+    batch, batch_ratings, batch_info = ingest_batch(config)
+    batch_validation, _ = validate_ratings(batch_ratings)
+    batch_commit = commit_batch(batch, batch_validation, batch_info, config)
+    history, new, ratings, data_info = load_continuous_data(config, batch_commit)
+    catalogue = merge_catalogue(load_catalogue_sources(config), ratings)
+    reference_features, current_features = build_drift_features(history, new, catalogue)
+    profile_data(reference_features, current_features)
+    drift_summary, _ = detect_drift(reference_features, current_features, config)
+    decision = decide_retraining(drift_summary, data_info, config)
+    if not decision.load()["retrain"]:
+        return
+
+    # Retrain on everything accumulated; compare with production on fresh held-out new data.
+    ratings_validation, _ = validate_ratings(ratings)
+    catalogue_validation, join_validation, _ = validate_catalogue(catalogue, ratings, config)
+    passed = check_validation(ratings_validation, catalogue_validation, join_validation)
+    features = build_content_features(catalogue)
+    train, valid, test, split_info = split_fresh_ratings(history, new, config, passed)
+    bundle = train_hybrid(train, valid, features, config)
+    metrics = evaluate_models(bundle, train, valid, test, config)
+    behaviour = run_behavioural_checks(bundle, train, valid, config)
+    version = register_model(bundle, metrics, behaviour, ratings, config)
+    record_model_data(version, data_info, config)
+    promotion = promote_model(version, metrics, train, valid, test, config)
+    deployment = deploy_model(promotion, config)
+    record_comparison(promotion, deployment, decision, split_info)

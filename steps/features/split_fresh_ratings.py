@@ -1,0 +1,30 @@
+"""Continuous training split: test = a per-user share of the new ratings only (fresh data)."""
+
+from typing import Annotated, Any
+
+import pandas as pd
+from zenml import log_metadata, step
+
+from movie_roulette.config import config_from_dict
+from movie_roulette.monitoring.retraining import fresh_split
+
+
+@step
+def split_fresh_ratings(
+    history: pd.DataFrame,
+    new_interactions: pd.DataFrame,
+    config: dict[str, Any],
+    validation_passed: bool,
+) -> tuple[
+    Annotated[pd.DataFrame, "train"],
+    Annotated[pd.DataFrame, "valid"],
+    Annotated[pd.DataFrame, "test"],
+    Annotated[dict[str, Any], "split_info"],
+]:
+    cfg = config_from_dict(config)
+    train, valid, test, how = fresh_split(
+        history, new_interactions, cfg.split, cfg.continuous.fresh_test_fraction, cfg.seed
+    )
+    info = {"how": how, "train_rows": len(train), "valid_rows": len(valid), "test_rows": len(test)}
+    log_metadata(metadata=info)
+    return train, valid, test, info

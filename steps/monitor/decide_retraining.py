@@ -1,0 +1,31 @@
+"""Retrain or not: drift over the threshold, enough new interactions, forced, or no model."""
+
+from typing import Annotated, Any
+
+import mlflow
+from zenml import log_metadata, step
+
+from movie_roulette.config import config_from_dict
+from movie_roulette.monitoring.decision import decide_retraining as decide
+
+
+@step(experiment_tracker="mlflow_tracker", enable_cache=False)
+def decide_retraining(
+    drift_summary: dict[str, Any], data_info: dict[str, Any], config: dict[str, Any]
+) -> Annotated[dict[str, Any], "retrain_decision"]:
+    cfg = config_from_dict(config)
+    decision = decide(
+        drift_summary,
+        new_interactions=data_info["new_interactions"],
+        drift_share_threshold=cfg.continuous.drift_share_threshold,
+        min_new_interactions=cfg.continuous.min_new_interactions,
+        force=cfg.continuous.force,
+        has_production=data_info["production_version"] is not None,
+    )
+    mlflow.log_metric("ct.retrain", float(decision["retrain"]))
+    mlflow.set_tags(
+        {"ct.retrain": str(decision["retrain"]), "ct.reason": decision["reason"][:5000]}
+    )
+    log_metadata(metadata={"retrain_decision": decision}, infer_model=True)
+    print(decision["reason"])
+    return decision

@@ -1,0 +1,40 @@
+"""Evidently data-drift report: HTML artifact + summary (ZenML metadata and MLflow)."""
+
+from typing import Annotated, Any
+
+import mlflow
+import pandas as pd
+from zenml import log_metadata, step
+from zenml.types import HTMLString
+
+from movie_roulette.config import config_from_dict
+from movie_roulette.monitoring.drift import run_drift_report
+
+
+@step(experiment_tracker="mlflow_tracker")
+def detect_drift(
+    reference_features: pd.DataFrame, current_features: pd.DataFrame, config: dict[str, Any]
+) -> tuple[Annotated[dict[str, Any], "drift_summary"], Annotated[HTMLString, "drift_report"]]:
+    cfg = config_from_dict(config)
+    result = run_drift_report(
+        reference_features,
+        current_features,
+        drift_share=cfg.continuous.drift_share_threshold,
+        max_reference_rows=cfg.continuous.max_reference_rows,
+        seed=cfg.seed,
+    )
+    summary = result.summary
+    mlflow.log_metrics(
+        {
+            "drift.share": summary["drift_share"],
+            "drift.current_rows": summary["current_rows"],
+            **{f"drift.{c}.score": r["score"] for c, r in summary["columns"].items()},
+        }
+    )
+    mlflow.set_tag("drift.drifted_columns", ",".join(summary["drifted_columns"]) or "none")
+    log_metadata(metadata={"drift": summary}, infer_model=True)
+    print(
+        f"Drift: {summary['drift_share']:.2f} of columns drifted "
+        f"({', '.join(summary['drifted_columns']) or 'none'})."
+    )
+    return summary, HTMLString(result.html)
