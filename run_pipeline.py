@@ -171,7 +171,7 @@ def schedule_pipeline(
 
     name = f"{cfg.model_name}.{pipeline_name}"  # type: ignore[attr-defined]
     orchestrator = Client().active_stack.orchestrator
-    if orchestrator.is_schedulable:
+    if orchestrator.config.is_schedulable:
         from zenml.config.schedule import Schedule
 
         client = Client()

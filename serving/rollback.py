@@ -53,9 +53,10 @@ def _set_zenml_stage(model_name: str, mlflow_version: str, stage: str) -> str | 
 
     client = Client()
     try:
-        versions = client.list_model_versions(model_name_or_id=model_name, size=1000, hydrate=True)
+        model_id = client.get_model(model_name).id
     except KeyError:
         return None
+    versions = client.list_model_versions(model=model_id, size=1000, hydrate=True)
     for mv in versions.items:
         if str(mv.run_metadata.get("mlflow_model_version")) == str(mlflow_version):
             mv.set_stage(ModelStages(stage), force=True)
@@ -71,10 +72,14 @@ def rollback(model_name: str) -> dict[str, Any]:
     history = production_history(model_name)
     target = rollback_target(history, current)
     if target is None:
-        promoted = [v["version"] for v in history if v["production_since"] is not None]
+        promoted = [
+            v["version"] + (" (rolled back)" if v["rolled_back_at"] else "")
+            for v in history
+            if v["production_since"] is not None
+        ]
         raise RollbackError(
-            f"Version {current} of {model_name!r} is in production and no earlier version was "
-            f"ever promoted (promoted versions: {promoted or 'none'}); nothing to roll back to."
+            f"Version {current} of {model_name!r} is in production and no other version is left "
+            f"to roll back to (promoted versions: {', '.join(promoted) or 'none'})."
         )
     configure_mlflow()
     MlflowClient().set_model_version_tag(model_name, current, ROLLED_BACK_TAG, repr(time.time()))

@@ -26,6 +26,9 @@ def decide_retraining(
     mlflow.set_tags(
         {"ct.retrain": str(decision["retrain"]), "ct.reason": decision["reason"][:5000]}
     )
-    log_metadata(metadata={"retrain_decision": decision}, infer_model=True)
+    log_metadata(metadata={"retrain_decision": decision})  # on the step run
+    log_metadata(
+        metadata={"retrain_decision": decision}, infer_model=True
+    )  # on the ZenML model version
     print(decision["reason"])
     return decision

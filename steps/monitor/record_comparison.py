@@ -41,5 +41,8 @@ def record_comparison(
             "comparison.reason": promotion["reason"][:5000],
         }
     )
-    log_metadata(metadata={"comparison": comparison}, infer_model=True)
+    log_metadata(metadata={"comparison": comparison})  # on the step run
+    log_metadata(
+        metadata={"comparison": comparison}, infer_model=True
+    )  # on the ZenML model version
     return comparison

@@ -26,3 +26,15 @@ def test_config_with_unknown_key_names_the_key(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["--config", str(path)])
     assert result.exit_code != 0
     assert "unknown key(s) ['sede']" in result.output
+
+
+def test_force_only_applies_to_the_continuous_pipeline() -> None:
+    result = CliRunner().invoke(main, ["--force"])
+    assert result.exit_code != 0
+    assert "--force only applies to --pipeline continuous" in result.output
+
+
+def test_a_bad_schedule_is_refused_before_anything_runs() -> None:
+    result = CliRunner().invoke(main, ["--pipeline", "continuous", "--schedule", "daily at 3"])
+    assert result.exit_code != 0
+    assert "is not a cron expression" in result.output
