@@ -8,7 +8,7 @@ export ZENML_ANALYTICS_OPT_IN := false
 export GX_ANALYTICS_ENABLED := False
 CONFIG ?= configs/quickstart.yaml
 
-.PHONY: install setup run run-movielens serve serve-list serve-stop test lint format clean
+.PHONY: install setup run run-movielens serve serve-list serve-stop continuous dashboards dashboards-stop test lint format clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,15 @@ serve-list: setup  ## list the model servers
 
 serve-stop: setup  ## stop the model servers of CONFIG's model
 	$(PY) run_pipeline.py --stop-servers --config $(CONFIG)
+
+continuous: setup  ## one continuous-training run on the demo data (drift check, maybe retrain)
+	$(PY) run_pipeline.py --pipeline continuous --config configs/continuous_demo.yaml
+
+dashboards: setup  ## ZenML dashboard + MLflow UI on 127.0.0.1; prints their URLs
+	$(PY) dashboards.py
+
+dashboards-stop: install  ## stop the ZenML local server and the MLflow UI
+	$(PY) dashboards.py --stop
 
 test: install  ## the whole suite: unit, integration (real ZenML + MLflow), e2e
 	$(PY) -m pytest
