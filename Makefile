@@ -8,7 +8,7 @@ export ZENML_ANALYTICS_OPT_IN := false
 export GX_ANALYTICS_ENABLED := False
 CONFIG ?= configs/quickstart.yaml
 
-.PHONY: install setup run run-movielens test lint format clean
+.PHONY: install setup run run-movielens serve serve-list serve-stop test lint format clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,15 @@ run: setup  ## train on the embedded demo dataset
 
 run-movielens: setup  ## train on real MovieLens + IMDb + TMDB data (MOVIE_ROULETTE_DATA_DIR)
 	$(PY) run_pipeline.py --config configs/movielens.yaml
+
+serve: setup  ## (re)deploy the production model on 127.0.0.1:8000 (serving.port in CONFIG)
+	$(PY) run_pipeline.py --pipeline deploy --config $(CONFIG)
+
+serve-list: setup  ## list the model servers
+	$(PY) run_pipeline.py --list-servers --config $(CONFIG)
+
+serve-stop: setup  ## stop the model servers of CONFIG's model
+	$(PY) run_pipeline.py --stop-servers --config $(CONFIG)
 
 test: install  ## the whole suite: unit, integration (real ZenML + MLflow), e2e
 	$(PY) -m pytest

@@ -1,7 +1,8 @@
 """Idempotent set-up of the project's ZenML local stack.
 
 local orchestrator + local artifact store + MLflow experiment tracker + MLflow model registry
-+ MLflow model deployer. Running it twice changes nothing; a component with the same name but
++ MLflow model deployer (ZenML's, with a fixed port: flavor `movie_roulette_mlflow`, see
+serving/zenml_deployer.py). Running it twice changes nothing; a component with the same name but
 another flavor is reported instead of silently replaced.
 """
 
@@ -18,7 +19,10 @@ COMPONENTS: dict[str, tuple[str, str]] = {
     "artifact_store": ("default", "local"),
     "experiment_tracker": ("mlflow_tracker", "mlflow"),
     "model_registry": ("mlflow_registry", "mlflow"),
-    "model_deployer": ("mlflow_deployer", "mlflow"),
+    "model_deployer": ("movie_roulette_deployer", "movie_roulette_mlflow"),
+}
+CUSTOM_FLAVORS = {
+    "model_deployer": "serving.zenml_deployer.MovieRouletteModelDeployerFlavor",
 }
 TRACKING_URI_ENV = "MOVIE_ROULETTE_MLFLOW_TRACKING_URI"
 
@@ -35,11 +39,17 @@ def ensure_stack(activate: bool = True) -> str:
     """Create (if missing) and activate the project's stack; return its name."""
     from zenml.client import Client
     from zenml.enums import StackComponentType
+    from zenml.models import FlavorFilter
 
     client = Client()
     components: dict[StackComponentType, str] = {}
     for type_name, (name, flavor) in COMPONENTS.items():
         ctype = StackComponentType(type_name)
+        if type_name in CUSTOM_FLAVORS and not client.zen_store.list_flavors(
+            FlavorFilter(name=flavor, type=ctype)
+        ).items:
+            client.create_flavor(source=CUSTOM_FLAVORS[type_name], component_type=ctype)
+            log.info("Registered ZenML %s flavor %r.", type_name, flavor)
         existing = client.list_stack_components(type=ctype, name=name)
         if existing.items:
             found = existing.items[0]
@@ -63,6 +73,13 @@ def ensure_stack(activate: bool = True) -> str:
     if not stacks.items:
         client.create_stack(name=STACK_NAME, components=components)
         log.info("Registered ZenML stack %r.", STACK_NAME)
+    else:  # an older set-up may hold other components: point the stack at ours
+        stack = client.get_stack(STACK_NAME)
+        current = {t: [c.name for c in cs] for t, cs in stack.components.items()}
+        updates = {t: [n] for t, n in components.items() if current.get(t) != [n]}
+        if updates:
+            client.update_stack(STACK_NAME, component_updates=updates)
+            log.info("Updated ZenML stack %r: %s.", STACK_NAME, sorted(map(str, updates)))
     if activate and client.active_stack_model.name != STACK_NAME:
         client.activate_stack(STACK_NAME)
     return STACK_NAME

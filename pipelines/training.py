@@ -1,9 +1,10 @@
-"""Training: ingest, validate, features, split, train, evaluate, check, register, promote."""
+"""Training: ingest, validate, features, split, train, evaluate, register, promote, deploy."""
 
 from typing import Any
 
 from zenml import pipeline
 
+from steps.deploy.deploy_model import deploy_model
 from steps.evaluate.evaluate_models import evaluate_models
 from steps.evaluate.run_behavioural_checks import run_behavioural_checks
 from steps.features.build_content_features import build_content_features
@@ -33,4 +34,5 @@ def training_pipeline(config: dict[str, Any]) -> None:
     metrics = evaluate_models(bundle, train, valid, test, config)
     behaviour = run_behavioural_checks(bundle, train, valid, config)
     version = register_model(bundle, metrics, behaviour, ratings, config)
-    promote_model(version, metrics, train, valid, test, config)
+    promotion = promote_model(version, metrics, train, valid, test, config)
+    deploy_model(promotion, config)

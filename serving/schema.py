@@ -5,16 +5,22 @@ from __future__ import annotations
 from mlflow.types.schema import ColSpec, ParamSchema, Schema
 
 # Every request row has a `kind`; the other columns are used by the kinds that need them.
+# Numbers (and the exclude_seen flag) are declared "double" on purpose: MLflow then keeps 1.5 as
+# 1.5 and a missing value as NaN, and the service rejects a non-integer id naming the field.
+# With "long", MLflow truncates 1.5 to 1 and fails a batch where one row lacks the column; with
+# "boolean" it turns the string "no" into True.
 REQUEST_COLUMNS: list[tuple[str, str, bool]] = [
     ("kind", "string", True),  # recommend | similar | predict | spin
-    ("user_id", "long", False),
-    ("movie_id", "long", False),
+    ("user_id", "double", False),
+    ("movie_id", "double", False),
     ("title", "string", False),
-    ("k", "long", False),
+    ("k", "double", False),
     ("genre", "string", False),
-    ("exclude_seen", "boolean", False),
+    ("exclude_seen", "double", False),  # true/false or 1/0
     ("temperature", "double", False),
-    ("seed", "long", False),
+    ("seed", "double", False),
+    # newcomer profile for recommend/spin without a user_id: JSON {"movie_id": rating, ...}
+    ("ratings", "string", False),
 ]
 
 

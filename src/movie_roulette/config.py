@@ -93,6 +93,20 @@ class PromotionConfig:
     min_improvement: float = 0.0
 
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
+
+
+@dataclass(frozen=True)
+class ServingConfig:
+    """Where the deployed model server listens (ZenML's MLflow deployer binds loopback only)."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    start_timeout_seconds: int = 180
+    deploy: bool = True  # training: deploy the version that was just promoted
+
+
 @dataclass(frozen=True)
 class PipelineConfig:
     seed: int = 42
@@ -103,6 +117,7 @@ class PipelineConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     promotion: PromotionConfig = field(default_factory=PromotionConfig)
+    serving: ServingConfig = field(default_factory=ServingConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -185,6 +200,25 @@ def _check_ranges(cfg: PipelineConfig) -> None:
             raise ConfigError(f"{name}: {value} must be in [0, 1).")
     if cfg.evaluation.k < 1:
         raise ConfigError(f"evaluation.k: {cfg.evaluation.k} must be at least 1.")
+    check_serving(cfg.serving)
+
+
+def check_serving(serving: ServingConfig) -> None:
+    """Port range, worker count and a loopback host (the only address the deployer binds)."""
+    if not 1024 <= serving.port <= 65535:
+        raise ConfigError(f"serving.port: {serving.port} must be in 1024..65535.")
+    if not 1 <= serving.workers <= 16:
+        raise ConfigError(f"serving.workers: {serving.workers} must be in 1..16.")
+    if serving.start_timeout_seconds < 10:
+        raise ConfigError(
+            f"serving.start_timeout_seconds: {serving.start_timeout_seconds} must be at least 10."
+        )
+    if serving.host not in LOOPBACK_HOSTS:
+        raise ConfigError(
+            f"serving.host: {serving.host!r} is not a loopback address. ZenML's MLflow model "
+            f"deployer always binds loopback; use one of {list(LOOPBACK_HOSTS)} and put a "
+            "reverse proxy in front to expose the server."
+        )
 
 
 def load_config(path: str | Path) -> PipelineConfig:

@@ -8,6 +8,7 @@ unknown movies or titles produce an `error` entry naming them, with close title 
 from __future__ import annotations
 
 import difflib
+import json
 import math
 import re
 from collections.abc import Mapping
@@ -18,9 +19,12 @@ import pandas as pd
 
 from movie_roulette import columns as C
 from movie_roulette.bundle import ModelBundle
+from movie_roulette.explain import Explainer
 
 KINDS = ("recommend", "similar", "predict", "spin")
 MAX_K = 100
+MAX_PROFILE_RATINGS = 500
+SPIN_POOL = 20
 _YEAR_SUFFIX = re.compile(r"\s*\((\d{4})\)\s*$")
 
 
@@ -52,6 +56,26 @@ def _int_field(request: Mapping[str, Any], field: str, default: int | None = Non
     return int(value)
 
 
+def _str_field(request: Mapping[str, Any], field: str) -> str | None:
+    value = request.get(field)
+    if _missing(value):
+        return None
+    if not isinstance(value, str):
+        raise RequestError(field, f"expected a string, got {value!r}")
+    return value.strip() or None
+
+
+def _bool_field(request: Mapping[str, Any], field: str, default: bool) -> bool:
+    value = request.get(field)
+    if _missing(value):
+        return default
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | float | np.number) and value in (0, 1):
+        return bool(value)
+    raise RequestError(field, f"expected true or false, got {value!r}")
+
+
 def _normalise_title(title: str) -> str:
     return re.sub(r"\s+", " ", _YEAR_SUFFIX.sub("", title)).strip().casefold()
 
@@ -62,11 +86,25 @@ class RecommenderService:
     def __init__(self, bundle: ModelBundle) -> None:
         self.model = bundle.model
         self.catalogue = bundle.catalogue.set_index(C.MOVIE_ID, drop=False)
+        self.explainer = Explainer(self.model, bundle.catalogue)
+        self._info: dict[int, dict[str, Any]] = {}
         self._titles: dict[str, list[int]] = {}
-        for movie_id, title in zip(
-            self.catalogue[C.MOVIE_ID].to_numpy(), self.catalogue[C.TITLE].astype(str), strict=True
+        for movie_id, title, year, genres in zip(
+            self.catalogue[C.MOVIE_ID].to_numpy(),
+            self.catalogue[C.TITLE].astype(str),
+            self.catalogue[C.YEAR],
+            self.catalogue[C.GENRES].astype(str),
+            strict=True,
         ):
+            self._info[int(movie_id)] = {
+                "movie_id": int(movie_id),
+                "title": title,
+                "year": None if _missing(year) else int(year),
+                "genres": [g for g in genres.split("|") if g],
+            }
             self._titles.setdefault(_normalise_title(title), []).append(int(movie_id))
+        scale = getattr(self.model, "rating_scale", None) or (0.5, 5.0)
+        self.rating_scale = (float(scale[0]), float(scale[1]))
 
     # ---- request plumbing -------------------------------------------------------------------
     def handle_frame(self, frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -75,6 +113,8 @@ class RecommenderService:
         return [self.handle(row) for row in frame.to_dict(orient="records")]
 
     def handle(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        if not isinstance(request, Mapping):
+            raise RequestError("request", f"expected an object with a 'kind', got {request!r}")
         kind = request.get("kind")
         if kind not in KINDS:
             raise RequestError("kind", f"{kind!r} is not one of {list(KINDS)}")
@@ -85,14 +125,10 @@ class RecommenderService:
         return getattr(self, f"_{kind}")(request, k)
 
     def movie_info(self, movie_id: int) -> dict[str, Any]:
-        row = self.catalogue.loc[movie_id]
-        year = row[C.YEAR]
-        return {
-            "movie_id": int(movie_id),
-            "title": str(row[C.TITLE]),
-            "year": None if _missing(year) else int(year),
-            "genres": [g for g in str(row[C.GENRES]).split("|") if g],
-        }
+        return dict(self._info[int(movie_id)])
+
+    def knows_movie(self, movie_id: int) -> bool:
+        return int(movie_id) in self._info
 
     def resolve_title(self, title: str) -> list[int]:
         """Movie ids for a title, case-insensitive, with or without the year."""
@@ -100,93 +136,181 @@ class RecommenderService:
         ids = self._titles.get(_normalise_title(title), [])
         if wanted_year and len(ids) > 1:
             year = int(wanted_year.group(1))
-            ids = [m for m in ids if self.movie_info(m)["year"] == year] or ids
+            ids = [m for m in ids if self._info[m]["year"] == year] or ids
         return ids
 
     def close_titles(self, title: str, n: int = 5) -> list[str]:
         matches = difflib.get_close_matches(
             _normalise_title(title), list(self._titles), n=n, cutoff=0.6
         )
-        return [self.movie_info(self._titles[m][0])["title"] for m in matches]
+        if not matches:  # a fragment of a longer title: "godfather" -> "Godfather, The"
+            query = _normalise_title(title)
+            matches = [t for t in self._titles if query and query in t][:n]
+        return [self._info[self._titles[m][0]]["title"] for m in matches]
 
-    def _items(self, pairs: list[tuple[int, float]]) -> list[dict[str, Any]]:
-        return [{**self.movie_info(m), "score": round(float(s), 6)} for m, s in pairs]
+    def _movies(
+        self, pairs: list[tuple[int, float]], reasons: list[list[str]]
+    ) -> list[dict[str, Any]]:
+        return [
+            {**self._info[m], "score": round(float(s), 6), "reasons": r}
+            for (m, s), r in zip(pairs, reasons, strict=True)
+        ]
+
+    # ---- who is asking ----------------------------------------------------------------------
+    def _ratings(self, request: Mapping[str, Any]) -> dict[int, float] | None:
+        """The newcomer profile from `ratings`: a JSON object {"movie_id": rating, ...}."""
+        value = request.get("ratings")
+        if _missing(value) or value == "":
+            return None
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError as err:
+                raise RequestError("ratings", f"is not valid JSON ({err.msg})") from err
+        if not isinstance(value, Mapping) or not value:
+            raise RequestError("ratings", 'expected a non-empty object {"movie_id": rating}')
+        if len(value) > MAX_PROFILE_RATINGS:
+            raise RequestError(
+                "ratings", f"has {len(value)} entries; at most {MAX_PROFILE_RATINGS}"
+            )
+        low, high = self.rating_scale
+        out: dict[int, float] = {}
+        for key, rating in value.items():
+            try:
+                movie_id = int(str(key))
+            except ValueError as err:
+                raise RequestError("ratings", f"key {key!r} is not a movie id") from err
+            if isinstance(rating, bool) or not isinstance(rating, int | float):
+                raise RequestError("ratings", f"rating of movie {key} is not a number: {rating!r}")
+            if not low <= float(rating) <= high:
+                raise RequestError(
+                    "ratings", f"rating {rating} of movie {key} is outside {low}..{high}"
+                )
+            out[movie_id] = float(rating)
+        return out
+
+    def _person(self, request: Mapping[str, Any], kind: str) -> tuple[int | None, dict | None]:
+        user_id = _int_field(request, "user_id")
+        ratings = self._ratings(request) if kind in ("recommend", "spin") else None
+        if user_id is None and ratings is None:
+            extra = " (or `ratings` for a newcomer)" if kind in ("recommend", "spin") else ""
+            raise RequestError("user_id", f"is required for kind {kind!r}{extra}")
+        if user_id is not None and ratings is not None:
+            raise RequestError("ratings", "give either user_id or ratings, not both")
+        return user_id, ratings
+
+    def _unknown_movies(self, kind: str, ids: list[int]) -> dict[str, Any] | None:
+        unknown = [m for m in ids if not self.knows_movie(m)]
+        if not unknown:
+            return None
+        return {"kind": kind, "error": f"unknown movie_id(s) {unknown}", "unknown": unknown}
+
+    def _ranked(
+        self, request: Mapping[str, Any], kind: str, k: int, exclude_seen: bool
+    ) -> dict[str, Any]:
+        """Top-k for a user or a newcomer profile, with reasons; or an error entry."""
+        user_id, ratings = self._person(request, kind)
+        genre = _str_field(request, "genre")
+        try:
+            if ratings is not None:
+                error = self._unknown_movies(kind, list(ratings))
+                if error:
+                    return error
+                recs = self.model.recommend_from_ratings(ratings, k=k, genre=genre)
+                profile = self.explainer.profile_from_ratings(ratings)
+            else:
+                assert user_id is not None
+                recs = self.model.recommend_items(
+                    user_id, k=k, exclude_seen=exclude_seen, genre=genre
+                )
+                profile = self.explainer.user_profile(user_id)
+        except ValueError as err:  # unknown genre: an answer naming it, not a crash
+            if str(err).startswith("genre:"):
+                return {"kind": kind, "error": str(err)}
+            raise
+        ids = [it.movie_id for it in recs.items]
+        reasons = self.explainer.for_people(ids, profile, [it.components for it in recs.items])
+        answer: dict[str, Any] = {"kind": kind, "user_id": user_id, "fallback": recs.fallback}
+        if ratings is not None:
+            answer["profile_size"] = len(ratings)
+        answer["items"] = self._movies([(it.movie_id, it.score) for it in recs.items], reasons)
+        return answer
 
     # ---- kinds ------------------------------------------------------------------------------
-    def _user(self, request: Mapping[str, Any]) -> int:
-        user_id = _int_field(request, "user_id")
-        if user_id is None:
-            raise RequestError("user_id", "is required for this kind")
-        return user_id
-
     def _recommend(self, request: Mapping[str, Any], k: int) -> dict[str, Any]:
-        user_id = self._user(request)
-        genre = request.get("genre")
-        genre = None if _missing(genre) or genre == "" else str(genre)
-        exclude = request.get("exclude_seen")
-        exclude_seen = True if _missing(exclude) else bool(exclude)
-        recs = self.model.recommend_items(user_id, k=k, exclude_seen=exclude_seen, genre=genre)
-        return {
-            "kind": "recommend",
-            "user_id": user_id,
-            "fallback": recs.fallback,
-            "items": self._items([(it.movie_id, it.score) for it in recs.items]),
-        }
+        exclude_seen = _bool_field(request, "exclude_seen", True)
+        return self._ranked(request, "recommend", k, exclude_seen)
 
     def _predict(self, request: Mapping[str, Any], k: int) -> dict[str, Any]:
-        user_id = self._user(request)
+        user_id, _ = self._person(request, "predict")
+        assert user_id is not None
         movie_id = _int_field(request, "movie_id")
         if movie_id is None:
             raise RequestError("movie_id", "is required for kind 'predict'")
-        if movie_id not in self.catalogue.index:
-            return {"kind": "predict", "error": f"unknown movie_id {movie_id}"}
+        error = self._unknown_movies("predict", [movie_id])
+        if error:
+            error["error"] = f"unknown movie_id {movie_id}"
+            return error
         rating = float(self.model.predict_rating(user_id, np.array([movie_id]))[0])
+        profile = self.explainer.user_profile(user_id)
         return {
             "kind": "predict",
             "user_id": user_id,
-            **self.movie_info(movie_id),
+            **self._info[movie_id],
             "prediction": round(rating, 4),
+            "reasons": self.explainer.for_people([movie_id], profile)[0],
             "fallback": None if self.model.knows_user(user_id) else "unknown_user:baseline",
         }
 
     def _similar(self, request: Mapping[str, Any], k: int) -> dict[str, Any]:
         movie_id = _int_field(request, "movie_id")
-        title = request.get("title")
+        title = _str_field(request, "title")
         if movie_id is None:
-            if _missing(title) or not str(title).strip():
+            if title is None:
                 raise RequestError("movie_id", "give a movie_id or a title for kind 'similar'")
-            ids = self.resolve_title(str(title))
+            ids = self.resolve_title(title)
             if not ids:
                 return {
                     "kind": "similar",
                     "error": f"unknown title {title!r}",
-                    "did_you_mean": self.close_titles(str(title)),
+                    "did_you_mean": self.close_titles(title),
                 }
             movie_id = ids[0]
-        if movie_id not in self.catalogue.index:
+        if not self.knows_movie(movie_id):
             return {"kind": "similar", "error": f"unknown movie_id {movie_id}"}
         pairs = self.model.similar_movies(movie_id, k=k)
-        return {"kind": "similar", "movie": self.movie_info(movie_id), "items": self._items(pairs)}
+        reasons = self.explainer.for_similar([m for m, _ in pairs], movie_id)
+        return {
+            "kind": "similar",
+            "movie": self.movie_info(movie_id),
+            "items": self._movies(pairs, reasons),
+        }
 
     def _spin(self, request: Mapping[str, Any], k: int) -> dict[str, Any]:
-        user_id = self._user(request)
         temperature = request.get("temperature")
-        temperature = 1.0 if _missing(temperature) else float(temperature)
+        if _missing(temperature):
+            temperature = 1.0
+        if isinstance(temperature, bool) or not isinstance(temperature, int | float | np.number):
+            raise RequestError("temperature", f"expected a number, got {temperature!r}")
+        temperature = float(temperature)
         if not math.isfinite(temperature) or temperature <= 0:
             raise RequestError("temperature", f"{temperature} must be a positive number")
         seed = _int_field(request, "seed")
-        pool = max(k, 20)
-        recs = self.model.recommend_items(user_id, k=pool, exclude_seen=True)
-        scores = np.array([it.score for it in recs.items], dtype=np.float64)
+        if seed is not None and seed < 0:
+            raise RequestError("seed", f"{seed} must be zero or positive")
+        pool_size = SPIN_POOL if _missing(request.get("k")) else k  # k = size of the draw pool
+        pool = self._ranked(request, "spin", pool_size, exclude_seen=True)
+        if "error" in pool:
+            return pool
+        items = pool.pop("items")
+        scores = np.array([it["score"] for it in items], dtype=np.float64)
         logits = (scores - scores.max()) / (temperature * (scores.std() or 1.0))
         probs = np.exp(logits) / np.exp(logits).sum()
         pick = int(np.random.default_rng(seed).choice(len(scores), p=probs))
-        chosen = recs.items[pick]
         return {
-            "kind": "spin",
-            "user_id": user_id,
-            "fallback": recs.fallback,
-            "pool_size": len(scores),
+            **pool,
+            "pool_size": len(items),
             "seed": seed,
-            "item": {**self.movie_info(chosen.movie_id), "score": round(float(chosen.score), 6)},
+            "temperature": temperature,
+            "item": items[pick],
         }

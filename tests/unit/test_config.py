@@ -52,3 +52,21 @@ def test_invalid_yaml_names_the_file(tmp_path: Path) -> None:
     path.write_text("seed: [1, 2\n")
     with pytest.raises(ConfigError, match="bad.yaml is not valid YAML"):
         load_config(path)
+
+
+@pytest.mark.parametrize(
+    ("serving", "message"),
+    [
+        ({"port": 80}, r"serving.port: 80 must be in 1024..65535"),
+        ({"host": "0.0.0.0"}, r"serving.host: '0.0.0.0' is not a loopback address"),
+        ({"workers": 0}, r"serving.workers: 0 must be in 1..16"),
+    ],
+)
+def test_serving_section_is_checked(serving: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        config_from_dict({"serving": serving})
+
+
+def test_serving_defaults_listen_on_loopback_port_8000() -> None:
+    cfg = config_from_dict({})
+    assert (cfg.serving.host, cfg.serving.port) == ("127.0.0.1", 8000)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -78,6 +80,15 @@ def test_spin_is_reproducible_with_a_seed(service: RecommenderService) -> None:
         ({"kind": "recommend", "user_id": 1, "k": 101}, "k"),
         ({"kind": "similar"}, "movie_id"),
         ({"kind": "spin", "user_id": 1, "temperature": -1.0}, "temperature"),
+        ({"kind": "spin", "user_id": 1, "temperature": "hot"}, "temperature"),
+        ({"kind": "recommend", "user_id": 1, "exclude_seen": "yes"}, "exclude_seen"),
+        ({"kind": "recommend", "user_id": 1, "genre": 3}, "genre"),
+        ({"kind": "recommend", "ratings": "{not json"}, "ratings"),
+        ({"kind": "recommend", "ratings": "{}"}, "ratings"),
+        ({"kind": "recommend", "ratings": '{"1": 9}'}, "ratings"),
+        ({"kind": "recommend", "ratings": '{"one": 4}'}, "ratings"),
+        ({"kind": "recommend", "user_id": 1, "ratings": '{"1": 4}'}, "ratings"),
+        ({"kind": "predict", "user_id": 1}, "movie_id"),
     ],
 )
 def test_malformed_requests_name_the_field(
@@ -98,3 +109,70 @@ def test_frame_requests_are_answered_row_by_row(service: RecommenderService) -> 
     )
     answers = service.handle_frame(frame)
     assert [a["kind"] for a in answers] == ["recommend", "spin"]
+
+
+def test_every_returned_movie_carries_reasons(service: RecommenderService) -> None:
+    user = int(service.model.user_ids[0])
+    recs = service.handle({"kind": "recommend", "user_id": user, "k": 10})
+    assert all(1 <= len(item["reasons"]) <= 3 for item in recs["items"])
+    reasons = [r for item in recs["items"] for r in item["reasons"]]
+    # A known user with a taste profile gets personal reasons, not just "popular".
+    assert any(r.startswith("because you rated ") for r in reasons)
+    assert any(r.startswith("matches your favourite genres: ") for r in reasons)
+    liked_titles = {service.movie_info(m)["title"] for m in service.model.seen_movie_ids(user)}
+    for reason in reasons:
+        if reason.startswith("because you rated "):
+            assert reason.removeprefix("because you rated ").removesuffix(" highly") in liked_titles
+    cold = service.handle({"kind": "recommend", "user_id": 10**9, "k": 3})
+    assert all(item["reasons"][0].startswith("popular") for item in cold["items"])
+    movie = int(service.catalogue.iloc[3]["movie_id"])
+    similar = service.handle({"kind": "similar", "movie_id": movie, "k": 5})
+    assert all(item["reasons"] for item in similar["items"])
+    spin = service.handle({"kind": "spin", "user_id": user, "seed": 3})
+    assert spin["item"]["reasons"]
+
+
+def test_review_sentiment_is_a_reason_when_the_catalogue_has_it(
+    service: RecommenderService,
+) -> None:
+    catalogue = service.catalogue.reset_index(drop=True).copy()
+    catalogue["sentiment_positive_share"] = 0.82
+    catalogue["sentiment_count"] = 41
+    with_sentiment = RecommenderService(
+        ModelBundle(model=service.model, catalogue=catalogue, manifest={})
+    )
+    answer = with_sentiment.handle({"kind": "recommend", "user_id": 10**9, "k": 2})
+    assert all("reviews 82% positive (41 reviews)" in i["reasons"] for i in answer["items"])
+
+
+def test_a_newcomer_gets_recommendations_from_their_ratings_alone(
+    service: RecommenderService,
+) -> None:
+    liked = [int(m) for m in service.catalogue["movie_id"].iloc[:3]]
+    answer = service.handle(
+        {"kind": "recommend", "ratings": json.dumps({str(m): 5 for m in liked}), "k": 5}
+    )
+    assert answer["fallback"].startswith("fold_in:")
+    assert answer["profile_size"] == 3
+    ids = [i["movie_id"] for i in answer["items"]]
+    assert len(set(ids)) == 5 and not set(ids) & set(liked)
+    spin = service.handle({"kind": "spin", "ratings": {str(liked[0]): 4.5}, "seed": 1})
+    assert spin["item"]["movie_id"] != liked[0]
+
+
+def test_unknown_movies_and_genres_are_error_entries_naming_them(
+    service: RecommenderService,
+) -> None:
+    answer = service.handle({"kind": "recommend", "ratings": '{"999999": 4}'})
+    assert answer["error"] == "unknown movie_id(s) [999999]"
+    answer = service.handle({"kind": "predict", "user_id": 1, "movie_id": 999999})
+    assert answer["error"] == "unknown movie_id 999999"
+    user = int(service.model.user_ids[0])
+    answer = service.handle({"kind": "recommend", "user_id": user, "genre": "Opera"})
+    assert "'Opera' matches no movie" in answer["error"] and "Drama" in answer["error"]
+
+
+def test_genre_filter_keeps_only_that_genre(service: RecommenderService) -> None:
+    user = int(service.model.user_ids[0])
+    answer = service.handle({"kind": "recommend", "user_id": user, "genre": "comedy", "k": 5})
+    assert answer["items"] and all("Comedy" in i["genres"] for i in answer["items"])

@@ -1,0 +1,283 @@
+"""`movie-roulette`: query the deployed model server from a terminal.
+
+    movie-roulette recommend --user 42 -k 5 --genre Comedy
+    movie-roulette recommend --rate 318=5 --rate 296=4.5        # a newcomer's own ratings
+    movie-roulette similar --title "heat"                        # or --movie 6
+    movie-roulette predict --user 42 --movie 318
+    movie-roulette spin --user 42 --seed 7
+    movie-roulette --json spin --user 42
+
+The server is `--server URL`, else $MOVIE_ROULETTE_SERVER_URL, else http://127.0.0.1:8000.
+Exit codes: 0 answered, 1 the server answered with an error entry (unknown movie/title/genre),
+2 bad request (HTTP 400) or bad arguments, 3 server unreachable or broken.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sys
+import textwrap
+from typing import Any
+
+import click
+import requests
+
+SERVER_ENV = "MOVIE_ROULETTE_SERVER_URL"
+DEFAULT_SERVER = "http://127.0.0.1:8000"
+TIMEOUT_SECONDS = 30.0
+_MLFLOW_WRAPPER = re.compile(r"^Failed to predict data .*?\. \s*Error: ", re.S)
+
+
+class ServerError(click.ClickException):
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class ModelServerClient:
+    """Thin REST client for the MLflow scoring server (`POST /invocations`)."""
+
+    def __init__(self, url: str, timeout: float = TIMEOUT_SECONDS) -> None:
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+        self.session = requests.Session()
+
+    def query(self, *requests_: dict[str, Any]) -> list[dict[str, Any]]:
+        body = {
+            "dataframe_records": [{k: v for k, v in r.items() if v is not None} for r in requests_]
+        }
+        try:
+            response = self.session.post(f"{self.url}/invocations", json=body, timeout=self.timeout)
+        except requests.ConnectionError:
+            raise ServerError(
+                f"Cannot reach the model server at {self.url} "
+                f"(start it with `make serve`, or set --server / {SERVER_ENV}).",
+                3,
+            ) from None
+        except requests.Timeout:
+            raise ServerError(
+                f"The model server at {self.url} did not answer within {self.timeout:g} s.", 3
+            ) from None
+        try:
+            payload = response.json()
+        except ValueError:
+            raise ServerError(
+                f"The model server at {self.url} answered HTTP {response.status_code} "
+                "with a body that is not JSON.",
+                3,
+            ) from None
+        if response.status_code == 400 or response.status_code == 422:
+            raise ServerError(f"Bad request: {clean_message(payload.get('message', ''))}", 2)
+        if not response.ok or "predictions" not in payload:
+            raise ServerError(
+                f"The model server at {self.url} failed (HTTP {response.status_code}): "
+                f"{clean_message(str(payload.get('message', payload)))[:500]}",
+                3,
+            )
+        return payload["predictions"]
+
+
+def clean_message(message: str) -> str:
+    """MLflow wraps our error ("k: 0 is outside 1..100") in a dump of the request frame."""
+    return _MLFLOW_WRAPPER.sub("", message).strip()
+
+
+def _table(items: list[dict[str, Any]], with_reasons: bool = True) -> str:
+    width = shutil.get_terminal_size((100, 20)).columns
+    lines = [f"{'#':>3}  {'score':>8}  {'movie':<50}  genres"]
+    for rank, item in enumerate(items, 1):
+        year = f" ({item['year']})" if item.get("year") else ""
+        title = f"{item['title']}{year} [{item['movie_id']}]"
+        lines.append(
+            f"{rank:>3}  {item['score']:>8.3f}  {title[:50]:<50}  {', '.join(item['genres'])}"
+        )
+        if with_reasons and item.get("reasons"):
+            reasons = "; ".join(item["reasons"])
+            lines.extend(
+                textwrap.wrap(
+                    reasons,
+                    width=max(width - 15, 40),
+                    initial_indent=" " * 15,
+                    subsequent_indent=" " * 15,
+                )
+            )
+    return "\n".join(lines)
+
+
+def render(answer: dict[str, Any]) -> str:
+    kind = answer.get("kind")
+    if "error" in answer:
+        text = f"Error: {answer['error']}"
+        if answer.get("did_you_mean"):
+            text += "\nDid you mean: " + "; ".join(answer["did_you_mean"])
+        return text
+    if kind in ("recommend",):
+        who = f"user {answer['user_id']}" if answer.get("user_id") is not None else "your ratings"
+        head = f"Top {len(answer['items'])} for {who}"
+        if answer.get("fallback"):
+            head += f"  (fallback: {answer['fallback']})"
+        return head + "\n" + _table(answer["items"])
+    if kind == "similar":
+        m = answer["movie"]
+        return f"Similar to {m['title']} ({m.get('year') or '?'})\n" + _table(answer["items"])
+    if kind == "predict":
+        text = (
+            f"User {answer['user_id']} would rate {answer['title']} ({answer.get('year') or '?'}) "
+            f"{answer['prediction']:.2f}"
+        )
+        if answer.get("fallback"):
+            text += f"  (fallback: {answer['fallback']})"
+        if answer.get("reasons"):
+            text += "\n  " + "; ".join(answer["reasons"])
+        return text
+    if kind == "spin":
+        item = answer["item"]
+        year = f" ({item['year']})" if item.get("year") else ""
+        text = (
+            f"The roulette picked: {item['title']}{year}  [{', '.join(item['genres'])}]\n"
+            f"  from the top {answer['pool_size']} (seed {answer.get('seed')})"
+        )
+        if item.get("reasons"):
+            text += "\n  " + "; ".join(item["reasons"])
+        return text
+    return json.dumps(answer, indent=2)
+
+
+def _parse_rating(value: str) -> tuple[str, float]:
+    movie, sep, rating = value.partition("=")
+    try:
+        if not sep:
+            raise ValueError
+        return str(int(movie)), float(rating)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not MOVIE_ID=RATING (for example 318=5)") from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--server",
+    default=lambda: os.environ.get(SERVER_ENV, DEFAULT_SERVER),
+    show_default=f"${SERVER_ENV} or {DEFAULT_SERVER}",
+    help="Model server URL.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the raw JSON answer.")
+@click.option("--timeout", default=TIMEOUT_SECONDS, show_default=True, help="Seconds to wait.")
+@click.pass_context
+def main(ctx: click.Context, server: str, as_json: bool, timeout: float) -> None:
+    """Ask the Movie Roulette model server for recommendations."""
+    ctx.obj = {"client": ModelServerClient(server, timeout), "json": as_json}
+
+
+def _run(ctx: click.Context, request: dict[str, Any]) -> None:
+    answer = ctx.obj["client"].query(request)[0]
+    click.echo(json.dumps(answer, indent=2) if ctx.obj["json"] else render(answer))
+    if "error" in answer:
+        ctx.exit(1)
+
+
+_k = click.option("-k", "k", type=int, default=10, show_default=True, help="How many movies.")
+
+
+@main.command()
+@click.option("--user", "user_id", type=int, help="User id (unknown ids get cold-start picks).")
+@click.option("--rate", "rates", multiple=True, help="MOVIE_ID=RATING (newcomer; repeatable).")
+@_k
+@click.option("--genre", help="Only movies of this genre.")
+@click.option("--include-seen", is_flag=True, help="Also show movies the user already rated.")
+@click.pass_context
+def recommend(
+    ctx: click.Context,
+    user_id: int | None,
+    rates: tuple[str, ...],
+    k: int,
+    genre: str | None,
+    include_seen: bool,
+) -> None:
+    """Top-k movies for a user, or for a newcomer's own ratings (--rate)."""
+    if (user_id is None) == (not rates):
+        raise click.UsageError("Give either --user or at least one --rate MOVIE_ID=RATING.")
+    ratings = json.dumps(dict(_parse_rating(r) for r in rates)) if rates else None
+    _run(
+        ctx,
+        {
+            "kind": "recommend",
+            "user_id": user_id,
+            "ratings": ratings,
+            "k": k,
+            "genre": genre,
+            "exclude_seen": not include_seen,
+        },
+    )
+
+
+@main.command()
+@click.option("--movie", "movie_id", type=int, help="Movie id.")
+@click.option("--title", help="Title (case-insensitive; the year is optional).")
+@_k
+@click.pass_context
+def similar(ctx: click.Context, movie_id: int | None, title: str | None, k: int) -> None:
+    """Movies similar to one movie."""
+    if (movie_id is None) == (title is None):
+        raise click.UsageError("Give either --movie or --title.")
+    _run(ctx, {"kind": "similar", "movie_id": movie_id, "title": title, "k": k})
+
+
+@main.command()
+@click.option("--user", "user_id", type=int, required=True)
+@click.option("--movie", "movie_id", type=int, required=True)
+@click.pass_context
+def predict(ctx: click.Context, user_id: int, movie_id: int) -> None:
+    """Predicted rating of a movie for a user."""
+    _run(ctx, {"kind": "predict", "user_id": user_id, "movie_id": movie_id})
+
+
+@main.command()
+@click.option("--user", "user_id", type=int, help="User id.")
+@click.option("--rate", "rates", multiple=True, help="MOVIE_ID=RATING (newcomer; repeatable).")
+@click.option(
+    "--temperature",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Lower = safer picks from the top, higher = wilder.",
+)
+@click.option("--seed", type=int, help="Same seed, same pick.")
+@click.option(
+    "--pool",
+    "k",
+    type=int,
+    default=20,
+    show_default=True,
+    help="Draw from the top-N recommendations.",
+)
+@click.pass_context
+def spin(
+    ctx: click.Context,
+    user_id: int | None,
+    rates: tuple[str, ...],
+    temperature: float,
+    seed: int | None,
+    k: int,
+) -> None:
+    """Movie Roulette: one movie drawn at random from your personal top-N."""
+    if (user_id is None) == (not rates):
+        raise click.UsageError("Give either --user or at least one --rate MOVIE_ID=RATING.")
+    ratings = json.dumps(dict(_parse_rating(r) for r in rates)) if rates else None
+    _run(
+        ctx,
+        {
+            "kind": "spin",
+            "user_id": user_id,
+            "ratings": ratings,
+            "temperature": temperature,
+            "seed": seed,
+            "k": k,
+        },
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

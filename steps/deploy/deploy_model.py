@@ -1,0 +1,41 @@
+"""Serve the version that was just promoted (or say why nothing is deployed)."""
+
+from typing import Annotated, Any
+
+from zenml import get_step_context, log_metadata, step
+
+from movie_roulette.config import config_from_dict
+from serving.deployment import deploy_version
+
+
+@step(enable_cache=False)
+def deploy_model(
+    promotion: dict[str, Any], config: dict[str, Any]
+) -> Annotated[dict[str, Any], "deployment"]:
+    cfg = config_from_dict(config)
+    version = promotion.get("candidate_version")
+    if not cfg.serving.deploy:
+        result = {"deployed": False, "reason": "serving.deploy is off in the config"}
+    elif not promotion.get("promote"):
+        result = {
+            "deployed": False,
+            "reason": f"version {version} was not promoted ({promotion.get('reason')}); "
+            f"production version {promotion.get('production_version')} keeps serving",
+        }
+    else:
+        context = get_step_context()
+        server = deploy_version(
+            cfg.model_name,
+            str(version),
+            cfg.serving,
+            pipeline_name=context.pipeline.name,
+            step_name=context.step_run.name,
+        )
+        result = {
+            "deployed": True,
+            "reason": f"serving promoted version {version}",
+            **server.to_dict(),
+        }
+    print(f"Deployment: {result['reason']}" + (f" at {result['url']}" if result.get("url") else ""))
+    log_metadata(metadata={"deployment": result}, infer_model=True)
+    return result
