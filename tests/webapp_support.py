@@ -53,7 +53,9 @@ def build_demo_bundle(path: Path, enriched: bool, seed: int = 3) -> Path:
     reviews = demo.reviews.copy()
     reviews["author"] = [f"reviewer{u}" for u in reviews["user_id"].fillna(0).astype(int)]
     reviews["title"] = ["A headline" if i % 3 else "" for i in range(len(reviews))]
-    prob = np.clip((reviews["rating"].to_numpy() - 0.5) / 4.5 + rng.normal(0, 0.08, len(reviews)), 0, 1)
+    prob = np.clip(
+        (reviews["rating"].to_numpy() - 0.5) / 4.5 + rng.normal(0, 0.08, len(reviews)), 0, 1
+    )
     reviews["sentiment"] = prob
     reviews["sentiment_label"] = np.where(prob >= 0.5, "positive", "negative")
     first = reviews.index[reviews["movie_id"] == evil_id]
@@ -98,7 +100,10 @@ def _refresh_manifest(path: Path) -> None:
     manifest = json.loads((path / bundle.MANIFEST).read_text())
     for file in sorted(path.iterdir()):
         if file.name != bundle.MANIFEST:
-            manifest["files"][file.name] = {"bytes": file.stat().st_size, "sha256": bundle._sha256(file)}
+            manifest["files"][file.name] = {
+                "bytes": file.stat().st_size,
+                "sha256": bundle._sha256(file),
+            }
     (path / bundle.MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
 
 
@@ -153,3 +158,23 @@ def contract_server(bundle_path: Path) -> Iterator[str]:
 
 def service_for(bundle_path: Path) -> RecommenderService:
     return RecommenderService(ModelBundle(**vars(bundle.load(bundle_path))))
+
+
+def save_pyfunc(bundle_path: Path, dst: Path) -> Path:
+    """The pyfunc model exactly as serving/registry.py logs it (from code, bundle artifact,
+    library as code path, request schema), saved to a folder `mlflow models serve` can serve."""
+    import mlflow
+    from mlflow.models import ModelSignature
+
+    from serving.registry import LIBRARY_DIR, PYFUNC_MODEL_FILE, _pip_requirements
+    from serving.schema import input_schema, params_schema
+
+    mlflow.pyfunc.save_model(
+        path=str(dst),
+        python_model=str(PYFUNC_MODEL_FILE),
+        artifacts={"bundle": str(bundle_path)},
+        code_paths=[str(LIBRARY_DIR)],
+        signature=ModelSignature(inputs=input_schema(), params=params_schema()),
+        pip_requirements=_pip_requirements(),
+    )
+    return dst

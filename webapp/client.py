@@ -16,6 +16,8 @@ from typing import Any
 
 import requests
 
+from serving.client import clean_message
+
 log = logging.getLogger(__name__)
 
 
@@ -151,7 +153,7 @@ def _error_message(response: requests.Response) -> str:
     try:
         body = response.json()
         if isinstance(body, dict) and body.get("message"):
-            return str(body["message"])
+            return clean_message(str(body["message"]))
     except ValueError:
         pass
     return response.text[:300] or f"HTTP {response.status_code}"

@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-DEFAULT_SERVER_URL = "http://127.0.0.1:8001"
+DEFAULT_SERVER_URL = "http://127.0.0.1:8000"  # where `make serve` deploys
 DEFAULT_TMDB_IMAGE_BASE = "https://image.tmdb.org/t/p/w342"
 
 
@@ -60,7 +60,7 @@ class AppConfig:
         if not str(self.server_url).startswith(("http://", "https://")):
             raise ValueError(
                 f"server_url: {self.server_url!r} is not an http(s) URL; set "
-                "MOVIE_ROULETTE_SERVER_URL to e.g. http://127.0.0.1:8001."
+                "MOVIE_ROULETTE_SERVER_URL to e.g. http://127.0.0.1:8000."
             )
         if self.server_timeout <= 0:
             raise ValueError(f"server_timeout: {self.server_timeout} must be > 0 seconds.")

@@ -109,9 +109,7 @@ class TitleIndex:
         ordered = sorted(words, key=len, reverse=True)  # most selective first
         candidates = self._word_prefix_positions(ordered[0])
         for word in ordered[1:]:
-            candidates = {
-                i for i in candidates if any(t.startswith(word) for t in self._tokens[i])
-            }
+            candidates = {i for i in candidates if any(t.startswith(word) for t in self._tokens[i])}
         return candidates
 
     def _substring(self, query: str, skip: set[int]) -> set[int]:
@@ -148,7 +146,9 @@ class TitleIndex:
             for i in positions:
                 if i not in scored:
                     bonus = 0.5 if year is not None and self.years[i] == year else 0.0
-                    exact = 0.3 if self.keys[i] == key or _without_article(self.keys[i]) == key else 0
+                    exact = (
+                        0.3 if self.keys[i] == key or _without_article(self.keys[i]) == key else 0
+                    )
                     scored[i] = (tier_score + bonus + exact + 0.2 * self._pop[i], tier)
 
         add(self._prefix(key), 4.0, "prefix")

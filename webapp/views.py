@@ -99,6 +99,15 @@ def _decorate(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def _answer_error(answer: dict[str, Any]) -> str | None:
+    """An error entry of an answer (unknown genre or movie) as a sentence, or None."""
+    error = answer.get("error")
+    if not error:
+        return None
+    log.info("model server answered with an error entry: %s", error)
+    return f"The recommendation service could not answer this request ({error})."
+
+
 def _fallback_note(fallback: str | None, user_id: int | None = None) -> str | None:
     if not fallback:
         return None
@@ -211,7 +220,9 @@ def poster(movie_id: int) -> Response:
     else:
         svg = placeholder_svg(card["title"], card["year"], card["genres"])
         response = Response(svg, mimetype="image/svg+xml")
-        response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'none'; style-src 'unsafe-inline'"
+        )
     response.headers["Cache-Control"] = "public, max-age=86400"
     return response
 
@@ -241,6 +252,7 @@ def user(user_id: int) -> str:
         answer = svc.client.recommend(user_id, k=k, genre=genre)
         items = _decorate(answer.get("items") or [])
         note = _fallback_note(answer.get("fallback"), user_id)
+        server_error = _answer_error(answer)
     except ModelServerError as err:
         server_error = _server_message(err)
     return render_template(
@@ -397,12 +409,7 @@ def newcomer_recommendations() -> Any:
         answer = svc.client.recommend_from_ratings(ratings, k=k, genre=genre)
         items = _decorate(answer.get("items") or [])
         note = _fallback_note(answer.get("fallback"))
-    except ModelServerRejected as err:
-        server_error = (
-            "This model server does not support recommendations from a newcomer's ratings yet "
-            f"({err}). Pick a known user instead."
-        )
-        log.warning("newcomer recommendations rejected: %s", err)
+        server_error = _answer_error(answer)
     except ModelServerError as err:
         server_error = _server_message(err)
     return render_template(
