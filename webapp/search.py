@@ -5,7 +5,8 @@ Tiers, best first (ties broken by popularity, then the shorter title):
 2. every query word starts a word of the title, in any order ("matrix reload");
 3. the query occurs inside the title;
 4. fuzzy match (rapidfuzz WRatio >= 70) for typos ("godfahter", "shawshank redemtion").
-The fuzzy tier only runs when the first three found fewer than `limit` titles.
+The fuzzy tier only runs when the first three found fewer than `limit` titles, and only on the
+titles sharing a third of the query's character trigrams (see benchmarks/autocomplete.py).
 A trailing year ("heat 1995") ranks the movie of that year first.
 """
 
@@ -18,6 +19,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 _ARTICLES = ("the ", "a ", "an ", "le ", "la ", "les ", "el ", "il ", "der ", "die ", "das ")
@@ -33,6 +35,11 @@ def normalise(text: str) -> str:
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     plain = plain.casefold().replace("&", " and ").replace("'", "")
     return _NON_WORD.sub(" ", plain).replace("_", " ").strip()
+
+
+def _trigrams(key: str) -> set[str]:
+    padded = f" {key} "
+    return {padded[i : i + 3] for i in range(len(padded) - 2)}
 
 
 def _without_article(key: str) -> str:
@@ -85,6 +92,12 @@ class TitleIndex:
                 postings.setdefault(token, set()).add(i)
         self._vocab = sorted(postings)
         self._postings = [postings[t] for t in self._vocab]
+        # fuzzy prefilter: character trigram -> positions of the titles holding it
+        grams: dict[str, list[int]] = {}
+        for i, key in enumerate(self.keys):
+            for gram in _trigrams(key):
+                grams.setdefault(gram, []).append(i)
+        self._grams = {g: np.asarray(p, np.int32) for g, p in grams.items()}
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -115,10 +128,20 @@ class TitleIndex:
     def _substring(self, query: str, skip: set[int]) -> set[int]:
         return {i for i, key in enumerate(self.keys) if i not in skip and query in key}
 
+    def _fuzzy_candidates(self, query: str) -> dict[int, str]:
+        """Titles sharing at least a third of the query's trigrams (a typo breaks at most
+        three of them), so that the fuzzy scorer runs on tens of titles, not ten thousand."""
+        grams = [self._grams[g] for g in _trigrams(query) if g in self._grams]
+        if not grams:
+            return {}
+        counts = np.bincount(np.concatenate(grams), minlength=len(self.keys))
+        need = max(1, len(_trigrams(query)) // 3)
+        return {int(i): self.keys[i] for i in np.flatnonzero(counts >= need)}
+
     def _fuzzy(self, query: str, limit: int, skip: set[int]) -> dict[int, float]:
         found = process.extract(
             query,
-            self.keys,
+            self._fuzzy_candidates(query),
             scorer=fuzz.WRatio,
             processor=None,
             limit=limit + len(skip),
