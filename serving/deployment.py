@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import psutil
 import requests
 
 from movie_roulette.config import ServingConfig
@@ -75,28 +76,51 @@ def _info(service: Any) -> ServerInfo:
     )
 
 
+def _services(model_name: str | None = None) -> list[Any]:
+    """The deployer's services, optionally of one registered model.
+
+    (Filtered here: ZenML's `find_model_server(model_name=...)` matches the *ZenML* model's
+    latest version, which is not the registry version being served.)
+    """
+    services = _deployer().find_model_server()
+    return [s for s in services if model_name is None or s.config.model_name == model_name]
+
+
+def _stop(service: Any, timeout: int = 30) -> None:
+    """Stop a server and forget it. ZenML stops only its daemon process; the `uvicorn` it
+    started would live on holding the port, so its children are stopped here too."""
+    children: list[psutil.Process] = []
+    pid = getattr(service.status, "pid", None)
+    if pid:
+        try:
+            children = psutil.Process(pid).children(recursive=True)
+        except psutil.Error:
+            children = []
+    _deployer().delete_model_server(service.uuid, timeout=timeout, force=False)
+    for child in children:
+        try:
+            child.terminate()
+        except psutil.Error:
+            pass
+    _, alive = psutil.wait_procs(children, timeout=10)
+    for child in alive:
+        try:
+            child.kill()
+        except psutil.Error:
+            pass
+
+
 def list_servers(model_name: str | None = None) -> list[ServerInfo]:
     """Every model server the stack's deployer knows (running or not)."""
-    services = (
-        _deployer().find_model_server(model_name=model_name)
-        if model_name
-        else (_deployer().find_model_server())
-    )
-    return [_info(s) for s in services]
+    return [_info(s) for s in _services(model_name)]
 
 
 def stop_servers(model_name: str | None = None) -> list[ServerInfo]:
     """Stop and forget the servers of one model (or all); return what was stopped."""
-    deployer = _deployer()
     stopped = []
-    for service in (
-        deployer.find_model_server(model_name=model_name)
-        if model_name
-        else (deployer.find_model_server())
-    ):
-        info = _info(service)
-        deployer.delete_model_server(service.uuid, force=True)
-        stopped.append(info)
+    for service in _services(model_name):
+        stopped.append(_info(service))
+        _stop(service)
     return stopped
 
 
@@ -148,11 +172,11 @@ def deploy_version(
     except (KeyError, RuntimeError) as err:
         raise DeploymentError(f"Model {model_name!r} has no registered version {version}.") from err
 
-    for service in deployer.find_model_server(model_name=model_name):
+    for service in _services(model_name):
         info = _info(service)
         if info.model_version == str(version) and info.running and info.url and ping(info.url):
             return info  # already serving this version
-        deployer.delete_model_server(service.uuid, force=True)
+        _stop(service)
 
     deadline = time.monotonic() + 15
     while not _port_is_free(serving.host, serving.port) and time.monotonic() < deadline:
@@ -183,7 +207,7 @@ def deploy_version(
         raise DeploymentError(f"Deploying {model_name} version {version} failed: {err}") from err
     info = _info(service)
     if not (info.running and info.url and ping(info.url)):
-        deployer.delete_model_server(service.uuid, force=True)
+        _stop(service)
         hint = ""
         log = _log_tail(info.log_file)
         if "127" in log or "uvicorn" in log:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +16,21 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")
-def stack() -> str:
+def stack() -> Iterator[str]:
     from stack_setup import ensure_stack
 
-    return ensure_stack()
+    name = ensure_stack()
+    yield name
+    # Never leave a model server behind, whatever the tests did (or failed to do).
+    from serving.deployment import stop_servers
+
+    stop_servers()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
@@ -30,8 +43,12 @@ def mlflow_client(stack: str) -> Any:
 
 
 def write_config(tmp_path: Path, base: str, **overrides: Any) -> Path:
-    """Copy configs/<base>.yaml with nested overrides, e.g. data={"data_dir": "..."}."""
+    """Copy configs/<base>.yaml with nested overrides, e.g. data={"data_dir": "..."}.
+
+    Deployment is off unless a test turns it on (serving={"deploy": True, "port": free_port()}).
+    """
     raw = yaml.safe_load((REPO_ROOT / "configs" / f"{base}.yaml").read_text())
+    raw.setdefault("serving", {})["deploy"] = False
     for key, value in overrides.items():
         if isinstance(value, dict):
             raw.setdefault(key, {}).update(value)
