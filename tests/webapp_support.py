@@ -161,20 +161,13 @@ def service_for(bundle_path: Path) -> RecommenderService:
 
 
 def save_pyfunc(bundle_path: Path, dst: Path) -> Path:
-    """The pyfunc model exactly as serving/registry.py logs it (from code, bundle artifact,
-    library as code path, request schema), saved to a folder `mlflow models serve` can serve."""
+    """The pyfunc model packaged exactly as serving/registry.py logs it (from code, the bundle
+    as artifact), saved to a folder that `mlflow models serve` can serve."""
     import mlflow
-    from mlflow.models import ModelSignature
 
-    from serving.registry import LIBRARY_DIR, PYFUNC_MODEL_FILE, _pip_requirements
-    from serving.schema import input_schema, params_schema
+    from serving.registry import pyfunc_kwargs
 
     mlflow.pyfunc.save_model(
-        path=str(dst),
-        python_model=str(PYFUNC_MODEL_FILE),
-        artifacts={"bundle": str(bundle_path)},
-        code_paths=[str(LIBRARY_DIR)],
-        signature=ModelSignature(inputs=input_schema(), params=params_schema()),
-        pip_requirements=_pip_requirements(),
+        path=str(dst), artifacts={"bundle": str(bundle_path)}, **pyfunc_kwargs()
     )
     return dst
