@@ -171,3 +171,11 @@ def save_pyfunc(bundle_path: Path, dst: Path) -> Path:
         path=str(dst), artifacts={"bundle": str(bundle_path)}, **pyfunc_kwargs()
     )
     return dst
+
+
+def make_app(bundle_path: Path, server_url: str, **overrides: object) -> Any:
+    """The web app for route tests (posters off unless asked for)."""
+    from webapp import AppConfig, create_app
+
+    values: dict[str, Any] = {"remote_posters": False, "testing": True, **overrides}
+    return create_app(AppConfig(bundle_path=bundle_path, server_url=server_url, **values))

@@ -73,7 +73,8 @@ def model_server(e2e_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> 
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
-        shutil.copy(log_path, ARTIFACTS / "mlflow-server.log") if ARTIFACTS.exists() else None
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(log_path, ARTIFACTS / "mlflow-server.log")
 
 
 def _serve_app(bundle: Path, server_url: str) -> Iterator[str]:

@@ -10,8 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.webapp_support import build_demo_bundle, contract_server, free_port
-from webapp import AppConfig, create_app
+from tests.webapp_support import build_demo_bundle, contract_server, free_port, make_app
 
 
 @pytest.fixture(scope="session", params=["enriched", "plain"])
@@ -30,11 +29,6 @@ def enriched_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def server_url(bundle_path: Path) -> Iterator[str]:
     with contract_server(bundle_path) as url:
         yield url
-
-
-def make_app(bundle_path: Path, server_url: str, **overrides: object) -> Flask:
-    values = {"remote_posters": False, "testing": True, **overrides}
-    return create_app(AppConfig(bundle_path=bundle_path, server_url=server_url, **values))
 
 
 @pytest.fixture
