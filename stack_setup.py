@@ -45,9 +45,10 @@ def ensure_stack(activate: bool = True) -> str:
     components: dict[StackComponentType, str] = {}
     for type_name, (name, flavor) in COMPONENTS.items():
         ctype = StackComponentType(type_name)
-        if type_name in CUSTOM_FLAVORS and not client.zen_store.list_flavors(
-            FlavorFilter(name=flavor, type=ctype)
-        ).items:
+        if (
+            type_name in CUSTOM_FLAVORS
+            and not client.zen_store.list_flavors(FlavorFilter(name=flavor, type=ctype)).items
+        ):
             client.create_flavor(source=CUSTOM_FLAVORS[type_name], component_type=ctype)
             log.info("Registered ZenML %s flavor %r.", type_name, flavor)
         existing = client.list_stack_components(type=ctype, name=name)
