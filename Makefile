@@ -7,8 +7,9 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 export ZENML_ANALYTICS_OPT_IN := false
 export GX_ANALYTICS_ENABLED := False
 CONFIG ?= configs/quickstart.yaml
+APP_PORT ?= 8080
 
-.PHONY: install setup run run-movielens serve serve-list serve-stop continuous dashboards dashboards-stop test lint format clean
+.PHONY: install setup run run-movielens serve serve-list serve-stop app continuous dashboards dashboards-stop test lint format clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +36,9 @@ serve-list: setup  ## list the model servers
 
 serve-stop: setup  ## stop the model servers of CONFIG's model
 	$(PY) run_pipeline.py --stop-servers --config $(CONFIG)
+
+app: setup  ## the web app on http://127.0.0.1:$(APP_PORT), talking to `make serve`'s model server (BUNDLE=dir to skip the registry)
+	$(PY) -m webapp --config $(CONFIG) --port $(APP_PORT) $(if $(BUNDLE),--bundle $(BUNDLE))
 
 continuous: setup  ## one continuous-training run on the demo data (drift check, maybe retrain)
 	$(PY) run_pipeline.py --pipeline continuous --config configs/continuous_demo.yaml

@@ -38,6 +38,16 @@ def _pip_requirements() -> list[str]:
     ]
 
 
+def pyfunc_kwargs() -> dict[str, Any]:
+    """How the model is packaged: from code, the library shipped along, a typed signature."""
+    return {
+        "python_model": str(PYFUNC_MODEL_FILE),
+        "code_paths": [str(LIBRARY_DIR)],
+        "signature": ModelSignature(inputs=input_schema(), params=params_schema()),
+        "pip_requirements": _pip_requirements(),
+    }
+
+
 def log_and_register(
     model_bundle: ModelBundle,
     model_name: str,
@@ -51,12 +61,9 @@ def log_and_register(
         )
         info = mlflow.pyfunc.log_model(
             name=ARTIFACT_PATH,
-            python_model=str(PYFUNC_MODEL_FILE),
             artifacts={"bundle": str(path)},
-            code_paths=[str(LIBRARY_DIR)],
-            signature=ModelSignature(inputs=input_schema(), params=params_schema()),
-            pip_requirements=_pip_requirements(),
             registered_model_name=model_name,
+            **pyfunc_kwargs(),
             metadata={"movie_roulette": json.loads(json.dumps(metadata, default=str))},
         )
     version = str(info.registered_model_version)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pandas as pd
 from mlflow.types.schema import ColSpec, ParamSchema, Schema
 
 # Every request row has a `kind`; the other columns are used by the kinds that need them.
@@ -32,3 +35,13 @@ def input_schema() -> Schema:
 
 def params_schema() -> ParamSchema | None:
     return None
+
+
+def request_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Request rows as a DataFrame with the declared column types, for in-process
+    `pyfunc.predict` (MLflow refuses int64 where the schema says double)."""
+    frame = pd.DataFrame(rows)
+    if "kind" not in frame.columns:
+        frame["kind"] = None
+    numbers = [n for n, dtype, _ in REQUEST_COLUMNS if dtype == "double" and n in frame.columns]
+    return frame.astype(dict.fromkeys(numbers, "float64"))

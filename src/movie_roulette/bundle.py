@@ -222,3 +222,40 @@ def load(path: str | Path, verify_checksums: bool = False) -> ModelBundle:
             f"bundle file {path / CATALOGUE} cannot be read ({err}); rebuild the bundle."
         ) from err
     return ModelBundle(model=model, catalogue=catalogue, manifest=manifest)
+
+
+def load_catalogue(path: str | Path) -> pd.DataFrame:
+    """Only the catalogue of a bundle (no model arrays are read): for front-ends that show
+    movies without scoring them."""
+    path = Path(path)
+    read_manifest(path)
+    file = path / CATALOGUE
+    if not file.is_file():
+        raise BundleError(
+            f"bundle file {file} is missing; rebuild the bundle by re-running training."
+        )
+    try:
+        return pd.read_parquet(file)
+    except Exception as err:  # pyarrow raises several error types for broken files
+        raise BundleError(
+            f"bundle file {file} cannot be read ({err}); rebuild the bundle."
+        ) from err
+
+
+def load_user_ids(path: str | Path) -> np.ndarray:
+    """The sorted user ids the bundle's model was fitted on (reads one array, not the model)."""
+    path = Path(path)
+    read_manifest(path)
+    file = path / MODEL_ARRAYS
+    if not file.is_file():
+        raise BundleError(
+            f"bundle file {file} is missing; rebuild the bundle by re-running training."
+        )
+    try:
+        with np.load(file, allow_pickle=False) as data:
+            return np.asarray(data["user_ids"], np.int64)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as err:
+        raise BundleError(
+            f"bundle file {file} has no readable user_ids array ({type(err).__name__}: {err}); "
+            "rebuild the bundle."
+        ) from err

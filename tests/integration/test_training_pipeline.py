@@ -77,8 +77,10 @@ def test_demo_pipeline_registers_promotes_and_keeps_a_worse_or_equal_model_in_st
     mlflow.set_tracking_uri(mlflow_tracking_uri())
     served = mlflow.pyfunc.load_model(f"models:/{name}@champion")
     user = 1  # demo user ids start at 1 and every demo user has ratings
+    from serving.schema import request_frame
+
     answers = served.predict(
-        pd.DataFrame(
+        request_frame(
             [
                 {"kind": "recommend", "user_id": user, "k": 5},
                 {"kind": "recommend", "user_id": 10**9, "k": 5},

@@ -122,3 +122,18 @@ def test_corrupt_npz_of_the_right_size_is_a_bundle_error(saved: Path) -> None:
     file.write_bytes(b"\0" * size)
     with pytest.raises(BundleError, match="content.npz.*corrupt"):
         bundle.load(saved)
+
+
+def test_catalogue_and_user_ids_load_without_the_model(
+    saved: Path, model: HybridRecommender
+) -> None:
+    pd.testing.assert_frame_equal(bundle.load_catalogue(saved), tiny_catalogue())
+    assert bundle.load_user_ids(saved).tolist() == model.user_ids.tolist()
+
+
+def test_user_ids_of_a_broken_model_file_name_the_file(saved: Path) -> None:
+    (saved / "model.npz").write_bytes(b"not a zip")
+    with pytest.raises(BundleError, match="model.npz"):
+        bundle.load_user_ids(saved)
+    with pytest.raises(BundleError, match="no model bundle"):
+        bundle.load_catalogue(saved / "missing")

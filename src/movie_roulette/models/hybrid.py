@@ -329,7 +329,7 @@ class HybridRecommender(Recommender):
         content = self.components.get("content")
         if content is None:
             raise UnknownMovieError(f"movie {movie_id} is not known to the model")
-        row = content.movie_index(movie_id)  # raises UnknownMovieError
+        row = int(content.movie_index([movie_id])[0])  # raises UnknownMovieError
         sims = np.asarray((content.item_matrix @ content.item_matrix[row].T).todense()).ravel()
         sims[row] = -np.inf
         order = np.lexsort((content.movie_ids, -sims))[:k]

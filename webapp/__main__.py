@@ -1,0 +1,3 @@
+from webapp.launch import main
+
+main()

@@ -1,0 +1,69 @@
+"""The app factory: loads the catalogue once, wires the client, metrics and security."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from flask import Flask, current_app
+
+from webapp import security, views
+from webapp.catalogue import CatalogueStore
+from webapp.client import ModelServerClient
+from webapp.config import AppConfig
+from webapp.metrics import AppMetrics
+from webapp.posters import PosterFetcher
+from webapp.search import TitleIndex
+
+log = logging.getLogger(__name__)
+EXTENSION = "movie_roulette"
+
+
+@dataclass
+class Services:
+    config: AppConfig
+    store: CatalogueStore
+    index: TitleIndex
+    client: ModelServerClient
+    metrics: AppMetrics
+    posters: PosterFetcher
+
+
+def services() -> Services:
+    return current_app.extensions[EXTENSION]
+
+
+def create_app(config: AppConfig | None = None, store: CatalogueStore | None = None) -> Flask:
+    """Build the app; `config` defaults to AppConfig.from_env(), `store` to the bundle's data."""
+    config = config or AppConfig.from_env()
+    store = store or CatalogueStore.from_bundle(config.bundle_path)
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY=config.secret_key, TESTING=config.testing, JSON_SORT_KEYS=False)
+    metrics = AppMetrics()
+    index = TitleIndex(store.index_rows())
+    app.extensions[EXTENSION] = Services(
+        config=config,
+        store=store,
+        index=index,
+        client=ModelServerClient(
+            config.server_url, config.server_timeout, observer=metrics.observe_server_call
+        ),
+        metrics=metrics,
+        posters=PosterFetcher(
+            config.tmdb_image_base,
+            config.poster_cache_dir,
+            config.poster_timeout,
+            enabled=config.remote_posters,
+        ),
+    )
+    metrics.init_app(app)
+    security.init_app(app)
+    app.register_blueprint(views.bp)
+    views.register_error_pages(app)
+    log.info(
+        "web app: %d movies, %d known users, model server %s",
+        len(store),
+        len(store.user_ids),
+        config.server_url,
+    )
+    return app

@@ -1,0 +1,72 @@
+"""Prometheus metrics of the web app, in a registry of its own (one per app instance)."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Flask, Response, g, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class AppMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "movie_roulette_http_requests",
+            "HTTP requests handled, by route template, method and status code.",
+            ["route", "method", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "movie_roulette_http_request_duration_seconds",
+            "Time to answer an HTTP request, by route template.",
+            ["route", "method"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.server_latency = Histogram(
+            "movie_roulette_model_server_request_duration_seconds",
+            "Time of calls to the model server, by request kind.",
+            ["kind"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.server_errors = Counter(
+            "movie_roulette_model_server_errors",
+            "Failed model-server calls, by request kind and reason "
+            "(connection, timeout, http_<status>, bad_response, down).",
+            ["kind", "reason"],
+            registry=self.registry,
+        )
+
+    def observe_server_call(self, kind: str, seconds: float, error: str | None) -> None:
+        self.server_latency.labels(kind=kind).observe(seconds)
+        if error is not None:
+            self.server_errors.labels(kind=kind, reason=error).inc()
+
+    def init_app(self, app: Flask) -> None:
+        @app.before_request
+        def _start_timer() -> None:
+            g._metrics_started = time.perf_counter()
+
+        @app.after_request
+        def _record(response: Response) -> Response:
+            started = g.pop("_metrics_started", None)
+            rule = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
+            if request.endpoint == "static":
+                rule = "/static"  # one series for all assets
+            self.requests.labels(rule, request.method, str(response.status_code)).inc()
+            if started is not None:
+                self.latency.labels(rule, request.method).observe(time.perf_counter() - started)
+            return response
+
+    def exposition(self) -> Response:
+        return Response(generate_latest(self.registry), content_type=CONTENT_TYPE_LATEST)
