@@ -11,6 +11,7 @@ from webapp import security, views
 from webapp.catalogue import CatalogueStore
 from webapp.client import ModelServerClient
 from webapp.config import AppConfig
+from webapp.feedback import FeedbackLog
 from webapp.metrics import AppMetrics
 from webapp.posters import PosterFetcher
 from webapp.search import TitleIndex
@@ -27,6 +28,7 @@ class Services:
     client: ModelServerClient
     metrics: AppMetrics
     posters: PosterFetcher
+    feedback: FeedbackLog
 
 
 def services() -> Services:
@@ -55,15 +57,17 @@ def create_app(config: AppConfig | None = None, store: CatalogueStore | None = N
             config.poster_timeout,
             enabled=config.remote_posters,
         ),
+        feedback=FeedbackLog(config.feedback_log, metrics.feedback),
     )
     metrics.init_app(app)
     security.init_app(app)
     app.register_blueprint(views.bp)
     views.register_error_pages(app)
     log.info(
-        "web app: %d movies, %d known users, model server %s",
+        "web app: %d movies, %d known users, model server %s, feedback log %s",
         len(store),
         len(store.user_ids),
         config.server_url,
+        config.feedback_log or "off",
     )
     return app

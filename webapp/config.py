@@ -43,6 +43,9 @@ class AppConfig:
     server_url: the MLflow scoring server that answers recommend/similar/spin requests.
     remote_posters: fetch TMDB posters (server side, cached) when a movie has a poster_path;
         otherwise, or when TMDB cannot be reached, a generated placeholder is shown.
+    event_log: the durable event log the feedback of picked users (clicks, ratings, accepted
+        spins) is appended to; `python -m webapp` uses the pipeline config's
+        `monitoring.batches.event_log_path`. None, or log_feedback=False, logs nothing.
     """
 
     bundle_path: Path
@@ -54,6 +57,8 @@ class AppConfig:
     poster_cache_dir: Path | None = None
     poster_timeout: float = 3.0
     suggestions: int = 8
+    event_log: Path | None = None
+    log_feedback: bool = True
     testing: bool = False
 
     def __post_init__(self) -> None:
@@ -66,10 +71,26 @@ class AppConfig:
             raise ValueError(f"server_timeout: {self.server_timeout} must be > 0 seconds.")
         if not 1 <= self.suggestions <= 50:
             raise ValueError(f"suggestions: {self.suggestions} is outside 1..50.")
+        if self.event_log is not None and Path(self.event_log).is_dir():
+            raise ValueError(
+                f"event_log: {self.event_log} is a folder; give the path of the log file "
+                "(e.g. .../events.jsonl)."
+            )
+
+    @property
+    def feedback_log(self) -> Path | None:
+        """Where feedback is logged, or None when feedback logging is off."""
+        if not self.log_feedback or self.event_log is None:
+            return None
+        return Path(self.event_log).expanduser()
 
     @classmethod
     def from_env(cls, bundle_path: str | Path | None = None, **overrides: object) -> AppConfig:
-        """Read MOVIE_ROULETTE_* variables; explicit arguments win."""
+        """Read MOVIE_ROULETTE_* variables; explicit arguments win.
+
+        MOVIE_ROULETTE_EVENT_LOG: the feedback log file; MOVIE_ROULETTE_LOG_FEEDBACK=0 turns
+        feedback logging off.
+        """
         path = bundle_path or os.environ.get("MOVIE_ROULETTE_BUNDLE")
         if not path:
             raise ValueError(
@@ -82,7 +103,10 @@ class AppConfig:
             "remote_posters": _env_flag("MOVIE_ROULETTE_REMOTE_POSTERS", True),
             "tmdb_image_base": os.environ.get("MOVIE_ROULETTE_TMDB_IMAGE_BASE")
             or DEFAULT_TMDB_IMAGE_BASE,
+            "log_feedback": _env_flag("MOVIE_ROULETTE_LOG_FEEDBACK", True),
         }
+        if os.environ.get("MOVIE_ROULETTE_EVENT_LOG", "").strip():
+            values["event_log"] = Path(os.environ["MOVIE_ROULETTE_EVENT_LOG"].strip())
         if os.environ.get("MOVIE_ROULETTE_SECRET_KEY"):
             values["secret_key"] = os.environ["MOVIE_ROULETTE_SECRET_KEY"]
         if os.environ.get("MOVIE_ROULETTE_POSTER_CACHE"):

@@ -6,6 +6,12 @@ server serves (or the production version) from the MLflow registry of the ZenML 
 downloaded once into .movie_roulette/app-bundles/. The server URL: --server-url, else
 $MOVIE_ROULETTE_SERVER_URL, else the running server's URL, else serving.host:serving.port of
 the config.
+
+The feedback log (clicks, ratings and accepted spins of picked users): --event-log PATH, else
+$MOVIE_ROULETTE_EVENT_LOG, else the config's `monitoring.batches.event_log_path`
+(continuous.event_log, else <continuous.state_dir or <cache>/continuous/<model_name>>/events.jsonl),
+the log a continuous-training run with the same config reads. --no-feedback-log or
+MOVIE_ROULETTE_LOG_FEEDBACK=0 switches it off.
 """
 
 from __future__ import annotations
@@ -58,6 +64,18 @@ def _registry_bundle(config_path: Path) -> tuple[Path, str | None]:
     return target, url or f"http://{cfg.serving.host}:{cfg.serving.port}"
 
 
+def feedback_log_path(config_path: Path, explicit: Path | None) -> Path:
+    """--event-log, else $MOVIE_ROULETTE_EVENT_LOG, else the pipeline config's event log."""
+    if explicit is not None:
+        return explicit
+    if os.environ.get("MOVIE_ROULETTE_EVENT_LOG", "").strip():
+        return Path(os.environ["MOVIE_ROULETTE_EVENT_LOG"].strip())
+    from movie_roulette.config import load_config
+    from movie_roulette.monitoring.batches import event_log_path
+
+    return event_log_path(load_config(config_path))
+
+
 def serve(app: Any, host: str, port: int, threads: int) -> None:
     from gunicorn.app.base import BaseApplication
 
@@ -89,6 +107,18 @@ def serve(app: Any, host: str, port: int, threads: int) -> None:
     show_default=True,
     help="Pipeline config: model name and serving port.",
 )
+@click.option(
+    "--event-log",
+    "event_log",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Feedback log file (default: $MOVIE_ROULETTE_EVENT_LOG, else the config's event log).",
+)
+@click.option(
+    "--no-feedback-log",
+    "no_feedback_log",
+    is_flag=True,
+    help="Do not log clicks, ratings and accepted spins (also MOVIE_ROULETTE_LOG_FEEDBACK=0).",
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
@@ -96,6 +126,8 @@ def main(
     bundle_path: Path | None,
     server_url: str | None,
     config_path: Path,
+    event_log: Path | None,
+    no_feedback_log: bool,
     host: str,
     port: int,
     threads: int,
@@ -116,10 +148,18 @@ def main(
         bundle_path, found_url = _registry_bundle(config_path)
     url = server_url or os.environ.get("MOVIE_ROULETTE_SERVER_URL") or found_url
     try:
-        app = create_app(AppConfig.from_env(bundle_path, server_url=url))
+        overrides: dict[str, object] = {
+            "server_url": url,
+            "event_log": feedback_log_path(config_path, event_log),
+        }
+        if no_feedback_log:
+            overrides["log_feedback"] = False
+        config = AppConfig.from_env(bundle_path, **overrides)
+        app = create_app(config)
     except (BundleError, ValueError) as err:
         raise click.ClickException(str(err)) from err
     click.echo(f"Movie Roulette web app on http://{host}:{port} (model server {url or 'default'})")
+    click.echo(f"Feedback log: {config.feedback_log or 'off'}")
     serve(app, host, port, threads)
 
 

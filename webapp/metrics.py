@@ -13,6 +13,8 @@ from prometheus_client import (
     generate_latest,
 )
 
+from webapp.feedback import FEEDBACK_TYPES, OUTCOMES
+
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -46,6 +48,19 @@ class AppMetrics:
             ["kind", "reason"],
             registry=self.registry,
         )
+
+        self.feedback = Counter(
+            "movie_roulette_feedback_events",
+            "Feedback of picked users (type: click, rating, spin_accepted), by outcome: logged "
+            "(fsynced to the event log), failed (the log could not be written), invalid (bad "
+            "form input, nothing logged), disabled (feedback logging is off), duplicate (a "
+            "repeated click, logged once).",
+            ["type", "outcome"],
+            registry=self.registry,
+        )
+        for event_type in FEEDBACK_TYPES:
+            for outcome in OUTCOMES:
+                self.feedback.labels(type=event_type, outcome=outcome)  # exported from 0
 
     def observe_server_call(self, kind: str, seconds: float, error: str | None) -> None:
         self.server_latency.labels(kind=kind).observe(seconds)

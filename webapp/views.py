@@ -2,12 +2,18 @@
 
 Pages that need the model server (recommendations, similar movies, the spin) show a clear
 message when it is down; search and movie pages work from the catalogue alone.
+
+Feedback of the picked user (the session's `user_id`, set by the user picker, when the model
+knows that user) is logged durably before the page answers: clicks through tracked movie links,
+ratings given on a movie page, and accepted roulette picks (see webapp/feedback.py).
 """
 
 from __future__ import annotations
 
+import hmac
 import logging
 import secrets
+import time
 from typing import Any
 
 from flask import (
@@ -15,6 +21,7 @@ from flask import (
     Flask,
     Response,
     abort,
+    flash,
     jsonify,
     redirect,
     render_template,
@@ -25,6 +32,15 @@ from flask import (
 from werkzeug.exceptions import HTTPException
 
 from webapp.client import ModelServerError, ModelServerRejected, ModelServerUnavailable
+from webapp.feedback import (
+    CLICK_DEDUP_SECONDS,
+    CLICK_MEMORY,
+    CLICK_SOURCES,
+    RATING_CHOICES,
+    click_token,
+    parse_rating,
+)
+from webapp.security import csrf_token
 
 log = logging.getLogger(__name__)
 bp = Blueprint("web", __name__)
@@ -35,7 +51,7 @@ SERVER_DOWN = (
 )
 MAX_QUERY = 200
 MAX_NEWCOMER_RATINGS = 50
-RATING_CHOICES = (1, 2, 3, 4, 5)
+NEWCOMER_RATING_CHOICES = (1, 2, 3, 4, 5)
 DEFAULT_K = 12
 MAX_K = 48
 SIMILAR_K = 8
@@ -122,6 +138,83 @@ def _fallback_note(fallback: str | None, user_id: int | None = None) -> str | No
     return None
 
 
+# ---- feedback of the picked user --------------------------------------------------------------
+NO_USER = (
+    "Pick your user on the home page first: ratings are saved for one of the users the model "
+    "knows. (As a newcomer, rate movies on the “I'm new here” page instead.)"
+)
+LOGGING_OFF = "Feedback logging is switched off on this server, so nothing was saved."
+
+
+def _session_user() -> int | None:
+    user_id = session.get("user_id")
+    return user_id if isinstance(user_id, int) and not isinstance(user_id, bool) else None
+
+
+def _feedback_user() -> int | None:
+    """The picked user whose feedback is logged: a known user, with feedback logging on."""
+    svc = _services()
+    user_id = _session_user()
+    if user_id is None or not svc.feedback.enabled or not svc.store.knows_user(user_id):
+        return None
+    return user_id
+
+
+def _track(items: list[dict[str, Any]], source: str, user_id: int | None) -> list[dict[str, Any]]:
+    """Point movie links at a tracked URL (a click is logged when the movie page opens)."""
+    if user_id is None:
+        return items
+    secret = csrf_token()
+    for item in items:
+        movie_id = int(item["movie_id"])
+        item["url"] = url_for(
+            "web.movie",
+            movie_id=movie_id,
+            src=source,
+            t=click_token(secret, user_id, movie_id, source),
+        )
+    return items
+
+
+def _saved_or_not(outcome: Any, saved: str, what: str) -> None:
+    if outcome.saved:
+        flash(saved, "saved")
+    else:
+        flash(f"{what} was not saved: {outcome.reason}. Please try again later.", "unsaved")
+
+
+def _log_click(movie_id: int) -> None:
+    """Log the click of a tracked link, once per user and movie within CLICK_DEDUP_SECONDS."""
+    svc = _services()
+    source = request.args.get("src", "")
+    if source not in CLICK_SOURCES:
+        return
+    if not svc.feedback.enabled:
+        svc.feedback.count("click", "disabled")
+        return
+    user_id = _feedback_user()
+    sent = request.args.get("t", "")
+    if user_id is None or not hmac.compare_digest(
+        sent, click_token(csrf_token(), user_id, movie_id, source)
+    ):
+        svc.feedback.count("click", "invalid")  # another session's link, a crawler, a copy
+        return
+    now = time.time()
+    recent = [
+        c
+        for c in session.get("clicks") or []
+        if isinstance(c, list) and len(c) == 3 and now - float(c[2]) < CLICK_DEDUP_SECONDS
+    ]
+    if any(c[0] == user_id and c[1] == movie_id for c in recent):
+        svc.feedback.count("click", "duplicate")
+        return
+    outcome = svc.feedback.record("click", user_id, movie_id, source=source)
+    if outcome.saved:
+        session["clicks"] = [*recent, [user_id, movie_id, now]][-CLICK_MEMORY:]
+    else:
+        flash(f"Opening this movie was not recorded: {outcome.reason}.", "unsaved")
+
+
 # ---- home and search -----------------------------------------------------------------------
 @bp.get("/")
 def home() -> str:
@@ -168,11 +261,21 @@ def api_suggest() -> Response:
 
 # ---- movie page -------------------------------------------------------------------------------
 @bp.get("/movie/<int:movie_id>")
-def movie(movie_id: int) -> str:
+def movie(movie_id: int) -> Any:
+    if "src" in request.args:  # a tracked link: log the click, then show the plain URL
+        if movie_id not in _services().store:
+            abort(404, description=f"There is no movie with id {movie_id} in the catalogue.")
+        _log_click(movie_id)  # a refresh of the plain URL logs nothing
+        return redirect(url_for("web.movie", movie_id=movie_id), code=303)
+    return _movie_page(movie_id)
+
+
+def _movie_page(movie_id: int, rating_error: str | None = None, status: int = 200) -> Any:
     svc = _services()
     details = svc.store.movie(movie_id)
     if details is None:
         abort(404, description=f"There is no movie with id {movie_id} in the catalogue.")
+    feedback_user = _feedback_user()
     reviews = svc.store.reviews(movie_id)
     show_all = request.args.get("reviews") == "all"
     similar: list[dict[str, Any]] = []
@@ -182,7 +285,7 @@ def movie(movie_id: int) -> str:
         answer = svc.client.similar(movie_id, k=SIMILAR_K)
         if answer.get("error"):
             log.info("similar for %s: %s", movie_id, answer["error"])
-        similar = _decorate(answer.get("items") or [])
+        similar = _track(_decorate(answer.get("items") or []), "similar", feedback_user)
         user_id = session.get("user_id")
         if isinstance(user_id, int):
             predicted = svc.client.invoke(
@@ -202,7 +305,36 @@ def movie(movie_id: int) -> str:
         similar=similar,
         server_error=server_error,
         prediction=prediction,
-    )
+        feedback_enabled=svc.feedback.enabled,
+        feedback_user=feedback_user,
+        picked_user=_session_user(),
+        rating_choices=RATING_CHOICES,
+        rating_error=rating_error,
+    ), status
+
+
+@bp.post("/movie/<int:movie_id>/rate")
+def rate_movie(movie_id: int) -> Any:
+    """The picked user's rating (0.5..5 in half stars), logged before the answer."""
+    svc = _services()
+    if movie_id not in svc.store:
+        abort(404, description=f"There is no movie with id {movie_id} in the catalogue.")
+    if not svc.feedback.enabled:
+        svc.feedback.count("rating", "disabled")
+        return _movie_page(movie_id, rating_error=LOGGING_OFF, status=400)
+    user_id = _feedback_user()
+    if user_id is None:
+        svc.feedback.count("rating", "invalid")
+        return _movie_page(movie_id, rating_error=NO_USER, status=400)
+    try:
+        rating = parse_rating(request.form.get("rating"))
+    except ValueError as err:
+        svc.feedback.count("rating", "invalid")
+        return _movie_page(movie_id, rating_error=str(err), status=400)
+    outcome = svc.feedback.record("rating", user_id, movie_id, rating=rating)
+    title = svc.store.title_of(movie_id)
+    _saved_or_not(outcome, f"Saved: user {user_id} rated {title} {rating:g} ★.", "Your rating")
+    return redirect(url_for("web.movie", movie_id=movie_id, _anchor="rate"), code=303)
 
 
 @bp.get("/poster/<int:movie_id>")
@@ -248,9 +380,10 @@ def user(user_id: int) -> str:
     k = _int_arg("k", DEFAULT_K, 1, MAX_K)
     items: list[dict[str, Any]] = []
     note = server_error = None
+    feedback_user = _feedback_user()
     try:
         answer = svc.client.recommend(user_id, k=k, genre=genre)
-        items = _decorate(answer.get("items") or [])
+        items = _track(_decorate(answer.get("items") or []), "recommendations", feedback_user)
         note = _fallback_note(answer.get("fallback"), user_id)
         server_error = _answer_error(answer)
     except ModelServerError as err:
@@ -261,6 +394,7 @@ def user(user_id: int) -> str:
         user_id=user_id,
         newcomer=False,
         known_user=svc.store.knows_user(user_id),
+        feedback_user=feedback_user,
         items=items,
         note=note,
         server_error=server_error,
@@ -286,11 +420,23 @@ def _spin(user_id: int | None, ratings: dict[int, float] | None, genre: str | No
     movie = decorated[0]
     movie["url"] = url_for("web.movie", movie_id=movie["movie_id"])
     movie["poster"] = url_for("web.poster", movie_id=movie["movie_id"])
+    acceptable = user_id is not None and user_id == _feedback_user()
+    if acceptable:
+        # The pick the picked user may accept ("I'll watch this"), and a tracked link to it.
+        _track([movie], "roulette", user_id)
+        session["spin"] = {
+            "user_id": user_id,
+            "movie_id": int(movie["movie_id"]),
+            "seed": seed,
+            "genre": genre,
+            "pool_size": answer.get("pool_size"),
+        }
     return {
         "item": movie,
         "pool_size": answer.get("pool_size"),
         "seed": seed,
         "note": _fallback_note(answer.get("fallback"), user_id),
+        "acceptable": acceptable,
     }
 
 
@@ -329,6 +475,51 @@ def api_spin() -> Any:
         return jsonify({"error": _server_message(err)}), 502
 
 
+@bp.post("/spin/accept")
+def accept_spin() -> Any:
+    """The picked user accepts the roulette's latest pick ("I'll watch this")."""
+    svc = _services()
+    raw = request.form.get("movie_id", "").strip()
+    try:
+        movie_id = int(raw)
+    except ValueError:
+        abort(400, description=f"movie_id: {raw[:20]!r} is not a movie id.")
+    if movie_id not in svc.store:
+        abort(400, description=f"movie_id: movie {movie_id} is not in the catalogue.")
+    if not svc.feedback.enabled:
+        svc.feedback.count("spin_accepted", "disabled")
+        abort(400, description=LOGGING_OFF)
+    user_id = _feedback_user()
+    spin = session.get("spin")
+    if user_id is None:
+        svc.feedback.count("spin_accepted", "invalid")
+        abort(400, description=NO_USER)
+    if (
+        not isinstance(spin, dict)
+        or spin.get("user_id") != user_id
+        or spin.get("movie_id") != movie_id
+    ):
+        svc.feedback.count("spin_accepted", "invalid")
+        abort(
+            400,
+            description=f"Movie {movie_id} is not the roulette's latest pick for user {user_id}; "
+            "spin again and accept the movie it lands on.",
+        )
+    outcome = svc.feedback.record(
+        "spin_accepted",
+        user_id,
+        movie_id,
+        seed=spin.get("seed"),
+        genre=spin.get("genre"),
+        pool_size=spin.get("pool_size"),
+    )
+    if outcome.saved:
+        session.pop("spin", None)  # one acceptance per spin
+    title = svc.store.title_of(movie_id)
+    _saved_or_not(outcome, f"Enjoy {title}! Saved: user {user_id} will watch it.", "Your choice")
+    return redirect(url_for("web.movie", movie_id=movie_id), code=303)
+
+
 # ---- newcomers --------------------------------------------------------------------------------
 def _newcomer_ratings() -> dict[int, float]:
     raw = session.get("newcomer_ratings")
@@ -361,7 +552,7 @@ def newcomer() -> Any:
             if value == "0":
                 ratings.pop(movie_id, None)
                 continue
-            if rating not in RATING_CHOICES:
+            if rating not in NEWCOMER_RATING_CHOICES:
                 abort(400, description=f"{key[:30]}: {rating} is not between 1 and 5 stars.")
             ratings[movie_id] = float(rating)
         ratings = dict(list(ratings.items())[-MAX_NEWCOMER_RATINGS:])
@@ -418,6 +609,7 @@ def newcomer_recommendations() -> Any:
         user_id=None,
         newcomer=True,
         known_user=False,
+        feedback_user=None,
         rated=[(c, ratings[c["movie_id"]]) for m in ratings if (c := svc.store.card(m))],
         items=items,
         note=note,

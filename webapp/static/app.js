@@ -233,6 +233,11 @@
     var img = this.result.querySelector("img");
     img.setAttribute("src", item.poster);
     this.result.querySelector(".roulette-genres").textContent = (item.genres || []).join(" · ");
+    var accept = this.result.querySelector("form[data-accept]");
+    if (accept) {
+      accept.querySelector("input[name=movie_id]").value = String(item.movie_id);
+      accept.hidden = !data.acceptable;  // only the picked user's own spin can be accepted
+    }
     var reasons = this.result.querySelector(".roulette-reasons");
     reasons.textContent = "";
     (item.reasons || []).forEach(function (r) { reasons.appendChild(el("li", "", r)); });
