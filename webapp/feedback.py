@@ -51,14 +51,13 @@ def parse_rating(raw: str | None) -> float:
     text = (raw or "").strip()
     if not text:
         raise ValueError("Choose a rating between 0.5 and 5 stars before saving.")
+    problem = f"{text[:10]} is not a rating: choose 0.5 to 5 stars, in half stars."
     try:
         value = float(text)
     except ValueError:
-        raise ValueError(
-            f"{text[:10]!r} is not a rating: choose 0.5 to 5 stars, in half stars."
-        ) from None
+        raise ValueError(problem) from None
     if value not in RATING_CHOICES:
-        raise ValueError(f"{text[:10]} is not a rating: choose 0.5 to 5 stars, in half stars.")
+        raise ValueError(problem)
     return value
 
 

@@ -334,7 +334,7 @@ def rate_movie(movie_id: int) -> Any:
     outcome = svc.feedback.record("rating", user_id, movie_id, rating=rating)
     title = svc.store.title_of(movie_id)
     _saved_or_not(outcome, f"Saved: user {user_id} rated {title} {rating:g} ★.", "Your rating")
-    return redirect(url_for("web.movie", movie_id=movie_id, _anchor="rate"), code=303)
+    return redirect(url_for("web.movie", movie_id=movie_id), code=303)
 
 
 @bp.get("/poster/<int:movie_id>")

@@ -77,12 +77,16 @@ def model_server(e2e_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> 
         shutil.copy(log_path, ARTIFACTS / "mlflow-server.log")
 
 
-def _serve_app(bundle: Path, server_url: str) -> Iterator[str]:
+def _serve_app(bundle: Path, server_url: str, event_log: Path | None = None) -> Iterator[str]:
     from werkzeug.serving import make_server
 
     from webapp import AppConfig, create_app
 
-    app = create_app(AppConfig(bundle_path=bundle, server_url=server_url, remote_posters=False))
+    app = create_app(
+        AppConfig(
+            bundle_path=bundle, server_url=server_url, remote_posters=False, event_log=event_log
+        )
+    )
     server = make_server("127.0.0.1", free_port(), app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -94,8 +98,14 @@ def _serve_app(bundle: Path, server_url: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def app_url(e2e_bundle: Path, model_server: str) -> Iterator[str]:
-    yield from _serve_app(e2e_bundle, model_server)
+def event_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The feedback log of the app at `app_url` (clicks, ratings, accepted spins)."""
+    return tmp_path_factory.mktemp("feedback") / "events.jsonl"
+
+
+@pytest.fixture(scope="session")
+def app_url(e2e_bundle: Path, model_server: str, event_log: Path) -> Iterator[str]:
+    yield from _serve_app(e2e_bundle, model_server, event_log)
 
 
 @pytest.fixture(scope="session")

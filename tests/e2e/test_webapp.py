@@ -157,6 +157,50 @@ def test_a_newcomer_rates_a_few_movies_and_gets_picks(
     assert page.errors == []
 
 
+def test_a_picked_user_opens_rates_and_accepts_a_spin_and_it_is_all_logged(
+    page: Page, app_url: str, store: CatalogueStore, event_log: Path, artifacts: Path
+) -> None:
+    user = store.user_ids[5]
+    p = page.page
+    p.goto(app_url + "/")
+    p.get_by_label("Your user number").select_option(str(user))
+    p.get_by_role("button", name="Show my picks").click()
+    p.wait_for_url(f"**/user/{user}")
+    first = p.get_by_test_id("recommendations").locator(".card").first
+    opened = int(first.get_attribute("data-movie-id"))
+    first.locator("a").click()  # a tracked link: logged, then redirected to the plain URL
+    p.wait_for_url(f"**/movie/{opened}")
+    form = p.get_by_test_id("rate-form")
+    assert f"as user {user}" in form.inner_text()
+    form.get_by_label("Rate this movie").select_option("4.5")
+    p.get_by_test_id("rate-submit").click()
+    p.get_by_test_id("feedback-saved").wait_for()
+    assert f"user {user} rated" in p.get_by_test_id("feedback-saved").inner_text()
+    p.screenshot(path=str(artifacts / "07-rated.png"))
+
+    p.goto(app_url + f"/user/{user}")
+    p.get_by_test_id("spin-button").click()
+    p.get_by_test_id("spin-result").wait_for(state="visible")
+    accept = p.get_by_role("button", name="I'll watch this")
+    accept.wait_for(state="visible")
+    drawn = p.get_by_test_id("spin-result").inner_text()
+    accept.click()
+    p.wait_for_url(re.compile(r".*/movie/\d+$"))
+    accepted = int(p.url.rsplit("/", 1)[1])
+    assert drawn.startswith(p.get_by_role("heading", level=1).inner_text().split(" (")[0])
+    assert "Enjoy" in p.get_by_test_id("feedback-saved").inner_text()
+    assert page.errors == []
+
+    from movie_roulette.monitoring.eventlog import EventLog
+
+    logged = EventLog(event_log).read()
+    assert logged.clean
+    mine = [(e.type, e.data["movie_id"]) for e in logged.events if e.data["user_id"] == user]
+    assert mine == [("click", opened), ("rating", opened), ("spin_accepted", accepted)]
+    rating = next(e for e in logged.events if e.type == "rating" and e.data["user_id"] == user)
+    assert rating.data["rating"] == 4.5
+
+
 def test_server_down_shows_a_clear_message_and_search_still_works(
     page: Page, down_app_url: str, store: CatalogueStore, artifacts: Path
 ) -> None:

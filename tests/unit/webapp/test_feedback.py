@@ -82,7 +82,7 @@ def test_a_rating_is_logged_durably_with_its_fields_and_confirmed(
     assert 'data-testid="rate-form"' in page and f"as user {user}" in page
     assert [f'value="{v:g}"' in page for v in RATING_CHOICES] == [True] * 10
     response = rate(picked, "4.5")
-    assert response.status_code == 303 and response.headers["Location"] == f"/movie/{MOVIE}#rate"
+    assert response.status_code == 303 and response.headers["Location"] == f"/movie/{MOVIE}"
     (event,) = events(log_path)  # on disk before the answer
     assert event.type == "rating"
     assert event.data == {"user_id": user, "movie_id": MOVIE, "rating": 4.5, "origin": "webapp"}
