@@ -96,13 +96,15 @@ def test_ratings_given_in_the_web_app_are_the_next_ct_batch(
     }
     with contract_server(bundle) as server_url:
         client = make_app(bundle, server_url, event_log=log_path).test_client()
-        for user_id, movie_id, rating in sorted(expected):
+        for i, (user_id, movie_id, rating) in enumerate(sorted(expected)):
             client.get(f"/user/{user_id}")  # the user picker
             token = _csrf(client.get(f"/movie/{movie_id}").get_data(as_text=True))
-            response = client.post(
-                f"/movie/{movie_id}/rate", data={"rating": f"{rating:g}", "csrf_token": token}
-            )
-            assert response.status_code == 303, response.get_data(as_text=True)[:500]
+            # The first user first gives another rating, then corrects it: the latest counts.
+            for value in ([1.0 if rating == 0.5 else 0.5] if i == 0 else []) + [rating]:
+                response = client.post(
+                    f"/movie/{movie_id}/rate", data={"rating": f"{value:g}", "csrf_token": token}
+                )
+                assert response.status_code == 303, response.get_data(as_text=True)[:500]
         # ... plus a click on a recommended movie and an accepted spin (implicit feedback).
         user_id = int(given["user_id"].iloc[0])
         html = client.get(f"/user/{user_id}").get_data(as_text=True)
@@ -117,7 +119,7 @@ def test_ratings_given_in_the_web_app_are_the_next_ct_batch(
         )
         assert accepted.status_code == 303
     logged = EventLog(log_path).read()
-    assert logged.clean and len(logged.events) == N_RATINGS + 2
+    assert logged.clean and len(logged.events) == N_RATINGS + 3  # one rating was corrected
 
     # 3. Continuous training reads the log as its current batch.
     ct = run_cli("--pipeline", "continuous", "--config", str(config_path))
@@ -126,6 +128,7 @@ def test_ratings_given_in_the_web_app_are_the_next_ct_batch(
     run = _latest_run("continuous_training_pipeline")
     info = _output(run, "ingest_batch", "batch_info")
     assert info["source"] == "event_log" and info["damaged_lines"] == []
+    assert info["events"] == N_RATINGS + 3 and info["superseded_ratings"] == 1
     assert info["cursor_after"] == {"path": str(log_path), "offset": log_path.stat().st_size}
     new = _output(run, "load_continuous_data", "new_interactions")
     rated = new[new["rating"].notna()]

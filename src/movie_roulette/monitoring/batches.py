@@ -133,8 +133,16 @@ def next_event_log_batch(log: EventLog, cursor: dict[str, Any]) -> PendingBatch:
         )
     result = log.read(int(cursor.get("offset", 0)))
     frame = interactions_from_events(result.events)
+    # A user who rates the same movie again (the web app allows correcting a rating) keeps the
+    # latest rating: a batch holds one rating per (user, movie), as the ratings suite requires.
+    rated = frame[C.RATING].notna()
+    superseded = rated & frame[rated].duplicated([C.USER_ID, C.MOVIE_ID], keep="last").reindex(
+        frame.index, fill_value=False
+    )
+    frame = frame[~superseded].reset_index(drop=True)
     info = {
         "events": len(result.events),
+        "superseded_ratings": int(superseded.sum()),
         "damaged_lines": result.damaged,
         "torn_tail_bytes": len(result.torn_tail) if result.torn_tail else 0,
         "traffic": traffic_summary(result.events),

@@ -107,3 +107,24 @@ def test_event_log_batches_follow_the_cursor_and_report_damage(tmp_path: Path) -
     assert second.frame["event"].tolist() == ["click"]
     with pytest.raises(ValueError, match="belongs to"):
         next_event_log_batch(EventLog(tmp_path / "other.jsonl"), second.cursor_after)
+
+
+def test_an_event_log_batch_keeps_the_latest_rating_of_a_user_for_a_movie(tmp_path: Path) -> None:
+    from movie_roulette.monitoring.retraining import explicit
+    from movie_roulette.validation import validate_ratings
+
+    log = EventLog(tmp_path / "events.jsonl")
+    log.append("rating", {"user_id": 1, "movie_id": 2, "rating": 2.0}, ts=1_700_000_000)
+    log.log_click(1, 2)
+    log.log_click(1, 2)
+    log.append("rating", {"user_id": 1, "movie_id": 2, "rating": 4.5}, ts=1_700_000_100)
+    log.append("rating", {"user_id": 3, "movie_id": 2, "rating": 3.0}, ts=1_700_000_200)
+    batch = next_event_log_batch(log, {})
+    assert batch.info["superseded_ratings"] == 1
+    assert batch.frame[["user_id", "movie_id", "rating", "event"]].fillna(-1).values.tolist() == [
+        [1, 2, -1, "click"],
+        [1, 2, -1, "click"],
+        [1, 2, 4.5, "rating"],
+        [3, 2, 3.0, "rating"],
+    ]
+    assert validate_ratings(explicit(batch.frame)).success  # unique (user, movie) pairs
