@@ -177,6 +177,9 @@ def test_a_picked_user_opens_rates_and_accepts_a_spin_and_it_is_all_logged(
     p.get_by_test_id("feedback-saved").wait_for()
     assert f"user {user} rated" in p.get_by_test_id("feedback-saved").inner_text()
     p.screenshot(path=str(artifacts / "07-rated.png"))
+    p.set_viewport_size({"width": 390, "height": 844})  # the form fits a phone too
+    assert p.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    p.set_viewport_size({"width": 1280, "height": 860})
 
     p.goto(app_url + f"/user/{user}")
     p.get_by_test_id("spin-button").click()
