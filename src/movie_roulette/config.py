@@ -111,6 +111,7 @@ class ServingConfig:
     workers: int = 1
     start_timeout_seconds: int = 180
     deploy: bool = True  # training: deploy the version that was just promoted
+    log_requests: bool = True  # append every request to the event log (continuous.event_log)
 
 
 @dataclass(frozen=True)
