@@ -116,9 +116,7 @@ class TMDBApiConfig:
     api_key_file: str | None = None
     language: str = "en-US"
     limit: int | None = 200  # most popular catalogue movies to fetch (None = all with a TMDB id)
-    parts: list[str] = field(
-        default_factory=lambda: ["details", "credits", "keywords", "reviews"]
-    )
+    parts: list[str] = field(default_factory=lambda: ["details", "credits", "keywords", "reviews"])
     max_failure_share: float = 0.2  # the step fails when more movies than this share fail
     cache_dir: str | None = None  # default: <cache dir>/tmdb-api
     http: HttpConfig = field(default_factory=HttpConfig)
@@ -131,9 +129,7 @@ class IMDbReviewsConfig:
     limit: int | None = 100  # most popular catalogue movies with an IMDb id to scrape
     max_pages: int = 1  # review pages per movie
     delay_s: float = 2.0  # polite pause between two requests to the site
-    user_agent: str = (
-        "movie-roulette/0.1 (open-source movie recommender research; polite scraper)"
-    )
+    user_agent: str = "movie-roulette/0.1 (open-source movie recommender research; polite scraper)"
     max_failure_share: float = 0.2
     cache_dir: str | None = None  # default: <cache dir>/imdb-reviews
     http: HttpConfig = field(default_factory=lambda: HttpConfig(rate_limit_per_s=0.5))

@@ -42,7 +42,9 @@ log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _SECRET_PARAMS = ("api_key", "apikey", "access_token", "token", "key")
-_SECRET_RE = re.compile(r"((?:%s)=)[^&\s\"']+" % "|".join(_SECRET_PARAMS), re.IGNORECASE)
+_SECRET_RE = re.compile(
+    r"((?<=[?&])(?:" + "|".join(_SECRET_PARAMS) + r")=)[^&\s\"']+", re.IGNORECASE
+)
 
 
 def redact(text: str) -> str:
@@ -226,9 +228,12 @@ class Fetcher:
         headers: Mapping[str, str] | None = None,
         *,
         cache_key: str | None = None,
+        check: Callable[[str], None] | None = None,
     ) -> FetchResult:
         """The answer for `url`; raises `FetchError` once retries are exhausted, or
-        `RequestBudgetExceeded`. `cache_key` must not contain secrets (it names the file)."""
+        `RequestBudgetExceeded`. `cache_key` must not contain secrets (it names the file).
+        `check(body)` vets a 200 body before it is cached (it raises FetchError for a malformed
+        one, which is then neither cached nor returned)."""
         shown = without_query(url)
         if self.cache is not None and cache_key is not None:
             record = self.cache.get(cache_key)
@@ -257,6 +262,8 @@ class Fetcher:
                 status = response.status_code
                 if status not in RETRY_STATUSES:
                     result = FetchResult(status, response.text, shown, False, response.headers)
+                    if status == 200 and check is not None:
+                        check(result.text)
                     if self.cache is not None and cache_key is not None:
                         if status in self.cacheable:
                             self.cache.put(

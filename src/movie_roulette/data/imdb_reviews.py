@@ -31,7 +31,7 @@ from bs4 import BeautifulSoup, Tag
 from movie_roulette import columns as C
 from movie_roulette.config import IMDbReviewsConfig
 from movie_roulette.data.download import default_cache_dir
-from movie_roulette.data.http import FetchError, Fetcher, FetchReport, ResponseCache
+from movie_roulette.data.http import Fetcher, FetchError, FetchReport, ResponseCache
 from movie_roulette.exceptions import RequestBudgetExceeded
 
 log = logging.getLogger(__name__)
@@ -125,6 +125,14 @@ def parse_reviews_page(html: str) -> ParsedPage:
     return ParsedPage(rows, next_key or None, skipped, total)
 
 
+def _check_page(text: str) -> None:
+    """Only pages that parse are cached (an error page is fetched again next run)."""
+    try:
+        parse_reviews_page(text)
+    except PageParseError as err:
+        raise FetchError(f"unparseable: {err}") from None
+
+
 class IMDbReviewScraper:
     def __init__(
         self,
@@ -158,19 +166,27 @@ class IMDbReviewScraper:
         key: str | None = None
         for page in range(self.cfg.max_pages):
             url = self.page_url(imdb_id, key)
-            result = self.fetcher.get(url, cache_key=ResponseCache.key("imdb", url))
+            try:
+                result = self.fetcher.get(
+                    url, cache_key=ResponseCache.key("imdb", url), check=_check_page
+                )
+            except FetchError as err:
+                if not err.reason.startswith("unparseable"):
+                    raise
+                report.unparseable_pages += 1
+                if page == 0:
+                    raise FetchError(f"{err.reason} ({url.split('?')[0]})") from None
+                log.warning("stopping at unparseable page %d of %s: %s", page + 1, imdb_id, err)
+                break
             if result.status == 404:
                 raise FetchError(f"not_found: HTTP 404 on {result.url}", 404)
             if result.status != 200:
                 raise FetchError(f"http_{result.status} on {result.url}", result.status)
             try:
                 parsed = parse_reviews_page(result.text)
-            except PageParseError as err:
+            except PageParseError as err:  # a cached page always parses; kept for safety
                 report.unparseable_pages += 1
-                if page == 0:
-                    raise FetchError(f"unparseable: {err} ({result.url})") from None
-                log.warning("stopping at unparseable page %d of %s: %s", page + 1, imdb_id, err)
-                break
+                raise FetchError(f"unparseable: {err} ({result.url})") from None
             for row in parsed.reviews:
                 row[C.IMDB_ID] = imdb_id
                 if not row[C.REVIEW_ID]:

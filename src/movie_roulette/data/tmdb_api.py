@@ -31,7 +31,7 @@ import pandas as pd
 from movie_roulette import columns as C
 from movie_roulette.config import TMDBApiConfig
 from movie_roulette.data.download import default_cache_dir
-from movie_roulette.data.http import FetchError, Fetcher, FetchReport, ResponseCache
+from movie_roulette.data.http import Fetcher, FetchError, FetchReport, ResponseCache
 from movie_roulette.exceptions import ConfigError, RequestBudgetExceeded, SourceAuthError
 
 log = logging.getLogger(__name__)
@@ -100,6 +100,26 @@ def resolve_api_key(cfg: TMDBApiConfig) -> str:
     return key
 
 
+class Secret:
+    """A string that never shows itself: repr/str are "***"; `reveal()` gives the value."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "***"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> Any:
+        raise TypeError("a Secret cannot be pickled")
+
+
 def _is_bearer_token(key: str) -> bool:
     return key.startswith("eyJ") and key.count(".") == 2
 
@@ -113,6 +133,18 @@ def _tmdb_status(text: str) -> tuple[int | None, str]:
         return None, ""
     code = body.get("status_code")
     return (code if isinstance(code, int) else None), str(body.get("status_message", ""))
+
+
+def _check_json(text: str, where: str = "") -> dict[str, Any]:
+    """The decoded JSON object, or FetchError("malformed_json: ...")."""
+    suffix = f" on {where}" if where else ""
+    try:
+        body = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise FetchError(f"malformed_json: {err.msg} at char {err.pos}{suffix}") from None
+    if not isinstance(body, dict):
+        raise FetchError(f"malformed_json: expected a JSON object{suffix}")
+    return body
 
 
 class TMDBClient:
@@ -132,7 +164,7 @@ class TMDBClient:
         self.cfg = cfg or TMDBApiConfig()
         self.base_url = base_url.rstrip("/")
         self.language = self.cfg.language
-        self.__key = api_key
+        self._key = Secret(api_key)
         cache = ResponseCache(cache_dir) if cache_dir is not None else None
         self.fetcher = fetcher or Fetcher(self.cfg.http, cache=cache)
 
@@ -141,9 +173,10 @@ class TMDBClient:
 
     # ------------------------------------------------------------------ low level
     def _auth(self) -> tuple[dict[str, str], dict[str, str]]:
-        if _is_bearer_token(self.__key):
-            return {}, {"Authorization": f"Bearer {self.__key}"}
-        return {"api_key": self.__key}, {}
+        key = self._key.reveal()
+        if _is_bearer_token(key):
+            return {}, {"Authorization": f"Bearer {key}"}
+        return {"api_key": key}, {}
 
     def _get(self, path: str, params: Mapping[str, str] | None = None, cache: bool = True) -> Any:
         """Decoded JSON of one endpoint. Raises SourceAuthError (401 / status 7) and
@@ -154,7 +187,9 @@ class TMDBClient:
         if cache:
             key = ResponseCache.key("tmdb", self.base_url, path, sorted(query.items()))
         url = f"{self.base_url}{path}"
-        result = self.fetcher.get(url, {**query, **auth_params}, headers, cache_key=key)
+        result = self.fetcher.get(
+            url, {**query, **auth_params}, headers, cache_key=key, check=_check_json
+        )
         code, message = _tmdb_status(result.text)
         if result.status == 401 or code == STATUS_INVALID_KEY:
             raise SourceAuthError(
@@ -169,7 +204,9 @@ class TMDBClient:
         try:
             body = json.loads(result.text)
         except json.JSONDecodeError as err:
-            raise FetchError(f"malformed_json: {err.msg} at char {err.pos} on {result.url}") from None
+            raise FetchError(
+                f"malformed_json: {err.msg} at char {err.pos} on {result.url}"
+            ) from None
         if not isinstance(body, dict):
             raise FetchError(f"malformed_json: expected an object on {result.url}")
         return body
@@ -251,9 +288,7 @@ def parse_movie(tmdb_id: int, parts: Mapping[str, Any]) -> tuple[dict[str, Any],
     d = parts.get("details", {})
     credits = parts.get("credits", {})
     crew = credits.get("crew") if isinstance(credits.get("crew"), list) else []
-    directors = [
-        str(p["name"]) for p in crew if isinstance(p, dict) and p.get("job") == "Director"
-    ]
+    directors = [str(p["name"]) for p in crew if isinstance(p, dict) and p.get("job") == "Director"]
     cast = credits.get("cast") if isinstance(credits.get("cast"), list) else []
     cast = sorted(
         (p for p in cast if isinstance(p, dict) and p.get("name")),

@@ -56,7 +56,14 @@ def normalise_reviews(reviews: pd.DataFrame) -> pd.DataFrame:
     out[C.MOVIE_ID] = out[C.MOVIE_ID].astype("int64")
     out[C.USER_ID] = pd.to_numeric(out[C.USER_ID], errors="coerce").astype("Int64")
     out[C.RATING] = pd.to_numeric(out[C.RATING], errors="coerce").astype("float64")
-    for col in (C.REVIEW_ID, C.REVIEW_TEXT, C.AUTHOR, C.REVIEW_TITLE, C.REVIEW_DATE, C.REVIEW_SOURCE):
+    for col in (
+        C.REVIEW_ID,
+        C.REVIEW_TEXT,
+        C.AUTHOR,
+        C.REVIEW_TITLE,
+        C.REVIEW_DATE,
+        C.REVIEW_SOURCE,
+    ):
         out[col] = out[col].astype(object).where(out[col].notna(), "").astype(str)
     return out.reset_index(drop=True)
 
@@ -78,9 +85,7 @@ def aggregate_sentiment(
     movie. Reviews whose (user_id, movie_id) is in `exclude_pairs` are left out."""
     frame = scored
     if exclude_pairs is not None and len(exclude_pairs) and frame[C.USER_ID].notna().any():
-        held = pd.MultiIndex.from_frame(
-            exclude_pairs[[C.USER_ID, C.MOVIE_ID]].astype("int64")
-        )
+        held = pd.MultiIndex.from_frame(exclude_pairs[[C.USER_ID, C.MOVIE_ID]].astype("int64"))
         has_user = frame[C.USER_ID].notna()
         pairs = pd.MultiIndex.from_arrays(
             [

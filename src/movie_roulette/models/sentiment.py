@@ -163,14 +163,19 @@ class SentimentModel:
         return meta, arrays
 
     @classmethod
-    def from_state(cls, meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> SentimentModel:
+    def from_state(
+        cls, meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]
+    ) -> SentimentModel:
         if meta.get("class") != cls.__name__ or meta.get("format") != STATE_FORMAT:
             raise ValueError(
                 f"state is for {meta.get('class')!r} format {meta.get('format')!r}, not "
                 f"{cls.__name__} format {STATE_FORMAT}; retrain the sentiment model."
             )
         obj = cls(**meta["params"])
-        word_vocab, char_vocab = _split_vocab(arrays["word_vocab"]), _split_vocab(arrays["char_vocab"])
+        word_vocab, char_vocab = (
+            _split_vocab(arrays["word_vocab"]),
+            _split_vocab(arrays["char_vocab"]),
+        )
         obj.word, obj.char = _vectorizers(word_vocab, char_vocab)
         obj.word.fit([""])
         obj.char.fit([""])
