@@ -54,6 +54,9 @@ def main(config_path: Path, pipeline_name: str, data_dir: Path | None, no_cache:
         )
     try:
         cfg = load_config(config_path)
+        from movie_roulette.data.tmdb_api import preflight
+
+        preflight(cfg.sources.tmdb_api)  # a missing/invalid TMDB key stops here, before any work
     except MovieRouletteError as err:
         raise click.ClickException(str(err)) from err
     raw = cfg.to_dict()

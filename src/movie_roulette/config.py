@@ -116,6 +116,7 @@ class TMDBApiConfig:
     api_key_file: str | None = None
     language: str = "en-US"
     limit: int | None = 200  # most popular catalogue movies to fetch (None = all with a TMDB id)
+    tmdb_ids: list[int] = field(default_factory=list)  # a fixed subset instead (catalogue movies)
     parts: list[str] = field(default_factory=lambda: ["details", "credits", "keywords", "reviews"])
     max_failure_share: float = 0.2  # the step fails when more movies than this share fail
     cache_dir: str | None = None  # default: <cache dir>/tmdb-api
@@ -127,6 +128,7 @@ class IMDbReviewsConfig:
     enabled: bool = False
     base_url: str = "https://www.imdb.com"
     limit: int | None = 100  # most popular catalogue movies with an IMDb id to scrape
+    imdb_ids: list[str] = field(default_factory=list)  # a fixed subset instead ("tt1213663")
     max_pages: int = 1  # review pages per movie
     delay_s: float = 2.0  # polite pause between two requests to the site
     user_agent: str = "movie-roulette/0.1 (open-source movie recommender research; polite scraper)"

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -245,9 +245,15 @@ def default_imdb_cache_dir(cfg: IMDbReviewsConfig) -> Path:
     return default_cache_dir() / "imdb-reviews"
 
 
-def select_imdb_ids(catalogue: pd.DataFrame, limit: int | None) -> Mapping[str, int]:
-    """{imdb_id: movie_id} for catalogue movies with an IMDb id, most popular first."""
+def select_imdb_ids(
+    catalogue: pd.DataFrame, limit: int | None, only: Iterable[str] = ()
+) -> Mapping[str, int]:
+    """{imdb_id: movie_id} for catalogue movies with an IMDb id, most popular first (restricted
+    to `only` when given)."""
     has_id = catalogue[catalogue[C.IMDB_ID].notna()]
+    only = set(only)
+    if only:
+        has_id = has_id[has_id[C.IMDB_ID].astype(str).isin(only)]
     ordered = has_id.sort_values([C.POPULARITY, C.MOVIE_ID], ascending=[False, True])
     ordered = ordered.drop_duplicates(C.IMDB_ID)
     if limit is not None:
@@ -257,7 +263,7 @@ def select_imdb_ids(catalogue: pd.DataFrame, limit: int | None) -> Mapping[str, 
 
 def scrape_for_catalogue(catalogue: pd.DataFrame, cfg: IMDbReviewsConfig) -> IMDbResult:
     """Scrape the selected catalogue movies; the frame gains `movie_id`."""
-    wanted = select_imdb_ids(catalogue, cfg.limit)
+    wanted = select_imdb_ids(catalogue, cfg.limit, cfg.imdb_ids)
     scraper = IMDbReviewScraper(cfg, cache_dir=default_imdb_cache_dir(cfg))
     try:
         result = scraper.scrape(list(wanted))

@@ -365,9 +365,15 @@ def default_tmdb_cache_dir(cfg: TMDBApiConfig) -> Path:
     return Path(cfg.cache_dir).expanduser() if cfg.cache_dir else default_cache_dir() / "tmdb-api"
 
 
-def select_tmdb_ids(catalogue: pd.DataFrame, limit: int | None) -> list[int]:
-    """Catalogue movies with a TMDB id, most popular first, at most `limit`."""
+def select_tmdb_ids(
+    catalogue: pd.DataFrame, limit: int | None, only: Iterable[int] = ()
+) -> list[int]:
+    """Catalogue movies with a TMDB id, most popular first, at most `limit`; restricted to
+    `only` when given."""
     has_id = catalogue[catalogue[C.TMDB_ID].notna()]
+    only = {int(i) for i in only}
+    if only:
+        has_id = has_id[has_id[C.TMDB_ID].astype("int64").isin(only)]
     ordered = has_id.sort_values([C.POPULARITY, C.MOVIE_ID], ascending=[False, True])
     ids = ordered[C.TMDB_ID].astype("int64").tolist()
     return ids if limit is None else ids[:limit]
@@ -384,7 +390,7 @@ def fetch_tmdb_for_catalogue(catalogue: pd.DataFrame, cfg: TMDBApiConfig) -> TMD
     )
     try:
         client.check_key()
-        result = client.fetch_movies(select_tmdb_ids(catalogue, cfg.limit))
+        result = client.fetch_movies(select_tmdb_ids(catalogue, cfg.limit, cfg.tmdb_ids))
     finally:
         client.fetcher.close()
     ids = catalogue[catalogue[C.TMDB_ID].notna()].drop_duplicates(C.TMDB_ID)
@@ -394,3 +400,20 @@ def fetch_tmdb_for_catalogue(catalogue: pd.DataFrame, cfg: TMDBApiConfig) -> TMD
     reviews = result.reviews.copy()
     reviews.insert(1, C.MOVIE_ID, reviews[C.TMDB_ID].astype("int64").map(to_movie).astype("int64"))
     return TMDBResult(movies, reviews, result.report)
+
+
+def preflight(cfg: TMDBApiConfig) -> None:
+    """Before a run starts: a missing or rejected key is a `SourceAuthError` (no-op when the
+    source is off). One uncached request to the genre list."""
+    if not cfg.enabled:
+        return
+    client = TMDBClient(resolve_api_key(cfg), base_url=cfg.base_url, cfg=cfg)
+    try:
+        client.check_key()
+    except FetchError as err:
+        raise SourceAuthError(
+            f"TMDB API check failed before the run: {err.reason}. Check sources.tmdb_api.base_url "
+            "and the network, or set sources.tmdb_api.enabled: false."
+        ) from None
+    finally:
+        client.fetcher.close()

@@ -254,16 +254,23 @@ def _evaluate(model: Any, frames: Mapping[str, pd.DataFrame]) -> dict[str, dict[
     return out
 
 
-def train_sentiment(
+@dataclass
+class SentimentData:
+    train: pd.DataFrame
+    valid: pd.DataFrame
+    evals: dict[str, pd.DataFrame]  # "<dataset>-heldout" parts and eval-only datasets
+    removed_from_train: int = 0  # training rows dropped because an eval set holds the text
+
+
+def load_sentiment_data(
     cfg: SentimentConfig,
     data_dir: Path | None,
     seed: int,
     demo_reviews: pd.DataFrame | None = None,
-    with_lexicon: bool = True,
-) -> SentimentTraining:
-    """Load, split, tune C on valid, refit on train+valid, evaluate model and lexicon on every
-    held-out part ("<dataset>-heldout") and every eval-only dataset (its own name)."""
-    start = time.perf_counter()
+) -> SentimentData:
+    """The configured datasets, each training set de-duplicated and split into train / valid /
+    held-out test; any training or validation text that also appears in an evaluation set is
+    removed from training, so no evaluation can leak."""
     evals: dict[str, pd.DataFrame] = {
         name: L.load_labelled(name, data_dir, demo_reviews) for name in cfg.eval_datasets
     }
@@ -277,10 +284,20 @@ def train_sentiment(
     train = pd.concat([p[0] for p in parts.values()], ignore_index=True)
     valid = pd.concat([p[1] for p in parts.values()], ignore_index=True)
     leaked = train[L.TEXT].isin(protected) | train[L.TEXT].duplicated()
-    train = train[~leaked]
-    valid = valid[~valid[L.TEXT].isin(protected | set(train[L.TEXT]))]
+    train = train[~leaked].reset_index(drop=True)
+    valid = valid[~valid[L.TEXT].isin(protected | set(train[L.TEXT]))].reset_index(drop=True)
+    return SentimentData(train, valid, evals, int(leaked.sum()))
+
+
+def fit_sentiment(
+    data: SentimentData, c_grid: Sequence[float], with_lexicon: bool = True
+) -> SentimentTraining:
+    """Tune C on valid (accuracy; ties -> smaller C), refit on train + valid, evaluate the
+    model and (optionally) the lexicon baseline on every evaluation set."""
+    start = time.perf_counter()
+    train, valid = data.train, data.valid
     scores = {}
-    for c in cfg.c_grid:
+    for c in c_grid:
         candidate = SentimentModel(C=c).fit(train[L.TEXT], train[L.LABEL])
         scores[c] = float(accuracy_score(valid[L.LABEL], candidate.predict(valid[L.TEXT])))
     best_c = max(scores, key=lambda c: (scores[c], -c))
@@ -289,17 +306,37 @@ def train_sentiment(
     model.info.update(
         {
             "valid_accuracy": scores[best_c],
-            "train_datasets": list(cfg.train_datasets),
+            "train_datasets": sorted(set(train[L.DATASET])),
             "fit_seconds": round(time.perf_counter() - start, 2),
         }
     )
-    metrics = {"model": _evaluate(model, evals)}
+    metrics = {"model": _evaluate(model, data.evals)}
     if with_lexicon:
-        metrics["lexicon"] = _evaluate(LexiconBaseline(), evals)
-    data = {
+        metrics["lexicon"] = _evaluate(LexiconBaseline(), data.evals)
+    counts = {
         "train": len(train),
         "valid": len(valid),
-        "removed_from_train_as_in_an_eval_set": int(leaked.sum()),
-        **{f"{name}_rows": len(frame) for name, frame in evals.items()},
+        "removed_from_train_as_in_an_eval_set": data.removed_from_train,
+        **{f"{name}_rows": len(frame) for name, frame in data.evals.items()},
     }
-    return SentimentTraining(model, metrics, {str(c): s for c, s in scores.items()}, data)
+    return SentimentTraining(model, metrics, {str(c): s for c, s in scores.items()}, counts)
+
+
+def train_sentiment(
+    cfg: SentimentConfig,
+    data_dir: Path | None,
+    seed: int,
+    demo_reviews: pd.DataFrame | None = None,
+    with_lexicon: bool = True,
+) -> SentimentTraining:
+    """Load, split, tune C on valid, refit on train+valid, evaluate model and lexicon on every
+    held-out part ("<dataset>-heldout") and every eval-only dataset (its own name)."""
+    data = load_sentiment_data(cfg, data_dir, seed, demo_reviews)
+    return fit_sentiment(data, cfg.c_grid, with_lexicon)
+
+
+def sentiment_data_dir(cfg: SentimentConfig, data_dir: str | None) -> Path | None:
+    """sentiment.data_dir, else data.data_dir, else $MOVIE_ROULETTE_DATA_DIR (or None)."""
+    from movie_roulette.config import resolve_data_dir
+
+    return resolve_data_dir(cfg.data_dir or data_dir)
