@@ -53,7 +53,6 @@ def training_pipeline(config: dict[str, Any]) -> None:
     passed = check_validation(ratings_validation, catalogue_validation, join_validation)
     features = build_content_features(catalogue, after=["check_validation"])
     train, valid, test = split_ratings(ratings, config, passed)
-    scored_reviews = sentiment_model = None
     live = _on(config, "sources", "tmdb_api") or _on(config, "sources", "imdb_reviews")
     if live or _on(config, "sentiment"):
         reviews = load_reviews(config, tmdb_reviews, imdb_reviews)
@@ -61,7 +60,9 @@ def training_pipeline(config: dict[str, Any]) -> None:
     if _on(config, "sentiment"):
         sentiment_model, _ = train_sentiment(reviews, config, after=["validate_review_sources"])
         scored_reviews, features = score_reviews(reviews, features, sentiment_model, valid, test)
-    bundle = train_hybrid(train, valid, features, config, scored_reviews, sentiment_model)
+        bundle = train_hybrid(train, valid, features, config, scored_reviews, sentiment_model)
+    else:
+        bundle = train_hybrid(train, valid, features, config)
     metrics = evaluate_models(bundle, train, valid, test, config)
     behaviour = run_behavioural_checks(bundle, train, valid, config)
     version = register_model(bundle, metrics, behaviour, ratings, config)

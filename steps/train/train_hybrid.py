@@ -19,7 +19,10 @@ def train_hybrid(
     features: pd.DataFrame,
     config: dict[str, Any],
     scored_reviews: pd.DataFrame | None = None,
-    sentiment_model: SentimentModel | None = None,
+    # Not `SentimentModel | None`: ZenML loads a union-typed input through the artifact's
+    # recorded source path ("src.movie_roulette..."), a second copy of the class that the
+    # materializer then rejects. Left unconnected when sentiment is off.
+    sentiment_model: SentimentModel = None,  # type: ignore[assignment]
 ) -> Annotated[ModelBundle, "model_bundle"]:
     cfg = config_from_dict(config)
     model = fit_hybrid(

@@ -17,7 +17,10 @@ from movie_roulette.models.sentiment import (
 from movie_roulette.validation import raise_for_failure, validate_labelled_reviews
 
 
-@step(experiment_tracker="mlflow_tracker", output_materializers=SentimentModelMaterializer)
+@step(
+    experiment_tracker="mlflow_tracker",
+    output_materializers={"sentiment_model": SentimentModelMaterializer},
+)
 def train_sentiment(
     reviews: pd.DataFrame, config: dict[str, Any]
 ) -> tuple[

@@ -83,7 +83,9 @@ def test_splits_are_disjoint_and_stratified(shared_data_dir: Path) -> None:
     frame = L.load_si650(shared_data_dir)
     train, valid, test = L.split_three(frame, 0.2, 0.15, seed=1)
     assert len(train) + len(valid) + len(test) == len(frame)
-    assert not (set(train[L.TEXT]) & set(test[L.TEXT])) and not (set(valid[L.TEXT]) & set(test[L.TEXT]))
+    assert not (set(train[L.TEXT]) & set(test[L.TEXT])) and not (
+        set(valid[L.TEXT]) & set(test[L.TEXT])
+    )
     assert abs(test[L.LABEL].mean() - frame[L.LABEL].mean()) < 0.02
 
 
