@@ -4,8 +4,8 @@
     python benchmarks/sentiment.py --data-dir ../shared/data
 
 One run: the model is trained exactly as the pipeline trains it (configs' defaults: Cornell
-rt-polarity + de-duplicated si650, each split 64/16/20 into train/valid/held-out with seed 42,
-C tuned on valid, refitted on train+valid) and both the model and the lexicon are scored on the
+rt-polarity + de-duplicated si650, each split 68/12/20 into train/valid/held-out with seed 42,
+C tuned on valid by log-loss, refitted on train+valid) and both the model and the lexicon are scored on the
 same evaluation sets: the rt-polarity held-out part (2,133 snippets never trained on) and all
 1,000 UCI imdb_labelled sentences. --json prints {"model": {...}, "lexicon": {...}}, each with
 accuracy, f1 and roc_auc per evaluation set.
@@ -41,7 +41,7 @@ def run(data_dir: Path, seed: int) -> dict[str, Any]:
     }
     details = {
         "C": result.model.C,
-        "valid_accuracy_by_C": result.validation,
+        "validation_by_C": result.validation,
         "rows": result.data,
         "features": len(result.model.coef),
         "seconds_total": round(seconds, 1),

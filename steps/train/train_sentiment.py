@@ -49,6 +49,6 @@ def train_sentiment(
         }
     )
     mlflow.log_params({"sentiment.C": result.model.C})
-    summary = {"metrics": result.metrics, "valid_accuracy_by_C": result.validation, **result.data}
+    summary = {"metrics": result.metrics, "validation_by_C": result.validation, **result.data}
     log_metadata(metadata={"sentiment": summary}, infer_model=True)
     return result.model, summary
