@@ -5,10 +5,10 @@
 
 One run: the model is trained exactly as the pipeline trains it (configs' defaults: Cornell
 rt-polarity + de-duplicated si650, each split 68/12/20 into train/valid/held-out with seed 42,
-C tuned on valid by log-loss, refitted on train+valid) and both the model and the lexicon are scored on the
-same evaluation sets: the rt-polarity held-out part (2,133 snippets never trained on) and all
-1,000 UCI imdb_labelled sentences. --json prints {"model": {...}, "lexicon": {...}}, each with
-accuracy, f1 and roc_auc per evaluation set.
+C tuned on valid by log-loss, refitted on train+valid) and both the model and the lexicon are
+scored on the same evaluation sets: the rt-polarity held-out part (2,133 snippets never trained
+on) and all 1,000 UCI imdb_labelled sentences. --json prints {"model": {...}, "lexicon": {...}},
+each with accuracy, f1 and roc_auc per evaluation set.
 """
 
 from __future__ import annotations

@@ -3,9 +3,9 @@
 Model (`SentimentModel`): binary word 1-2-gram and character 2-5-gram (within word boundaries)
 features, each scaled by its naive-Bayes log-count ratio (Wang & Manning 2012, "NBSVM"), rows
 l2-normalised, then an L2-regularised logistic regression. `C` is chosen on a validation split
-(lowest log-loss); the final model is refitted on train + valid. The state is plain arrays (the two vocabularies as
-newline-joined UTF-8, the NB ratios, the coefficients and the intercept), so it goes into the
-bundle's `.npz` without pickle.
+(lowest log-loss); the final model is refitted on train + valid. The state is plain arrays (the
+two vocabularies as newline-joined UTF-8, the NB ratios, the coefficients and the intercept), so
+it goes into the bundle's `.npz` without pickle.
 
 Baseline (`LexiconBaseline`): VADER (Hutto & Gilbert 2014, `vaderSentiment`), a rule-based
 lexicon scorer; probability positive = (compound + 1) / 2, label positive when compound > 0.
