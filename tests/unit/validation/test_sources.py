@@ -99,9 +99,7 @@ def test_enrichment_fills_details_and_blank_fields_only(api_fixtures_dir: Path) 
 def test_combine_reviews_tags_sources_and_drops_blank_and_repeated(api_fixtures_dir: Path) -> None:
     _, tmdb = fight_club(api_fixtures_dir)
     tmdb[C.MOVIE_ID] = 2959
-    demo = pd.DataFrame(
-        {C.REVIEW_ID: ["d1", "d2"], C.MOVIE_ID: [1, 1], C.REVIEW_TEXT: ["ok", " "]}
-    )
+    demo = pd.DataFrame({C.REVIEW_ID: ["d1", "d2"], C.MOVIE_ID: [1, 1], C.REVIEW_TEXT: ["ok", " "]})
     out = combine_reviews(demo, tmdb, pd.concat([tmdb.head(2)]), sources=("demo", "tmdb", "x"))
     assert len(out) == 1 + 9
     assert out[C.REVIEW_SOURCE].tolist().count("tmdb") == 9
