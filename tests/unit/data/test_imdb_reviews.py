@@ -151,3 +151,6 @@ def test_scrape_for_catalogue_maps_reviews_to_movie_ids(
     result = scrape_for_catalogue(catalogue, cfg)
     assert (result.reviews[C.MOVIE_ID] == 104).all() and len(result.reviews) == 35
     assert np.issubdtype(result.reviews[C.MOVIE_ID].dtype, np.integer)
+    from movie_roulette.validation import validate_reviews
+
+    assert validate_reviews(result.reviews, suite="imdb_reviews").success
