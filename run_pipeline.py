@@ -88,6 +88,9 @@ def main(
         )
     try:
         cfg = load_config(config_path)
+        from movie_roulette.data.tmdb_api import preflight
+
+        preflight(cfg.sources.tmdb_api)  # a missing/invalid TMDB key stops here, before any work
     except MovieRouletteError as err:
         raise click.ClickException(str(err)) from err
     raw = cfg.to_dict()
