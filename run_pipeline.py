@@ -88,6 +88,9 @@ def main(
         )
     try:
         cfg = load_config(config_path)
+        from movie_roulette.data.tmdb_api import preflight
+
+        preflight(cfg.sources.tmdb_api)  # a missing/invalid TMDB key stops here, before any work
     except MovieRouletteError as err:
         raise click.ClickException(str(err)) from err
     raw = cfg.to_dict()
@@ -219,6 +222,7 @@ def install_cron_entry(name: str, pipeline_name: str, cron: str, config_path: Pa
 
 def roll_back(cfg: object) -> None:
     """Previous production version back in the registry, then on the model server."""
+    from movie_roulette.monitoring.batches import event_log_path
     from serving.deployment import DeploymentError, deploy_version, list_servers
     from serving.rollback import RollbackError, rollback
 
@@ -234,7 +238,12 @@ def roll_back(cfg: object) -> None:
     serving = cfg.serving  # type: ignore[attr-defined]
     if serving.deploy or list_servers(model_name):
         try:
-            server = deploy_version(model_name, result["live_version"], serving)
+            server = deploy_version(
+                model_name,
+                result["live_version"],
+                serving,
+                event_log=event_log_path(cfg),  # type: ignore[arg-type]
+            )
         except DeploymentError as err:
             raise click.ClickException(
                 f"The registry now points at version {result['live_version']}, but redeploying "

@@ -136,6 +136,7 @@ def run(dataset: str, data_dir: str | None, seed: int, skip_knn: bool) -> dict[s
     pcfg = PipelineConfig(seed=seed)
     ratings, catalogue = load(dataset, data_dir, seed)
     train, valid, test = train_valid_test(ratings, pcfg.split, seed=seed)
+    catalogue, review_info = with_review_sentiment(dataset, data_dir, seed, catalogue, valid, test)
     seen = seen_ratings(train, valid, True)
     models: dict[str, dict[str, Any]] = {}
 
@@ -143,6 +144,7 @@ def run(dataset: str, data_dir: str | None, seed: int, skip_knn: bool) -> dict[s
     hybrid = train_hybrid(train, valid, catalogue, pcfg.model, seed=seed)
     hybrid_fit = time.perf_counter() - start
     models["hybrid"] = {**evaluate(hybrid, seen, test), "fit_s": hybrid_fit}
+    models.update(sentiment_ablation(train, valid, test, seen, catalogue, pcfg, seed))
     component_times = hybrid.fit_info.get("refit_component_fit_seconds", {})
     for name, comp in hybrid.components.items():
         models[name] = {**evaluate(comp, seen, test), "fit_s": component_times.get(name)}
@@ -175,12 +177,74 @@ def run(dataset: str, data_dir: str | None, seed: int, skip_knn: bool) -> dict[s
             "relevance_threshold": 4.0,
         },
         "hybrid_weights": hybrid.weights,
+        "reviews": review_info,
         "vectorised_vs_surprise_max_abs_diff": checks,
         "models": {
             name: {key: _num(values.get(key)) for key in (*REPORTED, "fit_s")}
             for name, values in models.items()
         },
     }
+
+
+def with_review_sentiment(
+    dataset: str,
+    data_dir: str | None,
+    seed: int,
+    catalogue: pd.DataFrame,
+    valid: pd.DataFrame,
+    test: pd.DataFrame,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The catalogue with the per-movie review sentiment the pipeline would give the hybrid.
+
+    demo: the generated reviews, scored by a sentiment model trained on them (labels from their
+    ratings), aggregated without the reviews of held-out (valid/test) pairs. ml-latest-small:
+    the shared data holds no MovieLens reviews (they come from the live TMDB/IMDb sources), so
+    nothing is attached and `hybrid` equals `hybrid_no_sentiment` by construction.
+    """
+    from movie_roulette.config import SentimentConfig
+    from movie_roulette.models.review_sentiment import (
+        add_sentiment_columns,
+        aggregate_sentiment,
+        score_reviews,
+    )
+    from movie_roulette.models.sentiment import train_sentiment
+
+    if dataset == "demo":
+        data_cfg = DataConfig(source="demo")
+    else:
+        data_cfg = DataConfig(source="movielens", data_dir=data_dir)
+    reviews = sources.load_reviews(data_cfg, seed=seed)
+    if reviews.empty:
+        return catalogue, {"reviews": 0, "note": "no reviews for this dataset: no signal"}
+    scfg = SentimentConfig(enabled=True, train_datasets=["demo-reviews"], eval_datasets=[])
+    trained = train_sentiment(scfg, None, seed, demo_reviews=reviews, with_lexicon=False)
+    scored = score_reviews(reviews, trained.model)
+    held_out = pd.concat([valid, test], ignore_index=True)
+    aggregates = aggregate_sentiment(scored, exclude_pairs=held_out)
+    info = {
+        "reviews": len(scored),
+        "movies_with_reviews_used": len(aggregates),
+        "sentiment_heldout_accuracy": round(
+            trained.metrics["model"]["demo-reviews-heldout"]["accuracy"], 4
+        ),
+    }
+    return add_sentiment_columns(catalogue, aggregates), info
+
+
+def sentiment_ablation(
+    train: pd.DataFrame,
+    valid: pd.DataFrame,
+    test: pd.DataFrame,
+    seen: pd.DataFrame,
+    catalogue: pd.DataFrame,
+    pcfg: PipelineConfig,
+    seed: int,
+) -> dict[str, dict[str, Any]]:
+    """`hybrid_no_sentiment`: the same hybrid training without the review-sentiment component."""
+    start = time.perf_counter()
+    model = train_hybrid(train, valid, catalogue, pcfg.model, seed=seed, use_sentiment=False)
+    fit_s = time.perf_counter() - start
+    return {"hybrid_no_sentiment": {**evaluate(model, seen, test), "fit_s": fit_s}}
 
 
 def _num(value: Any) -> float | None:

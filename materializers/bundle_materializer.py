@@ -38,7 +38,14 @@ class ModelBundleMaterializer(BaseMaterializer):
     def save(self, data: ModelBundle) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             local = os.path.join(tmp, "bundle")
-            bundle.save(local, data.model, data.catalogue, data.manifest.get("metadata", {}))
+            bundle.save(
+                local,
+                data.model,
+                data.catalogue,
+                data.manifest.get("metadata", {}),
+                reviews=data.reviews,
+                sentiment=data.sentiment,
+            )
             _copy_tree(local, os.path.join(self.uri, "bundle"))
 
     def extract_metadata(self, data: ModelBundle) -> dict[str, Any]:
@@ -46,4 +53,5 @@ class ModelBundleMaterializer(BaseMaterializer):
             "schema_version": bundle.SCHEMA_VERSION,
             "components": ",".join(data.model.components),
             "movies": len(data.catalogue),
+            "reviews": 0 if data.reviews is None else len(data.reviews),
         }

@@ -21,6 +21,7 @@ from movie_roulette.config import ServingConfig
 from movie_roulette.exceptions import MovieRouletteError
 
 PING_TIMEOUT_SECONDS = 2.0
+EVENT_LOG_ENV = "MOVIE_ROULETTE_EVENT_LOG"  # read by serving/pyfunc_model.py
 
 
 class DeploymentError(MovieRouletteError):
@@ -157,12 +158,21 @@ def deploy_version(
     *,
     pipeline_name: str = "",
     step_name: str = "",
+    event_log: Path | None = None,
 ) -> ServerInfo:
-    """Serve `model_name` version `version` on serving.host:serving.port; return where."""
+    """Serve `model_name` version `version` on serving.host:serving.port; return where.
+
+    With `event_log`, the server appends every request to that durable log (live traffic for
+    the continuous-training drift check)."""
     from zenml.client import Client
     from zenml.integrations.mlflow.services.mlflow_deployment import MLFlowDeploymentConfig
 
     ensure_venv_bin_on_path()
+    # The server process inherits this process's environment (ZenML starts it as a daemon).
+    if event_log is not None and serving.log_requests:
+        os.environ[EVENT_LOG_ENV] = str(event_log)
+    else:
+        os.environ.pop(EVENT_LOG_ENV, None)
     deployer = _deployer()
     registry = Client().active_stack.model_registry
     if registry is None:

@@ -6,6 +6,7 @@ mlflow.pyfunc.log_model(python_model="serving/pyfunc_model.py", artifacts={"bund
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 import pandas as pd
@@ -15,6 +16,7 @@ from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.pyfunc import PythonModel, PythonModelContext
 
 BLAS_THREADS_ENV = "MOVIE_ROULETTE_BLAS_THREADS"
+EVENT_LOG_ENV = "MOVIE_ROULETTE_EVENT_LOG"
 
 
 class MovieRouletteModel(PythonModel):
@@ -30,6 +32,13 @@ class MovieRouletteModel(PythonModel):
         threadpool_limits(limits=int(os.environ.get(BLAS_THREADS_ENV, "1")))
 
         self._service = RecommenderService(bundle.load(context.artifacts["bundle"]))
+        # Live traffic for the drift check: set by the deployment from the config
+        # (continuous.event_log, else <state_dir>/events.jsonl); unset = no request log.
+        self._log = None
+        if os.environ.get(EVENT_LOG_ENV):
+            from movie_roulette.monitoring.request_log import RequestLogger
+
+            self._log = RequestLogger(os.environ[EVENT_LOG_ENV])
 
     def predict(
         self,
@@ -39,10 +48,29 @@ class MovieRouletteModel(PythonModel):
     ) -> list[dict[str, Any]]:
         from movie_roulette.service import RequestError
 
+        answers = []
         try:
-            return self._service.handle_frame(model_input)
+            if "kind" not in model_input.columns:
+                raise RequestError("kind", "is required; one of recommend, similar, predict, spin")
+            for row in model_input.to_dict(orient="records"):
+                started = time.perf_counter()
+                try:
+                    answer = self._service.handle(row)
+                except RequestError as err:
+                    self._record(row, {"error": str(err)}, started, status=400)
+                    raise
+                self._record(row, answer, started, status=200)
+                answers.append(answer)
         except RequestError as err:  # malformed request -> HTTP 400 naming the field
             raise MlflowException(str(err), error_code=INVALID_PARAMETER_VALUE) from err
+        return answers
+
+    def _record(
+        self, row: dict[str, Any], answer: dict[str, Any], started: float, status: int
+    ) -> None:
+        if self._log is not None:
+            latency_ms = round(1000 * (time.perf_counter() - started), 3)
+            self._log.record(row, answer, latency_ms=latency_ms, status=status)
 
 
 set_model(MovieRouletteModel())

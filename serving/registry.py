@@ -57,7 +57,12 @@ def log_and_register(
     """Log the bundle as a pyfunc model from code inside the active run; return the new version."""
     with tempfile.TemporaryDirectory() as tmp:
         path = bundle.save(
-            Path(tmp) / "bundle", model_bundle.model, model_bundle.catalogue, metadata
+            Path(tmp) / "bundle",
+            model_bundle.model,
+            model_bundle.catalogue,
+            metadata,
+            reviews=model_bundle.reviews,
+            sentiment=model_bundle.sentiment,
         )
         info = mlflow.pyfunc.log_model(
             name=ARTIFACT_PATH,

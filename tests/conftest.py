@@ -40,3 +40,20 @@ def shared_data_dir() -> Path:
 @pytest.fixture(scope="session")
 def isolated_root() -> Path:
     return _ISOLATED
+
+
+@pytest.fixture(scope="session")
+def api_fixtures_dir() -> Path:
+    path = _shared_data() / "api-fixtures"
+    if not (path / "tmdb" / "movie-details.json").is_file():
+        pytest.fail(f"Recorded API fixtures not found at {path} (expected tmdb/ and imdb/).")
+    return path
+
+
+@pytest.fixture()
+def fixture_server(api_fixtures_dir: Path):  # noqa: ANN201
+    """A running local TMDB/IMDb fixture server (see tests/fixture_server.py)."""
+    from tests.fixture_server import FixtureServer
+
+    with FixtureServer(api_fixtures_dir) as server:
+        yield server

@@ -34,6 +34,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+OPTIONAL_DETAIL_COLUMNS = ("runtime", "vote_average", "vote_count", "poster_path", "release_date")
+
+
 def build_demo_bundle(path: Path, enriched: bool, seed: int = 3) -> Path:
     """Train a small hybrid on demo data and save it. `enriched` adds the optional catalogue
     columns (runtime, votes, poster_path, release date, per-movie sentiment) and a scored
@@ -44,6 +47,10 @@ def build_demo_bundle(path: Path, enriched: bool, seed: int = 3) -> Path:
     train, valid, _ = train_valid_test(demo.ratings, SplitConfig(), seed=seed)
     model = train_hybrid(train, valid, demo.catalogue, ModelConfig(), seed=seed)
     catalogue = demo.catalogue.copy()
+    if not enriched:  # the base catalogue only: what an older bundle holds
+        catalogue = catalogue.drop(
+            columns=[c for c in OPTIONAL_DETAIL_COLUMNS if c in catalogue.columns]
+        )
     evil_id = int(catalogue["movie_id"].iloc[-1])
     catalogue.loc[catalogue["movie_id"] == evil_id, "title"] = EVIL_TITLE
     path = bundle.save(path, model, catalogue, {"purpose": "web app tests"})

@@ -8,6 +8,10 @@ A bundle is a folder:
     <name>.npz          one per component (np.savez_compressed, read with allow_pickle=False),
                         plus "model.npz" for the top-level model's own arrays
     catalogue.parquet   the catalogue the model was trained with
+    reviews.parquet     optional: the scored reviews (review_id, movie_id, author, title, review,
+                        rating, sentiment = P(positive), sentiment_label, ...)
+    sentiment_model.npz optional: the review sentiment model's arrays (vocabularies, NB ratios,
+                        coefficients); its scalars are in the manifest under "sentiment_model"
 
 It is written to a temporary folder next to the target and renamed into place; an existing bundle
 is replaced only once the new one is complete. No pickle anywhere.
@@ -32,11 +36,14 @@ import pandas as pd
 from movie_roulette.exceptions import BundleError
 from movie_roulette.models.base import Recommender
 from movie_roulette.models.registry import model_from_state
+from movie_roulette.models.sentiment import SentimentModel
 
 SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
 CATALOGUE = "catalogue.parquet"
 MODEL_ARRAYS = "model.npz"
+REVIEWS = "reviews.parquet"
+SENTIMENT_ARRAYS = "sentiment_model.npz"
 _PREFIX = "components/"
 
 
@@ -45,6 +52,8 @@ class ModelBundle:
     model: Recommender
     catalogue: pd.DataFrame
     manifest: dict[str, Any]
+    reviews: pd.DataFrame | None = None  # scored reviews; None in bundles saved without them
+    sentiment: SentimentModel | None = None  # the review sentiment model, when trained
 
 
 def _json_default(value: Any) -> Any:
@@ -82,10 +91,15 @@ def save(
     model: Recommender,
     catalogue: pd.DataFrame,
     metadata: dict[str, Any] | None = None,
+    *,
+    reviews: pd.DataFrame | None = None,
+    sentiment: SentimentModel | None = None,
 ) -> Path:
-    """Write the bundle folder atomically and return its path."""
+    """Write the bundle folder atomically and return its path. `reviews` (scored reviews) and
+    `sentiment` (the sentiment model) are optional."""
     path = Path(path)
     meta, arrays = model.get_state()
+    sentiment_meta, sentiment_arrays = sentiment.get_state() if sentiment else ({}, {})
     try:
         meta_json = json.loads(json.dumps(meta, default=_json_default))
         metadata_json = json.loads(json.dumps(metadata or {}, default=_json_default))
@@ -114,6 +128,10 @@ def save(
                     }
                 )
         catalogue.reset_index(drop=True).to_parquet(tmp / CATALOGUE, index=False)
+        if reviews is not None:
+            reviews.reset_index(drop=True).to_parquet(tmp / REVIEWS, index=False)
+        if sentiment is not None:
+            np.savez_compressed(tmp / SENTIMENT_ARRAYS, **sentiment_arrays)
         for file in sorted(tmp.iterdir()):
             files[file.name] = {"bytes": file.stat().st_size, "sha256": _sha256(file)}
         manifest = {
@@ -128,6 +146,13 @@ def save(
             "total_bytes": sum(f["bytes"] for f in files.values()),
             "metadata": metadata_json,
         }
+        if reviews is not None:
+            manifest["reviews"] = {"file": REVIEWS, "rows": len(reviews)}
+        if sentiment is not None:
+            manifest["sentiment_model"] = {
+                "file": SENTIMENT_ARRAYS,
+                "state": json.loads(json.dumps(sentiment_meta, default=_json_default)),
+            }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True), "utf-8")
         old = None
         if path.exists():
@@ -189,7 +214,9 @@ def load(path: str | Path, verify_checksums: bool = False) -> ModelBundle:
     path = Path(path)
     manifest = read_manifest(path)
     files = manifest.get("files", {})
-    for name in [MODEL_ARRAYS, CATALOGUE, *(c["file"] for c in manifest.get("components", []))]:
+    optional = [manifest[k]["file"] for k in ("reviews", "sentiment_model") if k in manifest]
+    components = [c["file"] for c in manifest.get("components", [])]
+    for name in [MODEL_ARRAYS, CATALOGUE, *components, *optional]:
         file = path / name
         if not file.is_file():
             raise BundleError(
@@ -221,7 +248,28 @@ def load(path: str | Path, verify_checksums: bool = False) -> ModelBundle:
         raise BundleError(
             f"bundle file {path / CATALOGUE} cannot be read ({err}); rebuild the bundle."
         ) from err
-    return ModelBundle(model=model, catalogue=catalogue, manifest=manifest)
+    reviews = None
+    if "reviews" in manifest:
+        try:
+            reviews = pd.read_parquet(path / manifest["reviews"]["file"])
+        except Exception as err:  # pyarrow raises several error types for broken files
+            raise BundleError(
+                f"bundle file {path / manifest['reviews']['file']} cannot be read ({err}); "
+                "rebuild the bundle."
+            ) from err
+    sentiment = None
+    if "sentiment_model" in manifest:
+        entry = manifest["sentiment_model"]
+        try:
+            sentiment = SentimentModel.from_state(entry["state"], _read_npz(path / entry["file"]))
+        except (KeyError, ValueError, TypeError) as err:
+            raise BundleError(
+                f"bundle {path} holds an unloadable sentiment model ({type(err).__name__}: "
+                f"{err}); rebuild it with bundle.save."
+            ) from err
+    return ModelBundle(
+        model=model, catalogue=catalogue, manifest=manifest, reviews=reviews, sentiment=sentiment
+    )
 
 
 def load_catalogue(path: str | Path) -> pd.DataFrame:

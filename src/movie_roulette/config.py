@@ -111,6 +111,7 @@ class ServingConfig:
     workers: int = 1
     start_timeout_seconds: int = 180
     deploy: bool = True  # training: deploy the version that was just promoted
+    log_requests: bool = True  # append every request to the event log (continuous.event_log)
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,76 @@ class ContinuousConfig:
 
 
 @dataclass(frozen=True)
+class HttpConfig:
+    """Resilience settings shared by the live sources."""
+
+    timeout_s: float = 10.0  # connect + read timeout of one request
+    max_retries: int = 4  # retries of one request on 429, 5xx, timeouts and connection errors
+    backoff_s: float = 0.5  # first retry wait; doubles on every retry (capped at max_backoff_s)
+    max_backoff_s: float = 30.0
+    max_retry_after_s: float = 120.0  # a longer Retry-After fails the request instead of waiting
+    request_budget: int = 2000  # network requests per run (cache hits are free)
+    rate_limit_per_s: float = 20.0  # at most this many requests per second (0 = unlimited)
+
+
+@dataclass(frozen=True)
+class TMDBApiConfig:
+    enabled: bool = False
+    base_url: str = "https://api.themoviedb.org/3"
+    # The key is read from the environment variable named here, or from a file holding only
+    # the key. Never put the key itself in a config: configs are logged as run parameters.
+    api_key_env: str = "TMDB_API_KEY"
+    api_key_file: str | None = None
+    language: str = "en-US"
+    limit: int | None = 200  # most popular catalogue movies to fetch (None = all with a TMDB id)
+    tmdb_ids: list[int] = field(default_factory=list)  # a fixed subset instead (catalogue movies)
+    parts: list[str] = field(default_factory=lambda: ["details", "credits", "keywords", "reviews"])
+    max_failure_share: float = 0.2  # the step fails when more movies than this share fail
+    cache_dir: str | None = None  # default: <cache dir>/tmdb-api
+    http: HttpConfig = field(default_factory=HttpConfig)
+
+
+@dataclass(frozen=True)
+class IMDbReviewsConfig:
+    enabled: bool = False
+    base_url: str = "https://www.imdb.com"
+    limit: int | None = 100  # most popular catalogue movies with an IMDb id to scrape
+    imdb_ids: list[str] = field(default_factory=list)  # a fixed subset instead ("tt1213663")
+    max_pages: int = 1  # review pages per movie
+    delay_s: float = 2.0  # polite pause between two requests to the site
+    user_agent: str = "movie-roulette/0.1 (open-source movie recommender research; polite scraper)"
+    max_failure_share: float = 0.2
+    cache_dir: str | None = None  # default: <cache dir>/imdb-reviews
+    http: HttpConfig = field(default_factory=lambda: HttpConfig(rate_limit_per_s=0.5))
+
+
+@dataclass(frozen=True)
+class SourcesConfig:
+    """Live sources, both off by default (they need the network; TMDB also needs a key)."""
+
+    tmdb_api: TMDBApiConfig = field(default_factory=TMDBApiConfig)
+    imdb_reviews: IMDbReviewsConfig = field(default_factory=IMDbReviewsConfig)
+
+
+@dataclass(frozen=True)
+class SentimentConfig:
+    """Review sentiment: a TF-IDF + logistic-regression model trained on labelled sentences."""
+
+    enabled: bool = False
+    # Training sets: "rt-polarity", "si650", "imdb_labelled", "demo-reviews" (labels from the
+    # generated reviews' ratings). Each is split into train/valid/held-out test parts.
+    train_datasets: list[str] = field(default_factory=lambda: ["rt-polarity", "si650"])
+    # Evaluated in full (never trained on).
+    eval_datasets: list[str] = field(default_factory=lambda: ["imdb_labelled"])
+    data_dir: str | None = None  # folder with rt-polaritydata/ ...; default: data.data_dir
+    heldout_fraction: float = 0.2
+    valid_fraction: float = 0.15
+    c_grid: list[float] = field(default_factory=lambda: [1.0, 3.0, 10.0, 30.0])
+    prior_strength: float = 5.0  # pseudo-reviews pulling a movie's share to the global share
+    use_in_hybrid: bool = True  # add the per-movie signal to the hybrid (weight tuned on valid)
+
+
+@dataclass(frozen=True)
 class PipelineConfig:
     seed: int = 42
     model_name: str = "movie_roulette"
@@ -147,6 +218,8 @@ class PipelineConfig:
     promotion: PromotionConfig = field(default_factory=PromotionConfig)
     continuous: ContinuousConfig = field(default_factory=ContinuousConfig)
     serving: ServingConfig = field(default_factory=ServingConfig)
+    sources: SourcesConfig = field(default_factory=SourcesConfig)
+    sentiment: SentimentConfig = field(default_factory=SentimentConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -174,6 +247,11 @@ def _check_type(value: Any, annotation: Any, where: str) -> Any:
             except ConfigError as err:
                 errors.append(str(err))
         raise ConfigError(errors[0] if errors else f"{where}: invalid value {value!r}")
+    if origin is list:
+        if not isinstance(value, list):
+            raise ConfigError(f"{where}: expected a list, got {value!r}.")
+        (item,) = typing.get_args(annotation) or (Any,)
+        return [_check_type(v, item, f"{where}[{i}]") for i, v in enumerate(value)]
     if dataclasses.is_dataclass(annotation):
         return _build(annotation, value, where)
     if annotation is float:
@@ -229,6 +307,32 @@ def _check_ranges(cfg: PipelineConfig) -> None:
     ):
         if not 0.0 <= value < 1.0:
             raise ConfigError(f"{name}: {value} must be in [0, 1).")
+    for name, value in (
+        ("sources.tmdb_api.max_failure_share", cfg.sources.tmdb_api.max_failure_share),
+        ("sources.imdb_reviews.max_failure_share", cfg.sources.imdb_reviews.max_failure_share),
+    ):
+        if not 0.0 <= value <= 1.0:
+            raise ConfigError(f"{name}: {value} must be in [0, 1].")
+    for name, value in (
+        ("sentiment.heldout_fraction", cfg.sentiment.heldout_fraction),
+        ("sentiment.valid_fraction", cfg.sentiment.valid_fraction),
+    ):
+        if not 0.0 < value < 1.0:
+            raise ConfigError(f"{name}: {value} must be in (0, 1).")
+    if cfg.sentiment.enabled and not cfg.sentiment.train_datasets:
+        raise ConfigError("sentiment.train_datasets: name at least one labelled dataset.")
+    if not cfg.sentiment.c_grid or any(c <= 0 for c in cfg.sentiment.c_grid):
+        raise ConfigError("sentiment.c_grid: give one or more positive numbers.")
+    if cfg.sources.imdb_reviews.max_pages < 1:
+        raise ConfigError("sources.imdb_reviews.max_pages: must be at least 1.")
+    for where, http in (
+        ("sources.tmdb_api.http", cfg.sources.tmdb_api.http),
+        ("sources.imdb_reviews.http", cfg.sources.imdb_reviews.http),
+    ):
+        if http.timeout_s <= 0 or http.max_retries < 0 or http.request_budget < 0:
+            raise ConfigError(
+                f"{where}: timeout_s must be > 0, max_retries and request_budget >= 0."
+            )
     if cfg.evaluation.k < 1:
         raise ConfigError(f"evaluation.k: {cfg.evaluation.k} must be at least 1.")
     ct = cfg.continuous

@@ -41,3 +41,23 @@ class BundleError(MovieRouletteError):
 
 class BehaviouralCheckFailed(MovieRouletteError):
     """The model broke one of the behavioural tests."""
+
+
+class SourceError(DataSourceError):
+    """A live source (TMDB API, IMDb pages) cannot be used for this run."""
+
+
+class SourceAuthError(SourceError):
+    """The source rejected the credentials (TMDB status 7 / HTTP 401), or none were given."""
+
+
+class RequestBudgetExceeded(SourceError):
+    """The per-run request budget of a live source is used up."""
+
+
+class TooManyFailures(SourceError):
+    """More items failed than the configured failure-share ceiling allows."""
+
+    def __init__(self, message: str, report: dict | None = None) -> None:
+        super().__init__(message)
+        self.report = report or {}

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from zenml import get_step_context, log_metadata, step
 
 from movie_roulette.config import config_from_dict
+from movie_roulette.monitoring.batches import event_log_path
 from serving.deployment import deploy_version
 
 
@@ -30,6 +31,7 @@ def deploy_model(
             cfg.serving,
             pipeline_name=context.pipeline.name,
             step_name=context.step_run.name,
+            event_log=event_log_path(cfg),
         )
         result = {
             "deployed": True,

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from zenml import get_step_context, step
 
 from movie_roulette.config import config_from_dict
+from movie_roulette.monitoring.batches import event_log_path
 from serving.deployment import DeploymentError, deploy_version
 from serving.registry import production_version
 
@@ -25,6 +26,7 @@ def deploy_production(config: dict[str, Any]) -> Annotated[dict[str, Any], "depl
         cfg.serving,
         pipeline_name=context.pipeline.name,
         step_name=context.step_run.name,
+        event_log=event_log_path(cfg),
     )
     print(f"Serving {cfg.model_name} version {version} at {server.url}")
     return {"deployed": True, "reason": f"serving production version {version}", **server.to_dict()}

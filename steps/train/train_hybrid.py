@@ -9,11 +9,20 @@ from materializers.bundle_materializer import ModelBundleMaterializer
 from movie_roulette.bundle import ModelBundle
 from movie_roulette.config import config_from_dict
 from movie_roulette.models.hybrid import train_hybrid as fit_hybrid
+from movie_roulette.models.sentiment import SentimentModel
 
 
 @step(output_materializers=ModelBundleMaterializer)
 def train_hybrid(
-    train: pd.DataFrame, valid: pd.DataFrame, features: pd.DataFrame, config: dict[str, Any]
+    train: pd.DataFrame,
+    valid: pd.DataFrame,
+    features: pd.DataFrame,
+    config: dict[str, Any],
+    scored_reviews: pd.DataFrame | None = None,
+    # Not `SentimentModel | None`: ZenML loads a union-typed input through the artifact's
+    # recorded source path ("src.movie_roulette..."), a second copy of the class that the
+    # materializer then rejects. Left unconnected when sentiment is off.
+    sentiment_model: SentimentModel = None,  # type: ignore[assignment]
 ) -> Annotated[ModelBundle, "model_bundle"]:
     cfg = config_from_dict(config)
     model = fit_hybrid(
@@ -24,6 +33,15 @@ def train_hybrid(
         seed=cfg.seed,
         k=cfg.evaluation.k,
         threshold=cfg.evaluation.relevance_threshold,
+        # on: added when the features carry scored reviews (none on a run without reviews)
+        use_sentiment=None if cfg.sentiment.enabled and cfg.sentiment.use_in_hybrid else False,
+        sentiment_prior=cfg.sentiment.prior_strength,
     )
     log_metadata(metadata={"blend_weights": {k: float(v) for k, v in model.weights.items()}})
-    return ModelBundle(model=model, catalogue=features, manifest={"metadata": {}})
+    return ModelBundle(
+        model=model,
+        catalogue=features,
+        manifest={"metadata": {}},
+        reviews=scored_reviews,
+        sentiment=sentiment_model,
+    )

@@ -176,6 +176,29 @@ def test_cli_client_prints_tables_json_and_clear_errors(served: dict[str, Any]) 
     assert down.output.strip().count("\n") == 0 and "Cannot reach the model server" in down.output
 
 
+def test_served_requests_are_logged_durably_for_the_drift_check(served: dict[str, Any]) -> None:
+    import time
+
+    from movie_roulette.config import load_config
+    from movie_roulette.monitoring.batches import event_log_path
+    from movie_roulette.monitoring.eventlog import EventLog
+
+    user = int(served["bundle"].model.user_ids[4])
+    _ask(served["url"], {"kind": "recommend", "user_id": user, "k": 4, "genre": "Comedy"})
+    path = event_log_path(load_config(served["config"]))
+    deadline = time.monotonic() + 10
+    mine: list[Any] = []
+    while not mine and time.monotonic() < deadline:
+        time.sleep(0.3)  # the server flushes its request log every 0.5 s
+        events = EventLog(path).read().events if path.exists() else []
+        mine = [e for e in events if e.data.get("user_id") == user and e.data.get("k") == 4]
+    assert mine, f"no request event for user {user} in {path}"
+    event = mine[-1]
+    assert event.type == "request" and event.data["genre"] == "Comedy"
+    assert len(event.data["movie_ids"]) == 4 and event.data["latency_ms"] > 0
+    assert event.data["status"] == 200
+
+
 def test_deploy_pipeline_redeploys_production_and_servers_can_be_listed_and_stopped(
     served: dict[str, Any], tmp_path: Path
 ) -> None:

@@ -16,8 +16,9 @@ CONTENT_COLUMNS = (C.DIRECTOR, C.OVERVIEW, C.KEYWORDS)
 
 
 def coerce_catalogue(frame: pd.DataFrame) -> pd.DataFrame:
-    """Select CATALOGUE_COLUMNS with the contract dtypes; text columns hold "" instead of NA."""
-    out = frame.reindex(columns=C.CATALOGUE_COLUMNS).copy()
+    """Select CATALOGUE_COLUMNS + DETAIL_COLUMNS with the contract dtypes; text columns hold ""
+    instead of NA; detail columns missing from `frame` are added as unknown (NA / "")."""
+    out = frame.reindex(columns=[*C.CATALOGUE_COLUMNS, *C.DETAIL_COLUMNS]).copy()
     for column in TEXT_COLUMNS:
         out[column] = out[column].astype(object).where(out[column].notna(), "").astype(str)
     out[C.MOVIE_ID] = out[C.MOVIE_ID].astype("int64")
@@ -27,7 +28,50 @@ def coerce_catalogue(frame: pd.DataFrame) -> pd.DataFrame:
     imdb = out[C.IMDB_ID].astype("string").str.strip()
     out[C.IMDB_ID] = imdb.where(imdb.str.len() > 0).astype("string")
     out[C.TMDB_ID] = pd.to_numeric(out[C.TMDB_ID], errors="coerce").astype("Int64")
-    return out.reset_index(drop=True)
+    return coerce_details(out).reset_index(drop=True)
+
+
+def coerce_details(out: pd.DataFrame) -> pd.DataFrame:
+    """runtime Int64 (> 0), vote_average float64 in [0, 10], vote_count Int64 (>= 0),
+    poster_path and release_date str ("" when unknown); out-of-range values become unknown."""
+    out = out.copy()
+    for col in C.DETAIL_COLUMNS:
+        if col not in out.columns:
+            out[col] = pd.NA
+    runtime = pd.to_numeric(out[C.RUNTIME], errors="coerce")
+    out[C.RUNTIME] = runtime.where(runtime > 0).round().astype("Int64")
+    vote = pd.to_numeric(out[C.VOTE_AVERAGE], errors="coerce").astype("float64")
+    out[C.VOTE_AVERAGE] = vote.where((vote >= 0) & (vote <= 10))
+    count = pd.to_numeric(out[C.VOTE_COUNT], errors="coerce")
+    out[C.VOTE_COUNT] = count.where(count >= 0).round().astype("Int64")
+    for col in (C.POSTER_PATH, C.RELEASE_DATE):
+        out[col] = out[col].astype(object).where(out[col].notna(), "").astype(str).str.strip()
+    return out
+
+
+def enrich_from_tmdb_api(catalogue: pd.DataFrame, tmdb_movies: pd.DataFrame) -> pd.DataFrame:
+    """Fill the catalogue from TMDB API rows (joined on movie_id): the API's runtime, votes,
+    poster and release date win over the CSV snapshots; its director, cast, keywords, overview
+    and genres only fill fields that are empty. Movies the API did not return are unchanged."""
+    if tmdb_movies is None or tmdb_movies.empty:
+        return catalogue
+    api = tmdb_movies.drop_duplicates(C.MOVIE_ID).set_index(C.MOVIE_ID)
+    out = catalogue.copy()
+    ids = out[C.MOVIE_ID]
+    for col in C.DETAIL_COLUMNS:
+        fresh = ids.map(api[col])
+        if col in (C.POSTER_PATH, C.RELEASE_DATE):
+            fresh = fresh.where(fresh.fillna("").astype(str) != "")
+        current = out[col] if col in out.columns else pd.Series(pd.NA, index=out.index)
+        out[col] = fresh.astype(object).where(fresh.notna(), current.astype(object))
+    for col in (C.DIRECTOR, C.CAST, C.KEYWORDS, C.OVERVIEW, C.GENRES):
+        fresh = ids.map(api[col]).fillna("").astype(str)
+        empty = out[col].fillna("").astype(str).str.strip() == ""
+        out[col] = out[col].where(~empty, fresh)
+    imdb = ids.map(api[C.IMDB_ID]).astype("string")
+    out[C.IMDB_ID] = out[C.IMDB_ID].astype("string").fillna(imdb)
+    extra = [c for c in out.columns if c not in (*C.CATALOGUE_COLUMNS, *C.DETAIL_COLUMNS)]
+    return pd.concat([coerce_catalogue(out), out[extra].reset_index(drop=True)], axis=1)
 
 
 def _tag_keywords(tags: pd.DataFrame) -> pd.Series:
@@ -53,6 +97,11 @@ def _first_valid(*series: pd.Series) -> pd.Series:
     for other in series[1:]:
         out = out.fillna(other)
     return out
+
+
+def _fill(values: pd.Series, other: pd.Series) -> pd.Series:
+    """values where known, else other (object dtype, no silent downcasting)."""
+    return values.astype(object).where(values.notna(), other.astype(object))
 
 
 def merge_catalogue(
@@ -85,6 +134,10 @@ def merge_catalogue(
     director, cast, keyword_parts, overview = empty, empty, [base[C.KEYWORDS]], empty
     year = pd.to_numeric(base[C.YEAR], errors="coerce").astype("Int64")
     source_popularity = pd.to_numeric(base[C.POPULARITY], errors="coerce")
+    details = {
+        col: base[col] if col in base.columns else pd.Series(pd.NA, index=base.index, dtype=object)
+        for col in C.DETAIL_COLUMNS
+    }
 
     imdb = sources.get("imdb")
     if imdb is not None and not imdb.empty:
@@ -97,6 +150,8 @@ def merge_catalogue(
         keyword_parts.append(joined[C.KEYWORDS])
         genre_parts.append(joined[C.GENRES])
         year = year.fillna(joined[C.YEAR].astype("Int64"))
+        if C.RUNTIME in joined.columns:
+            details[C.RUNTIME] = _fill(details[C.RUNTIME], joined[C.RUNTIME])
 
     tmdb = sources.get("tmdb")
     if tmdb is not None and not tmdb.empty:
@@ -108,6 +163,12 @@ def merge_catalogue(
         genre_parts.append(joined[C.GENRES])
         year = year.fillna(joined[C.YEAR].astype("Int64"))
         source_popularity = _first_valid(source_popularity, joined[C.POPULARITY])
+        for col in (C.VOTE_AVERAGE, C.VOTE_COUNT, C.RELEASE_DATE):
+            if col in joined.columns:
+                value = joined[col]
+                if col == C.RELEASE_DATE:
+                    value = value.where(value.fillna("").astype(str) != "")
+                details[col] = _fill(details[col], value)
     else:
         overview = base[C.OVERVIEW].where(base[C.OVERVIEW].notna(), overview)
 
@@ -123,6 +184,8 @@ def merge_catalogue(
     base[C.CAST] = _first_valid(base[C.CAST].replace("", np.nan), cast)
     base[C.OVERVIEW] = overview
     base[C.YEAR] = year
+    for col, values in details.items():
+        base[col] = values
     if ratings is not None:
         base[C.POPULARITY] = _rating_counts(base[C.MOVIE_ID], ratings)
     else:

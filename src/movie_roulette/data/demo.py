@@ -253,6 +253,7 @@ def _reviews(
         _review_text(rng, float(r), movies.loc[m])
         for r, m in zip(picked[C.RATING], picked[C.MOVIE_ID], strict=True)
     ]
+    when = pd.to_datetime(picked[C.TIMESTAMP].to_numpy(), unit="s", utc=True)
     return pd.DataFrame(
         {
             C.REVIEW_ID: [f"demo-{i + 1:06d}" for i in range(n)],
@@ -260,8 +261,41 @@ def _reviews(
             C.USER_ID: pd.array(picked[C.USER_ID].to_numpy(), dtype="Int64"),
             C.RATING: picked[C.RATING].to_numpy(dtype="float64"),
             C.REVIEW_TEXT: texts,
+            C.AUTHOR: [f"demo user {u}" for u in picked[C.USER_ID].to_numpy()],
+            C.REVIEW_TITLE: [_headline(t) for t in texts],
+            C.REVIEW_DATE: when.strftime("%Y-%m-%d").tolist(),
+            C.REVIEW_SOURCE: "demo",
         }
     )
+
+
+def _headline(text: str, width: int = 60) -> str:
+    first = text.split(". ")[0].rstrip(".")
+    return first if len(first) <= width else first[: width - 3].rsplit(" ", 1)[0] + "..."
+
+
+def _details(seed: int, catalogue: pd.DataFrame, ratings: pd.DataFrame) -> pd.DataFrame:
+    """runtime, vote_average, vote_count and release_date for the demo catalogue (from a
+    separate generator, so the ratings and reviews of a seed are unchanged). The vote average
+    is the movie's shrunk mean rating on a 0-10 scale; there are no posters ("")."""
+    rng = np.random.default_rng([seed, 7])
+    n = len(catalogue)
+    out = catalogue.copy()
+    out[C.RUNTIME] = np.clip(np.rint(rng.normal(108, 20, n)), 72, 210).astype("int64")
+    stats = ratings.groupby(C.MOVIE_ID)[C.RATING].agg(["sum", "count"])
+    mu = float(ratings[C.RATING].mean()) if len(ratings) else 3.5
+    count = out[C.MOVIE_ID].map(stats["count"]).fillna(0).to_numpy()
+    total = out[C.MOVIE_ID].map(stats["sum"]).fillna(0).to_numpy()
+    out[C.VOTE_AVERAGE] = np.round(2.0 * (total + 10 * mu) / (count + 10), 1)
+    out[C.VOTE_COUNT] = np.rint(count * rng.uniform(20, 60, n)).astype("int64")
+    out[C.POSTER_PATH] = ""
+    day = rng.integers(0, 365, n)
+    years = out[C.YEAR].astype("int64").to_numpy()
+    out[C.RELEASE_DATE] = [
+        (pd.Timestamp(year=int(y), month=1, day=1) + pd.Timedelta(days=int(d))).strftime("%Y-%m-%d")
+        for y, d in zip(years, day, strict=True)
+    ]
+    return coerce_catalogue(out)
 
 
 def generate_demo(
@@ -284,6 +318,7 @@ def generate_demo(
     catalogue[C.POPULARITY] = np.round(10.0 * np.exp(world.log_exposure), 3)
     catalogue = coerce_catalogue(catalogue)
     reviews = _reviews(rng, ratings, catalogue, n_reviews)
+    catalogue = _details(seed, catalogue, ratings)
     user_tastes = pd.DataFrame(
         {
             C.USER_ID: np.repeat(np.arange(1, n_users + 1, dtype="int64"), len(GENRES)),

@@ -49,13 +49,18 @@ def load_imdb(path: Path) -> pd.DataFrame:
     """
     path = Path(path)
     dtype = {name: "str" for name in _TEXT}
-    dtype |= {"num_voted_users": "Int64", "title_year": "Int64", "imdb_score": "float64"}
+    dtype |= {
+        "num_voted_users": "Int64",
+        "title_year": "Int64",
+        "imdb_score": "float64",
+        "duration": "float64",
+    }
     raw = read_checked_csv(
         path,
         what="IMDb metadata",
         fix=_FIX,
         dtype=dtype,
-        na_columns=("num_voted_users", "title_year", "imdb_score"),
+        na_columns=("num_voted_users", "title_year", "imdb_score", "duration"),
     )
     imdb_id = raw["movie_imdb_link"].str.extract(r"(tt\d+)", expand=False)
     frame = pd.DataFrame(
@@ -69,6 +74,7 @@ def load_imdb(path: Path) -> pd.DataFrame:
             C.KEYWORDS: _pipe_list(raw["plot_keywords"]),
             "num_voted_users": raw["num_voted_users"].fillna(0).astype("int64"),
             "imdb_score": raw["imdb_score"],
+            C.RUNTIME: raw["duration"].where(raw["duration"] > 0).round().astype("Int64"),
         }
     )
     frame = frame[frame[C.IMDB_ID].notna()]

@@ -15,7 +15,7 @@ from movie_roulette.data.demo import DemoData, generate_demo
 from movie_roulette.data.download import default_cache_dir, ensure_movielens
 from movie_roulette.exceptions import DataSourceError
 
-REVIEW_COLUMNS = [C.REVIEW_ID, C.MOVIE_ID, C.USER_ID, C.RATING, C.REVIEW_TEXT]
+REVIEW_COLUMNS = C.REVIEW_COLUMNS
 
 
 @lru_cache(maxsize=4)
@@ -44,6 +44,10 @@ def empty_reviews() -> pd.DataFrame:
             C.USER_ID: pd.Series(dtype="Int64"),
             C.RATING: pd.Series(dtype="float64"),
             C.REVIEW_TEXT: pd.Series(dtype=object),
+            C.AUTHOR: pd.Series(dtype=object),
+            C.REVIEW_TITLE: pd.Series(dtype=object),
+            C.REVIEW_DATE: pd.Series(dtype=object),
+            C.REVIEW_SOURCE: pd.Series(dtype=object),
         }
     )
 
@@ -151,7 +155,40 @@ def load_catalogue_sources(cfg: DataConfig, seed: int) -> dict[str, pd.DataFrame
 
 
 def load_reviews(cfg: DataConfig, seed: int) -> pd.DataFrame:
-    """demo: generated reviews; movielens: an empty review frame (no review source yet)."""
+    """demo: generated reviews; movielens: an empty review frame (reviews come from the live
+    sources, see data.tmdb_api and data.imdb_reviews, combined by `combine_reviews`)."""
     if cfg.source == "demo":
         return demo_data(cfg, seed).reviews.copy()
     return empty_reviews()
+
+
+def combine_reviews(*frames: pd.DataFrame | None, sources: tuple[str, ...] = ()) -> pd.DataFrame:
+    """One review frame (REVIEW_COLUMNS) from several; `sources` names each frame's source
+    where it has no `source` column. Rows need a movie_id and a non-empty text; repeated
+    review ids keep the first."""
+    parts = []
+    for i, frame in enumerate(frames):
+        if frame is None or frame.empty:
+            continue
+        part = frame.reindex(columns=REVIEW_COLUMNS).copy()
+        if i < len(sources):
+            part[C.REVIEW_SOURCE] = part[C.REVIEW_SOURCE].fillna(sources[i])
+        parts.append(part)
+    if not parts:
+        return empty_reviews()
+    out = pd.concat(parts, ignore_index=True)
+    out = out[out[C.MOVIE_ID].notna()]
+    out[C.MOVIE_ID] = out[C.MOVIE_ID].astype("int64")
+    out[C.USER_ID] = pd.to_numeric(out[C.USER_ID], errors="coerce").astype("Int64")
+    out[C.RATING] = pd.to_numeric(out[C.RATING], errors="coerce").astype("float64")
+    for col in (
+        C.REVIEW_ID,
+        C.REVIEW_TEXT,
+        C.AUTHOR,
+        C.REVIEW_TITLE,
+        C.REVIEW_DATE,
+        C.REVIEW_SOURCE,
+    ):
+        out[col] = out[col].astype(object).where(out[col].notna(), "").astype(str)
+    out = out[out[C.REVIEW_TEXT].str.strip() != ""]
+    return out.drop_duplicates(C.REVIEW_ID).reset_index(drop=True)

@@ -47,10 +47,10 @@ def load_tmdb(path: Path) -> pd.DataFrame:
             C.GENRES: genres,
             C.OVERVIEW: raw["overview"].str.replace(r"\s+", " ", regex=True).str.strip(),
             C.POPULARITY: raw["popularity"].astype("float64"),
-            "release_date": released,
+            C.RELEASE_DATE: released.dt.strftime("%Y-%m-%d").fillna(""),
             "original_language": raw["original_language"].str.strip(),
-            "vote_average": raw["vote_average"],
-            "vote_count": raw["vote_count"],
+            C.VOTE_AVERAGE: raw["vote_average"],
+            C.VOTE_COUNT: raw["vote_count"],
         }
     )
     return frame.drop_duplicates(C.TMDB_ID, keep="first").reset_index(drop=True)

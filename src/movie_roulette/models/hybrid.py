@@ -35,6 +35,7 @@ from movie_roulette.models.collaborative import SVDRecommender
 from movie_roulette.models.content import ContentRecommender
 from movie_roulette.models.implicit import EASERecommender, ItemKNNRecommender
 from movie_roulette.models.popularity import PopularityRecommender
+from movie_roulette.models.review_sentiment import add_sentiment_component
 
 COLD_START = "cold_start:popularity+content"
 WEIGHT_GRID = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0)
@@ -634,14 +635,21 @@ def train_hybrid(
     seed: int,
     k: int = 10,
     threshold: float = 4.0,
+    use_sentiment: bool | None = None,
+    sentiment_prior: float = 5.0,
 ) -> HybridRecommender:
     """Fit the components on train, tune blend weights and rating stack on valid, then (if
     cfg.refit_on_train_and_valid) refit the components on train + valid keeping the weights.
 
-    Timings and validation scores are in `model.fit_info`.
+    `use_sentiment` adds the review-sentiment component (None: when the catalogue carries
+    scored reviews; see models.review_sentiment). Timings and validation scores are in
+    `model.fit_info`.
     """
     start = time.perf_counter()
-    model = HybridRecommender(make_components(cfg, seed)).fit(train, catalogue)
+    components = add_sentiment_component(
+        make_components(cfg, seed), catalogue, use_sentiment, sentiment_prior
+    )
+    model = HybridRecommender(components).fit(train, catalogue)
     if len(valid):
         model.tune(valid, k=k, threshold=threshold)
     if cfg.refit_on_train_and_valid and len(valid):

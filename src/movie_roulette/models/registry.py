@@ -12,6 +12,7 @@ from movie_roulette.models.collaborative import SVDRecommender
 from movie_roulette.models.content import ContentRecommender
 from movie_roulette.models.implicit import EASERecommender, ItemKNNRecommender
 from movie_roulette.models.popularity import PopularityRecommender
+from movie_roulette.models.review_sentiment import ReviewSentimentRecommender
 
 MODEL_CLASSES: dict[str, type[Recommender]] = {
     cls.__name__: cls
@@ -21,6 +22,7 @@ MODEL_CLASSES: dict[str, type[Recommender]] = {
         ContentRecommender,
         EASERecommender,
         ItemKNNRecommender,
+        ReviewSentimentRecommender,
     )
 }
 

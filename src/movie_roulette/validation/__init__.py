@@ -12,6 +12,11 @@ from movie_roulette.validation.coverage import validate_join_coverage
 from movie_roulette.validation.ratings import validate_ratings
 from movie_roulette.validation.report import ValidationReport
 from movie_roulette.validation.runner import Expect, expect, run_suite
+from movie_roulette.validation.sources import (
+    validate_labelled_reviews,
+    validate_reviews,
+    validate_tmdb_movies,
+)
 
 __all__ = [
     "Expect",
@@ -21,7 +26,10 @@ __all__ = [
     "run_suite",
     "validate_catalogue",
     "validate_join_coverage",
+    "validate_labelled_reviews",
     "validate_ratings",
+    "validate_reviews",
+    "validate_tmdb_movies",
 ]
 
 

@@ -61,7 +61,33 @@ def validate_catalogue(df: pd.DataFrame) -> ValidationReport:
         exps.append(
             expect("ExpectColumnValuesToBeInTypeList", column=C.TMDB_ID, type_list=INTEGER_TYPES)
         )
+    exps += _detail_expectations(df)
     stats: dict[str, Any] = {}
     if C.GENRES in present and len(df):
         stats["movies_without_genres"] = int((df[C.GENRES].fillna("") == "").sum())
     return run_suite(df, "catalogue", exps, statistics=stats)
+
+
+def _detail_expectations(df: pd.DataFrame) -> list[Expect]:
+    """Optional detail columns (runtime, votes, poster, release date), checked when present."""
+    exps: list[Expect] = []
+    for col, low, high, types in (
+        (C.RUNTIME, 1, 1000, INTEGER_TYPES),
+        (C.VOTE_AVERAGE, 0, 10, NUMERIC_TYPES),
+        (C.VOTE_COUNT, 0, None, INTEGER_TYPES),
+    ):
+        if col in df.columns:
+            exps.append(expect("ExpectColumnValuesToBeInTypeList", column=col, type_list=types))
+            if pd.api.types.is_numeric_dtype(df[col]):
+                exps.append(
+                    expect(
+                        "ExpectColumnValuesToBeBetween", column=col, min_value=low, max_value=high
+                    )
+                )
+    for col, regex in ((C.POSTER_PATH, r"^(/\S+)?$"), (C.RELEASE_DATE, r"^(\d{4}-\d{2}-\d{2})?$")):
+        if col in df.columns:
+            exps += [
+                expect("ExpectColumnValuesToNotBeNull", column=col),
+                expect("ExpectColumnValuesToMatchRegex", column=col, regex=regex),
+            ]
+    return exps

@@ -26,13 +26,20 @@ CATALOGUE_DTYPES = {
     C.POPULARITY: "float64",
     C.IMDB_ID: "string",
     C.TMDB_ID: "Int64",
+    C.RUNTIME: "Int64",
+    C.VOTE_AVERAGE: "float64",
+    C.VOTE_COUNT: "Int64",
+    C.POSTER_PATH: "object",
+    C.RELEASE_DATE: "object",
 }
 
 
 def assert_catalogue_contract(catalogue: pd.DataFrame) -> None:
-    assert list(catalogue.columns) == C.CATALOGUE_COLUMNS
+    assert list(catalogue.columns) == [*C.CATALOGUE_COLUMNS, *C.DETAIL_COLUMNS]
     assert {k: str(v) for k, v in catalogue.dtypes.items()} == CATALOGUE_DTYPES
     for column in (C.TITLE, C.GENRES, C.DIRECTOR, C.CAST, C.KEYWORDS, C.OVERVIEW):
+        assert catalogue[column].map(type).eq(str).all(), column
+    for column in (C.POSTER_PATH, C.RELEASE_DATE):
         assert catalogue[column].map(type).eq(str).all(), column
     assert catalogue[C.MOVIE_ID].is_unique
 
