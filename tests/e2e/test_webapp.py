@@ -187,6 +187,7 @@ def test_a_picked_user_opens_rates_and_accepts_a_spin_and_it_is_all_logged(
     accept = p.get_by_role("button", name="I'll watch this")
     accept.wait_for(state="visible")
     drawn = p.get_by_test_id("spin-result").inner_text()
+    p.screenshot(path=str(artifacts / "08-accept-spin.png"))
     accept.click()
     p.wait_for_url(re.compile(r".*/movie/\d+$"))
     accepted = int(p.url.rsplit("/", 1)[1])
