@@ -156,6 +156,14 @@ def _parse_rating(value: str) -> tuple[str, float]:
         raise click.BadParameter(f"{value!r} is not MOVIE_ID=RATING (for example 318=5)") from None
 
 
+def _person(user_id: int | None, rates: tuple[str, ...]) -> dict[str, Any]:
+    """`user_id`, or a newcomer's `ratings` JSON from --rate MOVIE_ID=RATING options."""
+    if (user_id is None) == (not rates):
+        raise click.UsageError("Give either --user or at least one --rate MOVIE_ID=RATING.")
+    ratings = json.dumps(dict(_parse_rating(r) for r in rates)) if rates else None
+    return {"user_id": user_id, "ratings": ratings}
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--server",
@@ -197,19 +205,9 @@ def recommend(
     include_seen: bool,
 ) -> None:
     """Top-k movies for a user, or for a newcomer's own ratings (--rate)."""
-    if (user_id is None) == (not rates):
-        raise click.UsageError("Give either --user or at least one --rate MOVIE_ID=RATING.")
-    ratings = json.dumps(dict(_parse_rating(r) for r in rates)) if rates else None
+    who = _person(user_id, rates)
     _run(
-        ctx,
-        {
-            "kind": "recommend",
-            "user_id": user_id,
-            "ratings": ratings,
-            "k": k,
-            "genre": genre,
-            "exclude_seen": not include_seen,
-        },
+        ctx, {"kind": "recommend", **who, "k": k, "genre": genre, "exclude_seen": not include_seen}
     )
 
 
@@ -263,20 +261,8 @@ def spin(
     k: int,
 ) -> None:
     """Movie Roulette: one movie drawn at random from your personal top-N."""
-    if (user_id is None) == (not rates):
-        raise click.UsageError("Give either --user or at least one --rate MOVIE_ID=RATING.")
-    ratings = json.dumps(dict(_parse_rating(r) for r in rates)) if rates else None
-    _run(
-        ctx,
-        {
-            "kind": "spin",
-            "user_id": user_id,
-            "ratings": ratings,
-            "temperature": temperature,
-            "seed": seed,
-            "k": k,
-        },
-    )
+    who = _person(user_id, rates)
+    _run(ctx, {"kind": "spin", **who, "temperature": temperature, "seed": seed, "k": k})
 
 
 if __name__ == "__main__":

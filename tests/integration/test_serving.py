@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,9 @@ def test_unknown_user_gets_a_flagged_cold_start_list(served: dict[str, Any]) -> 
     [answer] = _ask(served["url"], {"kind": "recommend", "user_id": 987654321, "k": 5})
     assert answer["fallback"].startswith("cold_start")
     assert len({i["movie_id"] for i in answer["items"]}) == 5
+    # quickstart scores the demo reviews: popular movies carry the review-sentiment reason
+    reasons = [r for i in answer["items"] for r in i["reasons"]]
+    assert any(re.fullmatch(r"reviews \d+% positive \(\d+ reviews\)", r) for r in reasons)
 
 
 def test_every_kind_in_one_batch_even_with_missing_columns(served: dict[str, Any]) -> None:
