@@ -23,7 +23,7 @@ from steps.ingest.load_reviews import load_reviews
 from steps.ingest.scrape_imdb_reviews import scrape_imdb_reviews
 from steps.register.promote_model import promote_model
 from steps.register.register_model import register_model
-from steps.train.train_hybrid import train_hybrid
+from steps.train.train_hybrid import train_hybrid, train_hybrid_with_sentiment
 from steps.train.train_sentiment import train_sentiment
 from steps.validate.check_validation import check_validation
 from steps.validate.validate_catalogue import validate_catalogue
@@ -61,7 +61,9 @@ def training_pipeline(config: dict[str, Any]) -> None:
     if _on(config, "sentiment"):
         sentiment_model, _ = train_sentiment(reviews, config, after=["validate_review_sources"])
         scored_reviews, features = score_reviews(reviews, features, sentiment_model, valid, test)
-        bundle = train_hybrid(train, valid, features, config, scored_reviews, sentiment_model)
+        bundle = train_hybrid_with_sentiment(
+            train, valid, features, config, scored_reviews, sentiment_model
+        )
     else:
         bundle = train_hybrid(train, valid, features, config)
     metrics = evaluate_models(bundle, train, valid, test, config)

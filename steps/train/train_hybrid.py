@@ -12,18 +12,14 @@ from movie_roulette.models.hybrid import train_hybrid as fit_hybrid
 from movie_roulette.models.sentiment import SentimentModel
 
 
-@step(output_materializers=ModelBundleMaterializer)
-def train_hybrid(
+def _fit(
     train: pd.DataFrame,
     valid: pd.DataFrame,
     features: pd.DataFrame,
     config: dict[str, Any],
-    scored_reviews: pd.DataFrame | None = None,
-    # Not `SentimentModel | None`: ZenML loads a union-typed input through the artifact's
-    # recorded source path ("src.movie_roulette..."), a second copy of the class that the
-    # materializer then rejects. Left unconnected when sentiment is off.
-    sentiment_model: SentimentModel = None,  # type: ignore[assignment]
-) -> Annotated[ModelBundle, "model_bundle"]:
+    scored_reviews: pd.DataFrame | None,
+    sentiment_model: SentimentModel | None,
+) -> ModelBundle:
     cfg = config_from_dict(config)
     model = fit_hybrid(
         train,
@@ -45,3 +41,29 @@ def train_hybrid(
         reviews=scored_reviews,
         sentiment=sentiment_model,
     )
+
+
+@step(output_materializers=ModelBundleMaterializer)
+def train_hybrid(
+    train: pd.DataFrame,
+    valid: pd.DataFrame,
+    features: pd.DataFrame,
+    config: dict[str, Any],
+) -> Annotated[ModelBundle, "model_bundle"]:
+    return _fit(train, valid, features, config, None, None)
+
+
+# Two steps, not one with optional inputs: ZenML validates an unconnected `SentimentModel = None`
+# input against its type and fails the run, and `SentimentModel | None` is loaded through the
+# artifact's recorded source path ("src.movie_roulette..."), a second copy of the class that the
+# materializer rejects.
+@step(output_materializers=ModelBundleMaterializer)
+def train_hybrid_with_sentiment(
+    train: pd.DataFrame,
+    valid: pd.DataFrame,
+    features: pd.DataFrame,
+    config: dict[str, Any],
+    scored_reviews: pd.DataFrame,
+    sentiment_model: SentimentModel,
+) -> Annotated[ModelBundle, "model_bundle"]:
+    return _fit(train, valid, features, config, scored_reviews, sentiment_model)

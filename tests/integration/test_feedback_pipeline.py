@@ -59,10 +59,6 @@ def test_ratings_given_in_the_web_app_are_the_next_ct_batch(
         model_name=name,
         experiment_name=name,
         data={"demo": {**DEMO, "holdout_fraction": 0.2}},
-        # Review sentiment from the demo reviews, as in configs/quickstart.yaml. (With sentiment
-        # off the training pipeline currently fails: ZenML rejects train_hybrid's None
-        # sentiment_model input. Reported; drop this line once that is fixed.)
-        sentiment={"enabled": True, "train_datasets": ["demo-reviews"], "eval_datasets": []},
         continuous={
             "state_dir": str(tmp_path / "state"),
             "source": "event_log",
