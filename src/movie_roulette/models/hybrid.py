@@ -479,9 +479,7 @@ class HybridRecommender(Recommender):
         baseline = self.global_mean + bu + bi
         feats = {BASELINE: baseline}
         feats["user_activity"] = np.full(len(pos), self._user_activity[uidx] if known_user else 0.0)
-        feats["movie_activity"] = np.where(
-            pos >= 0, self._movie_activity[np.maximum(pos, 0)], 0.0
-        )
+        feats["movie_activity"] = np.where(pos >= 0, self._movie_activity[np.maximum(pos, 0)], 0.0)
         wanted = {part for key in self.rating_coefs for part in key.split("*")}
         for name in sorted(wanted):
             if name in feats or name == INTERCEPT:

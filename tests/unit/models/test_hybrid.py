@@ -29,7 +29,15 @@ def test_train_hybrid_tunes_weights_and_rating_stack(hybrid: HybridRecommender) 
 
 
 def test_components_are_accessible_on_their_own(hybrid: HybridRecommender) -> None:
-    assert {"ease", "itemknn", "svd", "content", "popularity"} == set(hybrid.components)
+    assert {
+        "ease",
+        "ease_liked",
+        "ease_centered",
+        "itemknn",
+        "svd",
+        "content",
+        "popularity",
+    } == set(hybrid.components)
     assert hybrid.components["svd"].recommend(1, k=3)
 
 
