@@ -23,11 +23,14 @@ def _frequent_movies(ratings: pd.DataFrame, min_item_ratings: int) -> pd.DataFra
 
 
 def _spd_inverse(matrix: np.ndarray) -> np.ndarray:
-    """Inverse of a symmetric positive-definite matrix via Cholesky (LAPACK potrf/potri)."""
-    factor, info = lapack.dpotrf(matrix, lower=False, overwrite_a=True, clean=False)
+    """Inverse of a symmetric positive-definite matrix via Cholesky (LAPACK potrf/potri), in the
+    matrix's precision (float32 or float64)."""
+    single = matrix.dtype == np.float32
+    potrf, potri = (lapack.spotrf, lapack.spotri) if single else (lapack.dpotrf, lapack.dpotri)
+    factor, info = potrf(matrix, lower=False, overwrite_a=True, clean=False)
     if info != 0:
         raise np.linalg.LinAlgError(f"Gram matrix is not positive definite (potrf info={info}).")
-    inv, info = lapack.dpotri(factor, lower=False, overwrite_c=True)
+    inv, info = potri(factor, lower=False, overwrite_c=True)
     if info != 0:
         raise np.linalg.LinAlgError(f"Cholesky inverse failed (potri info={info}).")
     upper = np.triu(inv)
@@ -40,8 +43,8 @@ class EASERecommender(Recommender):
     X is the user x movie interaction matrix (all ratings, or only ratings >= `min_rating`),
     limited to movies with at least `min_item_ratings` ratings so the dense B stays small. Rarer
     movies are unknown to this model. Score of a user = x_u @ B (summed in float32). With
-    `half_precision` B is kept in float16 (halves memory and bundle size; NDCG unchanged on
-    ml-latest-small).
+    `half_precision` B is computed in float32 and kept in float16 (halves memory and bundle size;
+    NDCG unchanged on ml-latest-small).
 
     `weighting` sets the entries of X: "binary" (1 per rating, Steck's original) or "centered"
     (1 + rating - the user's mean rating, floored at `CENTERED_FLOOR`: a movie the user liked
@@ -96,7 +99,10 @@ class EASERecommender(Recommender):
         u, i, r = data.user_idx[keep], data.movie_idx[keep], data.rating[keep]
         values = self._entries(u, r, data.n_users)
         X = sparse.csr_matrix((values, (u, i)), shape=(data.n_users, data.n_movies))
-        gram = np.asarray((X.T @ X).toarray(), np.float64)
+        # float32 LAPACK when B is kept in float16 anyway (about 2x faster, half the memory;
+        # the ridge keeps the Gram matrix well conditioned); float64 otherwise
+        dtype = np.float32 if self.half_precision else np.float64
+        gram = np.asarray((X.T @ X).toarray(), dtype)
         gram[np.diag_indices_from(gram)] += self.l2
         P = _spd_inverse(gram)
         B = P / (-np.diag(P))[None, :]
