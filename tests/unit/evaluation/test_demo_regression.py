@@ -9,6 +9,7 @@ from movie_roulette.config import PipelineConfig
 from movie_roulette.data import sources
 from movie_roulette.data.catalogue import merge_catalogue
 from movie_roulette.data.split import train_valid_test
+from movie_roulette.evaluation.compare import evaluate_bundle
 from movie_roulette.evaluation.offline import evaluate
 from movie_roulette.features.text import add_content_text
 from movie_roulette.models.hybrid import train_hybrid
@@ -30,6 +31,7 @@ def demo_metrics() -> dict[str, dict[str, float]]:
     return {
         "hybrid": evaluate(hybrid, seen, test, item_genres=genres),
         "popularity": evaluate(popularity, seen, test, item_genres=genres),
+        "pipeline": evaluate_bundle(hybrid, train, valid, test)["hybrid"],
     }
 
 
@@ -42,3 +44,9 @@ def test_hybrid_does_not_collapse_onto_blockbusters_on_demo_data(demo_metrics) -
     assert hybrid["coverage@10"] >= 2 * popularity["coverage@10"]
     assert hybrid["pop_lift@10"] < popularity["pop_lift@10"]
     assert hybrid["novelty@10"] > popularity["novelty@10"]
+
+
+def test_pipeline_evaluation_reports_the_same_beyond_accuracy_metrics(demo_metrics) -> None:
+    pipeline, direct = demo_metrics["pipeline"], demo_metrics["hybrid"]
+    for key in ("ndcg@10", "coverage@10", "diversity@10", "novelty@10", "arp@10", "pop_lift@10"):
+        assert pipeline[key] == pytest.approx(direct[key]), key
