@@ -76,6 +76,9 @@ class ImplicitConfig:
     min_item_ratings: int = 2  # EASE / item-kNN only model movies with at least this many ratings
     min_rating: float | None = None  # EASE positives: None = every rating counts as an interaction
     knn_neighbours: int = 100  # item-kNN neighbours per movie (ranking)
+    # extra EASE components of the hybrid (same l2 / min_item_ratings):
+    liked_min_rating: float | None = 4.0  # "ease_liked": EASE on ratings >= this; None = off
+    centered_ease: bool = True  # "ease_centered": EASE on 1 + rating - user mean
 
 
 @dataclass(frozen=True)

@@ -188,3 +188,72 @@ def novelty_at_k(
     if not per_list:
         raise ValueError("rec_lists: no non-empty recommendation list given.")
     return float(np.mean(per_list))
+
+
+def mean_intra_list_diversity(
+    rec_lists: Iterable[Sequence[Any]],
+    item_genres: Mapping[Any, Collection[str] | str],
+    k: int | None = None,
+) -> float:
+    """`intra_list_diversity` averaged over the lists with at least 2 items (after truncating to
+    `k`); every user weighs the same."""
+    if k is not None:
+        k = check_k(k)
+    values = [
+        intra_list_diversity(list(recs)[:k], item_genres)
+        for recs in rec_lists
+        if len(list(recs)[:k]) >= 2
+    ]
+    if not values:
+        raise ValueError("rec_lists: no list with at least 2 items given.")
+    return float(np.mean(values))
+
+
+def average_popularity_at_k(
+    rec_lists: Iterable[Sequence[Any]], item_popularity: Mapping[Any, float], k: int
+) -> float:
+    """ARP@k (Abdollahpouri et al. 2019): mean popularity (e.g. number of training ratings) of
+    the recommended items, averaged per list, then over lists. Items missing from
+    `item_popularity` count as 0."""
+    k = check_k(k)
+    per_list = []
+    for i, recs in enumerate(rec_lists):
+        items = _check_ids(recs, f"rec_lists[{i}]", unique=True)[:k]
+        if items:
+            per_list.append(float(np.mean([item_popularity.get(it, 0.0) for it in items])))
+    if not per_list:
+        raise ValueError("rec_lists: no non-empty recommendation list given.")
+    return float(np.mean(per_list))
+
+
+def popularity_lift_at_k(
+    rec_lists: Sequence[Sequence[Any]],
+    histories: Sequence[Collection[Any]],
+    item_popularity: Mapping[Any, float],
+    k: int,
+) -> float:
+    """Popularity bias: per user, mean popularity of the top-k recommendations divided by the
+    mean popularity of the items in that user's own history, averaged over users.
+
+    1.0 means the recommendations are as mainstream as the user's taste; above 1 the
+    recommender pushes more popular items than the user usually picks. Users with an empty list
+    or a history of only zero-popularity items are skipped.
+    """
+    k = check_k(k)
+    if len(rec_lists) != len(histories):
+        raise ValueError(
+            f"histories: has {len(histories)} entries for {len(rec_lists)} recommendation lists."
+        )
+    ratios = []
+    for i, (recs, history) in enumerate(zip(rec_lists, histories, strict=True)):
+        items = _check_ids(recs, f"rec_lists[{i}]", unique=True)[:k]
+        hist = list(history)
+        if not items or not hist:
+            continue
+        hist_pop = float(np.mean([item_popularity.get(it, 0.0) for it in hist]))
+        if hist_pop <= 0:
+            continue
+        ratios.append(float(np.mean([item_popularity.get(it, 0.0) for it in items])) / hist_pop)
+    if not ratios:
+        raise ValueError("rec_lists: no user with both recommendations and a history given.")
+    return float(np.mean(ratios))

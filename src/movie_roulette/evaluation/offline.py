@@ -91,11 +91,22 @@ def _recommended_ids(model: Recommender, user: Any, k: int) -> list[Any]:
 
 
 def ranking_metrics(
-    model: Recommender, train: pd.DataFrame, test: pd.DataFrame, k: int = 10, threshold: float = 4.0
+    model: Recommender,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    k: int = 10,
+    threshold: float = 4.0,
+    item_genres: Mapping[Any, str] | None = None,
 ) -> dict[str, float]:
     """Top-k metrics averaged over test users with at least one relevant movie (rating >=
     threshold). Users the model does not know get an empty list (all zeros).
-    coverage@k = distinct recommended movies / distinct movies in train."""
+    coverage@k = distinct recommended movies / distinct movies in train.
+
+    With `item_genres` ({movie_id: "A|B"}) the beyond-accuracy metrics over the same lists are
+    added: diversity@k (mean intra-list genre Jaccard distance), novelty@k (mean self-information
+    -log2(share of train users who rated the movie)), arp@k (mean train rating count of the
+    recommended movies) and pop_lift@k (that count relative to the user's own train history:
+    1 = as mainstream as the user)."""
     k = M.check_k(k)
     relevant_rows = test[test[C.RATING] >= threshold]
     relevant_by_user: Mapping[Any, set[Any]] = {
@@ -122,22 +133,59 @@ def ranking_metrics(
         M.catalogue_coverage_at_k(rec_lists, n_train_movies, k) if n_train_movies else math.nan
     )
     result["ranking_users"] = float(len(relevant_by_user))
+    if item_genres is not None:
+        result.update(_beyond_accuracy(rec_lists, list(relevant_by_user), train, item_genres, k))
     return result
 
 
+def _beyond_accuracy(
+    rec_lists: list[list[Any]],
+    users: list[Any],
+    train: pd.DataFrame,
+    item_genres: Mapping[Any, str],
+    k: int,
+) -> dict[str, float]:
+    counts = train[C.MOVIE_ID].value_counts()
+    popularity = {int(m): float(c) for m, c in counts.items()}
+    history = train.groupby(C.USER_ID)[C.MOVIE_ID].apply(list)
+    histories = [history.get(u, []) for u in users]
+    n_users = max(int(train[C.USER_ID].nunique()), 1)
+    genres = {**{int(m): "" for m in counts.index}, **dict(item_genres)}
+    for recs in rec_lists:  # movies without a catalogue row count as genre-less
+        genres.update({m: "" for m in recs if m not in genres})
+    nonempty = [r for r in rec_lists if r]
+    out = {f"{key}@{k}": math.nan for key in ("diversity", "novelty", "arp", "pop_lift")}
+    if any(len(r) >= 2 for r in rec_lists):
+        out[f"diversity@{k}"] = M.mean_intra_list_diversity(rec_lists, genres, k)
+    if nonempty:
+        pops = {**{m: 0.0 for r in nonempty for m in r}, **popularity}
+        out[f"novelty@{k}"] = M.novelty_at_k(nonempty, pops, n_users, k)
+        out[f"arp@{k}"] = M.average_popularity_at_k(nonempty, popularity, k)
+        out[f"pop_lift@{k}"] = M.popularity_lift_at_k(rec_lists, histories, popularity, k)
+    return out
+
+
 def evaluate(
-    model: Recommender, train: pd.DataFrame, test: pd.DataFrame, k: int = 10, threshold: float = 4.0
+    model: Recommender,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    k: int = 10,
+    threshold: float = 4.0,
+    item_genres: Mapping[Any, str] | None = None,
 ) -> dict[str, float]:
     """All offline metrics: rmse, mae, precision@k, recall@k, ndcg@k, map@k, hit_rate@k,
-    coverage@k, plus rating_coverage and ranking_users."""
+    coverage@k, plus rating_coverage and ranking_users; with `item_genres` also diversity@k,
+    novelty@k, arp@k and pop_lift@k (see `ranking_metrics`)."""
     missing = [c for c in (C.USER_ID, C.MOVIE_ID, C.RATING) if c not in test.columns]
     if missing:
         raise ValueError(f"test: missing column(s) {missing}.")
     if C.MOVIE_ID not in train.columns:
         raise ValueError(f"train: missing column '{C.MOVIE_ID}'.")
-    ranking = ranking_metrics(model, train, test, k, threshold)
+    ranking = ranking_metrics(model, train, test, k, threshold, item_genres)
     rating = rating_metrics(model, test)
     keys = ["precision", "recall", "ndcg", "map", "hit_rate", "coverage"]
+    if item_genres is not None:
+        keys += ["diversity", "novelty", "arp", "pop_lift"]
     ordered = {"rmse": rating["rmse"], "mae": rating["mae"]}
     ordered.update({f"{key}@{k}": ranking[f"{key}@{k}"] for key in keys})
     ordered["rating_coverage"] = rating["rating_coverage"]

@@ -3,11 +3,17 @@
 Ranking: every component scores all movies; each component's scores are z-scored per user over the
 candidate movies (popularity on log scale first; movies a component does not know get its lowest
 candidate z-score); the ranking score is the weighted sum. Weights are chosen on the validation
-split by coordinate search maximising NDCG@k.
+split by coordinate search maximising NDCG@k. A folded-in profile of a few ratings gives much
+more peaked score distributions than a full user history (one rated movie: EASE's top z ~18), so
+for fold-in each component's z-scores are scaled down until its top candidate's z is no larger
+than the median top z of the validation users (`top_z`); order within a component is kept.
 
-Ratings: a linear stack (least squares with intercept, fitted on the validation split) of the
-components' rating predictions and the baseline mu + bu + bi, clipped to the rating scale. A
-component that does not know the user or movie contributes the baseline instead.
+Ratings: a feature-weighted linear stack (Sill et al. 2009; least squares with intercept, fitted on
+the validation split) of the components' rating predictions, the baseline mu + bu + bi and the
+ranking components' z-scores (how likely the user is to watch the movie at all), each also
+multiplied by the user's and the movie's centred log rating count, so that the mix can differ
+between heavy and light users and between popular and rare movies. Clipped to the rating scale. A
+component that does not know the user or movie contributes the baseline (or z = 0) instead.
 """
 
 from __future__ import annotations
@@ -39,8 +45,11 @@ from movie_roulette.models.review_sentiment import add_sentiment_component
 
 COLD_START = "cold_start:popularity+content"
 WEIGHT_GRID = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0)
+SEARCH_POOL = 100  # weight search: per user, the union of every component's top-100 movies
 BASELINE = "baseline"
 INTERCEPT = "intercept"
+Z_PREFIX = "z:"  # rating-stack feature: a ranking component's per-user z-score
+ACTIVITY = ("user_activity", "movie_activity")  # centred log1p(rating count) meta-features
 
 
 @dataclass(frozen=True)
@@ -71,12 +80,22 @@ class Recommendations:
 
 def make_components(cfg: ModelConfig, seed: int) -> dict[str, Recommender]:
     """The default component set, configured from the pipeline config."""
-    return {
+    imp = cfg.implicit
+    eases: dict[str, Recommender] = {
         "ease": EASERecommender(
-            l2=cfg.implicit.l2,
-            min_item_ratings=cfg.implicit.min_item_ratings,
-            min_rating=cfg.implicit.min_rating,
-        ),
+            l2=imp.l2, min_item_ratings=imp.min_item_ratings, min_rating=imp.min_rating
+        )
+    }
+    if imp.liked_min_rating is not None:
+        eases["ease_liked"] = EASERecommender(
+            l2=imp.l2, min_item_ratings=imp.min_item_ratings, min_rating=imp.liked_min_rating
+        )
+    if imp.centered_ease:
+        eases["ease_centered"] = EASERecommender(
+            l2=imp.l2, min_item_ratings=imp.min_item_ratings, weighting="centered"
+        )
+    return {
+        **eases,
         "itemknn": ItemKNNRecommender(
             n_neighbours=cfg.implicit.knn_neighbours,
             min_item_ratings=cfg.implicit.min_item_ratings,
@@ -126,6 +145,34 @@ def _ndcg_matrix(scores: np.ndarray, relevant: np.ndarray, n_relevant: np.ndarra
     return float(np.mean(dcg / idcg))
 
 
+def _shortlist(
+    Z: np.ndarray, relevant: np.ndarray, excluded: np.ndarray, pool: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Keep, per user, only the movies in some component's top-`pool` (the weight search then
+    scores a few hundred columns instead of the whole catalogue). A movie outside every
+    component's top-`pool` is assumed never to reach the blended top-k: an approximation used
+    for the search only. Returns (Z, relevant, excluded) over the shortlisted columns; padding
+    columns are excluded."""
+    n_comp, n_users, n_movies = Z.shape
+    if pool >= n_movies:
+        return Z, relevant, excluded
+    lists = []
+    for row in range(n_users):
+        masked = np.where(excluded[row][None, :], -np.inf, Z[:, row])
+        top = np.argpartition(-masked, pool - 1, axis=1)[:, :pool]
+        lists.append(np.unique(top))
+    width = max(len(cols) for cols in lists)
+    take = np.zeros((n_users, width), np.int64)
+    pad = np.ones((n_users, width), bool)
+    for row, cols in enumerate(lists):
+        take[row, : len(cols)] = cols
+        pad[row, : len(cols)] = False
+    Zs = np.take_along_axis(Z, take[None, :, :], axis=2)
+    rel = np.take_along_axis(relevant, take, axis=1) & ~pad
+    exc = np.take_along_axis(excluded, take, axis=1) | pad
+    return Zs, rel, exc
+
+
 class HybridRecommender(Recommender):
     """Weighted blend of component recommenders (see module docstring).
 
@@ -136,7 +183,7 @@ class HybridRecommender(Recommender):
 
     name: ClassVar[str] = "hybrid"
     predicts_ratings: ClassVar[bool] = True
-    _params: ClassVar[tuple[str, ...]] = ("weights", "rating_coefs", "diversity")
+    _params: ClassVar[tuple[str, ...]] = ("weights", "rating_coefs", "diversity", "top_z")
 
     def __init__(
         self,
@@ -144,6 +191,7 @@ class HybridRecommender(Recommender):
         weights: Mapping[str, float] | None = None,
         rating_coefs: Mapping[str, float] | None = None,
         diversity: float = 0.3,
+        top_z: Mapping[str, float] | None = None,
         rating_scale: tuple[float, float] | None = None,
     ) -> None:
         super().__init__(rating_scale)
@@ -163,6 +211,7 @@ class HybridRecommender(Recommender):
                 rating_coefs = {INTERCEPT: 0.0, BASELINE: 1.0}
         self.rating_coefs: dict[str, float] = {k: float(v) for k, v in rating_coefs.items()}
         self.diversity = float(diversity)
+        self.top_z: dict[str, float] = {k: float(v) for k, v in (top_z or {}).items()}
         self.global_mean = 0.0
         self.bu = np.empty(0)
         self.bi = np.empty(0)
@@ -171,11 +220,14 @@ class HybridRecommender(Recommender):
         self.last_fallback: str | None = None
         self._pos: dict[str, np.ndarray] = {}
         self._genre_sets: list[frozenset[str]] = []
+        self._user_activity = np.empty(0)
+        self._movie_activity = np.empty(0)
 
     def get_params(self) -> dict[str, Any]:
         params = super().get_params()
         params["weights"] = dict(self.weights)
         params["rating_coefs"] = dict(self.rating_coefs)
+        params["top_z"] = dict(self.top_z)
         return params
 
     # ------------------------------------------------------------------ fitting
@@ -210,14 +262,20 @@ class HybridRecommender(Recommender):
     def _prepare(self) -> None:
         self._pos = {n: c.movie_positions(self.movie_ids) for n, c in self.components.items()}
         self._genre_sets = [frozenset(g.lower() for g in split_genres(s)) for s in self.genres]
+        # centred on the data the model is fitted on now, so a refit on more data keeps the scale
+        user_log = np.log1p(np.diff(self._ui_indptr).astype(np.float64))
+        movie_log = np.log1p(np.bincount(self._ui_indices, minlength=self.n_movies).astype(float))
+        self._user_activity = user_log - (user_log.mean() if len(user_log) else 0.0)
+        self._movie_activity = movie_log - (movie_log.mean() if len(movie_log) else 0.0)
 
     def refit(
         self, ratings: pd.DataFrame, catalogue: pd.DataFrame | None = None
     ) -> HybridRecommender:
         """Refit every component on new data, keeping the blend weights and rating stack."""
         weights, coefs, info = dict(self.weights), dict(self.rating_coefs), dict(self.fit_info)
+        top_z = dict(self.top_z)
         self.fit(ratings, catalogue)
-        self.weights, self.rating_coefs = weights, coefs
+        self.weights, self.rating_coefs, self.top_z = weights, coefs, top_z
         self.fit_info = {
             **info,
             "refit_component_fit_seconds": self.fit_info["component_fit_seconds"],
@@ -255,13 +313,23 @@ class HybridRecommender(Recommender):
         return out
 
     def _blend(
-        self, raw: Mapping[str, np.ndarray], candidates: np.ndarray
+        self, raw: Mapping[str, np.ndarray], candidates: np.ndarray, fold_in: bool = False
     ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         z = {n: _zscore(v, candidates) for n, v in raw.items() if self.weights.get(n, 0.0) != 0.0}
+        if fold_in:
+            z = {n: self._calibrate(n, v, candidates) for n, v in z.items()}
         total = np.zeros(self.n_movies)
         for name, values in z.items():
             total += self.weights[name] * values
         return total, z
+
+    def _calibrate(self, name: str, z: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+        """Scale z down so the top candidate's z is at most the validation users' median."""
+        ref = self.top_z.get(name)
+        if ref is None or not candidates.any():
+            return z
+        top = float(z[candidates].max())
+        return z * (ref / top) if top > ref > 0 else z
 
     def _score_all(self, user_idx: int) -> np.ndarray:
         candidates = np.ones(self.n_movies, bool)
@@ -274,7 +342,7 @@ class HybridRecommender(Recommender):
         profile = dict(
             zip(self.movie_ids[movie_idx].tolist(), np.asarray(ratings).tolist(), strict=True)
         )
-        return self._blend(self._profile_component_scores(profile), candidates)[0]
+        return self._blend(self._profile_component_scores(profile), candidates, True)[0]
 
     # ------------------------------------------------------------------ recommendations
     def genre_mask(self, genre: str | None) -> np.ndarray:
@@ -355,7 +423,7 @@ class HybridRecommender(Recommender):
         candidates = np.ones(self.n_movies, bool)
         candidates[rated[rated >= 0]] = False
         raw = self._profile_component_scores(known)
-        total, z = self._blend(raw, candidates)
+        total, z = self._blend(raw, candidates, fold_in=True)
         used = [n for n in z if n != "popularity"] or list(z)
         return Recommendations(
             self._items(total, z, allowed, k), fallback="fold_in:" + "+".join(used)
@@ -402,15 +470,23 @@ class HybridRecommender(Recommender):
 
     # ------------------------------------------------------------------ ratings
     def _rating_features(self, user_id: int, movie_ids: np.ndarray) -> dict[str, np.ndarray]:
-        """Per-feature predictions; components that cannot predict give the baseline."""
+        """Per-feature values for the rating stack (see the module docstring); components that
+        cannot predict give the baseline, z-scores of unknown movies are 0."""
         pos = self.movie_positions(movie_ids)
         known_user = self.knows_user(user_id)
-        bu = self.bu[self.user_index(user_id)] if known_user else 0.0
+        uidx = self.user_index(user_id) if known_user else -1
+        bu = self.bu[uidx] if known_user else 0.0
         bi = np.where(pos >= 0, self.bi[np.maximum(pos, 0)], 0.0)
         baseline = self.global_mean + bu + bi
         feats = {BASELINE: baseline}
-        for name in self.rating_coefs:
-            if name in (INTERCEPT, BASELINE):
+        feats["user_activity"] = np.full(len(pos), self._user_activity[uidx] if known_user else 0.0)
+        feats["movie_activity"] = np.where(pos >= 0, self._movie_activity[np.maximum(pos, 0)], 0.0)
+        wanted = {part for key in self.rating_coefs for part in key.split("*")}
+        for name in sorted(wanted):
+            if name in feats or name == INTERCEPT:
+                continue
+            if name.startswith(Z_PREFIX):
+                feats[name] = self._z_feature(name[len(Z_PREFIX) :], user_id, pos)
                 continue
             comp = self.components[name]
             values = baseline.copy()
@@ -424,6 +500,31 @@ class HybridRecommender(Recommender):
             feats[name] = values
         return feats
 
+    def _z_feature(self, name: str, user_id: int, pos: np.ndarray) -> np.ndarray:
+        """A ranking component's z-score (over the user's candidate movies) at `pos`."""
+        out = np.zeros(len(pos))
+        comp = self.components[name]
+        if not comp.knows_user(user_id) or not self.knows_user(user_id):
+            return out
+        candidates = np.ones(self.n_movies, bool)
+        candidates[self.seen(self.user_index(user_id))[0]] = False
+        raw = self._aligned(name, comp._score_all(comp.user_index(user_id)))
+        z = _zscore(raw, candidates)
+        ok = pos >= 0
+        out[ok] = z[pos[ok]]
+        return out
+
+    def _stack(self, feats: Mapping[str, np.ndarray], n: int) -> np.ndarray:
+        pred = np.full(n, self.rating_coefs.get(INTERCEPT, 0.0))
+        for key in sorted(self.rating_coefs):  # fixed order: identical sums after a reload
+            if key == INTERCEPT:
+                continue
+            value = np.ones(n)
+            for part in key.split("*"):
+                value = value * feats[part]
+            pred += self.rating_coefs[key] * value
+        return pred
+
     def predict_rating(self, user_id: int, movie_ids: Iterable[int] | np.ndarray) -> np.ndarray:
         """Stacked prediction, clipped. Unknown users/movies fall back to baselines (see
         `last_fallback`: None, "unknown_user:item_baseline", "unknown_movie:user_baseline")."""
@@ -436,10 +537,7 @@ class HybridRecommender(Recommender):
             bi = np.where(pos >= 0, self.bi[np.maximum(pos, 0)], 0.0)
             return self.clip(self.global_mean + bi)
         feats = self._rating_features(user_id, ids)
-        pred = np.full(len(ids), self.rating_coefs.get(INTERCEPT, 0.0))
-        for name in sorted(self.rating_coefs):  # fixed order: identical sums after a reload
-            if name != INTERCEPT:
-                pred += self.rating_coefs[name] * feats[name]
+        pred = self._stack(feats, len(ids))
         unknown_movie = pos < 0
         if unknown_movie.any():
             pred[unknown_movie] = feats[BASELINE][unknown_movie]
@@ -451,15 +549,24 @@ class HybridRecommender(Recommender):
 
     # ------------------------------------------------------------------ tuning
     def tune(
-        self, valid: pd.DataFrame, k: int = 10, threshold: float = 4.0, max_users: int | None = None
+        self,
+        valid: pd.DataFrame,
+        k: int = 10,
+        threshold: float = 4.0,
+        max_users: int | None = None,
+        ranking: bool = True,
     ) -> dict[str, Any]:
-        """Choose blend weights (NDCG@k) and the rating stack (least squares) on `valid`."""
+        """Choose blend weights (NDCG@k) and the rating stack (least squares) on `valid`.
+
+        `ranking=False` fits the rating stack only (the weights stay as they are); the rating
+        stack does not depend on the blend weights."""
         self._check_fitted()
         valid = check_ratings(valid)
         info: dict[str, Any] = {}
-        start = time.perf_counter()
-        info.update(self._tune_weights(valid, k, threshold, max_users))
-        info["weight_search_seconds"] = round(time.perf_counter() - start, 3)
+        if ranking:
+            start = time.perf_counter()
+            info.update(self._tune_weights(valid, k, threshold, max_users))
+            info["weight_search_seconds"] = round(time.perf_counter() - start, 3)
         start = time.perf_counter()
         info.update(self._fit_rating_stack(valid))
         info["rating_stack_seconds"] = round(time.perf_counter() - start, 3)
@@ -498,6 +605,11 @@ class HybridRecommender(Recommender):
         n_rel = relevant.sum(axis=1)
         keep = n_rel > 0
         Z, relevant, seen_mask, n_rel = Z[:, keep], relevant[keep], seen_mask[keep], n_rel[keep]
+        self.top_z = {
+            name: float(np.median(np.where(seen_mask, -np.inf, Z[c]).max(axis=1)))
+            for c, name in enumerate(names)
+        }
+        Z, relevant, seen_mask = _shortlist(Z, relevant, seen_mask, SEARCH_POOL)
 
         def evaluate(w: np.ndarray) -> float:
             s = np.tensordot(w.astype(np.float32), Z, axes=1)
@@ -513,7 +625,7 @@ class HybridRecommender(Recommender):
         w = np.zeros(len(names))
         w[names.index(best_name)] = 1.0
         best = single[best_name]
-        for _ in range(2):
+        for _ in range(3):
             improved = False
             for c in range(len(names)):
                 for value in WEIGHT_GRID:
@@ -534,11 +646,18 @@ class HybridRecommender(Recommender):
             f"valid_ndcg@{k}": best,
             **{f"valid_ndcg@{k}_{n}": v for n, v in single.items()},
             "weights": dict(self.weights),
+            "top_z": dict(self.top_z),
         }
 
     def _fit_rating_stack(self, valid: pd.DataFrame) -> dict[str, Any]:
         raters = [n for n, c in self.components.items() if c.predicts_ratings]
-        names = [BASELINE, *raters]
+        rankers = [
+            Z_PREFIX + n
+            for n, c in self.components.items()
+            if not c.predicts_ratings and n != "popularity"
+        ]
+        base = [BASELINE, *raters, *rankers]
+        names = [*base, *ACTIVITY, *(f"{b}*{a}" for a in ACTIVITY for b in base)]
         self.rating_coefs = {INTERCEPT: 0.0, **{n: 0.0 for n in names}}  # feature set for lookup
         rows, targets = [], []
         for uid, group in valid.groupby(C.USER_ID):
@@ -549,6 +668,10 @@ class HybridRecommender(Recommender):
             if not ok.any():
                 continue
             feats = self._rating_features(int(uid), ids[ok])
+            for key in names:
+                if "*" in key:
+                    left, right = key.split("*")
+                    feats[key] = feats[left] * feats[right]
             rows.append(np.column_stack([feats[n] for n in names]))
             targets.append(group[C.RATING].to_numpy()[ok])
         if not rows:
@@ -566,6 +689,7 @@ class HybridRecommender(Recommender):
                 np.sqrt(np.mean((np.clip(X[:, j], *self.rating_scale) - y) ** 2))
             )
             for j, n in enumerate(names)
+            if n in (BASELINE, *raters)
         }
         return {
             "valid_rmse_stack": float(np.sqrt(np.mean((fitted - y) ** 2))),
@@ -637,9 +761,11 @@ def train_hybrid(
     threshold: float = 4.0,
     use_sentiment: bool | None = None,
     sentiment_prior: float = 5.0,
+    tune_ranking: bool = True,
 ) -> HybridRecommender:
     """Fit the components on train, tune blend weights and rating stack on valid, then (if
     cfg.refit_on_train_and_valid) refit the components on train + valid keeping the weights.
+    `tune_ranking=False` skips the blend-weight search (for rating-only evaluations).
 
     `use_sentiment` adds the review-sentiment component (None: when the catalogue carries
     scored reviews; see models.review_sentiment). Timings and validation scores are in
@@ -651,7 +777,7 @@ def train_hybrid(
     )
     model = HybridRecommender(components).fit(train, catalogue)
     if len(valid):
-        model.tune(valid, k=k, threshold=threshold)
+        model.tune(valid, k=k, threshold=threshold, ranking=tune_ranking)
     if cfg.refit_on_train_and_valid and len(valid):
         cols = [C.USER_ID, C.MOVIE_ID, C.RATING]
         model.refit(pd.concat([train[cols], valid[cols]], ignore_index=True), catalogue)

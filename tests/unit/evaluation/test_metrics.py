@@ -5,13 +5,16 @@ import math
 import pytest
 
 from movie_roulette.evaluation.metrics import (
+    average_popularity_at_k,
     average_precision_at_k,
     catalogue_coverage_at_k,
     hit_rate_at_k,
     intra_list_diversity,
     mae,
+    mean_intra_list_diversity,
     ndcg_at_k,
     novelty_at_k,
+    popularity_lift_at_k,
     precision_at_k,
     recall_at_k,
     rmse,
@@ -74,6 +77,38 @@ def test_novelty_hand_computed() -> None:
     expected = ((1 + 2) / 2 + (0 + math.log2(100)) / 2) / 2
     assert novelty_at_k([[1, 2], [3, 4]], pop, n_users=100) == pytest.approx(expected)
     assert novelty_at_k([[1, 2], [3, 4]], pop, n_users=100, k=1) == pytest.approx((1 + 0) / 2)
+
+
+def test_mean_intra_list_diversity_hand_computed() -> None:
+    genres = {1: "Action|Comedy", 2: "Action", 3: "Drama"}
+    # [1, 2, 3] -> 5/6 (as above); [1, 2] -> 1/2; [3] alone has no pairs and is skipped
+    lists = [[1, 2, 3], [1, 2], [3]]
+    assert mean_intra_list_diversity(lists, genres) == pytest.approx((5 / 6 + 1 / 2) / 2)
+    # k=2 truncates [1, 2, 3] to [1, 2]
+    assert mean_intra_list_diversity(lists, genres, k=2) == pytest.approx(1 / 2)
+    with pytest.raises(ValueError, match="at least 2 items"):
+        mean_intra_list_diversity([[3]], genres)
+
+
+def test_average_popularity_hand_computed() -> None:
+    pop = {1: 10.0, 2: 20.0, 3: 5.0}
+    # per list: (10 + 20) / 2 = 15 and 5 -> mean 10; with k=1: (10 + 5) / 2
+    assert average_popularity_at_k([[1, 2], [3]], pop, k=2) == pytest.approx(10.0)
+    assert average_popularity_at_k([[1, 2], [3]], pop, k=1) == pytest.approx(7.5)
+    assert average_popularity_at_k([[4]], pop, k=1) == 0.0  # unknown items count as 0
+    with pytest.raises(ValueError, match="non-empty"):
+        average_popularity_at_k([[]], pop, k=1)
+
+
+def test_popularity_lift_hand_computed() -> None:
+    pop = {1: 10.0, 2: 20.0, 3: 5.0}
+    # user A: recs mean 15 over history mean 5 -> 3; user B: 5 over 15 -> 1/3
+    lift = popularity_lift_at_k([[1, 2], [3]], [[3], [1, 2]], pop, k=2)
+    assert lift == pytest.approx((3 + 1 / 3) / 2)
+    # an empty list is skipped
+    assert popularity_lift_at_k([[1], []], [[2], [1]], pop, k=1) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="histories"):
+        popularity_lift_at_k([[1]], [], pop, k=1)
 
 
 @pytest.mark.parametrize(

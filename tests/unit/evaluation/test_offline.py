@@ -105,3 +105,16 @@ def test_evaluate_rejects_bad_k_and_missing_columns() -> None:
         evaluate(FixedModel(), TRAIN, TEST, k=0)
     with pytest.raises(ValueError, match="test: missing column"):
         evaluate(FixedModel(), TRAIN, TEST.drop(columns=["rating"]))
+
+
+def test_beyond_accuracy_hand_computed() -> None:
+    genres = {10: "A", 11: "A|B", 12: "B", 13: "B|C"}
+    metrics = evaluate(FixedModel(), TRAIN, TEST, k=2, item_genres=genres)
+    # lists of users with relevant test movies: 1 -> [12, 13], 2 -> [13, 12], 4 -> [] (unknown)
+    # genre distance d(12, 13) = 1 - 1/2; train counts 10: 2, 11: 1, 12: 1, 13: 1; 3 train users
+    assert metrics["diversity@2"] == pytest.approx(0.5)
+    assert metrics["novelty@2"] == pytest.approx(math.log2(3))
+    assert metrics["arp@2"] == pytest.approx(1.0)
+    # histories: user 1 [10, 11] and user 2 [10, 12], mean count 1.5 -> recs 1 / 1.5
+    assert metrics["pop_lift@2"] == pytest.approx(2 / 3)
+    assert "diversity@2" not in evaluate(FixedModel(), TRAIN, TEST, k=2)

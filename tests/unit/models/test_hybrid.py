@@ -29,7 +29,15 @@ def test_train_hybrid_tunes_weights_and_rating_stack(hybrid: HybridRecommender) 
 
 
 def test_components_are_accessible_on_their_own(hybrid: HybridRecommender) -> None:
-    assert {"ease", "itemknn", "svd", "content", "popularity"} == set(hybrid.components)
+    assert {
+        "ease",
+        "ease_liked",
+        "ease_centered",
+        "itemknn",
+        "svd",
+        "content",
+        "popularity",
+    } == set(hybrid.components)
     assert hybrid.components["svd"].recommend(1, k=3)
 
 
@@ -105,3 +113,35 @@ def test_hybrid_predicts_fans_ratings_in_the_right_direction(hybrid: HybridRecom
 def test_hybrid_rejects_weights_for_missing_components() -> None:
     with pytest.raises(ValueError, match="no component"):
         HybridRecommender(make_components(tiny_model_config(), 0), weights={"nope": 1.0})
+
+
+def test_rating_stack_uses_implicit_z_scores_and_activity_interactions(
+    hybrid: HybridRecommender,
+) -> None:
+    keys = set(hybrid.rating_coefs)
+    assert {"z:ease", "z:ease_liked", "z:ease_centered"} <= keys
+    assert {"user_activity", "movie_activity", "svd*user_activity", "z:ease*movie_activity"} <= keys
+    assert "z:popularity" not in keys
+
+
+def test_fold_in_z_scores_are_scaled_to_the_validation_users_top(
+    hybrid: HybridRecommender,
+) -> None:
+    assert set(hybrid.top_z) == set(hybrid.components)
+    recs = hybrid.recommend_from_ratings({ACTION[0]: 5.0}, k=5)
+    for item in recs.items:
+        for name, z in item.components.items():
+            assert z <= hybrid.top_z[name] + 1e-9, (name, z)
+
+
+def test_state_round_trip_keeps_fold_in_scaling_and_rating_stack(
+    hybrid: HybridRecommender,
+) -> None:
+    clone = HybridRecommender.from_state(*hybrid.get_state())
+    assert clone.top_z == hybrid.top_z
+    np.testing.assert_allclose(
+        clone.predict_rating(1, ACTION + COMEDY), hybrid.predict_rating(1, ACTION + COMEDY)
+    )
+    a = hybrid.recommend_from_ratings({COMEDY[0]: 5.0, ACTION[1]: 2.0}, k=5)
+    b = clone.recommend_from_ratings({COMEDY[0]: 5.0, ACTION[1]: 2.0}, k=5)
+    assert a.movie_ids == b.movie_ids

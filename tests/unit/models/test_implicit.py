@@ -66,3 +66,22 @@ def test_ease_half_precision_stays_close_to_float32() -> None:
     half = EASERecommender(l2=1.0, min_item_ratings=1).fit(_two_items())
     assert half.B.dtype == np.float16
     np.testing.assert_allclose(half.B, full.B, atol=1e-3)
+
+
+def test_ease_centered_weighting_matches_hand_computed_closed_form() -> None:
+    # user means 4.5, 3, 2 -> entries 1 + r - mean: X = [[1.5, 0.5], [1, 0], [0, 1]]
+    # G + I = [[4.25, 0.75], [0.75, 2.25]], det 9 -> P = [[2.25, -0.75], [-0.75, 4.25]] / 9
+    # B_01 = -P01 / P11 = 0.75 / 4.25 = 3/17, B_10 = 0.75 / 2.25 = 1/3
+    model = EASERecommender(
+        l2=1.0, min_item_ratings=1, half_precision=False, weighting="centered"
+    ).fit(_two_items())
+    np.testing.assert_allclose(model.B, [[0.0, 3 / 17], [1 / 3, 0.0]], rtol=1e-6)
+    assert model.score(2, [200])[0] == pytest.approx(3 / 17)
+    # fold-in {100: 5, 200: 3}: mean 4 -> weights 2 and max(0, 0.1) = 0.1
+    scores = model.score_ratings({100: 5.0, 200: 3.0})
+    np.testing.assert_allclose(scores, [0.1 * (1 / 3), 2 * 3 / 17], rtol=1e-6)
+
+
+def test_ease_rejects_unknown_weighting() -> None:
+    with pytest.raises(ValueError, match="weighting"):
+        EASERecommender(weighting="tfidf")
