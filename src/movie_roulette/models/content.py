@@ -82,11 +82,12 @@ class ContentRecommender(Recommender):
         if len(movie_idx) == 0 or self.item_matrix.shape[1] == 0:
             return np.zeros(self.n_movies)
         w = self.profile_weights(ratings)
-        profile = sparse.csr_matrix(w[None, :]) @ self.item_matrix[movie_idx]
-        norm = float(np.sqrt(profile.multiply(profile).sum()))
+        # dense profile (one row over the vocabulary) -> a sparse mat-vec, not a sparse matmat
+        profile = np.asarray(self.item_matrix[movie_idx].T @ w).ravel()
+        norm = float(np.sqrt(profile @ profile))
         if norm == 0:
             return np.zeros(self.n_movies)
-        return np.asarray((self.item_matrix @ profile.T).toarray()).ravel() / norm
+        return np.asarray(self.item_matrix @ profile).ravel() / norm
 
     # ------------------------------------------------------------------ ratings
     def _predict_ratings(self, user_idx: int, movie_idx: np.ndarray) -> np.ndarray:
