@@ -23,6 +23,7 @@ from steps.monitor.ingest_batch import ingest_batch
 from steps.monitor.load_continuous_data import load_continuous_data
 from steps.monitor.profile_data import profile_data
 from steps.monitor.record_comparison import record_comparison
+from steps.monitor.record_empty_batch import record_empty_batch
 from steps.monitor.record_model_data import record_model_data
 from steps.register.promote_model import promote_model
 from steps.register.register_model import register_model
@@ -36,6 +37,9 @@ from steps.validate.validate_ratings import validate_ratings
 def continuous_training_pipeline(config: dict[str, Any]) -> None:
     # Monitor: new batch -> GX -> durable store -> whylogs profiles + Evidently drift -> decide.
     batch, batch_ratings, batch_info = ingest_batch(config)
+    if batch_info.load()["ratings"] == 0:  # e.g. a quiet night: only clicks, or nothing at all
+        record_empty_batch(batch_info)
+        return
     batch_validation, _ = validate_ratings(batch_ratings)
     batch_commit = commit_batch(batch, batch_validation, batch_info, config)
     history, new, ratings, data_info = load_continuous_data(config, batch_commit)

@@ -133,6 +133,7 @@ class ContinuousConfig:
     taste_shift: float = 0.0  # generated: move every taste this far towards rare genres
     new_user_share: float = 0.0  # generated: share of ratings from new users
     drift_share_threshold: float = 0.5  # retrain when this share of feature columns drifted
+    min_drift_rows: int = 200  # smaller batches get a drift report but drift is no trigger
     min_new_interactions: int = 5000  # ... or when this many new interactions arrived
     max_reference_rows: int = 50000  # the drift reference is sampled down to this many rows
     fresh_test_fraction: float = 0.3  # share of each user's new ratings held out as fresh test

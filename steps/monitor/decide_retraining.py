@@ -21,6 +21,7 @@ def decide_retraining(
         min_new_interactions=cfg.continuous.min_new_interactions,
         force=cfg.continuous.force,
         has_production=data_info["production_version"] is not None,
+        min_drift_rows=cfg.continuous.min_drift_rows,
     )
     mlflow.log_metric("ct.retrain", float(decision["retrain"]))
     mlflow.set_tags(

@@ -150,3 +150,12 @@ def test_ratings_given_in_the_web_app_are_the_next_ct_batch(
     # The cursor moved past everything: the next run would start after these events.
     pending = next_batch(cfg, InteractionStore(state_dir(cfg)))
     assert pending.source == "event_log" and pending.frame.empty
+
+    # A quiet night: nothing new in the log -> the run stops cleanly and says why.
+    quiet = run_cli("--pipeline", "continuous", "--config", str(config_path))
+    assert quiet.exit_code == 0, quiet.output
+    assert "No new ratings from event_log" in quiet.output
+    quiet_decision = _output(
+        _latest_run("continuous_training_pipeline"), "record_empty_batch", "retrain_decision"
+    )
+    assert quiet_decision["retrain"] is False

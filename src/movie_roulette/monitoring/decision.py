@@ -12,6 +12,7 @@ def decide_retraining(
     min_new_interactions: int,
     force: bool = False,
     has_production: bool = True,
+    min_drift_rows: int = 0,
 ) -> dict[str, Any]:
     """{"retrain": bool, "triggers": [...], "reason": str, plus the numbers it was based on}.
 
@@ -32,6 +33,14 @@ def decide_retraining(
     )
     if drift_summary.get("skipped"):
         drift_text = f"no drift check ({drift_summary['skipped']})"
+    current_rows = drift_summary.get("current_rows")
+    too_few = current_rows is not None and int(current_rows) < min_drift_rows
+    if too_few and not drift_summary.get("skipped"):
+        # A drift test on a few dozen rows flags nearly every column: report, do not trigger.
+        drift_text = (
+            f"{drift_text}, not used as a trigger: {current_rows} current row(s) < "
+            f"continuous.min_drift_rows {min_drift_rows}"
+        )
     count_text = f"{new_interactions} new interaction(s) vs minimum {min_new_interactions}"
 
     triggers: list[str] = []
@@ -42,7 +51,12 @@ def decide_retraining(
     if not has_production:
         triggers.append("no_production_model")
         reasons.append("there is no production model yet")
-    if new_interactions > 0 and share >= drift_share_threshold and not drift_summary.get("skipped"):
+    if (
+        new_interactions > 0
+        and share >= drift_share_threshold
+        and not drift_summary.get("skipped")
+        and not too_few
+    ):
         triggers.append("drift")
         reasons.append(f"data drift: {drift_text}")
     if new_interactions >= min_new_interactions:

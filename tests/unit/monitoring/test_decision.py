@@ -49,3 +49,12 @@ def test_bad_thresholds_are_named() -> None:
         decide_retraining(CALM, 1, 0.0, 5)
     with pytest.raises(ValueError, match="min_new_interactions"):
         decide_retraining(CALM, 1, 0.5, 0)
+
+
+def test_drift_on_a_batch_below_min_drift_rows_is_reported_but_no_trigger() -> None:
+    summary = {"drift_share": 1.0, "drifted_columns": ["rating", "genre"], "current_rows": 32}
+    small = decide_retraining(summary, 32, 0.5, 5000, min_drift_rows=200)
+    assert small["retrain"] is False and small["triggers"] == []
+    assert "32 current row(s) < continuous.min_drift_rows 200" in small["reason"]
+    big = decide_retraining({**summary, "current_rows": 2000}, 2000, 0.5, 5000, min_drift_rows=200)
+    assert big["triggers"] == ["drift"]
