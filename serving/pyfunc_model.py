@@ -6,6 +6,7 @@ mlflow.pyfunc.log_model(python_model="serving/pyfunc_model.py", artifacts={"bund
 from __future__ import annotations
 
 import os
+import threading
 import time
 from typing import Any
 
@@ -32,6 +33,7 @@ class MovieRouletteModel(PythonModel):
         threadpool_limits(limits=int(os.environ.get(BLAS_THREADS_ENV, "1")))
 
         self._service = RecommenderService(bundle.load(context.artifacts["bundle"]))
+        self._compute = threading.Lock()
         # Live traffic for the drift check: set by the deployment from the config
         # (continuous.event_log, else <state_dir>/events.jsonl); unset = no request log.
         self._log = None
@@ -46,6 +48,13 @@ class MovieRouletteModel(PythonModel):
         model_input: pd.DataFrame,
         params: dict[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
+        # MLflow's server runs each request in its own thread; CPU-bound numpy work from 8
+        # threads at once thrashes the GIL (each request paying for the others' switches).
+        # One request computes at a time; the others wait on the lock without spinning.
+        with self._compute:
+            return self._answer(model_input)
+
+    def _answer(self, model_input: pd.DataFrame) -> list[dict[str, Any]]:
         from movie_roulette.service import RequestError
 
         answers = []
