@@ -206,7 +206,8 @@ def deploy_version(
         registry_model_version=str(version),
         workers=serving.workers,
         pipeline_name=pipeline_name,
-        pipeline_step_name=step_name,
+        # unique per model: see MovieRouletteModelDeployer.deploy_on_port
+        pipeline_step_name=f"{step_name or 'deploy'}:{model_name}",
         timeout=serving.start_timeout_seconds,
     )
     try:
@@ -216,6 +217,11 @@ def deploy_version(
     except RuntimeError as err:
         raise DeploymentError(f"Deploying {model_name} version {version} failed: {err}") from err
     info = _info(service)
+    if (info.model_name, info.model_version) != (model_name, str(version)):
+        raise DeploymentError(
+            f"ZenML answered with the server of {info.model_name} version {info.model_version} "
+            f"when asked to deploy {model_name} version {version}; nothing was changed."
+        )
     if not (info.running and info.url and ping(info.url)):
         _stop(service)
         hint = ""

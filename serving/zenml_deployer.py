@@ -59,10 +59,15 @@ class MovieRouletteModelDeployer(MLFlowModelDeployer):
     ) -> MLFlowDeploymentService:
         self._requested_port = port
         try:
+            # continuous_deployment_mode: the default mode looks for an "existing server with the
+            # exact same configuration", but ZenML's service filter ignores the configuration
+            # and hands back whichever MLflow server is newest, even another model's. The caller
+            # makes pipeline_step_name unique per model, so this mode only replaces this model's.
             service = self.deploy_model(
                 config=config,
                 service_type=MLFlowDeploymentService.SERVICE_TYPE,
                 timeout=timeout,
+                continuous_deployment_mode=True,
             )
         finally:
             self._requested_port = None

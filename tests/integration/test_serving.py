@@ -220,3 +220,37 @@ def test_deploy_pipeline_redeploys_production_and_servers_can_be_listed_and_stop
     again = run_cli("--pipeline", "deploy", "--config", str(served["config"]))
     assert again.exit_code == 0, again.output
     assert ping(served["url"])
+
+
+def test_two_models_are_served_side_by_side_each_on_its_own_port(
+    served: dict[str, Any], tmp_path: Path
+) -> None:
+    """Deploying another model neither reuses nor stops this one's server (ZenML's own
+    "same configuration" lookup would hand back the newest server of any model)."""
+    from serving.deployment import list_servers, stop_servers
+
+    other = "mr_serving_it_other"
+    port = free_port()
+    config = write_config(
+        tmp_path,
+        "quickstart",
+        model_name=other,
+        experiment_name=other,
+        data={"demo": {"n_movies": 120, "n_users": 80, "mean_ratings_per_user": 40}},
+        serving={"deploy": True, "port": port},
+    )
+    try:
+        result = run_cli("--config", str(config))
+        assert result.exit_code == 0, result.output
+        assert f"Model server: http://127.0.0.1:{port} (version 1)" in result.output
+        servers = {(s.model_name, s.url) for s in list_servers() if s.running}
+        assert (NAME, served["url"]) in servers
+        assert (other, f"http://127.0.0.1:{port}") in servers
+        mine = _ask(served["url"], {"kind": "recommend", "user_id": 10**9, "k": 100})[0]
+        theirs = _ask(f"http://127.0.0.1:{port}", {"kind": "recommend", "user_id": 10**9, "k": 100})
+        # different catalogues: the quickstart's 400 demo movies vs this model's 120
+        assert len(mine["items"]) == 100 and len(theirs[0]["items"]) <= 100
+        assert max(i["movie_id"] for i in theirs[0]["items"]) <= 120
+        assert max(i["movie_id"] for i in mine["items"]) > 120
+    finally:
+        stop_servers(other)

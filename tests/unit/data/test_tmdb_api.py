@@ -185,8 +185,15 @@ def test_the_api_key_is_never_printed_logged_cached_or_in_errors(
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
     capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    # Other tests' imports (zenml, mlflow) quieten urllib3 or stop it propagating: switch its
+    # request log back on here, so the redaction below is really exercised.
+    for name in ("urllib3", "urllib3.connectionpool"):
+        monkeypatch.setattr(logging.getLogger(name), "propagate", True)
+        monkeypatch.setattr(logging.getLogger(name), "disabled", False)
+        caplog.set_level(logging.DEBUG, logger=name)
     fixture_server.script(f"/3/movie/{FIGHT_CLUB}", Answer(503), Answer(delay_s=1.0))
     tmdb = client(fixture_server, tmp_path, timeout_s=0.3, max_retries=3)
     texts = [repr(tmdb), str(vars(tmdb))]
