@@ -30,6 +30,7 @@ from bs4 import BeautifulSoup, Tag
 
 from movie_roulette import columns as C
 from movie_roulette.config import IMDbReviewsConfig
+from movie_roulette.data._frames import fetched_reviews_frame
 from movie_roulette.data.download import default_cache_dir
 from movie_roulette.data.http import Fetcher, FetchError, FetchReport, ResponseCache
 from movie_roulette.exceptions import RequestBudgetExceeded
@@ -231,12 +232,7 @@ class IMDbResult:
 
 
 def imdb_reviews_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=IMDB_REVIEW_COLUMNS)
-    frame[C.IMDB_ID] = frame[C.IMDB_ID].astype("string")
-    frame[C.RATING] = pd.to_numeric(frame[C.RATING]).astype("float64")
-    for col in (C.REVIEW_ID, C.AUTHOR, C.REVIEW_TITLE, C.REVIEW_TEXT, C.REVIEW_DATE):
-        frame[col] = frame[col].astype(object).fillna("").astype(str)
-    return frame.drop_duplicates(C.REVIEW_ID).reset_index(drop=True)
+    return fetched_reviews_frame(rows, IMDB_REVIEW_COLUMNS, C.IMDB_ID, "string")
 
 
 def default_imdb_cache_dir(cfg: IMDbReviewsConfig) -> Path:

@@ -11,6 +11,7 @@ import pandas as pd
 from movie_roulette import columns as C
 from movie_roulette.config import DATA_DIR_ENV, DataConfig, resolve_data_dir
 from movie_roulette.data import imdb_csv, movielens, tmdb_csv
+from movie_roulette.data._frames import coerce_reviews
 from movie_roulette.data.demo import DemoData, generate_demo
 from movie_roulette.data.download import default_cache_dir, ensure_movielens
 from movie_roulette.exceptions import DataSourceError
@@ -178,17 +179,6 @@ def combine_reviews(*frames: pd.DataFrame | None, sources: tuple[str, ...] = ())
         return empty_reviews()
     out = pd.concat(parts, ignore_index=True)
     out = out[out[C.MOVIE_ID].notna()]
-    out[C.MOVIE_ID] = out[C.MOVIE_ID].astype("int64")
-    out[C.USER_ID] = pd.to_numeric(out[C.USER_ID], errors="coerce").astype("Int64")
-    out[C.RATING] = pd.to_numeric(out[C.RATING], errors="coerce").astype("float64")
-    for col in (
-        C.REVIEW_ID,
-        C.REVIEW_TEXT,
-        C.AUTHOR,
-        C.REVIEW_TITLE,
-        C.REVIEW_DATE,
-        C.REVIEW_SOURCE,
-    ):
-        out[col] = out[col].astype(object).where(out[col].notna(), "").astype(str)
+    out = coerce_reviews(out)
     out = out[out[C.REVIEW_TEXT].str.strip() != ""]
     return out.drop_duplicates(C.REVIEW_ID).reset_index(drop=True)

@@ -30,6 +30,7 @@ import pandas as pd
 
 from movie_roulette import columns as C
 from movie_roulette.config import TMDBApiConfig
+from movie_roulette.data._frames import fetched_reviews_frame
 from movie_roulette.data.download import default_cache_dir
 from movie_roulette.data.http import Fetcher, FetchError, FetchReport, ResponseCache
 from movie_roulette.exceptions import ConfigError, RequestBudgetExceeded, SourceAuthError
@@ -353,12 +354,7 @@ def movies_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def reviews_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=TMDB_REVIEW_COLUMNS)
-    frame[C.TMDB_ID] = frame[C.TMDB_ID].astype("Int64")
-    frame[C.RATING] = pd.to_numeric(frame[C.RATING]).astype("float64")
-    for col in (C.REVIEW_ID, C.AUTHOR, C.REVIEW_TITLE, C.REVIEW_TEXT, C.REVIEW_DATE):
-        frame[col] = frame[col].astype(object).fillna("").astype(str)
-    return frame.drop_duplicates(C.REVIEW_ID).reset_index(drop=True)
+    return fetched_reviews_frame(rows, TMDB_REVIEW_COLUMNS, C.TMDB_ID, "Int64")
 
 
 def default_tmdb_cache_dir(cfg: TMDBApiConfig) -> Path:

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from movie_roulette import columns as C
+from movie_roulette.data._frames import coerce_reviews
 from movie_roulette.models.base import Interactions, Recommender
 
 SENTIMENT_COMPONENT = "sentiment"
@@ -52,19 +53,7 @@ def normalise_reviews(reviews: pd.DataFrame) -> pd.DataFrame:
             f"reviews: missing column(s) {missing}; a review frame needs review_id, movie_id "
             "and review (see movie_roulette.columns.REVIEW_COLUMNS)."
         )
-    out = reviews.reindex(columns=C.REVIEW_COLUMNS).copy()
-    out[C.MOVIE_ID] = out[C.MOVIE_ID].astype("int64")
-    out[C.USER_ID] = pd.to_numeric(out[C.USER_ID], errors="coerce").astype("Int64")
-    out[C.RATING] = pd.to_numeric(out[C.RATING], errors="coerce").astype("float64")
-    for col in (
-        C.REVIEW_ID,
-        C.REVIEW_TEXT,
-        C.AUTHOR,
-        C.REVIEW_TITLE,
-        C.REVIEW_DATE,
-        C.REVIEW_SOURCE,
-    ):
-        out[col] = out[col].astype(object).where(out[col].notna(), "").astype(str)
+    out = coerce_reviews(reviews.reindex(columns=C.REVIEW_COLUMNS).copy())
     return out.reset_index(drop=True)
 
 
