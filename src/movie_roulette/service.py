@@ -10,7 +10,10 @@ from __future__ import annotations
 import difflib
 import json
 import math
+import os
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,6 +27,11 @@ from movie_roulette.explain import Explainer
 KINDS = ("recommend", "similar", "predict", "spin")
 MAX_K = 100
 MAX_PROFILE_RATINGS = 500
+# Ranked answers (k <= 20: the default 10 and the roulette's pool) are cached per user; 10,000
+# entries of up to 20 movies with reasons are at most ~80 MB. 0 turns the cache off.
+ANSWER_CACHE_ENV = "MOVIE_ROULETTE_ANSWER_CACHE"
+ANSWER_CACHE_SIZE = 10_000
+ANSWER_CACHE_MAX_K = 20
 SPIN_POOL = 20
 _YEAR_SUFFIX = re.compile(r"\s*\((\d{4})\)\s*$")
 
@@ -80,6 +88,39 @@ def _normalise_title(title: str) -> str:
     return re.sub(r"\s+", " ", _YEAR_SUFFIX.sub("", title)).strip().casefold()
 
 
+class AnswerCache:
+    """A bounded LRU of ranked answers. A loaded model never changes, so a user's top-k (with
+    its reasons) is computed once per (user, k, exclude_seen, genre) and process."""
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key: tuple) -> dict[str, Any] | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None:
+                self.misses += 1
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return found
+
+    def put(self, key: tuple, answer: dict[str, Any]) -> None:
+        if self.max_entries <= 0:
+            return
+        with self._lock:
+            self._entries[key] = answer
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
 class RecommenderService:
     """Answers requests from a loaded bundle; stateless between requests."""
 
@@ -105,6 +146,8 @@ class RecommenderService:
             self._titles.setdefault(_normalise_title(title), []).append(int(movie_id))
         scale = getattr(self.model, "rating_scale", None) or (0.5, 5.0)
         self.rating_scale = (float(scale[0]), float(scale[1]))
+        size = os.environ.get(ANSWER_CACHE_ENV, str(ANSWER_CACHE_SIZE))
+        self._answers = AnswerCache(int(size) if size.strip().isdigit() else ANSWER_CACHE_SIZE)
 
     # ---- request plumbing -------------------------------------------------------------------
     def handle_frame(self, frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -211,6 +254,12 @@ class RecommenderService:
         """Top-k for a user or a newcomer profile, with reasons; or an error entry."""
         user_id, ratings = self._person(request, kind)
         genre = _str_field(request, "genre")
+        key = None
+        if ratings is None and k <= ANSWER_CACHE_MAX_K:
+            key = (user_id, k, exclude_seen, genre.casefold() if genre else None)
+            cached = self._answers.get(key)
+            if cached is not None:
+                return {**cached, "kind": kind, "items": list(cached["items"])}
         try:
             if ratings is not None:
                 error = self._unknown_movies(kind, list(ratings))
@@ -234,6 +283,8 @@ class RecommenderService:
         if ratings is not None:
             answer["profile_size"] = len(ratings)
         answer["items"] = self._movies([(it.movie_id, it.score) for it in recs.items], reasons)
+        if key is not None:
+            self._answers.put(key, {**answer, "items": list(answer["items"])})
         return answer
 
     # ---- kinds ------------------------------------------------------------------------------

@@ -176,3 +176,34 @@ def test_genre_filter_keeps_only_that_genre(service: RecommenderService) -> None
     user = int(service.model.user_ids[0])
     answer = service.handle({"kind": "recommend", "user_id": user, "genre": "comedy", "k": 5})
     assert answer["items"] and all("Comedy" in i["genres"] for i in answer["items"])
+
+
+def test_ranked_answers_are_cached_per_user_and_identical_to_fresh_ones(
+    service: RecommenderService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = int(service.model.user_ids[5])
+    request = {"kind": "recommend", "user_id": user, "k": 10}
+    first = service.handle(request)
+    hits = service._answers.hits
+    again = service.handle(request)
+    assert service._answers.hits == hits + 1 and again == first
+    spin = service.handle({"kind": "spin", "user_id": user, "seed": 4})
+    assert spin == service.handle({"kind": "spin", "user_id": user, "seed": 4})
+    monkeypatch.setenv("MOVIE_ROULETTE_ANSWER_CACHE", "0")
+    fresh = RecommenderService(
+        ModelBundle(model=service.model, catalogue=service.catalogue.reset_index(drop=True),
+                    manifest={})
+    )  # fmt: skip
+    assert fresh.handle(request) == first and len(fresh._answers) == 0
+
+
+def test_answer_cache_is_bounded_lru() -> None:
+    from movie_roulette.service import AnswerCache
+
+    cache = AnswerCache(2)
+    for key in ("a", "b"):
+        cache.put((key,), {"items": [key]})
+    assert cache.get(("a",)) is not None  # "a" is now the most recent
+    cache.put(("c",), {"items": ["c"]})
+    assert cache.get(("b",)) is None and cache.get(("a",)) and cache.get(("c",))
+    assert len(cache) == 2
