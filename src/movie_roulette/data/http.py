@@ -371,3 +371,33 @@ class FetchReport:
     def hopeless(self, planned: int, max_failure_share: float) -> bool:
         """True once the failures alone exceed the ceiling over every planned item."""
         return planned > 0 and len(self.failures) / planned > max_failure_share
+
+
+def fetch_each(
+    items: list[Any], fetch: Callable[[Any], Any], report: FetchReport, ceiling: float
+) -> list[Any]:
+    """`fetch(item)` for every item, with the per-item accounting both live sources share: a
+    `FetchError` is recorded as that item's failure (and stops the loop once the failure share
+    can no longer stay under `ceiling`); a used-up request budget stops the loop and reports
+    the remaining items as skipped. Returns the successful results, in order."""
+    results = []
+    for n, item in enumerate(items):
+        report.attempted += 1
+        try:
+            result = fetch(item)
+        except FetchError as err:
+            report.fail(item, err.reason)
+            if report.hopeless(len(items), ceiling):
+                break
+            continue
+        except RequestBudgetExceeded as err:
+            report.attempted -= 1
+            for rest in items[n:]:
+                report.skip(rest, "budget: " + str(err).split(";")[0])
+            log.warning(
+                "%s request budget used up; %d item(s) skipped", report.source, len(items) - n
+            )
+            break
+        results.append(result)
+        report.succeeded += 1
+    return results

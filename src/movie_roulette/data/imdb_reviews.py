@@ -32,8 +32,13 @@ from movie_roulette import columns as C
 from movie_roulette.config import IMDbReviewsConfig
 from movie_roulette.data._frames import fetched_reviews_frame
 from movie_roulette.data.download import default_cache_dir
-from movie_roulette.data.http import Fetcher, FetchError, FetchReport, ResponseCache
-from movie_roulette.exceptions import RequestBudgetExceeded
+from movie_roulette.data.http import (
+    Fetcher,
+    FetchError,
+    FetchReport,
+    ResponseCache,
+    fetch_each,
+)
 
 log = logging.getLogger(__name__)
 
@@ -204,22 +209,8 @@ class IMDbReviewScraper:
         ceiling = self.cfg.max_failure_share
         ids = list(dict.fromkeys(imdb_ids))
         report = FetchReport(source="imdb_reviews")
-        rows: list[dict[str, Any]] = []
-        for n, imdb_id in enumerate(ids):
-            report.attempted += 1
-            try:
-                rows.extend(self.movie_reviews(imdb_id, report))
-            except FetchError as err:
-                report.fail(imdb_id, err.reason)
-                if report.hopeless(len(ids), ceiling):
-                    break
-                continue
-            except RequestBudgetExceeded as err:
-                report.attempted -= 1
-                for rest in ids[n:]:
-                    report.skip(rest, "budget: " + str(err).split(";")[0])
-                break
-            report.succeeded += 1
+        per_movie = fetch_each(ids, lambda i: self.movie_reviews(i, report), report, ceiling)
+        rows = [row for movie_rows in per_movie for row in movie_rows]
         report.absorb(self.fetcher)
         report.check(ceiling)
         return IMDbResult(imdb_reviews_frame(rows), report)

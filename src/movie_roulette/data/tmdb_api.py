@@ -32,8 +32,8 @@ from movie_roulette import columns as C
 from movie_roulette.config import TMDBApiConfig
 from movie_roulette.data._frames import fetched_reviews_frame
 from movie_roulette.data.download import default_cache_dir
-from movie_roulette.data.http import Fetcher, FetchError, FetchReport, ResponseCache
-from movie_roulette.exceptions import ConfigError, RequestBudgetExceeded, SourceAuthError
+from movie_roulette.data.http import Fetcher, FetchError, FetchReport, ResponseCache, fetch_each
+from movie_roulette.exceptions import ConfigError, SourceAuthError
 
 log = logging.getLogger(__name__)
 
@@ -246,26 +246,11 @@ class TMDBClient:
         ceiling = self.cfg.max_failure_share if max_failure_share is None else max_failure_share
         ids = [int(i) for i in dict.fromkeys(int(i) for i in tmdb_ids)]
         report = FetchReport(source="tmdb_api")
-        movies, reviews = [], []
-        for n, tmdb_id in enumerate(ids):
-            report.attempted += 1
-            try:
-                parts = self.movie_parts(tmdb_id, self.cfg.parts)
-                movie, movie_reviews = parse_movie(tmdb_id, parts)
-            except FetchError as err:
-                report.fail(tmdb_id, err.reason)
-                if report.hopeless(len(ids), ceiling):
-                    break
-                continue
-            except RequestBudgetExceeded as err:
-                report.attempted -= 1
-                for rest in ids[n:]:
-                    report.skip(rest, "budget: " + str(err).split(";")[0])
-                log.warning("TMDB request budget used up; %d movie(s) skipped", len(ids) - n)
-                break
-            movies.append(movie)
-            reviews.extend(movie_reviews)
-            report.succeeded += 1
+        fetched = fetch_each(
+            ids, lambda i: parse_movie(i, self.movie_parts(i, self.cfg.parts)), report, ceiling
+        )
+        movies = [movie for movie, _ in fetched]
+        reviews = [review for _, movie_reviews in fetched for review in movie_reviews]
         report.absorb(self.fetcher)
         report.check(ceiling)
         return TMDBResult(movies_frame(movies), reviews_frame(reviews), report)
