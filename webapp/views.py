@@ -440,21 +440,29 @@ def _spin(user_id: int | None, ratings: dict[int, float] | None, genre: str | No
     }
 
 
-@bp.get("/user/<int:user_id>/spin")
-def spin_page(user_id: int) -> str:
+def _render_spin(
+    person: int | None, ratings: dict[int, float] | None, again: str, back: str, **ids: Any
+) -> str:
+    """The roulette page for a user (`person`) or a newcomer (`ratings`); `again`/`back` are
+    endpoint names, `ids` their URL arguments."""
     genre = _genre_arg()
     result = server_error = None
     try:
-        result = _spin(user_id, None, genre)
+        result = _spin(person, ratings, genre)
     except ModelServerError as err:
         server_error = _server_message(err)
     return render_template(
         "spin.html",
         result=result,
         server_error=server_error,
-        again_url=url_for("web.spin_page", user_id=user_id, genre=genre),
-        back_url=url_for("web.user", user_id=user_id, genre=genre),
+        again_url=url_for(again, genre=genre, **ids),
+        back_url=url_for(back, genre=genre, **ids),
     )
+
+
+@bp.get("/user/<int:user_id>/spin")
+def spin_page(user_id: int) -> str:
+    return _render_spin(user_id, None, "web.spin_page", "web.user", user_id=user_id)
 
 
 @bp.get("/api/spin")
@@ -628,19 +636,7 @@ def newcomer_spin_page() -> Any:
     ratings = _newcomer_ratings()
     if not ratings:
         return redirect(url_for("web.newcomer"))
-    genre = _genre_arg()
-    result = server_error = None
-    try:
-        result = _spin(None, ratings, genre)
-    except ModelServerError as err:
-        server_error = _server_message(err)
-    return render_template(
-        "spin.html",
-        result=result,
-        server_error=server_error,
-        again_url=url_for("web.newcomer_spin_page", genre=genre),
-        back_url=url_for("web.newcomer_recommendations", genre=genre),
-    )
+    return _render_spin(None, ratings, "web.newcomer_spin_page", "web.newcomer_recommendations")
 
 
 # ---- operations ---------------------------------------------------------------------------------
