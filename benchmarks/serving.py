@@ -7,16 +7,21 @@
 What it does, in one run:
 1. trains the hybrid on the dataset exactly as the pipeline does (configs/movielens.yaml or
    configs/quickstart.yaml model settings) and packages it exactly as the pipeline registers it
-   (pyfunc from code, same signature; cached under --cache-dir between runs);
+   (pyfunc from code, same signature; cached under --cache-dir between runs: pass --rebuild
+   after changing the library, the package carries a copy of it);
 2. serves it the way ZenML's MLflow deployer does (MLflow's scoring server: uvicorn,
-   `--env-manager local`, 1 worker) on a free loopback port, and a trivial identity pyfunc with
-   the same signature the same way;
-3. for each request kind (recommend, similar, predict, spin), runs N closed-loop clients (keep-alive
-   HTTP sessions) for a fixed duration and records every latency; then the identity model under
-   the recommend load (the server's own ceiling);
-4. measures the in-process time of the loaded pyfunc's `predict` on the same requests (the floor:
-   no HTTP, no JSON).
-Prints p50/p95/p99 latency (ms), throughput (req/s) and the ratios to the identity server.
+   `--env-manager local`, the config's `serving.workers` and `serving.warm_seconds`) on a free
+   loopback port, twice: as deployed (answer cache on, warmed at start-up) and with every request
+   computed (cache off); then a trivial identity pyfunc with the same signature the same way;
+3. for each request kind (recommend, similar, predict, spin), runs N closed-loop clients (one
+   keep-alive connection each, raw `http.client`: the load generator shares the machine's cores
+   with the server, so it is kept lean and its own CPU per request is reported) for a fixed
+   duration and records every latency; then the identity model under the recommend load (the
+   server's own ceiling) with the machine to itself;
+4. measures the in-process time of the loaded pyfunc's `predict` on the same requests, cache off
+   (the floor: no HTTP, no JSON).
+Prints p50/p95/p99 latency (ms), throughput (req/s), server and load-generator CPU per request,
+and the ratios to the identity server; the targets are checked on the deployed configuration.
 """
 
 from __future__ import annotations
@@ -117,12 +122,13 @@ def build_identity(cache_dir: Path) -> Path:
 class Server:
     """MLflow's scoring server for a saved model, started like ZenML's deployer starts it."""
 
-    def __init__(self, model_dir: Path, workers: int) -> None:
+    def __init__(self, model_dir: Path, workers: int, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {
             **os.environ,
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+            **(env or {}),
         }
         self.log = tempfile.NamedTemporaryFile(prefix="serving-bench-", suffix=".log", delete=False)
         self.proc = subprocess.Popen(
@@ -132,18 +138,38 @@ class Server:
             stdout=self.log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
         )  # fmt: skip
 
-    def wait(self, timeout: float = 180.0) -> None:
-        deadline = time.monotonic() + timeout
+    def wait(self, timeout: float = 300.0) -> float:
+        """Seconds until /ping answers (model loaded and, for ours, the answer cache warmed)."""
+        started = time.monotonic()
+        deadline = started + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited; log: {Path(self.log.name).read_text()[-2000:]}")
             try:
                 if requests.get(f"{self.url}/ping", timeout=1).ok:
-                    return
+                    return round(time.monotonic() - started, 1)
             except requests.RequestException:
                 pass
             time.sleep(0.5)
         raise RuntimeError(f"server not healthy in {timeout} s; log: {self.log.name}")
+
+    def warm_log(self) -> list[str]:
+        text = Path(self.log.name).read_text(errors="replace")
+        return [line.strip() for line in text.splitlines() if "answer cache warmed" in line]
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU of the server's process tree so far."""
+        import psutil
+
+        total = 0.0
+        root = psutil.Process(self.proc.pid)
+        for proc in [root, *root.children(recursive=True)]:
+            try:
+                times = proc.cpu_times()
+                total += times.user + times.system
+            except psutil.NoSuchProcess:
+                continue
+        return total
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -174,50 +200,83 @@ def request_pool(model_dir: Path, n: int, seed: int) -> dict[str, list[dict[str,
 
 
 def load_test(
-    url: str, rows: list[dict[str, Any]], clients: int, duration: float, warmup: float
+    url: str,
+    rows: list[dict[str, Any]],
+    clients: int,
+    duration: float,
+    warmup: float,
+    server: Server | None = None,
 ) -> dict[str, Any]:
+    """`clients` closed-loop clients, each with one keep-alive connection, for `duration` s."""
+    import http.client
+    import resource
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    host, port, prefix = parts.hostname or "127.0.0.1", parts.port or 80, parts.path.rstrip("/")
+    bodies = [json.dumps({"dataframe_records": [row]}).encode() for row in rows]
+    headers = {"Content-Type": "application/json"}
     latencies: list[list[float]] = [[] for _ in range(clients)]
     errors = [0] * clients
     start = time.perf_counter() + warmup
     stop = start + duration
+    marks: dict[str, float] = {}
 
     def client(i: int) -> None:
-        session = requests.Session()
+        conn = http.client.HTTPConnection(host, port, timeout=30)
         j = i
         while True:
-            row = rows[j % len(rows)]
+            body = bodies[j % len(bodies)]
             j += clients
             t0 = time.perf_counter()
             if t0 >= stop:
+                conn.close()
                 return
             try:
-                response = session.post(
-                    f"{url}/invocations", json={"dataframe_records": [row]}, timeout=30
-                )
-                ok = (
-                    response.status_code == 200 and "error" not in response.json()["predictions"][0]
-                )
-            except (requests.RequestException, ValueError, KeyError, TypeError):
+                conn.request("POST", f"{prefix}/invocations", body, headers)
+                response = conn.getresponse()
+                data = response.read()
+                ok = response.status == 200 and "error" not in json.loads(data)["predictions"][0]
+            except (OSError, http.client.HTTPException, ValueError, KeyError, TypeError):
                 ok = False
+                conn.close()
+                conn = http.client.HTTPConnection(host, port, timeout=30)
             t1 = time.perf_counter()
             if t0 >= start:
                 latencies[i].append(t1 - t0)
                 errors[i] += not ok
 
+    def cpu_mark(name: str, at: float) -> None:
+        time.sleep(max(0.0, at - time.perf_counter()))
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        marks[f"client_{name}"] = usage.ru_utime + usage.ru_stime
+        marks[f"server_{name}"] = server.cpu_seconds() if server else 0.0
+
     threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     for t in threads:
         t.start()
+    cpu_mark("start", start)
+    cpu_mark("stop", stop)
     for t in threads:
         t.join()
     lat = np.array([x for per in latencies for x in per]) * 1000
-    return {
+    n = max(int(lat.size), 1)
+    out = {
         "requests": int(lat.size),
         "errors": int(sum(errors)),
         "p50_ms": round(float(np.percentile(lat, 50)), 2),
         "p95_ms": round(float(np.percentile(lat, 95)), 2),
         "p99_ms": round(float(np.percentile(lat, 99)), 2),
         "throughput_rps": round(lat.size / duration, 1),
+        "client_cpu_ms_per_request": round(
+            1000 * (marks["client_stop"] - marks["client_start"]) / n, 3
+        ),
     }
+    if server is not None:
+        out["server_cpu_ms_per_request"] = round(
+            1000 * (marks["server_stop"] - marks["server_start"]) / n, 3
+        )
+    return out
 
 
 def in_process(model_dir: Path, pool: dict[str, list[dict[str, Any]]], n: int) -> dict[str, Any]:
@@ -225,7 +284,17 @@ def in_process(model_dir: Path, pool: dict[str, list[dict[str, Any]]], n: int) -
 
     from serving.schema import request_frame
 
-    model = mlflow.pyfunc.load_model(str(model_dir))
+    computed = {"MOVIE_ROULETTE_ANSWER_CACHE": "0", "MOVIE_ROULETTE_WARM_SECONDS": "0"}
+    saved = {name: os.environ.get(name) for name in computed}
+    os.environ.update(computed)  # the floor: every request computed
+    try:
+        model = mlflow.pyfunc.load_model(str(model_dir))
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     out = {}
     for kind, rows in pool.items():
         times = []
@@ -242,9 +311,32 @@ def in_process(model_dir: Path, pool: dict[str, list[dict[str, Any]]], n: int) -
     return out
 
 
+MODES = {
+    # as `make serve` deploys it: the answer cache on, warmed for serving.warm_seconds at start
+    "deployed": lambda warm: {"MOVIE_ROULETTE_WARM_SECONDS": str(warm)},
+    # every request computed: no answer cache, no warm-up
+    "computed": lambda warm: {
+        "MOVIE_ROULETTE_ANSWER_CACHE": "0",
+        "MOVIE_ROULETTE_WARM_SECONDS": "0",
+    },
+}
+
+
+def serving_defaults(dataset: str) -> tuple[int, float]:
+    from movie_roulette.config import load_config
+
+    cfg = load_config(
+        ROOT / "configs" / ("quickstart.yaml" if dataset == "demo" else "movielens.yaml")
+    )
+    return cfg.serving.workers, cfg.serving.warm_seconds
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     cache_dir = Path(args.cache_dir).expanduser()
     cache_dir.mkdir(parents=True, exist_ok=True)
+    workers, warm = serving_defaults(args.dataset)
+    workers = args.workers or workers
+    warm = warm if args.warm_seconds is None else args.warm_seconds
     model_dir = build_model(args.dataset, args.data_dir, cache_dir, args.rebuild)
     identity_dir = build_identity(cache_dir)
     pool = request_pool(model_dir, 2000, args.seed)
@@ -252,76 +344,94 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "dataset": args.dataset,
         "clients": args.clients,
         "duration_s": args.duration,
-        "workers": args.workers,
+        "workers": workers,
+        "warm_seconds": warm,
         "cpus": os.cpu_count(),
         "load_average_before": os.getloadavg()[0],
         "in_process": in_process(model_dir, pool, args.in_process_requests),
         "server": {},
+        "start_seconds": {},
     }
-    servers = []
+    modes = {"given": {}} if args.server else {m: MODES[m](warm) for m in args.modes}
+    for mode, env in modes.items():
+        server = None
+        try:
+            if args.server:
+                url = args.server.rstrip("/")
+            else:  # one server at a time: each gets the machine to itself
+                server = Server(model_dir, workers, env)
+                result["start_seconds"][mode] = server.wait()
+                url = server.url
+            result["server"][mode] = {}
+            for kind in KINDS:
+                result["server"][mode][kind] = load_test(
+                    url, pool[kind], args.clients, args.duration, args.warmup, server
+                )
+                print(f"{mode} {kind}: {result['server'][mode][kind]}", file=sys.stderr)
+            if server is not None:
+                result.setdefault("warm_up", {})[mode] = server.warm_log()
+        finally:
+            if server is not None:
+                server.stop()
+    identity = Server(identity_dir, workers)
     try:
-        if args.server:
-            url = args.server.rstrip("/")
-        else:
-            ours = Server(model_dir, args.workers)
-            servers.append(ours)
-            ours.wait()
-            url = ours.url
-        identity = Server(identity_dir, args.workers)
-        servers.append(identity)
-        identity.wait()
-        for kind in KINDS:
-            result["server"][kind] = load_test(
-                url, pool[kind], args.clients, args.duration, args.warmup
-            )
-            print(f"{kind}: {result['server'][kind]}", file=sys.stderr)
-        for s in servers[:-1]:
-            s.stop()  # the identity run gets the machine to itself
+        result["start_seconds"]["identity"] = identity.wait()
         result["identity"] = load_test(
-            identity.url, pool["recommend"], args.clients, args.duration, args.warmup
+            identity.url, pool["recommend"], args.clients, args.duration, args.warmup, identity
         )
         print(f"identity: {result['identity']}", file=sys.stderr)
     finally:
-        for s in servers:
-            s.stop()
-    rec, ident = result["server"]["recommend"], result["identity"]
-    result["ratios"] = {
-        "recommend_throughput_vs_identity": round(
-            rec["throughput_rps"] / ident["throughput_rps"], 3
-        ),
-        "recommend_p50_vs_identity": round(rec["p50_ms"] / ident["p50_ms"], 2),
-        "recommend_p50_vs_in_process": round(
-            rec["p50_ms"] / result["in_process"]["recommend"]["p50_ms"], 2
-        ),
-    }
-    result["targets"] = {
-        "recommend_p50_ms<=10": rec["p50_ms"] <= TARGETS["recommend_p50_ms"],
-        "recommend_p99_ms<=40": rec["p99_ms"] <= TARGETS["recommend_p99_ms"],
-        "throughput>=0.5x_identity": result["ratios"]["recommend_throughput_vs_identity"]
-        >= TARGETS["throughput_vs_identity"],
-    }
+        identity.stop()
+    ident = result["identity"]
+    result["ratios"] = {}
+    result["targets"] = {}
+    for mode, kinds in result["server"].items():
+        rec = kinds["recommend"]
+        result["ratios"][mode] = {
+            "recommend_throughput_vs_identity": round(
+                rec["throughput_rps"] / ident["throughput_rps"], 3
+            ),
+            "recommend_p50_vs_identity": round(rec["p50_ms"] / ident["p50_ms"], 2),
+        }
+        result["targets"][mode] = {
+            "recommend_p50_ms<=10": rec["p50_ms"] <= TARGETS["recommend_p50_ms"],
+            "recommend_p99_ms<=40": rec["p99_ms"] <= TARGETS["recommend_p99_ms"],
+            "throughput>=0.5x_identity": result["ratios"][mode]["recommend_throughput_vs_identity"]
+            >= TARGETS["throughput_vs_identity"],
+        }
     return result
 
 
 def markdown(result: dict[str, Any]) -> str:
     lines = [
         f"{result['clients']} concurrent clients, {result['duration_s']:g} s per kind, "
-        f"{result['workers']} server worker(s), {result['cpus']} CPUs, dataset {result['dataset']}",
+        f"{result['workers']} server worker(s), warm-up {result['warm_seconds']:g} s, "
+        f"{result['cpus']} CPUs, dataset {result['dataset']}",
         "",
-        "| server | p50 ms | p95 ms | p99 ms | req/s | errors | in-process p50 ms |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| server | kind | p50 ms | p95 ms | p99 ms | req/s | errors | server CPU ms/req "
+        "| load-generator CPU ms/req | in-process p50 ms |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for kind, r in result["server"].items():
-        floor = result["in_process"][kind]["p50_ms"]
-        lines.append(
-            f"| {kind} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | {r['throughput_rps']} "
-            f"| {r['errors']} | {floor} |"
+
+    def row(name: str, kind: str, r: dict[str, Any], floor: Any) -> str:
+        return (
+            f"| {name} | {kind} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} "
+            f"| {r['throughput_rps']} | {r['errors']} | {r.get('server_cpu_ms_per_request', '–')} "
+            f"| {r['client_cpu_ms_per_request']} | {floor} |"
         )
-    r = result["identity"]
-    lines.append(
-        f"| identity pyfunc (ceiling) | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} "
-        f"| {r['throughput_rps']} | {r['errors']} | – |"
-    )
+
+    for mode, kinds in result["server"].items():
+        for kind, r in kinds.items():
+            lines.append(row(mode, kind, r, result["in_process"][kind]["p50_ms"]))
+    lines.append(row("identity pyfunc (ceiling)", "recommend", result["identity"], "–"))
+    lines.append("")
+    for mode, targets in result["targets"].items():
+        ratio = result["ratios"][mode]["recommend_throughput_vs_identity"]
+        met = ", ".join(f"{name}: {'met' if ok else 'NOT met'}" for name, ok in targets.items())
+        lines.append(f"* {mode}: throughput {ratio}x identity; {met}")
+    for mode, log in result.get("warm_up", {}).items():
+        if log:
+            lines.append(f"* {mode} start-up: {'; '.join(log)}")
     return "\n".join(lines)
 
 
@@ -333,7 +443,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per request kind")
     parser.add_argument("--warmup", type=float, default=2.0)
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=None,
+                        help="server workers (default: the config's serving.workers)")  # fmt: skip
+    parser.add_argument("--warm-seconds", type=float, default=None,
+                        help="start-up warm-up (default: serving.warm_seconds)")  # fmt: skip
+    parser.add_argument("--modes", nargs="+", choices=list(MODES), default=list(MODES))
     parser.add_argument("--in-process-requests", type=int, default=300)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cache-dir", default=os.environ.get(

@@ -22,6 +22,7 @@ from movie_roulette.exceptions import MovieRouletteError
 
 PING_TIMEOUT_SECONDS = 2.0
 EVENT_LOG_ENV = "MOVIE_ROULETTE_EVENT_LOG"  # read by serving/pyfunc_model.py
+WARM_SECONDS_ENV = "MOVIE_ROULETTE_WARM_SECONDS"  # read by serving/pyfunc_model.py
 
 
 class DeploymentError(MovieRouletteError):
@@ -173,6 +174,7 @@ def deploy_version(
         os.environ[EVENT_LOG_ENV] = str(event_log)
     else:
         os.environ.pop(EVENT_LOG_ENV, None)
+    os.environ[WARM_SECONDS_ENV] = str(serving.warm_seconds)
     deployer = _deployer()
     registry = Client().active_stack.model_registry
     if registry is None:

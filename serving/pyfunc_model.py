@@ -5,7 +5,9 @@ mlflow.pyfunc.log_model(python_model="serving/pyfunc_model.py", artifacts={"bund
 
 from __future__ import annotations
 
+import gc
 import os
+import sys
 import threading
 import time
 from typing import Any
@@ -18,6 +20,10 @@ from mlflow.pyfunc import PythonModel, PythonModelContext
 
 BLAS_THREADS_ENV = "MOVIE_ROULETTE_BLAS_THREADS"
 EVENT_LOG_ENV = "MOVIE_ROULETTE_EVENT_LOG"
+# Seconds spent at load filling the answer cache for the most active users (0 = none);
+# set by the deployment from `serving.warm_seconds`.
+WARM_SECONDS_ENV = "MOVIE_ROULETTE_WARM_SECONDS"
+DEFAULT_WARM_SECONDS = 30.0
 
 
 class MovieRouletteModel(PythonModel):
@@ -33,6 +39,7 @@ class MovieRouletteModel(PythonModel):
         threadpool_limits(limits=int(os.environ.get(BLAS_THREADS_ENV, "1")))
 
         self._service = RecommenderService(bundle.load(context.artifacts["bundle"]))
+        self._warm()
         self._compute = threading.Lock()
         # Live traffic for the drift check: set by the deployment from the config
         # (continuous.event_log, else <state_dir>/events.jsonl); unset = no request log.
@@ -41,6 +48,28 @@ class MovieRouletteModel(PythonModel):
             from movie_roulette.monitoring.request_log import RequestLogger
 
             self._log = RequestLogger(os.environ[EVENT_LOG_ENV])
+
+    def _warm(self) -> None:
+        """Known users' default answers computed before the server answers its first request;
+        then the loaded model and warmed cache are frozen out of the garbage collector's scans
+        (a full collection over ~10^6 cached objects would pause a request for tens of ms)."""
+        raw = os.environ.get(WARM_SECONDS_ENV, str(DEFAULT_WARM_SECONDS))
+        try:
+            seconds = float(raw)
+        except ValueError:
+            raise MlflowException(
+                f"{WARM_SECONDS_ENV}={raw!r} is not a number of seconds",
+                error_code=INVALID_PARAMETER_VALUE,
+            ) from None
+        stats = self._service.warm(max_users=10**9, budget_seconds=seconds)
+        print(
+            f"movie_roulette: answer cache warmed for {stats['users']} users in "
+            f"{stats['seconds']} s (all known users: {stats['complete']})",
+            file=sys.stderr,
+            flush=True,
+        )
+        gc.collect()
+        gc.freeze()
 
     def predict(
         self,

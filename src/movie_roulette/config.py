@@ -113,6 +113,9 @@ class ServingConfig:
     port: int = 8000
     workers: int = 1
     start_timeout_seconds: int = 180
+    # At start-up, each worker computes the most active known users' answers for this long
+    # before it answers (0 = off); the start timeout must leave room for it.
+    warm_seconds: float = 30.0
     deploy: bool = True  # training: deploy the version that was just promoted
     log_requests: bool = True  # append every request to the event log (continuous.event_log)
 
@@ -375,6 +378,12 @@ def check_serving(serving: ServingConfig) -> None:
         raise ConfigError(f"serving.port: {serving.port} must be in 1024..65535.")
     if not 1 <= serving.workers <= 16:
         raise ConfigError(f"serving.workers: {serving.workers} must be in 1..16.")
+    if not 0 <= serving.warm_seconds <= serving.start_timeout_seconds / 2:
+        raise ConfigError(
+            f"serving.warm_seconds: {serving.warm_seconds} must be in 0..half of "
+            f"serving.start_timeout_seconds ({serving.start_timeout_seconds}): the server warms "
+            "its cache before it answers, and the deploy waits at most the start timeout."
+        )
     if serving.start_timeout_seconds < 10:
         raise ConfigError(
             f"serving.start_timeout_seconds: {serving.start_timeout_seconds} must be at least 10."

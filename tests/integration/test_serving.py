@@ -67,6 +67,20 @@ def test_recommend_answers_k_unique_unseen_movies_with_reasons(served: dict[str,
         assert isinstance(item["score"], float)
 
 
+def test_the_server_warmed_every_known_users_answer_before_it_answered(
+    served: dict[str, Any],
+) -> None:
+    from serving.deployment import list_servers
+
+    (server,) = [s for s in list_servers(NAME) if s.running]
+    log = Path(server.log_file or "").read_text(encoding="utf-8", errors="replace")
+    warmed = re.findall(
+        r"answer cache warmed for (\d+) users in [\d.]+ s \(all known users: (\w+)\)", log
+    )
+    n_users = len(served["bundle"].model.user_ids)
+    assert warmed and warmed[-1] == (str(n_users), "True"), log[-2000:]
+
+
 def test_unknown_user_gets_a_flagged_cold_start_list(served: dict[str, Any]) -> None:
     [answer] = _ask(served["url"], {"kind": "recommend", "user_id": 987654321, "k": 5})
     assert answer["fallback"].startswith("cold_start")

@@ -60,6 +60,8 @@ def test_invalid_yaml_names_the_file(tmp_path: Path) -> None:
         ({"port": 80}, r"serving.port: 80 must be in 1024..65535"),
         ({"host": "0.0.0.0"}, r"serving.host: '0.0.0.0' is not a loopback address"),
         ({"workers": 0}, r"serving.workers: 0 must be in 1..16"),
+        ({"warm_seconds": -1}, r"serving.warm_seconds: -1 must be in 0..half"),
+        ({"warm_seconds": 100, "start_timeout_seconds": 120}, r"warm_seconds: 100 must be"),
     ],
 )
 def test_serving_section_is_checked(serving: dict, message: str) -> None:

@@ -207,3 +207,57 @@ def test_answer_cache_is_bounded_lru() -> None:
     cache.put(("c",), {"items": ["c"]})
     assert cache.get(("b",)) is None and cache.get(("a",)) and cache.get(("c",))
     assert len(cache) == 2
+
+
+def _fresh(service: RecommenderService) -> RecommenderService:
+    return RecommenderService(
+        ModelBundle(model=service.model, catalogue=service.catalogue.reset_index(drop=True),
+                    manifest={})
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("genre", [None, "Drama"])
+def test_a_cached_top_20_answers_every_k_up_to_20_exactly_like_a_fresh_computation(
+    service: RecommenderService, monkeypatch: pytest.MonkeyPatch, genre: str | None
+) -> None:
+    user = int(service.model.user_ids[11])
+    cached = _fresh(service)
+    cached.handle({"kind": "recommend", "user_id": user, "k": 20, "genre": genre})
+    monkeypatch.setenv("MOVIE_ROULETTE_ANSWER_CACHE", "0")
+    uncached = _fresh(service)
+    for k in (1, 5, 10, 19, 20):
+        request = {"kind": "recommend", "user_id": user, "k": k, "genre": genre}
+        hits = cached._answers.hits
+        assert cached.handle(request) == uncached.handle(request)
+        assert cached._answers.hits == hits + 1  # one entry serves every k <= 20
+    # k > 20 is computed, never cut from the cache
+    big = {"kind": "recommend", "user_id": user, "k": 30, "genre": genre}
+    assert cached.handle(big) == uncached.handle(big) and len(cached.handle(big)["items"]) == 30
+    # the roulette's pool is the same entry
+    spin = {"kind": "spin", "user_id": user, "seed": 3, "genre": genre}
+    assert cached.handle(spin) == uncached.handle(spin)
+
+
+def test_warm_fills_the_cache_most_active_users_first_within_its_limits(
+    service: RecommenderService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import numpy as np
+
+    warmed = _fresh(service)
+    stats = warmed.warm(max_users=5, budget_seconds=60)
+    assert stats["users"] == 5 and not stats["complete"] and len(warmed._answers) == 5
+    counts = service.model.user_rating_counts()
+    most_active = service.model.user_ids[np.argsort(-counts, kind="stable")[:5]]
+    for user in most_active:  # answered from the cache, same as computed
+        hits = warmed._answers.hits
+        request = {"kind": "recommend", "user_id": int(user)}
+        assert warmed.handle(request) == service.handle(request)
+        assert warmed._answers.hits == hits + 1
+    everyone = _fresh(service).warm(max_users=10**9, budget_seconds=60)
+    assert everyone["users"] == len(service.model.user_ids) and everyone["complete"]
+    assert _fresh(service).warm(max_users=10**9, budget_seconds=0)["users"] == 0
+    monkeypatch.setenv("MOVIE_ROULETTE_ANSWER_CACHE", "3")
+    small = _fresh(service)
+    assert small.warm(max_users=10**9, budget_seconds=60)["users"] == 3  # the cache's size
+    monkeypatch.setenv("MOVIE_ROULETTE_ANSWER_CACHE", "0")
+    assert _fresh(service).warm(max_users=10**9, budget_seconds=60)["users"] == 0

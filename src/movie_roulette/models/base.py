@@ -221,6 +221,10 @@ class Recommender:
         a, b = self._ui_indptr[user_idx], self._ui_indptr[user_idx + 1]
         return self._ui_indices[a:b], self._ui_ratings[a:b]
 
+    def user_rating_counts(self) -> np.ndarray:
+        """Training ratings per user, aligned with `user_ids`."""
+        return np.diff(self._ui_indptr)
+
     def seen_movie_ids(self, user_id: int) -> np.ndarray:
         return self.movie_ids[self.seen(self.user_index(user_id))[0]]
 

@@ -1,0 +1,100 @@
+"""The serving benchmark's load generator, against a tiny local server with known answers."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "serving.py"
+
+
+@pytest.fixture(scope="module")
+def bench() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("serving_benchmark", BENCHMARK)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, like uvicorn
+    seen: list[dict] = []
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        row = body["dataframe_records"][0]
+        type(self).seen.append(row)
+        if row["user_id"] == 2:
+            status, answer = 200, {"predictions": [{"kind": "recommend", "error": "unknown"}]}
+        elif row["user_id"] == 3:
+            status, answer = 500, {"error_code": "INTERNAL_ERROR"}
+        else:
+            status, answer = 200, {"predictions": [{"kind": "recommend", "items": []}]}
+        data = json.dumps(answer).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture()
+def url() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    _Handler.seen = []
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_load_test_counts_every_request_and_error_entries_and_http_errors_as_errors(
+    bench: ModuleType, url: str
+) -> None:
+    rows = [{"kind": "recommend", "user_id": u} for u in (1, 2, 3, 4)]
+    result = bench.load_test(url, rows, clients=2, duration=1.0, warmup=0.2)
+    assert result["requests"] > 20
+    # users 2 (an error entry) and 3 (HTTP 500) are half of the rows every client cycles through
+    assert abs(result["errors"] / result["requests"] - 0.5) < 0.1
+    assert 0 < result["p50_ms"] <= result["p95_ms"] <= result["p99_ms"]
+    assert result["throughput_rps"] == pytest.approx(result["requests"] / 1.0)
+    assert result["client_cpu_ms_per_request"] > 0
+    assert {r["user_id"] for r in _Handler.seen} == {1, 2, 3, 4}  # every row was sent
+
+
+def test_markdown_reports_every_mode_and_the_targets(bench: ModuleType) -> None:
+    r = {"p50_ms": 5.0, "p95_ms": 9.0, "p99_ms": 30.0, "throughput_rps": 800.0, "errors": 0,
+         "server_cpu_ms_per_request": 2.0, "client_cpu_ms_per_request": 0.2}  # fmt: skip
+    kinds = {kind: r for kind in bench.KINDS}
+    result = {
+        "clients": 8, "duration_s": 10, "workers": 2, "warm_seconds": 30, "cpus": 2,
+        "dataset": "demo", "server": {"deployed": kinds, "computed": kinds},
+        "in_process": {kind: {"p50_ms": 1.0} for kind in bench.KINDS},
+        "identity": {**r, "throughput_rps": 1000.0},
+        "ratios": {m: {"recommend_throughput_vs_identity": 0.8} for m in ("deployed", "computed")},
+        "targets": {
+            "deployed": {"recommend_p50_ms<=10": True, "recommend_p99_ms<=40": True},
+            "computed": {"recommend_p50_ms<=10": False, "recommend_p99_ms<=40": True},
+        },
+        "warm_up": {"deployed": ["answer cache warmed for 610 users in 2.9 s"]},
+    }  # fmt: skip
+    text = bench.markdown(result)
+    assert "| deployed | recommend | 5.0 |" in text and "| computed | spin |" in text
+    assert "* computed: throughput 0.8x identity; recommend_p50_ms<=10: NOT met" in text
+    assert "answer cache warmed for 610 users" in text
