@@ -380,7 +380,7 @@ def check_serving(serving: ServingConfig) -> None:
         raise ConfigError(f"serving.workers: {serving.workers} must be in 1..16.")
     if not 0 <= serving.warm_seconds <= serving.start_timeout_seconds / 2:
         raise ConfigError(
-            f"serving.warm_seconds: {serving.warm_seconds} must be in 0..half of "
+            f"serving.warm_seconds: {serving.warm_seconds:g} must be in 0..half of "
             f"serving.start_timeout_seconds ({serving.start_timeout_seconds}): the server warms "
             "its cache before it answers, and the deploy waits at most the start timeout."
         )
