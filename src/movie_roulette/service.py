@@ -35,6 +35,7 @@ ANSWER_CACHE_ENV = "MOVIE_ROULETTE_ANSWER_CACHE"
 ANSWER_CACHE_SIZE = 10_000
 ANSWER_CACHE_MAX_K = 20
 SPIN_POOL = 20
+COLD_START_KEY = "<unknown user>"
 _YEAR_SUFFIX = re.compile(r"\s*\((\d{4})\)\s*$")
 
 
@@ -255,19 +256,23 @@ class RecommenderService:
     ) -> dict[str, Any]:
         """Top-k for a user or a newcomer profile, with reasons; or an error entry.
 
-        A known or unknown user id's answer is the first k of a cached top-20 when k <= 20: the
-        ranking is a total order (ties by movie index) and each movie's reasons are its own, so
-        the first k of the top 20 is exactly the top k.
+        A known user's answer is the first k of a cached top-20 when k <= 20: the ranking is a
+        total order (ties by movie index) and each movie's reasons are its own, so the first k
+        of the top 20 is exactly the top k. Every unknown user gets the same cold-start list,
+        cached once per (k, genre) (its genre-diversified pick is not a prefix order).
         """
         user_id, ratings = self._person(request, kind)
         genre = _str_field(request, "genre")
         key, depth = None, k
         if ratings is None and k <= ANSWER_CACHE_MAX_K and self._answers.max_entries > 0:
-            key = (user_id, exclude_seen, genre.casefold() if genre else None)
+            folded = genre.casefold() if genre else None
+            if self.model.knows_user(user_id):
+                key, depth = (user_id, exclude_seen, folded), ANSWER_CACHE_MAX_K
+            else:
+                key = (COLD_START_KEY, k, folded)
             cached = self._answers.get(key)
             if cached is not None:
-                return {**cached, "kind": kind, "items": cached["items"][:k]}
-            depth = ANSWER_CACHE_MAX_K
+                return {**cached, "kind": kind, "user_id": user_id, "items": cached["items"][:k]}
         try:
             if ratings is not None:
                 error = self._unknown_movies(kind, list(ratings))
@@ -365,13 +370,23 @@ class RecommenderService:
             movie_id = ids[0]
         if not self.knows_movie(movie_id):
             return {"kind": "similar", "error": f"unknown movie_id {movie_id}"}
-        pairs = self.model.similar_movies(movie_id, k=k)
+        key, depth = None, k
+        if k <= ANSWER_CACHE_MAX_K and self._answers.max_entries > 0:
+            # a movie's top 20 (a total order, reasons per movie) answers every k <= 20
+            key, depth = ("similar", movie_id), ANSWER_CACHE_MAX_K
+            cached = self._answers.get(key)
+            if cached is not None:
+                return {**cached, "items": cached["items"][:k]}
+        pairs = self.model.similar_movies(movie_id, k=depth)
         reasons = self.explainer.for_similar([m for m, _ in pairs], movie_id)
-        return {
+        answer = {
             "kind": "similar",
             "movie": self.movie_info(movie_id),
             "items": self._movies(pairs, reasons),
         }
+        if key is not None:
+            self._answers.put(key, answer)
+        return {**answer, "items": answer["items"][:k]}
 
     def _spin(self, request: Mapping[str, Any], k: int) -> dict[str, Any]:
         temperature = request.get("temperature")

@@ -261,3 +261,32 @@ def test_warm_fills_the_cache_most_active_users_first_within_its_limits(
     assert small.warm(max_users=10**9, budget_seconds=60)["users"] == 3  # the cache's size
     monkeypatch.setenv("MOVIE_ROULETTE_ANSWER_CACHE", "0")
     assert _fresh(service).warm(max_users=10**9, budget_seconds=60)["users"] == 0
+
+
+def test_every_unknown_user_shares_one_cached_cold_start_answer_per_k_and_genre(
+    service: RecommenderService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cached = _fresh(service)
+    monkeypatch.setenv("MOVIE_ROULETTE_ANSWER_CACHE", "0")
+    uncached = _fresh(service)
+    for k, genre in [(10, None), (5, None), (10, "Comedy"), (20, None)]:
+        for user in (10**6, 10**6 + 1, 10**6 + 2):
+            request = {"kind": "recommend", "user_id": user, "k": k, "genre": genre}
+            answer = cached.handle(request)
+            assert answer == uncached.handle(request)
+            assert answer["user_id"] == user and answer["fallback"].startswith("cold_start")
+    assert len(cached._answers) == 4 and cached._answers.hits == 8
+
+
+def test_a_movies_cached_similar_top_20_answers_every_k_and_title_like_a_fresh_one(
+    service: RecommenderService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    movie = service.movie_info(int(service.catalogue["movie_id"].iloc[7]))
+    cached = _fresh(service)
+    monkeypatch.setenv("MOVIE_ROULETTE_ANSWER_CACHE", "0")
+    uncached = _fresh(service)
+    requests = [{"kind": "similar", "movie_id": movie["movie_id"], "k": k} for k in (20, 1, 10)]
+    requests.append({"kind": "similar", "title": movie["title"].upper(), "k": 3})
+    for request in requests:
+        assert cached.handle(request) == uncached.handle(request)
+    assert len(cached._answers) == 1 and cached._answers.hits == 3
