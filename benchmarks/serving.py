@@ -312,10 +312,14 @@ def in_process(model_dir: Path, pool: dict[str, list[dict[str, Any]]], n: int) -
 
 
 MODES = {
-    # as `make serve` deploys it: the answer cache on, warmed for serving.warm_seconds at start
-    "deployed": lambda warm: {"MOVIE_ROULETTE_WARM_SECONDS": str(warm)},
-    # every request computed: no answer cache, no warm-up
-    "computed": lambda warm: {
+    # as `make serve` deploys it: the answer cache on, warmed for serving.warm_seconds at start,
+    # every request appended to the event log (serving.log_requests)
+    "deployed": lambda warm, log: {
+        "MOVIE_ROULETTE_WARM_SECONDS": str(warm),
+        "MOVIE_ROULETTE_EVENT_LOG": str(log),
+    },
+    # every request computed: no answer cache, no warm-up (and no request log)
+    "computed": lambda warm, log: {
         "MOVIE_ROULETTE_ANSWER_CACHE": "0",
         "MOVIE_ROULETTE_WARM_SECONDS": "0",
     },
@@ -352,7 +356,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "server": {},
         "start_seconds": {},
     }
-    modes = {"given": {}} if args.server else {m: MODES[m](warm) for m in args.modes}
+    event_log = Path(tempfile.mkdtemp(prefix="serving-bench-")) / "events.jsonl"
+    modes = {"given": {}} if args.server else {m: MODES[m](warm, event_log) for m in args.modes}
     for mode, env in modes.items():
         server = None
         try:
@@ -373,6 +378,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         finally:
             if server is not None:
                 server.stop()
+        if "MOVIE_ROULETTE_EVENT_LOG" in env:  # the server flushes its request log at exit
+            logged = sum(1 for _ in event_log.open()) if event_log.exists() else 0
+            result.setdefault("requests_logged", {})[mode] = logged
+            event_log.unlink(missing_ok=True)
     identity = Server(identity_dir, workers)
     try:
         result["start_seconds"]["identity"] = identity.wait()
@@ -429,6 +438,8 @@ def markdown(result: dict[str, Any]) -> str:
         ratio = result["ratios"][mode]["recommend_throughput_vs_identity"]
         met = ", ".join(f"{name}: {'met' if ok else 'NOT met'}" for name, ok in targets.items())
         lines.append(f"* {mode}: throughput {ratio}x identity; {met}")
+    for mode, logged in result.get("requests_logged", {}).items():
+        lines.append(f"* {mode}: {logged} requests (warm-up seconds included) in the event log")
     for mode, log in result.get("warm_up", {}).items():
         if log:
             lines.append(f"* {mode} start-up: {'; '.join(log)}")

@@ -84,13 +84,13 @@ class MovieRouletteModel(PythonModel):
             return self._answer(model_input)
 
     def _answer(self, model_input: pd.DataFrame) -> list[dict[str, Any]]:
-        from movie_roulette.service import RequestError
+        from movie_roulette.service import RequestError, frame_rows
 
         answers = []
         try:
             if "kind" not in model_input.columns:
                 raise RequestError("kind", "is required; one of recommend, similar, predict, spin")
-            for row in model_input.to_dict(orient="records"):
+            for row in frame_rows(model_input):
                 started = time.perf_counter()
                 try:
                     answer = self._service.handle(row)
