@@ -171,6 +171,20 @@ class Server:
                 continue
         return total
 
+    def worker_rss_mb(self) -> list[float]:
+        """Resident memory of each process that serves requests (uvicorn and its workers)."""
+        import psutil
+
+        out = []
+        for proc in psutil.Process(self.proc.pid).children(recursive=True):
+            try:
+                cmdline = " ".join(proc.cmdline())
+                if "uvicorn" in cmdline or "multiprocessing" in cmdline:
+                    out.append(round(proc.memory_info().rss / 2**20, 1))
+            except psutil.Error:
+                continue
+        return out
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
@@ -375,6 +389,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 print(f"{mode} {kind}: {result['server'][mode][kind]}", file=sys.stderr)
             if server is not None:
                 result.setdefault("warm_up", {})[mode] = server.warm_log()
+                result.setdefault("rss_mb", {})[mode] = server.worker_rss_mb()
         finally:
             if server is not None:
                 server.stop()
@@ -438,6 +453,8 @@ def markdown(result: dict[str, Any]) -> str:
         ratio = result["ratios"][mode]["recommend_throughput_vs_identity"]
         met = ", ".join(f"{name}: {'met' if ok else 'NOT met'}" for name, ok in targets.items())
         lines.append(f"* {mode}: throughput {ratio}x identity; {met}")
+    for mode, rss in result.get("rss_mb", {}).items():
+        lines.append(f"* {mode}: resident memory per server process after the load: {rss} MB")
     for mode, logged in result.get("requests_logged", {}).items():
         lines.append(f"* {mode}: {logged} requests (warm-up seconds included) in the event log")
     for mode, log in result.get("warm_up", {}).items():
