@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from tests.benchmarks_support import load_benchmark
 from tests.unit.models.tiny import tiny_ratings
-
-BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "accuracy.py"
 
 
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("accuracy_benchmark", BENCHMARK)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("accuracy")
 
 
 @pytest.mark.parametrize("name", ["surprise_svd", "surprise_svdpp", "surprise_knnbaseline"])
