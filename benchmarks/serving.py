@@ -138,19 +138,24 @@ class Server:
             stdout=self.log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
         )  # fmt: skip
 
-    def wait(self, timeout: float = 300.0) -> float:
-        """Seconds until /ping answers (model loaded and, for ours, the answer cache warmed)."""
+    def wait(self, timeout: float = 300.0, warm_workers: int = 0) -> float:
+        """Seconds until /ping answers and `warm_workers` workers have said they are warm.
+
+        /ping answers as soon as one worker has loaded; a client connecting before the others
+        are ready stays with that one worker (as serving/deployment.py, which waits the same
+        way before it reports a deployment)."""
         started = time.monotonic()
         deadline = started + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited; log: {Path(self.log.name).read_text()[-2000:]}")
             try:
-                if requests.get(f"{self.url}/ping", timeout=1).ok:
-                    return round(time.monotonic() - started, 1)
+                healthy = requests.get(f"{self.url}/ping", timeout=1).ok
             except requests.RequestException:
-                pass
-            time.sleep(0.5)
+                healthy = False
+            if healthy and len(self.warm_log()) >= warm_workers:
+                return round(time.monotonic() - started, 1)
+            time.sleep(0.25)
         raise RuntimeError(f"server not healthy in {timeout} s; log: {self.log.name}")
 
     def warm_log(self) -> list[str]:
@@ -379,7 +384,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 url = args.server.rstrip("/")
             else:  # one server at a time: each gets the machine to itself
                 server = Server(model_dir, workers, env)
-                result["start_seconds"][mode] = server.wait()
+                result["start_seconds"][mode] = server.wait(warm_workers=workers)
                 url = server.url
             result["server"][mode] = {}
             for kind in KINDS:

@@ -251,12 +251,16 @@ def test_two_models_are_served_side_by_side_each_on_its_own_port(
         model_name=other,
         experiment_name=other,
         data={"demo": {"n_movies": 120, "n_users": 80, "mean_ratings_per_user": 40}},
-        serving={"deploy": True, "port": port},
+        serving={"deploy": True, "port": port, "workers": 2},
     )
     try:
         result = run_cli("--config", str(config))
         assert result.exit_code == 0, result.output
         assert f"Model server: http://127.0.0.1:{port} (version 1)" in result.output
+        # the deploy returned only once both workers had loaded and warmed (not at first /ping)
+        (log_file,) = [s.log_file for s in list_servers(other) if s.running]
+        log = Path(log_file or "").read_text(encoding="utf-8", errors="replace")
+        assert log.count("answer cache warmed for") == 2, log[-2000:]
         servers = {(s.model_name, s.url) for s in list_servers() if s.running}
         assert (NAME, served["url"]) in servers
         assert (other, f"http://127.0.0.1:{port}") in servers

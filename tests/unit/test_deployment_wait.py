@@ -1,0 +1,46 @@
+"""serving/deployment.py waits for every worker's warm-up line before reporting a deployment."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from movie_roulette.config import ServingConfig
+from serving import deployment
+from serving.deployment import DeploymentError, ServerInfo
+
+
+def _info(log: Path) -> ServerInfo:
+    return ServerInfo("u", "m", "3", "http://127.0.0.1:1", True, "1", str(log))
+
+
+def test_waits_until_every_worker_has_warmed(tmp_path: Path) -> None:
+    log = tmp_path / "service.log"
+    log.write_text("movie_roulette: answer cache warmed for 5 users in 0.1 s\n")
+
+    def second_worker() -> None:
+        time.sleep(0.6)
+        with log.open("a") as f:
+            f.write("movie_roulette: answer cache warmed for 5 users in 0.1 s\n")
+
+    threading.Thread(target=second_worker).start()
+    started = time.monotonic()
+    deployment._wait_until_warm(object(), _info(log), ServingConfig(workers=2))
+    assert time.monotonic() - started >= 0.5
+
+
+def test_a_worker_that_never_warms_stops_the_server_and_names_the_count(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = tmp_path / "service.log"
+    log.write_text("movie_roulette: answer cache warmed for 5 users in 0.1 s\nTraceback: boom\n")
+    stopped = []
+    monkeypatch.setattr(deployment, "_stop", stopped.append)
+    serving = ServingConfig(workers=2, start_timeout_seconds=1, warm_seconds=0)
+    service = object()
+    with pytest.raises(DeploymentError, match=r"1 of the 2 workers of m version 3") as err:
+        deployment._wait_until_warm(service, _info(log), serving)
+    assert "Traceback: boom" in str(err.value) and stopped == [service]
