@@ -162,19 +162,19 @@ class Server:
         text = Path(self.log.name).read_text(errors="replace")
         return [line.strip() for line in text.splitlines() if "answer cache warmed" in line]
 
-    def cpu_seconds(self) -> float:
-        """User + system CPU of the server's process tree so far."""
+    def cpu_seconds(self) -> dict[int, float]:
+        """User + system CPU of each process of the server's tree so far, by pid."""
         import psutil
 
-        total = 0.0
+        out = {}
         root = psutil.Process(self.proc.pid)
         for proc in [root, *root.children(recursive=True)]:
             try:
                 times = proc.cpu_times()
-                total += times.user + times.system
+                out[proc.pid] = times.user + times.system
             except psutil.NoSuchProcess:
                 continue
-        return total
+        return out
 
     def worker_rss_mb(self) -> list[float]:
         """Resident memory of each process that serves requests (uvicorn and its workers)."""
@@ -239,7 +239,7 @@ def load_test(
     errors = [0] * clients
     start = time.perf_counter() + warmup
     stop = start + duration
-    marks: dict[str, float] = {}
+    marks: dict[str, Any] = {}
 
     def client(i: int) -> None:
         conn = http.client.HTTPConnection(host, port, timeout=30)
@@ -269,7 +269,7 @@ def load_test(
         time.sleep(max(0.0, at - time.perf_counter()))
         usage = resource.getrusage(resource.RUSAGE_SELF)
         marks[f"client_{name}"] = usage.ru_utime + usage.ru_stime
-        marks[f"server_{name}"] = server.cpu_seconds() if server else 0.0
+        marks[f"server_{name}"] = server.cpu_seconds() if server else {}
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     for t in threads:
@@ -292,9 +292,14 @@ def load_test(
         ),
     }
     if server is not None:
-        out["server_cpu_ms_per_request"] = round(
-            1000 * (marks["server_stop"] - marks["server_start"]) / n, 3
-        )
+        before, after = marks["server_start"], marks["server_stop"]
+        used = {pid: after[pid] - before.get(pid, 0.0) for pid in after}
+        out["server_cpu_ms_per_request"] = round(1000 * sum(used.values()) / n, 3)
+        # how the load fell on the server's processes (keep-alive connections stay with the
+        # worker that accepted them): the busiest processes' share of the server's CPU, in %
+        total = sum(used.values()) or 1.0
+        busy = sorted((v for v in used.values() if v / total >= 0.02), reverse=True)
+        out["server_cpu_share_pct"] = [round(100 * v / total) for v in busy]
     return out
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import gc
 import os
 import sys
-import threading
 import time
 from typing import Any
 
@@ -40,7 +39,6 @@ class MovieRouletteModel(PythonModel):
 
         self._service = RecommenderService(bundle.load(context.artifacts["bundle"]))
         self._warm()
-        self._compute = threading.Lock()
         # Live traffic for the drift check: set by the deployment from the config
         # (continuous.event_log, else <state_dir>/events.jsonl); unset = no request log.
         self._log = None
@@ -77,11 +75,9 @@ class MovieRouletteModel(PythonModel):
         model_input: pd.DataFrame,
         params: dict[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
-        # MLflow's server runs each request in its own thread; CPU-bound numpy work from 8
-        # threads at once thrashes the GIL (each request paying for the others' switches).
-        # One request computes at a time; the others wait on the lock without spinning.
-        with self._compute:
-            return self._answer(model_input)
+        # MLflow's server runs each request in its own thread. The service computes one answer
+        # at a time (its own lock); a cached answer is returned without waiting for that lock.
+        return self._answer(model_input)
 
     def _answer(self, model_input: pd.DataFrame) -> list[dict[str, Any]]:
         from movie_roulette.service import RequestError, frame_rows

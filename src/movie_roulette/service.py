@@ -167,6 +167,10 @@ class RecommenderService:
         self.rating_scale = (float(scale[0]), float(scale[1]))
         size = os.environ.get(ANSWER_CACHE_ENV, str(ANSWER_CACHE_SIZE))
         self._answers = AnswerCache(int(size) if size.strip().isdigit() else ANSWER_CACHE_SIZE)
+        # One computation at a time: a server answers each request in its own thread, and
+        # CPU-bound numpy work from 8 threads at once thrashes the GIL (each request paying for
+        # the others' switches). Cached answers and bad requests do not wait for it.
+        self._compute = threading.Lock()
 
     # ---- request plumbing -------------------------------------------------------------------
     def handle_frame(self, frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -289,25 +293,28 @@ class RecommenderService:
             cached = self._answers.get(key)
             if cached is not None:
                 return {**cached, "kind": kind, "user_id": user_id, "items": cached["items"][:k]}
+        if ratings is not None:
+            error = self._unknown_movies(kind, list(ratings))
+            if error:
+                return error
         try:
-            if ratings is not None:
-                error = self._unknown_movies(kind, list(ratings))
-                if error:
-                    return error
-                recs = self.model.recommend_from_ratings(ratings, k=depth, genre=genre)
-                profile = self.explainer.profile_from_ratings(ratings)
-            else:
-                assert user_id is not None
-                recs = self.model.recommend_items(
-                    user_id, k=depth, exclude_seen=exclude_seen, genre=genre
-                )
-                profile = self.explainer.user_profile(user_id)
+            with self._compute:
+                if ratings is not None:
+                    recs = self.model.recommend_from_ratings(ratings, k=depth, genre=genre)
+                    profile = self.explainer.profile_from_ratings(ratings)
+                else:
+                    assert user_id is not None
+                    recs = self.model.recommend_items(
+                        user_id, k=depth, exclude_seen=exclude_seen, genre=genre
+                    )
+                    profile = self.explainer.user_profile(user_id)
+                ids = [it.movie_id for it in recs.items]
+                components = [it.components for it in recs.items]
+                reasons = self.explainer.for_people(ids, profile, components)
         except ValueError as err:  # unknown genre: an answer naming it, not a crash
             if str(err).startswith("genre:"):
                 return {"kind": kind, "error": str(err)}
             raise
-        ids = [it.movie_id for it in recs.items]
-        reasons = self.explainer.for_people(ids, profile, [it.components for it in recs.items])
         answer: dict[str, Any] = {"kind": kind, "user_id": user_id, "fallback": recs.fallback}
         if ratings is not None:
             answer["profile_size"] = len(ratings)
@@ -359,14 +366,15 @@ class RecommenderService:
         if error:
             error["error"] = f"unknown movie_id {movie_id}"
             return error
-        rating = float(self.model.predict_rating(user_id, np.array([movie_id]))[0])
-        profile = self.explainer.user_profile(user_id)
+        with self._compute:
+            rating = float(self.model.predict_rating(user_id, np.array([movie_id]))[0])
+            reasons = self.explainer.for_people([movie_id], self.explainer.user_profile(user_id))
         return {
             "kind": "predict",
             "user_id": user_id,
             **self._info[movie_id],
             "prediction": round(rating, 4),
-            "reasons": self.explainer.for_people([movie_id], profile)[0],
+            "reasons": reasons[0],
             "fallback": None if self.model.knows_user(user_id) else "unknown_user:baseline",
         }
 
@@ -393,8 +401,9 @@ class RecommenderService:
             cached = self._answers.get(key)
             if cached is not None:
                 return {**cached, "items": cached["items"][:k]}
-        pairs = self.model.similar_movies(movie_id, k=depth)
-        reasons = self.explainer.for_similar([m for m, _ in pairs], movie_id)
+        with self._compute:
+            pairs = self.model.similar_movies(movie_id, k=depth)
+            reasons = self.explainer.for_similar([m for m, _ in pairs], movie_id)
         answer = {
             "kind": "similar",
             "movie": self.movie_info(movie_id),

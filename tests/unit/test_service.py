@@ -313,3 +313,25 @@ def test_frame_rows_equal_pandas_records_for_every_column_type() -> None:
         for key in row:
             same = row[key] == record[key] or (pd.isna(row[key]) and pd.isna(record[key]))
             assert same and type(row[key]) is type(record[key]), (key, row[key], record[key])
+
+
+def test_concurrent_requests_get_the_same_answers_as_sequential_ones(
+    service: RecommenderService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    users = [int(u) for u in service.model.user_ids[:12]] + [10**6]
+    movies = [int(m) for m in service.catalogue["movie_id"].iloc[:6]]
+    requests = [{"kind": "recommend", "user_id": u, "k": 5 + i % 10} for i, u in enumerate(users)]
+    requests += [{"kind": "spin", "user_id": u, "seed": 1} for u in users]
+    requests += [{"kind": "similar", "movie_id": m, "k": 8} for m in movies]
+    requests += [{"kind": "predict", "user_id": users[0], "movie_id": m} for m in movies]
+    requests += [{"kind": "recommend", "ratings": {str(m): 5.0 for m in movies[:3]}, "k": 4}]
+    requests = requests * 3  # hits after misses, from other threads
+    monkeypatch.setenv("MOVIE_ROULETTE_ANSWER_CACHE", "0")
+    expected = [_fresh(service).handle(r) for r in requests]
+    monkeypatch.delenv("MOVIE_ROULETTE_ANSWER_CACHE")
+    shared = _fresh(service)
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(shared.handle, requests))
+    assert answers == expected
