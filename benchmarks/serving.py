@@ -341,11 +341,14 @@ MODES = {
     "deployed": lambda warm, log: {
         "MOVIE_ROULETTE_WARM_SECONDS": str(warm),
         "MOVIE_ROULETTE_EVENT_LOG": str(log),
+        "UVICORN_ACCESS_LOG": "false",  # serving.access_log
     },
-    # every request computed: no answer cache, no warm-up (and no request log)
+    # every request computed: no answer cache, no warm-up; otherwise as deployed
     "computed": lambda warm, log: {
         "MOVIE_ROULETTE_ANSWER_CACHE": "0",
         "MOVIE_ROULETTE_WARM_SECONDS": "0",
+        "MOVIE_ROULETTE_EVENT_LOG": str(log),
+        "UVICORN_ACCESS_LOG": "false",
     },
 }
 
@@ -407,7 +410,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             logged = sum(1 for _ in event_log.open()) if event_log.exists() else 0
             result.setdefault("requests_logged", {})[mode] = logged
             event_log.unlink(missing_ok=True)
-    identity = Server(identity_dir, workers)
+    identity = Server(identity_dir, workers, {"UVICORN_ACCESS_LOG": "false"})  # like ours
     try:
         result["start_seconds"]["identity"] = identity.wait()
         result["identity"] = load_test(

@@ -23,6 +23,7 @@ from movie_roulette.exceptions import MovieRouletteError
 PING_TIMEOUT_SECONDS = 2.0
 EVENT_LOG_ENV = "MOVIE_ROULETTE_EVENT_LOG"  # read by serving/pyfunc_model.py
 WARM_SECONDS_ENV = "MOVIE_ROULETTE_WARM_SECONDS"  # read by serving/pyfunc_model.py
+ACCESS_LOG_ENV = "UVICORN_ACCESS_LOG"  # uvicorn reads its options from UVICORN_* variables
 
 
 class DeploymentError(MovieRouletteError):
@@ -175,6 +176,7 @@ def deploy_version(
     else:
         os.environ.pop(EVENT_LOG_ENV, None)
     os.environ[WARM_SECONDS_ENV] = str(serving.warm_seconds)
+    os.environ[ACCESS_LOG_ENV] = "true" if serving.access_log else "false"
     deployer = _deployer()
     registry = Client().active_stack.model_registry
     if registry is None:

@@ -116,6 +116,9 @@ class ServingConfig:
     # At start-up, each worker computes the most active known users' answers for this long
     # before it answers (0 = off); the start timeout must leave room for it.
     warm_seconds: float = 30.0
+    # uvicorn's line per request in the server log (requests are in the event log already;
+    # the access log grows without bound and costs the server CPU on every request)
+    access_log: bool = False
     deploy: bool = True  # training: deploy the version that was just promoted
     log_requests: bool = True  # append every request to the event log (continuous.event_log)
 
