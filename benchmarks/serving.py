@@ -50,6 +50,9 @@ KINDS = ("recommend", "similar", "predict", "spin")
 TARGETS = {"recommend_p50_ms": 10.0, "recommend_p99_ms": 40.0, "throughput_vs_identity": 0.5}
 
 
+READY_LINE = "Application startup complete."  # uvicorn, once per worker (serving/deployment.py)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -138,12 +141,12 @@ class Server:
             stdout=self.log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
         )  # fmt: skip
 
-    def wait(self, timeout: float = 300.0, warm_workers: int = 0) -> float:
-        """Seconds until /ping answers and `warm_workers` workers have said they are warm.
+    def wait(self, workers: int, timeout: float = 300.0) -> float:
+        """Seconds until /ping answers and all `workers` have started (model loaded, cache warm).
 
         /ping answers as soon as one worker has loaded; a client connecting before the others
-        are ready stays with that one worker (as serving/deployment.py, which waits the same
-        way before it reports a deployment)."""
+        are ready stays with that one worker (serving/deployment.py waits the same way before
+        it reports a deployment)."""
         started = time.monotonic()
         deadline = started + timeout
         while time.monotonic() < deadline:
@@ -153,7 +156,8 @@ class Server:
                 healthy = requests.get(f"{self.url}/ping", timeout=1).ok
             except requests.RequestException:
                 healthy = False
-            if healthy and len(self.warm_log()) >= warm_workers:
+            ready = Path(self.log.name).read_text(errors="replace").count(READY_LINE)
+            if healthy and ready >= workers:
                 return round(time.monotonic() - started, 1)
             time.sleep(0.25)
         raise RuntimeError(f"server not healthy in {timeout} s; log: {self.log.name}")
@@ -392,7 +396,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 url = args.server.rstrip("/")
             else:  # one server at a time: each gets the machine to itself
                 server = Server(model_dir, workers, env)
-                result["start_seconds"][mode] = server.wait(warm_workers=workers)
+                result["start_seconds"][mode] = server.wait(workers)
                 url = server.url
             result["server"][mode] = {}
             for kind in KINDS:
@@ -412,7 +416,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             event_log.unlink(missing_ok=True)
     identity = Server(identity_dir, workers, {"UVICORN_ACCESS_LOG": "false"})  # like ours
     try:
-        result["start_seconds"]["identity"] = identity.wait()
+        result["start_seconds"]["identity"] = identity.wait(workers)
         result["identity"] = load_test(
             identity.url, pool["recommend"], args.clients, args.duration, args.warmup, identity
         )

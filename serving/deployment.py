@@ -241,24 +241,27 @@ def deploy_version(
     return info
 
 
-WARMED_LINE = "answer cache warmed for"  # printed by serving/pyfunc_model.py per worker
+# uvicorn logs this once per worker when the app module has been imported, i.e. after the model
+# was loaded (and, for this project's pyfunc, its answer cache warmed). Any model version prints
+# it, also versions registered before the warm-up existed.
+READY_LINE = "Application startup complete."
 
 
 def _wait_until_warm(service: Any, info: ServerInfo, serving: ServingConfig) -> None:
-    """/ping answers as soon as one worker has loaded; the others may still be warming their
-    answer caches, and a client connecting now would stay with the first worker. Wait until
-    every worker has said it is warm (each says so once, in the service log)."""
+    """/ping answers as soon as one worker has loaded; the others may still be loading and
+    warming their answer caches, and a client connecting now would stay with the first
+    worker. Wait until every worker has started (each says so once, in the service log)."""
     deadline = time.monotonic() + serving.start_timeout_seconds
     while True:
         text = ""
         if info.log_file and Path(info.log_file).is_file():
             text = Path(info.log_file).read_text(encoding="utf-8", errors="replace")
-        if text.count(WARMED_LINE) >= serving.workers:
+        if text.count(READY_LINE) >= serving.workers:
             return
         if time.monotonic() >= deadline:
             _stop(service)
             raise DeploymentError(
-                f"{text.count(WARMED_LINE)} of the {serving.workers} workers of "
+                f"{text.count(READY_LINE)} of the {serving.workers} workers of "
                 f"{info.model_name} version {info.model_version} finished loading and warming "
                 f"within {serving.start_timeout_seconds} s. Last lines of its log "
                 f"({info.log_file}):\n{_log_tail(info.log_file)}"

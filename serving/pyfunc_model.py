@@ -60,7 +60,7 @@ class MovieRouletteModel(PythonModel):
                 error_code=INVALID_PARAMETER_VALUE,
             ) from None
         stats = self._service.warm(max_users=10**9, budget_seconds=seconds)
-        print(  # serving/deployment.py waits for this line from every worker
+        print(  # in the server log; benchmarks/serving.py reports it
             f"movie_roulette: answer cache warmed for {stats['users']} users in "
             f"{stats['seconds']} s (all known users: {stats['complete']})",
             file=sys.stderr,
