@@ -59,7 +59,7 @@ class MovieRouletteModel(PythonModel):
                 f"{WARM_SECONDS_ENV}={raw!r} is not a number of seconds",
                 error_code=INVALID_PARAMETER_VALUE,
             ) from None
-        stats = self._service.warm(max_users=10**9, budget_seconds=seconds)
+        stats = self._service.warm(budget_seconds=seconds)
         print(  # in the server log; benchmarks/serving.py reports it
             f"movie_roulette: answer cache warmed for {stats['users']} users in "
             f"{stats['seconds']} s (all known users: {stats['complete']})",

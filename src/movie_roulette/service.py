@@ -15,7 +15,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -88,8 +88,8 @@ def _bool_field(request: Mapping[str, Any], field: str, default: bool) -> bool:
 
 
 def frame_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """A request frame's rows as dicts of Python scalars (like `to_dict(orient="records")`,
-    in ~40% of its time: this runs on every served request)."""
+    """A request frame's rows as dicts of Python scalars, like `to_dict(orient="records")`
+    without its per-value machinery (this runs on every served request)."""
     columns = [str(c) for c in frame.columns]
     return [
         {c: _native(v) for c, v in zip(columns, row, strict=True)}
@@ -283,48 +283,70 @@ class RecommenderService:
         """
         user_id, ratings = self._person(request, kind)
         genre = _str_field(request, "genre")
+        if ratings is not None:
+            error = self._unknown_movies(kind, list(ratings))
+            if error:
+                return error
         key, depth = None, k
-        if ratings is None and k <= ANSWER_CACHE_MAX_K and self._answers.max_entries > 0:
+        if ratings is None and self._caches(k):
             folded = genre.casefold() if genre else None
             if self.model.knows_user(user_id):
                 key, depth = (user_id, exclude_seen, folded), ANSWER_CACHE_MAX_K
             else:
                 key = (COLD_START_KEY, k, folded)
+
+        def compute(depth: int) -> dict[str, Any]:
+            try:
+                with self._compute:
+                    if ratings is not None:
+                        recs = self.model.recommend_from_ratings(ratings, k=depth, genre=genre)
+                        profile = self.explainer.profile_from_ratings(ratings)
+                    else:
+                        assert user_id is not None
+                        recs = self.model.recommend_items(
+                            user_id, k=depth, exclude_seen=exclude_seen, genre=genre
+                        )
+                        profile = self.explainer.user_profile(user_id)
+                    ids = [it.movie_id for it in recs.items]
+                    components = [it.components for it in recs.items]
+                    reasons = self.explainer.for_people(ids, profile, components)
+            except ValueError as err:  # unknown genre: an answer naming it, not a crash
+                if str(err).startswith("genre:"):
+                    return {"kind": kind, "error": str(err)}
+                raise
+            answer: dict[str, Any] = {"kind": kind, "user_id": user_id, "fallback": recs.fallback}
+            if ratings is not None:
+                answer["profile_size"] = len(ratings)
+            answer["items"] = self._movies([(it.movie_id, it.score) for it in recs.items], reasons)
+            return answer
+
+        return self._through_cache(key, k, depth, compute, {"kind": kind, "user_id": user_id})
+
+    def _caches(self, k: int) -> bool:
+        return k <= ANSWER_CACHE_MAX_K and self._answers.max_entries > 0
+
+    def _through_cache(
+        self,
+        key: tuple | None,
+        k: int,
+        depth: int,
+        compute: Callable[[int], dict[str, Any]],
+        overlay: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """The answer for `key` with its first k items: from the cache (with `overlay`'s fields,
+        which differ between requests sharing the entry), else `compute(depth)`, cached unless
+        it is an error entry. key None = not cached."""
+        if key is not None:
             cached = self._answers.get(key)
             if cached is not None:
-                return {**cached, "kind": kind, "user_id": user_id, "items": cached["items"][:k]}
-        if ratings is not None:
-            error = self._unknown_movies(kind, list(ratings))
-            if error:
-                return error
-        try:
-            with self._compute:
-                if ratings is not None:
-                    recs = self.model.recommend_from_ratings(ratings, k=depth, genre=genre)
-                    profile = self.explainer.profile_from_ratings(ratings)
-                else:
-                    assert user_id is not None
-                    recs = self.model.recommend_items(
-                        user_id, k=depth, exclude_seen=exclude_seen, genre=genre
-                    )
-                    profile = self.explainer.user_profile(user_id)
-                ids = [it.movie_id for it in recs.items]
-                components = [it.components for it in recs.items]
-                reasons = self.explainer.for_people(ids, profile, components)
-        except ValueError as err:  # unknown genre: an answer naming it, not a crash
-            if str(err).startswith("genre:"):
-                return {"kind": kind, "error": str(err)}
-            raise
-        answer: dict[str, Any] = {"kind": kind, "user_id": user_id, "fallback": recs.fallback}
-        if ratings is not None:
-            answer["profile_size"] = len(ratings)
-        answer["items"] = self._movies([(it.movie_id, it.score) for it in recs.items], reasons)
-        if key is not None:
-            self._answers.put(key, answer)
-            return {**answer, "items": answer["items"][:k]}
-        return answer
+                return {**cached, **(overlay or {}), "items": cached["items"][:k]}
+        answer = compute(depth)
+        if key is None or "error" in answer:
+            return answer
+        self._answers.put(key, answer)
+        return {**answer, "items": answer["items"][:k]}
 
-    def warm(self, max_users: int, budget_seconds: float) -> dict[str, Any]:
+    def warm(self, budget_seconds: float, max_users: int | None = None) -> dict[str, Any]:
         """Fill the answer cache with the default answer (unseen movies, any genre) of the most
         active known users first, until `max_users`, the cache's size or `budget_seconds`.
 
@@ -332,8 +354,9 @@ class RecommenderService:
         then served from the cache instead of costing a full scoring (~5 ms on ml-latest-small).
         """
         started = time.perf_counter()
-        limit = min(max_users, self._answers.max_entries)
-        users = np.asarray(getattr(self.model, "user_ids", np.empty(0, np.int64)))
+        limit = self._answers.max_entries if max_users is None else max_users
+        limit = min(limit, self._answers.max_entries)
+        users = self.model.user_ids
         if limit <= 0 or users.size == 0 or budget_seconds <= 0:
             return {"users": 0, "seconds": 0.0, "complete": users.size == 0}
         counts = self.model.user_rating_counts()
@@ -394,24 +417,21 @@ class RecommenderService:
             movie_id = ids[0]
         if not self.knows_movie(movie_id):
             return {"kind": "similar", "error": f"unknown movie_id {movie_id}"}
-        key, depth = None, k
-        if k <= ANSWER_CACHE_MAX_K and self._answers.max_entries > 0:
-            # a movie's top 20 (a total order, reasons per movie) answers every k <= 20
-            key, depth = ("similar", movie_id), ANSWER_CACHE_MAX_K
-            cached = self._answers.get(key)
-            if cached is not None:
-                return {**cached, "items": cached["items"][:k]}
-        with self._compute:
-            pairs = self.model.similar_movies(movie_id, k=depth)
-            reasons = self.explainer.for_similar([m for m, _ in pairs], movie_id)
-        answer = {
-            "kind": "similar",
-            "movie": self.movie_info(movie_id),
-            "items": self._movies(pairs, reasons),
-        }
-        if key is not None:
-            self._answers.put(key, answer)
-        return {**answer, "items": answer["items"][:k]}
+
+        def compute(depth: int) -> dict[str, Any]:
+            with self._compute:
+                pairs = self.model.similar_movies(movie_id, k=depth)
+                reasons = self.explainer.for_similar([m for m, _ in pairs], movie_id)
+            return {
+                "kind": "similar",
+                "movie": self.movie_info(movie_id),
+                "items": self._movies(pairs, reasons),
+            }
+
+        # a movie's top 20 (a total order, reasons per movie) answers every k <= 20
+        if self._caches(k):
+            return self._through_cache(("similar", movie_id), k, ANSWER_CACHE_MAX_K, compute)
+        return compute(k)
 
     def _spin(self, request: Mapping[str, Any], k: int) -> dict[str, Any]:
         temperature = request.get("temperature")
