@@ -50,9 +50,6 @@ KINDS = ("recommend", "similar", "predict", "spin")
 TARGETS = {"recommend_p50_ms": 10.0, "recommend_p99_ms": 40.0, "throughput_vs_identity": 0.5}
 
 
-READY_LINE = "Application startup complete."  # uvicorn, once per worker (serving/deployment.py)
-
-
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -156,6 +153,8 @@ class Server:
                 healthy = requests.get(f"{self.url}/ping", timeout=1).ok
             except requests.RequestException:
                 healthy = False
+            from serving.deployment import READY_LINE
+
             ready = Path(self.log.name).read_text(errors="replace").count(READY_LINE)
             if healthy and ready >= workers:
                 return round(time.monotonic() - started, 1)
@@ -339,20 +338,22 @@ def in_process(model_dir: Path, pool: dict[str, list[dict[str, Any]]], n: int) -
     return out
 
 
-MODES = {
-    # as `make serve` deploys it: the answer cache on, warmed for serving.warm_seconds at start,
-    # every request appended to the event log (serving.log_requests)
-    "deployed": lambda warm, log: {
+def deployed_env(warm: float, log: Path) -> dict[str, str]:
+    """As `make serve` deploys it: the answer cache on, warmed for serving.warm_seconds at
+    start, every request appended to the event log, uvicorn's access log off."""
+    return {
         "MOVIE_ROULETTE_WARM_SECONDS": str(warm),
         "MOVIE_ROULETTE_EVENT_LOG": str(log),
-        "UVICORN_ACCESS_LOG": "false",  # serving.access_log
-    },
+        "UVICORN_ACCESS_LOG": "false",
+    }
+
+
+MODES = {
+    "deployed": deployed_env,
     # every request computed: no answer cache, no warm-up; otherwise as deployed
     "computed": lambda warm, log: {
+        **deployed_env(0, log),
         "MOVIE_ROULETTE_ANSWER_CACHE": "0",
-        "MOVIE_ROULETTE_WARM_SECONDS": "0",
-        "MOVIE_ROULETTE_EVENT_LOG": str(log),
-        "UVICORN_ACCESS_LOG": "false",
     },
 }
 

@@ -237,7 +237,7 @@ def deploy_version(
             f"{serving.start_timeout_seconds} s. Last lines of its log ({info.log_file}):\n"
             f"{log}{hint}"
         )
-    _wait_until_warm(service, info, serving)
+    _wait_for_every_worker(service, info, serving)
     return info
 
 
@@ -247,7 +247,7 @@ def deploy_version(
 READY_LINE = "Application startup complete."
 
 
-def _wait_until_warm(service: Any, info: ServerInfo, serving: ServingConfig) -> None:
+def _wait_for_every_worker(service: Any, info: ServerInfo, serving: ServingConfig) -> None:
     """/ping answers as soon as one worker has loaded; the others may still be loading and
     warming their answer caches, and a client connecting now would stay with the first
     worker. Wait until every worker has started (each says so once, in the service log)."""

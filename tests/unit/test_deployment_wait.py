@@ -31,14 +31,14 @@ def test_waits_until_every_worker_has_loaded_and_warmed(tmp_path: Path) -> None:
 
     threading.Thread(target=second_worker).start()
     started = time.monotonic()
-    deployment._wait_until_warm(object(), _info(log), ServingConfig(workers=2))
+    deployment._wait_for_every_worker(object(), _info(log), ServingConfig(workers=2))
     assert time.monotonic() - started >= 0.5
 
 
 def test_a_model_version_without_the_warm_up_deploys_too(tmp_path: Path) -> None:
     log = tmp_path / "service.log"
     log.write_text(STARTED * 2)  # registered before the warm-up existed: no "warmed" lines
-    deployment._wait_until_warm(object(), _info(log), ServingConfig(workers=2))
+    deployment._wait_for_every_worker(object(), _info(log), ServingConfig(workers=2))
 
 
 def test_a_worker_that_never_starts_stops_the_server_and_names_the_count(
@@ -51,5 +51,5 @@ def test_a_worker_that_never_starts_stops_the_server_and_names_the_count(
     serving = ServingConfig(workers=2, start_timeout_seconds=1, warm_seconds=0)
     service = object()
     with pytest.raises(DeploymentError, match=r"1 of the 2 workers of m version 3") as err:
-        deployment._wait_until_warm(service, _info(log), serving)
+        deployment._wait_for_every_worker(service, _info(log), serving)
     assert "Traceback: boom" in str(err.value) and stopped == [service]
