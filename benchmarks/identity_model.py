@@ -1,25 +1,28 @@
 """A trivial pyfunc (answers each request row with itself): the scoring server's own ceiling.
 
-Logged from code with the same signature as the real model by benchmarks/serving.py.
+Logged from code by benchmarks/serving.py exactly as the real model is (serving/registry.py's
+`pyfunc_kwargs`), with the same `list[Request]` annotation and so the same signature and the same
+per-request validation by MLflow.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
 from mlflow.models import set_model
 from mlflow.pyfunc import PythonModel, PythonModelContext
+
+from movie_roulette.request import Request, request_rows
 
 
 class IdentityModel(PythonModel):
     def predict(
         self,
         context: PythonModelContext,
-        model_input: pd.DataFrame,
+        model_input: list[Request],
         params: dict[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
-        return model_input.to_dict(orient="records")
+        return request_rows(model_input)
 
 
 set_model(IdentityModel())

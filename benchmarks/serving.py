@@ -114,7 +114,6 @@ def build_identity(cache_dir: Path) -> Path:
     if not target.is_dir():
         kwargs = pyfunc_kwargs()
         kwargs["python_model"] = str(ROOT / "benchmarks" / "identity_model.py")
-        kwargs["code_paths"] = None
         mlflow.pyfunc.save_model(str(target), **kwargs)
     return target
 
@@ -236,7 +235,7 @@ def load_test(
 
     parts = urlsplit(url)
     host, port, prefix = parts.hostname or "127.0.0.1", parts.port or 80, parts.path.rstrip("/")
-    bodies = [json.dumps({"dataframe_records": [row]}).encode() for row in rows]
+    bodies = [json.dumps({"inputs": [row]}).encode() for row in rows]
     headers = {"Content-Type": "application/json"}
     latencies: list[list[float]] = [[] for _ in range(clients)]
     errors = [0] * clients
@@ -309,8 +308,6 @@ def load_test(
 def in_process(model_dir: Path, pool: dict[str, list[dict[str, Any]]], n: int) -> dict[str, Any]:
     import mlflow
 
-    from serving.schema import request_frame
-
     computed = {"MOVIE_ROULETTE_ANSWER_CACHE": "0", "MOVIE_ROULETTE_WARM_SECONDS": "0"}
     saved = {name: os.environ.get(name) for name in computed}
     os.environ.update(computed)  # the floor: every request computed
@@ -326,9 +323,8 @@ def in_process(model_dir: Path, pool: dict[str, list[dict[str, Any]]], n: int) -
     for kind, rows in pool.items():
         times = []
         for row in rows[:n]:
-            frame = request_frame([row])
             t0 = time.perf_counter()
-            model.predict(frame)
+            model.predict([row])
             times.append(time.perf_counter() - t0)
         t = np.array(times) * 1000
         out[kind] = {

@@ -29,6 +29,12 @@ SERVER_ENV = "MOVIE_ROULETTE_SERVER_URL"
 DEFAULT_SERVER = "http://127.0.0.1:8000"
 TIMEOUT_SECONDS = 30.0
 _MLFLOW_WRAPPER = re.compile(r"^Failed to predict data .*?\. \s*Error: ", re.S)
+_TYPE_HINT_FAILURE = "Failed to validate data against type hint"
+# one pydantic error inside MLflow's message: "\nuser_id\n  Input should be a valid integer
+# [type=int_type, input_value=1.5, input_type=float]" (the newlines escaped, as MLflow reprs it)
+_PYDANTIC_ERROR = re.compile(
+    r"(?:\\n|\n)(\w+)(?:\\n|\n) +([^\[\n\\]+?) \[type=(\w+), input_value=(.*?), input_type="
+)
 
 
 class ServerError(click.ClickException):
@@ -46,9 +52,7 @@ class ModelServerClient:
         self.session = requests.Session()
 
     def query(self, *requests_: dict[str, Any]) -> list[dict[str, Any]]:
-        body = {
-            "dataframe_records": [{k: v for k, v in r.items() if v is not None} for r in requests_]
-        }
+        body = {"inputs": [{k: v for k, v in r.items() if v is not None} for r in requests_]}
         try:
             response = self.session.post(f"{self.url}/invocations", json=body, timeout=self.timeout)
         except requests.ConnectionError:
@@ -81,8 +85,20 @@ class ModelServerClient:
 
 
 def clean_message(message: str) -> str:
-    """MLflow wraps our error ("k: 0 is outside 1..100") in a dump of the request frame."""
-    return _MLFLOW_WRAPPER.sub("", message).strip()
+    """The server's 400 message without MLflow's wrapping: our own errors ("k: 0 is outside
+    1..100") come inside a dump of the request, and a row that does not match the `Request`
+    type inside a dump of the type; both become "field: problem" lines."""
+    message = _MLFLOW_WRAPPER.sub("", message).strip()
+    if _TYPE_HINT_FAILURE in message:
+        found = [
+            f"{field}: {problem.strip()} (got {given})"
+            if kind != "missing"
+            else f"{field}: {problem.strip()}"
+            for field, problem, kind, given in _PYDANTIC_ERROR.findall(message)
+        ]
+        if found:
+            return "; ".join(dict.fromkeys(found))
+    return message
 
 
 def _table(items: list[dict[str, Any]], with_reasons: bool = True) -> str:

@@ -11,11 +11,12 @@ import sys
 import time
 from typing import Any
 
-import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.models import set_model
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.pyfunc import PythonModel, PythonModelContext
+
+from movie_roulette.request import Request
 
 BLAS_THREADS_ENV = "MOVIE_ROULETTE_BLAS_THREADS"
 EVENT_LOG_ENV = "MOVIE_ROULETTE_EVENT_LOG"
@@ -72,21 +73,20 @@ class MovieRouletteModel(PythonModel):
     def predict(
         self,
         context: PythonModelContext,
-        model_input: pd.DataFrame,
+        model_input: list[Request],
         params: dict[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
-        # MLflow's server runs each request in its own thread. The service computes one answer
-        # at a time (its own lock); a cached answer is returned without waiting for that lock.
-        return self._answer(model_input)
-
-    def _answer(self, model_input: pd.DataFrame) -> list[dict[str, Any]]:
-        from movie_roulette.service import RequestError, frame_rows
+        # The annotation is the model's signature: MLflow checks every JSON row of
+        # {"inputs": [...]} against `Request` (HTTP 400 naming a mistyped or unknown field) and
+        # passes the rows on as they are, with no pandas frame per request.
+        # MLflow's server answers each request in its own thread. The service computes one
+        # answer at a time (its own lock); a cached answer is returned without waiting for it.
+        from movie_roulette.request import request_rows
+        from movie_roulette.service import RequestError
 
         answers = []
         try:
-            if "kind" not in model_input.columns:
-                raise RequestError("kind", "is required; one of recommend, similar, predict, spin")
-            for row in frame_rows(model_input):
+            for row in request_rows(model_input):
                 started = time.perf_counter()
                 try:
                     answer = self._service.handle(row)
@@ -95,7 +95,7 @@ class MovieRouletteModel(PythonModel):
                     raise
                 self._record(row, answer, started, status=200)
                 answers.append(answer)
-        except RequestError as err:  # malformed request -> HTTP 400 naming the field
+        except RequestError as err:  # a malformed request -> HTTP 400 naming the field
             raise MlflowException(str(err), error_code=INVALID_PARAMETER_VALUE) from err
         return answers
 

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import json
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
 import mlflow
-from mlflow.models import ModelSignature
 from mlflow.tracking import MlflowClient
 
 from movie_roulette import bundle
 from movie_roulette.bundle import ModelBundle
-from serving.schema import input_schema, params_schema
 
 PYFUNC_MODEL_FILE = Path(__file__).with_name("pyfunc_model.py")
 LIBRARY_DIR = Path(bundle.__file__).resolve().parent
@@ -25,6 +24,7 @@ def _pip_requirements() -> list[str]:
     import numpy
     import pandas
     import pyarrow
+    import pydantic
     import scipy
     import sklearn
 
@@ -32,6 +32,7 @@ def _pip_requirements() -> list[str]:
         f"mlflow=={mlflow.__version__}",
         f"numpy=={numpy.__version__}",
         f"pandas=={pandas.__version__}",
+        f"pydantic=={pydantic.__version__}",
         f"pyarrow=={pyarrow.__version__}",
         f"scipy=={scipy.__version__}",
         f"scikit-learn=={sklearn.__version__}",
@@ -39,11 +40,11 @@ def _pip_requirements() -> list[str]:
 
 
 def pyfunc_kwargs() -> dict[str, Any]:
-    """How the model is packaged: from code, the library shipped along, a typed signature."""
+    """How the model is packaged: from code, with the library shipped along. The signature is
+    MLflow's reading of `predict`'s annotation, `list[movie_roulette.request.Request]`."""
     return {
         "python_model": str(PYFUNC_MODEL_FILE),
         "code_paths": [str(LIBRARY_DIR)],
-        "signature": ModelSignature(inputs=input_schema(), params=params_schema()),
         "pip_requirements": _pip_requirements(),
     }
 
@@ -64,13 +65,17 @@ def log_and_register(
             reviews=model_bundle.reviews,
             sentiment=model_bundle.sentiment,
         )
-        info = mlflow.pyfunc.log_model(
-            name=ARTIFACT_PATH,
-            artifacts={"bundle": str(path)},
-            registered_model_name=model_name,
-            **pyfunc_kwargs(),
-            metadata={"movie_roulette": json.loads(json.dumps(metadata, default=str))},
-        )
+        with warnings.catch_warnings():
+            # The answers differ by kind, so the output is declared a list of maps; MLflow warns
+            # that it will not validate them, which is as intended.
+            warnings.filterwarnings("ignore", message=".*Any type hint is inferred as AnyType")
+            info = mlflow.pyfunc.log_model(
+                name=ARTIFACT_PATH,
+                artifacts={"bundle": str(path)},
+                registered_model_name=model_name,
+                **pyfunc_kwargs(),
+                metadata={"movie_roulette": json.loads(json.dumps(metadata, default=str))},
+            )
     version = str(info.registered_model_version)
     client = MlflowClient()
     for key, value in tags.items():

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 
 from movie_roulette import bundle
 from movie_roulette.bundle import ModelBundle
@@ -22,6 +23,7 @@ from movie_roulette.config import ModelConfig, SplitConfig
 from movie_roulette.data.demo import generate_demo
 from movie_roulette.data.split import train_valid_test
 from movie_roulette.models.hybrid import train_hybrid
+from movie_roulette.request import Request, request_rows
 from movie_roulette.service import RecommenderService, RequestError
 
 EVIL_TITLE = "<script>alert('x')</script> The Hack"
@@ -139,9 +141,10 @@ class _ContractHandler(BaseHTTPRequestHandler):
             self._send(404, {"message": "not found"})
             return
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        try:
-            answers = [self.service.handle(row) for row in body["dataframe_records"]]
-        except RequestError as err:
+        try:  # as MLflow's server does for the served model's `list[Request]` signature
+            rows = request_rows([Request.model_validate(r, strict=True) for r in body["inputs"]])
+            answers = [self.service.handle(row) for row in rows]
+        except (RequestError, ValidationError) as err:
             self._send(400, {"error_code": "INVALID_PARAMETER_VALUE", "message": str(err)})
             return
         self._send(200, {"predictions": answers})

@@ -1,6 +1,6 @@
 """REST client for the model server (the MLflow scoring server serving the pyfunc model).
 
-POST {server}/invocations with {"dataframe_records": [request, ...]} -> {"predictions": [...]}.
+POST {server}/invocations with {"inputs": [request, ...]} -> {"predictions": [...]}.
 Every call has a timeout. A server that cannot be reached, times out or fails (5xx, garbage)
 raises `ModelServerUnavailable`; a request the server rejects (4xx) raises `ModelServerRejected`
 with the server's message (it names the field). Both are counted in the app's metrics.
@@ -65,7 +65,7 @@ class ModelServerClient:
         try:
             response = self._session.post(
                 f"{self.base_url}/invocations",
-                json={"dataframe_records": [record]},
+                json={"inputs": [record]},
                 timeout=self.timeout,
             )
         except requests.Timeout as err:

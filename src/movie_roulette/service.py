@@ -87,22 +87,6 @@ def _bool_field(request: Mapping[str, Any], field: str, default: bool) -> bool:
     raise RequestError(field, f"expected true or false, got {value!r}")
 
 
-def frame_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """A request frame's rows as dicts of Python scalars, like `to_dict(orient="records")`
-    without its per-value machinery (this runs on every served request)."""
-    columns = [str(c) for c in frame.columns]
-    return [
-        {c: _native(v) for c, v in zip(columns, row, strict=True)}
-        for row in frame.itertuples(False, None)
-    ]
-
-
-def _native(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    return None if value is pd.NA else value
-
-
 def _normalise_title(title: str) -> str:
     return re.sub(r"\s+", " ", _YEAR_SUFFIX.sub("", title)).strip().casefold()
 
@@ -173,11 +157,6 @@ class RecommenderService:
         self._compute = threading.Lock()
 
     # ---- request plumbing -------------------------------------------------------------------
-    def handle_frame(self, frame: pd.DataFrame) -> list[dict[str, Any]]:
-        if "kind" not in frame.columns:
-            raise RequestError("kind", f"is required; one of {list(KINDS)}")
-        return [self.handle(row) for row in frame_rows(frame)]
-
     def handle(self, request: Mapping[str, Any]) -> dict[str, Any]:
         if not isinstance(request, Mapping):
             raise RequestError("request", f"expected an object with a 'kind', got {request!r}")

@@ -19,7 +19,7 @@ NAME = "mr_serving_it"
 
 
 def _post(url: str, *rows: dict[str, Any]) -> requests.Response:
-    return requests.post(f"{url}/invocations", json={"dataframe_records": list(rows)}, timeout=30)
+    return requests.post(f"{url}/invocations", json={"inputs": list(rows)}, timeout=30)
 
 
 def _ask(url: str, *rows: dict[str, Any]) -> list[dict[str, Any]]:

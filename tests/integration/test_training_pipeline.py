@@ -77,15 +77,11 @@ def test_demo_pipeline_registers_promotes_and_keeps_a_worse_or_equal_model_in_st
     mlflow.set_tracking_uri(mlflow_tracking_uri())
     served = mlflow.pyfunc.load_model(f"models:/{name}@champion")
     user = 1  # demo user ids start at 1 and every demo user has ratings
-    from serving.schema import request_frame
-
     answers = served.predict(
-        request_frame(
-            [
-                {"kind": "recommend", "user_id": user, "k": 5},
-                {"kind": "recommend", "user_id": 10**9, "k": 5},
-            ]
-        )
+        [
+            {"kind": "recommend", "user_id": user, "k": 5},
+            {"kind": "recommend", "user_id": 10**9, "k": 5},
+        ]
     )
     assert [len(a["items"]) for a in answers] == [5, 5]
     assert answers[0]["fallback"] is None

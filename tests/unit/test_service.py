@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pandas as pd
 import pytest
 
 from movie_roulette.bundle import ModelBundle
@@ -97,18 +96,6 @@ def test_malformed_requests_name_the_field(
     with pytest.raises(RequestError) as err:
         service.handle(request_)
     assert err.value.field == field
-
-
-def test_frame_requests_are_answered_row_by_row(service: RecommenderService) -> None:
-    user = int(service.model.user_ids[0])
-    frame = pd.DataFrame(
-        [
-            {"kind": "recommend", "user_id": user, "k": 3},
-            {"kind": "spin", "user_id": user, "seed": 1},
-        ]
-    )
-    answers = service.handle_frame(frame)
-    assert [a["kind"] for a in answers] == ["recommend", "spin"]
 
 
 def test_every_returned_movie_carries_reasons(service: RecommenderService) -> None:
@@ -290,29 +277,6 @@ def test_a_movies_cached_similar_top_20_answers_every_k_and_title_like_a_fresh_o
     for request in requests:
         assert cached.handle(request) == uncached.handle(request)
     assert len(cached._answers) == 1 and cached._answers.hits == 3
-
-
-def test_frame_rows_equal_pandas_records_for_every_column_type() -> None:
-    import numpy as np
-
-    from movie_roulette.service import frame_rows
-
-    frame = pd.DataFrame(
-        {
-            "kind": ["recommend", "spin", None],
-            "user_id": [1.0, np.nan, 3.0],
-            "k": pd.array([10, None, 5], dtype="Int64"),
-            "exclude_seen": [True, False, True],
-            "ratings": [None, '{"1": 4}', None],
-        }
-    )
-    rows, records = frame_rows(frame), frame.to_dict(orient="records")
-    assert len(rows) == len(records) == 3
-    for row, record in zip(rows, records, strict=True):
-        assert list(row) == list(record)
-        for key in row:
-            same = row[key] == record[key] or (pd.isna(row[key]) and pd.isna(record[key]))
-            assert same and type(row[key]) is type(record[key]), (key, row[key], record[key])
 
 
 def test_concurrent_requests_get_the_same_answers_as_sequential_ones(

@@ -24,7 +24,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802 (http.server's name)
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        row = body["dataframe_records"][0]
+        row = body["inputs"][0]
         type(self).seen.append(row)
         if row["user_id"] == 2:
             status, answer = 200, {"predictions": [{"kind": "recommend", "error": "unknown"}]}

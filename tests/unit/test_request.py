@@ -1,0 +1,115 @@
+"""The typed request row (movie_roulette.request) and the served model's signature from it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from movie_roulette.request import REQUEST_FIELDS, Request, request_rows
+from serving.client import clean_message
+
+
+def _valid(row: dict[str, Any]) -> dict[str, Any]:
+    # MLflow validates a `list[Request]` input strictly, like this
+    return request_rows([Request.model_validate(row, strict=True)])[0]
+
+
+def test_whole_numbers_and_zero_one_flags_are_accepted_and_unset_fields_dropped() -> None:
+    row = _valid({"kind": "recommend", "user_id": 5.0, "k": 3, "exclude_seen": 0, "genre": None})
+    assert row == {"kind": "recommend", "user_id": 5, "k": 3, "exclude_seen": False}
+    assert type(row["user_id"]) is int
+    assert _valid({"kind": "spin", "temperature": 1, "seed": 7})["temperature"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("row", "field"),
+    [
+        ({"kind": "recommend", "user_id": 1.5}, "user_id"),
+        ({"kind": "recommend", "user_id": "5"}, "user_id"),
+        ({"kind": "recommend", "user_id": True}, "user_id"),
+        ({"kind": "recommend", "user_id": float("nan")}, "user_id"),
+        ({"kind": "recommend", "k": "10"}, "k"),
+        ({"kind": "recommend", "exclude_seen": "no"}, "exclude_seen"),
+        ({"kind": "recommend", "exclude_seen": 2}, "exclude_seen"),
+        ({"kind": "spin", "temperature": "hot"}, "temperature"),
+        ({"kind": "similar", "title": 42}, "title"),
+        ({"kind": "recommend", "usr_id": 1}, "usr_id"),  # a typo is refused, not ignored
+        ({"user_id": 1}, "kind"),
+    ],
+)
+def test_mistyped_unknown_or_missing_fields_are_refused_by_name(
+    row: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(ValidationError) as err:
+        Request.model_validate(row, strict=True)
+    assert [e["loc"] for e in err.value.errors()] == [(field,)]
+
+
+def test_mlflow_messages_for_refused_rows_become_field_lines() -> None:
+    from mlflow.exceptions import MlflowException
+    from mlflow.types.type_hints import _validate_data_against_type_hint
+
+    rows = [{"kind": "recommend", "user_id": "x", "k": True}, {"user_id": 1}]
+    with pytest.raises(MlflowException) as err:
+        _validate_data_against_type_hint(rows, list[Request])
+    # the scoring server's wrapping, then a JSON round trip as the client receives it
+    served = json.loads(
+        json.dumps(f"Failed to predict data '{rows}'. \nError: {err.value.message}")
+    )
+    assert clean_message(served) == (
+        "user_id: Input should be a valid integer (got 'x'); "
+        "k: Input should be a valid integer (got True); kind: Field required"
+    )
+
+
+@pytest.fixture(scope="module")
+def packaged(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.webapp_support import build_demo_bundle, save_pyfunc
+
+    work = tmp_path_factory.mktemp("pyfunc")
+    return save_pyfunc(build_demo_bundle(work / "bundle", enriched=False), work / "model")
+
+
+def test_the_packaged_model_signature_is_the_typed_request(packaged: Path) -> None:
+    import mlflow
+
+    meta = mlflow.models.Model.load(str(packaged / "MLmodel"))
+    assert meta.signature is not None and meta._is_signature_from_type_hint()
+    [column] = meta.signature.inputs.inputs
+    types = {prop.name: prop.dtype.name for prop in column.type.properties}
+    assert types == {
+        "kind": "string", "user_id": "long", "movie_id": "long", "title": "string", "k": "long",
+        "genre": "string", "exclude_seen": "boolean", "temperature": "double", "seed": "long",
+        "ratings": "string",
+    }  # fmt: skip
+    assert set(types) == set(REQUEST_FIELDS)
+    required = {prop.name for prop in column.type.properties if prop.required}
+    assert required == {"kind"}
+
+
+def test_the_packaged_model_answers_rows_and_refuses_bad_ones(
+    packaged: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    monkeypatch.setenv("MOVIE_ROULETTE_WARM_SECONDS", "0")
+    model = mlflow.pyfunc.load_model(str(packaged))
+    answers = model.predict(
+        [
+            {"kind": "recommend", "user_id": 1, "k": 3.0, "exclude_seen": 1},
+            {"kind": "recommend", "user_id": 10**9, "k": 2},
+            {"kind": "similar", "movie_id": 10**9},
+        ]
+    )
+    assert len(answers[0]["items"]) == 3 and answers[0]["fallback"] is None
+    assert answers[1]["fallback"].startswith("cold_start")
+    assert answers[2]["error"] == f"unknown movie_id {10**9}"
+    with pytest.raises(MlflowException, match="k: 0 is outside 1..100"):
+        model.predict([{"kind": "recommend", "user_id": 1, "k": 0}])
+    with pytest.raises(MlflowException, match="usr"):
+        model.predict([{"kind": "recommend", "usr": 1}])
