@@ -16,7 +16,7 @@ from mlflow.models import set_model
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.pyfunc import PythonModel, PythonModelContext
 
-from movie_roulette.request import Request
+from movie_roulette.request import Request, request_rows
 
 BLAS_THREADS_ENV = "MOVIE_ROULETTE_BLAS_THREADS"
 EVENT_LOG_ENV = "MOVIE_ROULETTE_EVENT_LOG"
@@ -81,7 +81,6 @@ class MovieRouletteModel(PythonModel):
         # passes the rows on as they are, with no pandas frame per request.
         # MLflow's server answers each request in its own thread. The service computes one
         # answer at a time (its own lock); a cached answer is returned without waiting for it.
-        from movie_roulette.request import request_rows
         from movie_roulette.service import RequestError
 
         answers = []
