@@ -240,6 +240,20 @@ def test_warm_fills_the_cache_most_active_users_first_within_its_limits(
         request = {"kind": "recommend", "user_id": int(user)}
         assert warmed.handle(request) == service.handle(request)
         assert warmed._answers.hits == hits + 1
+    # and what the model keeps for their `predict`, which then answers as before
+    from movie_roulette.models.hybrid import HybridRecommender
+
+    model = HybridRecommender.from_state(*service.model.get_state())
+    catalogue = service.catalogue.reset_index(drop=True)
+    prepared = RecommenderService(ModelBundle(model=model, catalogue=catalogue, manifest={}))
+    prepared.warm(max_users=5, budget_seconds=60)
+    assert {user for _, user in model._z_memo} == {int(u) for u in most_active}
+    movie = int(service.catalogue["movie_id"].iloc[0])
+    for user in most_active:
+        request = {"kind": "predict", "user_id": int(user), "movie_id": movie}
+        assert (
+            _fresh(service).handle(request)["prediction"] == service.handle(request)["prediction"]
+        )
     everyone = _fresh(service).warm(max_users=10**9, budget_seconds=60)
     assert everyone["users"] == len(service.model.user_ids) and everyone["complete"]
     assert _fresh(service).warm(max_users=10**9, budget_seconds=0)["users"] == 0

@@ -233,6 +233,11 @@ class Recommender:
         idx, r = self.seen(user_idx)
         return self._score_profile(idx, r)
 
+    def _score_at(self, user_idx: int, movie_idx: np.ndarray) -> np.ndarray:
+        """Scores of a few movies (positions in `self.movie_ids`); models that can score a movie
+        without scoring them all override it (the served `predict` scores one movie)."""
+        return np.asarray(self._score_all(user_idx))[movie_idx]
+
     def _score_profile(self, movie_idx: np.ndarray, ratings: np.ndarray) -> np.ndarray:
         raise NotImplementedError(f"{type(self).__name__} cannot score an ad-hoc rating profile.")
 

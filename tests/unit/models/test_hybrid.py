@@ -145,3 +145,59 @@ def test_state_round_trip_keeps_fold_in_scaling_and_rating_stack(
     a = hybrid.recommend_from_ratings({COMEDY[0]: 5.0, ACTION[1]: 2.0}, k=5)
     b = clone.recommend_from_ratings({COMEDY[0]: 5.0, ACTION[1]: 2.0}, k=5)
     assert a.movie_ids == b.movie_ids
+
+
+def test_z_features_from_kept_statistics_equal_a_full_z_scoring(
+    hybrid: HybridRecommender,
+) -> None:
+    from movie_roulette.models.hybrid import _zscore
+
+    user = 1
+    uidx = hybrid.user_index(user)
+    candidates = np.ones(hybrid.n_movies, bool)
+    candidates[hybrid.seen(uidx)[0]] = False
+    pos = np.append(np.arange(hybrid.n_movies), -1)  # every movie, and one the hybrid lacks
+    for name in ("ease", "ease_liked", "ease_centered", "svd", "popularity"):
+        comp = hybrid.components[name]
+        full = _zscore(hybrid._aligned(name, comp._score_all(comp.user_index(user))), candidates)
+        expected = np.append(full, 0.0)
+        np.testing.assert_allclose(hybrid._z_feature(name, user, pos), expected, atol=1e-5)
+        # one movie at a time, as the served `predict` asks (EASE sums only its columns)
+        for p in (0, int(np.flatnonzero(candidates)[0]), hybrid.n_movies - 1):
+            single = hybrid._z_feature(name, user, np.array([p]))[0]
+            assert single == pytest.approx(full[p], abs=1e-5), (name, p)
+        assert (name, user) in hybrid._z_memo
+
+
+def test_predictions_are_the_same_with_the_statistics_kept_or_recomputed(
+    hybrid: HybridRecommender,
+) -> None:
+    clone = HybridRecommender.from_state(*hybrid.get_state())
+    assert clone._z_memo == {}
+    movies = ACTION + COMEDY
+    cold = [float(clone.predict_rating(1, [m])[0]) for m in movies]
+    assert clone._z_memo  # kept by the first prediction
+    warm = [float(clone.predict_rating(1, [m])[0]) for m in movies]
+    assert cold == warm  # bit-identical: the memo holds what a recomputation would give
+    batch = clone.predict_rating(1, movies)
+    np.testing.assert_allclose(batch, cold, atol=1e-6)
+    fresh = HybridRecommender.from_state(*hybrid.get_state())
+    fresh.prepare_user(1)
+    assert set(fresh._z_memo) == {("ease", 1), ("ease_liked", 1), ("ease_centered", 1)}
+    assert [float(fresh.predict_rating(1, [m])[0]) for m in movies] == cold
+    fresh.prepare_user(424242)  # unknown: nothing to keep, no error
+    assert len(fresh._z_memo) == 3
+
+
+def test_the_kept_statistics_are_bounded(
+    hybrid: HybridRecommender, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import movie_roulette.models.hybrid as hybrid_module
+
+    clone = HybridRecommender.from_state(*hybrid.get_state())
+    monkeypatch.setattr(hybrid_module, "Z_MEMO_SIZE", 4)
+    users = [int(u) for u in clone.user_ids[:3]]
+    for user in users:
+        clone.prepare_user(user)  # 3 z components each
+    assert len(clone._z_memo) == 4
+    assert all(key[1] in users[1:] for key in clone._z_memo)  # the oldest went first
