@@ -122,18 +122,27 @@ def _scaled(name: str, values: np.ndarray) -> np.ndarray:
     return np.log1p(np.clip(values, 0, None)) if name == "popularity" else values
 
 
-def _zscore(values: np.ndarray, candidates: np.ndarray) -> np.ndarray:
-    """z-score over candidate positions; NaN (unknown to the component) -> lowest candidate z."""
-    out = np.zeros(len(values), np.float64)
+def _zstats(values: np.ndarray, candidates: np.ndarray) -> tuple[float, float, float] | None:
+    """(mean, std, lowest z) of the finite values at candidate positions; None when fewer than
+    two are finite or they do not vary."""
     vals = values[candidates]
-    ok = np.isfinite(vals)
-    if ok.sum() < 2:
-        return out
-    mean, std = vals[ok].mean(), vals[ok].std()
+    vals = vals[np.isfinite(vals)]
+    if len(vals) < 2:
+        return None
+    mean, std = vals.mean(), vals.std()
     if std <= 1e-12:
-        return out
+        return None
+    return float(mean), float(std), float((vals.min() - mean) / std)
+
+
+def _zscore(values: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """z-score over candidate positions; NaN (unknown to the component) -> lowest candidate z;
+    all zeros when `_zstats` gives None."""
+    stats = _zstats(values, candidates)
+    if stats is None:
+        return np.zeros(len(values), np.float64)
+    mean, std, floor = stats
     z = (values - mean) / std
-    floor = z[candidates][ok].min()
     return np.where(np.isfinite(z), z, floor)
 
 
@@ -486,7 +495,7 @@ class HybridRecommender(Recommender):
         feats = {BASELINE: baseline}
         feats["user_activity"] = np.full(len(pos), self._user_activity[uidx] if known_user else 0.0)
         feats["movie_activity"] = np.where(pos >= 0, self._movie_activity[np.maximum(pos, 0)], 0.0)
-        wanted = {part for key in self.rating_coefs for part in key.split("*")}
+        wanted = self._stack_parts()
         for name in sorted(wanted):
             if name in feats or name == INTERCEPT:
                 continue
@@ -531,21 +540,15 @@ class HybridRecommender(Recommender):
         return out
 
     def _z_stats(self, name: str, user_id: int) -> tuple[float, float, float] | None:
-        """(mean, std, lowest z) of a component's scores over the user's unseen movies, as
-        `_zscore` computes them; None when `_zscore` gives all zeros. Kept per (component, user):
-        a fitted model's scores never change, and `_prepare` empties the memo on a (re)fit."""
+        """`_zstats` of a component's scores over the user's unseen movies, kept per (component,
+        user): a fitted model's scores never change; `_prepare` empties the memo on a (re)fit."""
         key = (name, user_id)
         if key in self._z_memo:
             return self._z_memo[key]
         comp = self.components[name]
         candidates = np.ones(self.n_movies, bool)
         candidates[self.seen(self.user_index(user_id))[0]] = False
-        vals = self._aligned(name, comp._score_all(comp.user_index(user_id)))[candidates]
-        vals = vals[np.isfinite(vals)]
-        stats = None
-        if len(vals) >= 2 and vals.std() > 1e-12:
-            mean, std = float(vals.mean()), float(vals.std())
-            stats = (mean, std, float((vals.min() - mean) / std))
+        stats = _zstats(self._aligned(name, comp._score_all(comp.user_index(user_id))), candidates)
         if len(self._z_memo) >= Z_MEMO_SIZE:  # oldest first out; ~100 bytes an entry
             del self._z_memo[next(iter(self._z_memo))]
         self._z_memo[key] = stats
@@ -556,10 +559,15 @@ class HybridRecommender(Recommender):
         Like the rest of the model, not for concurrent use: the server serializes computations."""
         if not self.knows_user(user_id):
             return
-        parts = {part for key in self.rating_coefs for part in key.split("*")}
-        for name in sorted(p[len(Z_PREFIX) :] for p in parts if p.startswith(Z_PREFIX)):
-            if self.components[name].knows_user(user_id):
+        for part in sorted(self._stack_parts()):
+            name = part[len(Z_PREFIX) :]
+            if part.startswith(Z_PREFIX) and self.components[name].knows_user(user_id):
                 self._z_stats(name, user_id)
+
+    def _stack_parts(self) -> set[str]:
+        """The features the rating stack uses ("svd*user_activity" uses "svd" and
+        "user_activity")."""
+        return {part for key in self.rating_coefs for part in key.split("*")}
 
     def _stack(self, feats: Mapping[str, np.ndarray], n: int) -> np.ndarray:
         pred = np.full(n, self.rating_coefs.get(INTERCEPT, 0.0))
