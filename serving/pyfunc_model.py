@@ -16,7 +16,9 @@ from mlflow.models import set_model
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.pyfunc import PythonModel, PythonModelContext
 
+from movie_roulette import bundle
 from movie_roulette.request import Request, request_rows
+from movie_roulette.service import RecommenderService, RequestError
 
 BLAS_THREADS_ENV = "MOVIE_ROULETTE_BLAS_THREADS"
 EVENT_LOG_ENV = "MOVIE_ROULETTE_EVENT_LOG"
@@ -29,9 +31,6 @@ DEFAULT_WARM_SECONDS = 30.0
 class MovieRouletteModel(PythonModel):
     def load_context(self, context: PythonModelContext) -> None:
         from threadpoolctl import threadpool_limits
-
-        from movie_roulette import bundle
-        from movie_roulette.service import RecommenderService
 
         # One BLAS thread per request: requests are tiny (a 100x100 solve, one row of scores),
         # and multi-threaded OpenBLAS under concurrent requests spin-waits: the SVD fold-in of
@@ -81,8 +80,6 @@ class MovieRouletteModel(PythonModel):
         # passes the rows on as they are, with no pandas frame per request.
         # MLflow's server answers each request in its own thread. The service computes one
         # answer at a time (its own lock); a cached answer is returned without waiting for it.
-        from movie_roulette.service import RequestError
-
         answers = []
         try:
             for row in request_rows(model_input):

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
-__all__ = ["Request", "REQUEST_FIELDS", "request_rows"]
+__all__ = ["Request", "request_rows"]
 
 
 def _whole_number(value: Any) -> Any:
@@ -53,9 +53,6 @@ class Request(BaseModel):
     seed: Integer = None
     # a newcomer's profile for recommend/spin without a user_id: JSON {"movie_id": rating, ...}
     ratings: str | None = None
-
-
-REQUEST_FIELDS: tuple[str, ...] = tuple(Request.model_fields)
 
 
 def request_rows(requests: list[Request]) -> list[dict[str, Any]]:

@@ -341,16 +341,14 @@ class RecommenderService:
             return {"users": 0, "seconds": 0.0, "complete": users.size == 0}
         counts = self.model.user_rating_counts()
         order = np.argsort(-counts, kind="stable")[:limit]
-        prepare = getattr(self.model, "prepare_user", None)  # what a hybrid keeps for `predict`
         done = 0
         for idx in order:
             if time.perf_counter() - started >= budget_seconds:
                 break
             request = {"kind": "recommend", "user_id": int(users[idx])}
             self._ranked(request, "recommend", ANSWER_CACHE_MAX_K, exclude_seen=True)
-            if prepare is not None:
-                with self._compute:
-                    prepare(int(users[idx]))
+            with self._compute:
+                self.model.prepare_user(int(users[idx]))
             done += 1
         return {
             "users": done,

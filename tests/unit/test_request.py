@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from movie_roulette.request import REQUEST_FIELDS, Request, request_rows
+from movie_roulette.request import Request, request_rows
 from serving.client import clean_message
 
 
@@ -86,7 +86,7 @@ def test_the_packaged_model_signature_is_the_typed_request(packaged: Path) -> No
         "genre": "string", "exclude_seen": "boolean", "temperature": "double", "seed": "long",
         "ratings": "string",
     }  # fmt: skip
-    assert set(types) == set(REQUEST_FIELDS)
+    assert set(types) == set(Request.model_fields)
     required = {prop.name for prop in column.type.properties if prop.required}
     assert required == {"kind"}
 

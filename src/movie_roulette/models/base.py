@@ -233,6 +233,10 @@ class Recommender:
         idx, r = self.seen(user_idx)
         return self._score_profile(idx, r)
 
+    def prepare_user(self, user_id: int) -> None:
+        """Hook: compute ahead what this model keeps per user to answer faster (the server's
+        start-up warm-up calls it); most models keep nothing."""
+
     def _score_at(self, user_idx: int, movie_idx: np.ndarray) -> np.ndarray:
         """Scores of a few movies (positions in `self.movie_ids`); models that can score a movie
         without scoring them all override it (the served `predict` scores one movie)."""
