@@ -1,4 +1,9 @@
-"""Prometheus metrics of the web app, in a registry of its own (one per app instance)."""
+"""Prometheus metrics of the web app, in a registry of its own (one per app instance).
+
+Every label value comes from a closed set, so no request can add series: the route is the
+matched URL rule (or "<unmatched>"), the method one of `METHODS` (else "other"), the status a
+three-digit HTTP code, the model-server kind one of `SERVER_KINDS` (else "other").
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,27 @@ from prometheus_client import (
 from webapp.feedback import FEEDBACK_TYPES, OUTCOMES
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+SERVER_KINDS = frozenset({"recommend", "similar", "predict", "spin", "ping"})
+OTHER = "other"
+
+
+def method_label(method: str) -> str:
+    return method if method in METHODS else OTHER
+
+
+def status_label(status: int) -> str:
+    return str(status) if 100 <= status <= 599 else OTHER
+
+
+def server_error_label(reason: str) -> str:
+    """connection, timeout, bad_response, down or http_<3 digits>; anything else "other"."""
+    if reason in ("connection", "timeout", "bad_response", "down"):
+        return reason
+    code = reason.removeprefix("http_")
+    if reason.startswith("http_") and code.isdigit() and 100 <= int(code) <= 599:
+        return reason
+    return OTHER
 
 
 class AppMetrics:
@@ -63,9 +89,10 @@ class AppMetrics:
                 self.feedback.labels(type=event_type, outcome=outcome)  # exported from 0
 
     def observe_server_call(self, kind: str, seconds: float, error: str | None) -> None:
+        kind = kind if kind in SERVER_KINDS else OTHER
         self.server_latency.labels(kind=kind).observe(seconds)
         if error is not None:
-            self.server_errors.labels(kind=kind, reason=error).inc()
+            self.server_errors.labels(kind=kind, reason=server_error_label(error)).inc()
 
     def init_app(self, app: Flask) -> None:
         @app.before_request
@@ -78,9 +105,10 @@ class AppMetrics:
             rule = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
             if request.endpoint == "static":
                 rule = "/static"  # one series for all assets
-            self.requests.labels(rule, request.method, str(response.status_code)).inc()
+            method = method_label(request.method)
+            self.requests.labels(rule, method, status_label(response.status_code)).inc()
             if started is not None:
-                self.latency.labels(rule, request.method).observe(time.perf_counter() - started)
+                self.latency.labels(rule, method).observe(time.perf_counter() - started)
             return response
 
     def exposition(self) -> Response:

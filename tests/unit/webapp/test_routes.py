@@ -245,3 +245,34 @@ def test_pages_reference_only_local_assets(client: FlaskClient, bundle_path: Pat
     for path in ("/", "/movie/7", f"/user/{known_user(bundle_path)}", "/newcomer"):
         html = client.get(path).get_data(as_text=True)
         assert not re.search(r'(src|href)="(https?:)?//(?!www\.imdb\.com)', html), path
+
+
+def test_metrics_series_do_not_grow_with_made_up_http_methods(client: FlaskClient) -> None:
+    """Issue 15 #12: 200 random method names made 200 new series; labels are a closed set."""
+
+    def series() -> set[str]:
+        text = client.get("/metrics").get_data(as_text=True)
+        return {line.rsplit(" ", 1)[0] for line in text.splitlines() if line.startswith("movie_")}
+
+    client.open("/", method="BREW")
+    client.open("/nope/x", method="BREW")
+    series()  # the /metrics route's own series
+    before = series()
+    assert 'method="other"' in "\n".join(before)
+    for i in range(200):
+        client.open("/", method=f"X{i}AB")
+        client.open(f"/nope/{i}", method=f"Y{i}")
+    assert series() == before  # 400 new method names, 0 new series (main: +400)
+
+
+def test_server_call_labels_come_from_a_closed_set() -> None:
+    from webapp.metrics import AppMetrics
+
+    metrics = AppMetrics()
+    for i in range(50):
+        metrics.observe_server_call(f"kind{i}", 0.01, f"weird{i}")
+    metrics.observe_server_call("spin", 0.01, "http_503")
+    text = metrics.exposition().get_data(as_text=True)
+    assert "kind1" not in text and "weird" not in text
+    assert 'kind="other",reason="other"} 50.0' in text
+    assert 'kind="spin",reason="http_503"} 1.0' in text
