@@ -88,9 +88,10 @@ def main(
         )
     try:
         cfg = load_config(config_path)
-        from movie_roulette.data.tmdb_api import preflight
+        if fetches_from_tmdb(pipeline_name, list_servers or stop_servers or rollback):
+            from movie_roulette.data.tmdb_api import preflight
 
-        preflight(cfg.sources.tmdb_api)  # a missing/invalid TMDB key stops here, before any work
+            preflight(cfg.sources.tmdb_api)  # a missing/invalid key stops here, before any work
     except MovieRouletteError as err:
         raise click.ClickException(str(err)) from err
     raw = cfg.to_dict()
@@ -157,6 +158,12 @@ def main(
             click.echo(f"Model server: {deployment['url']} (version {deployment['model_version']})")
         else:
             click.echo(f"Model server unchanged: {deployment['reason']}")
+
+
+def fetches_from_tmdb(pipeline_name: str, server_action: bool) -> bool:
+    """Only the training pipeline fetches from TMDB (steps/ingest/fetch_tmdb_api.py): a
+    missing key or a TMDB outage must not block deploy, continuous, rollback or the servers."""
+    return pipeline_name == "training" and not server_action
 
 
 def schedule_pipeline(
