@@ -13,6 +13,7 @@ the rows and the new cursor atomically. A failed run therefore re-reads the same
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,6 +32,11 @@ from movie_roulette.monitoring.store import (
     coerce_interactions,
     merge_interactions,
 )
+
+logger = logging.getLogger(__name__)
+# The continuous pipeline reads at most this much of the event log per run (the rest waits for
+# the next run): a batch never holds the whole log in memory.
+EVENT_LOG_BATCH_BYTES = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -124,14 +130,22 @@ def next_demo_batch(
     )
 
 
-def next_event_log_batch(log: EventLog, cursor: dict[str, Any]) -> PendingBatch:
-    """Feedback logged since the cursor; requests are summarised, damaged lines reported."""
+def next_event_log_batch(
+    log: EventLog, cursor: dict[str, Any], max_bytes: int = EVENT_LOG_BATCH_BYTES
+) -> PendingBatch:
+    """Feedback logged since the cursor, at most `max_bytes` of the log per batch (the rest is
+    the next batch's); requests are summarised, damaged lines skipped and announced."""
     if cursor and cursor.get("path") not in (None, str(log.path)):
         raise ValueError(
             f"the event-log cursor belongs to {cursor['path']}, not {log.path}; use a new "
             "continuous.state_dir for another log."
         )
-    result = log.read(int(cursor.get("offset", 0)))
+    result = log.read(
+        int(cursor.get("offset", 0)), max_bytes=max_bytes, first_line=cursor.get("line")
+    )
+    warning = result.damage_summary(log.path)
+    if warning:
+        logger.warning(warning)
     frame = interactions_from_events(result.events)
     # A user who rates the same movie again (the web app allows correcting a rating) keeps the
     # latest rating: a batch holds one rating per (user, movie), as the ratings suite requires.
@@ -144,14 +158,16 @@ def next_event_log_batch(log: EventLog, cursor: dict[str, Any]) -> PendingBatch:
         "events": len(result.events),
         "superseded_ratings": int(superseded.sum()),
         "damaged_lines": result.damaged,
-        "torn_tail_bytes": len(result.torn_tail) if result.torn_tail else 0,
+        "torn_tail_bytes": result.torn_tail_size,
+        "damage_warning": warning,
+        "more_pending": result.more,
         "traffic": traffic_summary(result.events),
     }
     return PendingBatch(
         frame=coerce_interactions(frame),
         source="event_log",
         cursor_before=dict(cursor),
-        cursor_after={"path": str(log.path), "offset": result.end_offset},
+        cursor_after={"path": str(log.path), "offset": result.end_offset, "line": result.end_line},
         info=info,
     )
 

@@ -12,8 +12,13 @@ Durability and concurrency:
   it (`ReadResult.torn_tail`) instead of failing, and the next writer first terminates the torn
   line with a newline so its own record starts on a fresh line (the torn line is then reported
   as `damaged`, never silently merged into a valid record);
-* every complete line carries a checksum, so a damaged line is detected and reported, and the
-  records around it are still read.
+* every complete line carries a checksum, and its payload is validated again when read (a line
+  with a valid checksum but, say, a text user id is as damaged as one with a bad checksum), so a
+  damaged line is reported with its line number and skipped, and the records around it are read.
+
+Limits (docs/operations.md): a string field longer than `MAX_STRING_CHARS` is stored truncated
+with a marker, a record line longer than `MAX_RECORD_BYTES` is refused, and the reader never
+holds more than one line of `MAX_READ_LINE_BYTES` plus the `max_bytes` a caller asks for.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import json
 import math
 import os
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,8 +47,18 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "click": ("user_id", "movie_id"),  # the user opened a recommended movie
     "rating": ("user_id", "movie_id", "rating"),  # the user rated a movie in the web app
     "spin_accepted": ("user_id", "movie_id"),  # the user accepted the roulette's pick
+    # a request logger's records lost since its previous log_writer event (refused, dropped,
+    # failed): see monitoring/request_log.py
+    "log_writer": ("pid",),
 }
 RATING_SCALE = (0.5, 5.0)
+MAX_STRING_CHARS = 1_000  # longer string values are stored cut, ending in TRUNCATED_MARKER
+TRUNCATED_MARKER = "...[truncated from {n} chars]"
+MAX_RECORD_BYTES = 64 * 1024  # a longer record line is refused by the writer
+MAX_READ_LINE_BYTES = 1024 * 1024  # a longer line is reported damaged without being loaded
+READ_CHUNK_BYTES = 1024 * 1024
+INT64_MAX = 2**63 - 1
+MAX_TS = 2.0**40  # unix seconds (year ~36812): any later timestamp is corrupt
 
 
 class EventLogError(MovieRouletteError):
@@ -56,19 +71,46 @@ class Event:
     ts: float  # unix seconds (float)
     data: dict[str, Any]
     offset: int  # byte offset of the record's line in the file
-    line: int  # 1-based line number
+    line: int  # 1-based line number in the file
 
 
 @dataclass
 class ReadResult:
     events: list[Event]
-    end_offset: int  # byte offset just after the last complete line (a resume cursor)
+    end_offset: int  # byte offset just after the last line read (a resume cursor)
     damaged: list[dict[str, Any]] = field(default_factory=list)  # {line, offset, reason}
     torn_tail: bytes | None = None  # a final record without its newline (a killed writer)
+    end_line: int = 1  # the line number of the line at end_offset (resume with first_line=)
+    more: bool = False  # max_bytes stopped the read before the end of the log
+    torn_tail_size: int = 0  # bytes of the torn tail (torn_tail keeps at most one line's limit)
 
     @property
     def clean(self) -> bool:
         return not self.damaged and self.torn_tail is None
+
+    def damage_summary(self, path: str | Path) -> str | None:
+        """A one-paragraph warning naming the damaged lines and the torn tail; None if clean."""
+        if self.clean:
+            return None
+        parts = []
+        if self.damaged:
+            shown = ", ".join(f"line {d['line']} ({d['reason']})" for d in self.damaged[:10])
+            more = f" and {len(self.damaged) - 10} more" if len(self.damaged) > 10 else ""
+            parts.append(f"{len(self.damaged)} damaged line(s) skipped: {shown}{more}")
+        if self.torn_tail is not None:
+            parts.append(
+                f"a torn final record of {self.torn_tail_size} bytes at line {self.end_line} "
+                "(a writer was killed mid-write; it is skipped once the next record is written)"
+            )
+        return f"event log {path}: " + "; ".join(parts) + "."
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    """What `EventLog.append_each` did: the offsets of the written records, the refused ones."""
+
+    offsets: list[int]  # byte offset of each written record, in input order
+    refused: list[tuple[int, str]]  # (index in the input, why the record was refused)
 
 
 def _canonical(record: Mapping[str, Any]) -> bytes:
@@ -79,17 +121,29 @@ def _checksum(body: Mapping[str, Any]) -> str:
     return hashlib.sha256(_canonical(body)).hexdigest()
 
 
+def truncate_text(value: str, limit: int = MAX_STRING_CHARS) -> str:
+    """`value` cut to at most `limit` characters, ending in a marker saying how long it was
+    (a truncated value is not truncated again)."""
+    if len(value) <= limit:
+        return value
+    marker = TRUNCATED_MARKER.format(n=len(value))
+    return value[: limit - len(marker)] + marker
+
+
 def _plain(value: Any, where: str) -> Any:
-    """JSON-safe copy of a payload value (numpy scalars -> Python, NaN rejected)."""
+    """JSON-safe copy of a payload value (numpy scalars -> Python, NaN rejected, long strings
+    truncated with a marker)."""
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
         raise EventLogError(f"{where}: {value!r} is not a finite number; events store JSON.")
+    if isinstance(value, str):
+        return truncate_text(value)
     if isinstance(value, Mapping):
         return {str(k): _plain(v, f"{where}.{k}") for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_plain(v, f"{where}[{i}]") for i, v in enumerate(value)]
-    if value is None or isinstance(value, str | int | float | bool):
+    if value is None or isinstance(value, int | float | bool):
         return value
     raise EventLogError(f"{where}: {type(value).__name__} values cannot be logged; use JSON types.")
 
@@ -98,6 +152,8 @@ def _int_id(data: Mapping[str, Any], name: str, event_type: str) -> int:
     value = data.get(name)
     if isinstance(value, bool) or not isinstance(value, int):
         raise EventLogError(f"{event_type} event: {name} must be an integer id, got {value!r}.")
+    if not 0 <= value <= INT64_MAX:
+        raise EventLogError(f"{event_type} event: {name} {value} is outside 0..2^63-1.")
     return value
 
 
@@ -133,16 +189,28 @@ def validate_event(event_type: str, data: Mapping[str, Any]) -> dict[str, Any]:
     return payload
 
 
+def _timestamp(ts: Any) -> float:
+    if isinstance(ts, bool) or not isinstance(ts, int | float) or not 0 <= ts < MAX_TS:
+        raise EventLogError(f"ts must be unix seconds in [0, 2^40), got {ts!r}.")
+    return float(ts)
+
+
 def encode_record(event_type: str, data: Mapping[str, Any], ts: float | None = None) -> bytes:
     """The exact bytes of one record line (with checksum and trailing newline)."""
     payload = validate_event(event_type, data)
     body = {
         "v": FORMAT_VERSION,
         "type": event_type,
-        "ts": float(time.time() if ts is None else ts),
+        "ts": _timestamp(time.time() if ts is None else ts),
         "data": payload,
     }
-    return _canonical({**body, "sha256": _checksum(body)}) + b"\n"
+    line = _canonical({**body, "sha256": _checksum(body)}) + b"\n"
+    if len(line) > MAX_RECORD_BYTES:
+        raise EventLogError(
+            f"{event_type} event: the record is {len(line)} bytes, over the {MAX_RECORD_BYTES}-"
+            "byte limit; log fewer or shorter fields."
+        )
+    return line
 
 
 def _fsync_dir(path: Path) -> None:
@@ -167,8 +235,26 @@ class EventLog:
     def append_many(
         self, events: Iterable[tuple[str, Mapping[str, Any], float | None]]
     ) -> list[int]:
-        """Append several events under one lock and one fsync (each record is still one write)."""
+        """Append several events under one lock and one fsync, all or none: one invalid event
+        raises `EventLogError` and nothing is written (see `append_each` for a batch writer)."""
         records = [encode_record(t, d, ts) for t, d, ts in events]  # validate before touching disk
+        return self._write(records)
+
+    def append_each(
+        self, events: Iterable[tuple[str, Mapping[str, Any], float | None]]
+    ) -> AppendResult:
+        """Append every valid event under one lock and one fsync; an invalid one is refused
+        alone and reported (its index and why), never taking the others with it."""
+        records: list[bytes] = []
+        refused: list[tuple[int, str]] = []
+        for index, (event_type, data, ts) in enumerate(events):
+            try:
+                records.append(encode_record(event_type, data, ts))
+            except (EventLogError, TypeError, ValueError, RecursionError) as err:
+                refused.append((index, f"{type(err).__name__}: {err}"))
+        return AppendResult(offsets=self._write(records), refused=refused)
+
+    def _write(self, records: list[bytes]) -> list[int]:
         if not records:
             return []
         created = not self.path.exists()
@@ -219,10 +305,20 @@ class EventLog:
         return self.append("spin_accepted", {"user_id": user_id, "movie_id": movie_id, **extra})
 
     # ---- reading ---------------------------------------------------------------------------
-    def read(self, start_offset: int = 0) -> ReadResult:
-        """Every complete, checksum-valid record from `start_offset` (a line start) onwards."""
+    def read(
+        self, start_offset: int = 0, max_bytes: int | None = None, first_line: int | None = None
+    ) -> ReadResult:
+        """Every complete, valid record from `start_offset` (a line start) onwards.
+
+        The file is read in chunks: at most `max_bytes` of lines (at least one line) are read,
+        and `more` says whether the log goes on (resume at `end_offset` / `end_line`). A line
+        longer than `MAX_READ_LINE_BYTES` is reported damaged without being held in memory.
+        `first_line` is the line number at `start_offset` (counted from the file when omitted).
+        """
         if start_offset < 0:
             raise EventLogError(f"start_offset must be >= 0, got {start_offset}.")
+        if max_bytes is not None and max_bytes < 1:
+            raise EventLogError(f"max_bytes must be at least 1, got {max_bytes}.")
         if not self.path.exists():
             if start_offset:
                 raise EventLogError(
@@ -231,52 +327,134 @@ class EventLog:
                 )
             return ReadResult(events=[], end_offset=0)
         with open(self.path, "rb") as handle:
-            handle.seek(0, os.SEEK_END)
-            size = handle.tell()
+            # The size under a shared lock: no writer is mid-record, so a partial final line
+            # is a writer that died, not one that is still writing.
+            fcntl.flock(handle.fileno(), fcntl.LOCK_SH)
+            try:
+                size = os.fstat(handle.fileno()).st_size
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
             if start_offset > size:
                 raise EventLogError(
                     f"cursor at byte {start_offset} is past the end of {self.path} ({size} "
                     "bytes): the log was truncated or replaced."
                 )
-            handle.seek(start_offset)
-            blob = handle.read()
-        result = ReadResult(events=[], end_offset=start_offset)
-        lines = blob.split(b"\n")
-        tail = lines.pop()  # bytes after the last newline: b"" when the file ends cleanly
-        offset = start_offset
-        line_no = 0  # line numbers count from start_offset
-        for raw in lines:
-            line_no += 1
-            parsed = self._parse(raw)
+            if first_line is None:
+                first_line = 1 + _count_newlines(handle, start_offset)
+            return self._read_lines(handle, start_offset, size, max_bytes, first_line)
+
+    def _read_lines(
+        self, handle: Any, start: int, size: int, max_bytes: int | None, first_line: int
+    ) -> ReadResult:
+        result = ReadResult(events=[], end_offset=start, end_line=first_line)
+        line_no = first_line
+        offset = start
+        for raw, length, complete in _lines(handle, start, size):
+            if not complete:
+                result.torn_tail = raw if raw is not None else b""
+                result.torn_tail_size = length
+                break
+            if max_bytes is not None and offset > start and offset + length - start > max_bytes:
+                result.more = True
+                break
+            if raw is None:
+                reason = f"line of {length} bytes exceeds the {MAX_READ_LINE_BYTES}-byte limit"
+                parsed: dict[str, Any] | str = reason
+            else:
+                parsed = self._parse(raw)
             if isinstance(parsed, str):
                 result.damaged.append({"line": line_no, "offset": offset, "reason": parsed})
             else:
                 result.events.append(
                     Event(parsed["type"], parsed["ts"], parsed["data"], offset, line_no)
                 )
-            offset += len(raw) + 1
+            offset += length
+            line_no += 1
         result.end_offset = offset
-        if tail:
-            result.torn_tail = tail
+        result.end_line = line_no
         return result
 
     @staticmethod
     def _parse(raw: bytes) -> dict[str, Any] | str:
-        """The record, or a string saying why the line is damaged."""
+        """The record (payload validated), or a string saying why the line is damaged."""
         if not raw.strip():
             return "empty line"
         try:
             record = json.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError) as err:
             return f"not valid JSON ({err.msg if hasattr(err, 'msg') else err})"
+        except RecursionError:
+            return "not valid JSON (nested too deeply)"
         if not isinstance(record, dict) or "sha256" not in record:
             return "not a record (no checksum)"
         claimed = record.pop("sha256")
-        if _checksum(record) != claimed:
+        try:
+            checksum = _checksum(record)
+        except (TypeError, ValueError, RecursionError) as err:
+            return f"not a record ({err})"
+        if checksum != claimed:
             return "checksum mismatch"
         if record.get("v") != FORMAT_VERSION or record.get("type") not in EVENT_FIELDS:
             return f"unsupported record version/type ({record.get('v')!r}, {record.get('type')!r})"
+        try:
+            record["ts"] = _timestamp(record.get("ts"))
+            record["data"] = validate_event(record["type"], record.get("data"))
+        except EventLogError as err:
+            return f"invalid payload: {err}"
+        except RecursionError:
+            return "invalid payload: nested too deeply"
         return record
+
+
+def _count_newlines(handle: Any, end: int) -> int:
+    """Newlines in the first `end` bytes, read in chunks."""
+    handle.seek(0)
+    count = 0
+    remaining = end
+    while remaining > 0:
+        chunk = handle.read(min(READ_CHUNK_BYTES, remaining))
+        if not chunk:
+            break
+        count += chunk.count(b"\n")
+        remaining -= len(chunk)
+    return count
+
+
+def _lines(handle: Any, start: int, size: int) -> Iterator[tuple[bytes | None, int, bool]]:
+    """(line without its newline or None when over the limit, bytes incl. newline, complete)
+    for each line of [start, size), read in chunks; the last one is incomplete if the file does
+    not end with a newline."""
+    handle.seek(start)
+    remaining = size - start
+    buffer = b""
+    skipping = 0  # > 0: inside an over-long line, this many bytes of it seen (not kept)
+    while remaining > 0:
+        chunk = handle.read(min(READ_CHUNK_BYTES, remaining))
+        if not chunk:
+            break
+        remaining -= len(chunk)
+        buffer += chunk
+        begin = 0
+        while True:
+            end = buffer.find(b"\n", begin)
+            if end < 0:
+                break
+            if skipping:  # the end of an over-long line (the buffer restarted at its tail)
+                yield None, skipping + end - begin + 1, True
+                skipping = 0
+            elif end - begin > MAX_READ_LINE_BYTES:
+                yield None, end - begin + 1, True
+            else:
+                yield buffer[begin:end], end - begin + 1, True
+            begin = end + 1
+        buffer = buffer[begin:]
+        if skipping or len(buffer) > MAX_READ_LINE_BYTES:
+            skipping += len(buffer)
+            buffer = b""
+    if skipping:
+        yield None, skipping, False
+    elif buffer:
+        yield buffer, len(buffer), False
 
 
 # ---- frames for monitoring --------------------------------------------------------------------
@@ -330,9 +508,14 @@ def interactions_from_events(events: Iterable[Event]) -> pd.DataFrame:
     )
 
 
+def _is_id(value: Any) -> bool:
+    return isinstance(value, int | str) and not isinstance(value, bool)
+
+
 def traffic_summary(events: Iterable[Event]) -> dict[str, Any]:
     """Model-server traffic: requests per kind, cold-start share, latency percentiles."""
-    requests = [e for e in events if e.type == "request"]
+    events_list = list(events)
+    requests = [e for e in events_list if e.type == "request"]
     kinds: dict[str, int] = {}
     for e in requests:
         kinds[str(e.data["kind"])] = kinds.get(str(e.data["kind"]), 0) + 1
@@ -348,8 +531,16 @@ def traffic_summary(events: Iterable[Event]) -> dict[str, Any]:
         "requests": len(requests),
         "requests_by_kind": kinds,
         "fallback_share": len(fallbacks) / len(requests) if requests else 0.0,
-        "users": len({e.data["user_id"] for e in requests if e.data.get("user_id") is not None}),
+        "users": len({e.data["user_id"] for e in requests if _is_id(e.data.get("user_id"))}),
     }
+    lost = {"refused": 0, "dropped": 0, "failed": 0}
+    for e in events_list:
+        if e.type == "log_writer":
+            for name in lost:
+                value = e.data.get(name)
+                if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                    lost[name] += value
+    summary["requests_not_logged"] = lost
     if latencies.size:
         summary["latency_ms_p50"] = float(np.percentile(latencies, 50))
         summary["latency_ms_p95"] = float(np.percentile(latencies, 95))

@@ -128,3 +128,63 @@ def test_an_event_log_batch_keeps_the_latest_rating_of_a_user_for_a_movie(tmp_pa
         [3, 2, 3.0, "rating"],
     ]
     assert validate_ratings(explicit(batch.frame)).success  # unique (user, movie) pairs
+
+
+def _forged_line(event_type: str, data: dict) -> bytes:
+    from movie_roulette.monitoring.eventlog import _canonical, _checksum
+
+    body = {"v": 1, "type": event_type, "ts": 1_700_000_000.0, "data": data}
+    return _canonical({**body, "sha256": _checksum(body)}) + b"\n"
+
+
+def test_a_checksummed_record_of_the_wrong_type_is_skipped_announced_and_passed(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 15 #2/#3: {"user_id": "abc"} with a valid checksum crashed ingest_batch with a
+    pandas cast error, and the cursor never moved: continuous training was wedged for good.
+    Now the line is skipped as damaged, announced with its line number, and the cursor moves."""
+    import logging
+
+    path = tmp_path / "events.jsonl"
+    log = EventLog(path)
+    log.log_rating(1, 2, 4.0)
+    with open(path, "ab") as handle:
+        handle.write(_forged_line("rating", {"user_id": "abc", "movie_id": 2, "rating": 4.0}))
+        handle.write(b'{"not": "a record"}\n')
+    log.log_rating(3, 2, 5.0)
+    with open(path, "ab") as handle:
+        handle.write(b'{"v": 1, "type": "rat')  # a writer killed mid-record
+    with caplog.at_level(logging.WARNING, logger="movie_roulette.monitoring.batches"):
+        batch = next_event_log_batch(log, {})
+    assert batch.frame[["user_id", "rating"]].values.tolist() == [[1, 4.0], [3, 5.0]]
+    assert [d["line"] for d in batch.info["damaged_lines"]] == [2, 3]
+    assert batch.info["torn_tail_bytes"] == 21
+    warning = caplog.text
+    assert "2 damaged line(s) skipped: line 2 (invalid payload: rating event: user_id" in warning
+    assert "line 3 (not a record (no checksum))" in warning
+    assert "torn final record of 21 bytes at line 5" in warning
+    assert batch.info["damage_warning"] in warning
+    # the cursor moved past the damage: the next batch is clean and empty
+    log.log_click(3, 9)
+    after = next_event_log_batch(log, batch.cursor_after)
+    assert after.frame["event"].tolist() == ["click"]
+    assert [d["line"] for d in after.info["damaged_lines"]] == [5]  # the torn line, now closed
+    assert after.cursor_after["line"] == 7
+
+
+def test_event_log_batches_are_read_in_bounded_chunks(tmp_path: Path) -> None:
+    """Issue 15 #6: a batch reads at most max_bytes of the log; the rest is the next batch."""
+    log = EventLog(tmp_path / "events.jsonl")
+    for movie in range(30):
+        log.log_click(1, movie)
+    size = (tmp_path / "events.jsonl").stat().st_size
+    cursor: dict = {}
+    seen: list[int] = []
+    for _ in range(10):
+        batch = next_event_log_batch(log, cursor, max_bytes=size // 4)
+        seen += batch.frame["movie_id"].tolist()
+        assert len(batch.frame) <= 8
+        cursor = batch.cursor_after
+        if not batch.info["more_pending"]:
+            break
+    assert seen == list(range(30))

@@ -194,3 +194,136 @@ def test_a_writer_killed_mid_write_loses_or_corrupts_no_earlier_record(tmp_path:
         assert [e.data["movie_id"] for e in after.events if e.data["user_id"] == 1] == seqs
         assert after.events[-1].data == {"user_id": 2, "movie_id": 0}
         assert len(after.damaged) == (1 if result.torn_tail else 0)
+
+
+def _forged(event_type: str, data: object, ts: object = 1_700_000_000.0) -> bytes:
+    """A record line with a valid checksum over whatever payload (a buggy or foreign writer)."""
+    from movie_roulette.monitoring.eventlog import _canonical, _checksum
+
+    body = {"v": 1, "type": event_type, "ts": ts, "data": data}
+    return _canonical({**body, "sha256": _checksum(body)}) + b"\n"
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        (_forged("rating", {"user_id": "abc", "movie_id": 2, "rating": 4.0}), "user_id must be"),
+        (_forged("click", {"user_id": 1, "movie_id": 2**70}), "movie_id 1180591620717411303424"),
+        (_forged("rating", {"user_id": 1, "movie_id": 2, "rating": 50}), "rating must be"),
+        (_forged("click", {"user_id": 1, "movie_id": 2}, ts=1e300), "ts must be unix seconds"),
+        (_forged("click", [1, 2]), "the payload must be a mapping"),
+        (_forged("request", {"kind": ["recommend"]}), "kind must be a string"),
+    ],
+)
+def test_a_checksummed_record_with_a_bad_payload_is_damaged_not_read(
+    tmp_path: Path, line: bytes, reason: str
+) -> None:
+    """Issue 15 #2: a valid checksum over a wrong type was read as a record and crashed the
+    continuous pipeline's cast to int64; the payload is now validated on read, per record."""
+    path = tmp_path / "events.jsonl"
+    log = EventLog(path)
+    log.log_click(1, 1)
+    with open(path, "ab") as handle:
+        handle.write(line)
+    log.log_click(1, 3)
+    result = log.read()
+    assert [e.data["movie_id"] for e in result.events] == [1, 3]
+    [damaged] = result.damaged
+    assert damaged["line"] == 2 and damaged["reason"].startswith("invalid payload")
+    assert reason in damaged["reason"]
+    interactions_from_events(result.events)  # the frame of what was read casts cleanly
+
+
+def test_a_request_with_an_odd_user_id_does_not_break_the_traffic_summary(tmp_path: Path) -> None:
+    log = EventLog(tmp_path / "events.jsonl")
+    log.append("request", {"kind": "recommend", "user_id": [1, 2]})
+    log.append("request", {"kind": "recommend", "user_id": {"a": 1}})
+    log.append("request", {"kind": "recommend", "user_id": 4})
+    assert traffic_summary(log.read().events)["users"] == 1
+
+
+def test_a_huge_field_is_truncated_with_a_marker_not_written_whole(tmp_path: Path) -> None:
+    """Issue 15 #6: a 10 MB title wrote a 10 MB line into the durable log."""
+    from movie_roulette.monitoring.eventlog import MAX_RECORD_BYTES, MAX_STRING_CHARS
+
+    path = tmp_path / "events.jsonl"
+    EventLog(path).log_request({"kind": "similar", "title": "x" * 10_000_000})
+    assert path.stat().st_size < MAX_RECORD_BYTES
+    [event] = EventLog(path).read().events
+    title = event.data["title"]
+    assert len(title) == MAX_STRING_CHARS and title.startswith("x" * 900)
+    assert title.endswith("...[truncated from 10000000 chars]")
+    with pytest.raises(EventLogError, match="over the 65536-byte limit"):
+        EventLog(path).append("request", {"kind": "x", "many": ["y" * 900] * 100})
+    with pytest.raises(EventLogError, match="ts must be unix seconds"):
+        EventLog(path).append("click", {"user_id": 1, "movie_id": 2}, ts=float("nan"))
+
+
+def test_the_log_is_read_in_bounded_chunks_with_absolute_line_numbers(tmp_path: Path) -> None:
+    """Issue 15 #6: the continuous pipeline read the whole log into memory. `max_bytes` bounds a
+    read (resume at end_offset/end_line); a 20 MB line is skipped without being held whole."""
+    import tracemalloc
+
+    path = tmp_path / "events.jsonl"
+    log = EventLog(path)
+    for movie in range(10):
+        log.log_click(1, movie)
+    with open(path, "ab") as handle:
+        handle.write(b'{"v": 1, "pad": "' + b"z" * 20_000_000 + b'"}\n')  # line 11
+    log.log_click(1, 10)  # line 12
+
+    sizes = [len(line) for line in path.read_bytes().splitlines(keepends=True)]
+    first = log.read(0, max_bytes=sum(sizes[:4]) + 5)
+    assert [e.data["movie_id"] for e in first.events] == [0, 1, 2, 3]
+    assert first.more and first.end_line == 5 and first.end_offset == sum(sizes[:4])
+    tracemalloc.start()
+    try:
+        rest = log.read(first.end_offset, first_line=first.end_line)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 6_000_000, f"reading held {peak} bytes"
+    assert [e.data["movie_id"] for e in rest.events] == [4, 5, 6, 7, 8, 9, 10]
+    assert [e.line for e in rest.events][-1] == 12 and not rest.more
+    [damaged] = rest.damaged
+    assert damaged["line"] == 11 and "exceeds the 1048576-byte limit" in damaged["reason"]
+    assert rest.end_offset == path.stat().st_size
+    # without first_line the line numbers are counted from the start of the file
+    assert log.read(first.end_offset).damaged[0]["line"] == 11
+    # the over-long line alone exceeds max_bytes: it is still consumed (a read always advances)
+    skipped = log.read(sum(sizes[:10]), max_bytes=10)
+    assert skipped.damaged and skipped.more and skipped.events == []
+
+
+def test_a_torn_tail_of_any_size_is_reported_without_holding_it(tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    log = EventLog(path)
+    log.log_click(1, 1)
+    with open(path, "ab") as handle:
+        handle.write(b"x" * 3_000_000)
+    result = log.read()
+    assert result.torn_tail is not None and result.torn_tail_size == 3_000_000
+    assert len(result.torn_tail) <= 1024 * 1024 + 1
+    summary = result.damage_summary(path)
+    assert summary and "torn final record of 3000000 bytes at line 2" in summary
+
+
+def test_append_each_writes_the_good_records_and_refuses_the_bad_alone(tmp_path: Path) -> None:
+    """Issue 15 #1: append_many refuses a whole batch for one bad record (by design: all or
+    none); the batch writer uses append_each, which refuses the bad record alone."""
+    log = EventLog(tmp_path / "events.jsonl")
+    batch = [
+        ("click", {"user_id": 1, "movie_id": 1}, None),
+        ("request", {"kind": "spin", "temperature": float("inf")}, None),
+        ("click", {"user_id": 1, "movie_id": 2}, None),
+        ("click", {"user_id": "abc", "movie_id": 3}, None),
+        ("click", {"user_id": 1, "movie_id": 4}, None),
+    ]
+    result = log.append_each(batch)
+    assert len(result.offsets) == 3
+    assert [i for i, _ in result.refused] == [1, 3]
+    assert "not a finite number" in result.refused[0][1]
+    assert [e.data["movie_id"] for e in log.read().events] == [1, 2, 4]
+    with pytest.raises(EventLogError):
+        log.append_many(batch)
+    assert len(log.read().events) == 3
