@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 # The continuous pipeline reads at most this much of the event log per run (the rest waits for
 # the next run): a batch never holds the whole log in memory.
 EVENT_LOG_BATCH_BYTES = 32 * 1024 * 1024
+MAX_DAMAGED_REPORTED = 100  # damaged lines listed in a batch's info (all are counted)
 
 
 @dataclass(frozen=True)
@@ -140,9 +141,14 @@ def next_event_log_batch(
             f"the event-log cursor belongs to {cursor['path']}, not {log.path}; use a new "
             "continuous.state_dir for another log."
         )
-    result = log.read(
-        int(cursor.get("offset", 0)), max_bytes=max_bytes, first_line=cursor.get("line")
-    )
+    offset, line = cursor.get("offset", 0), cursor.get("line")
+    if not _count(offset, 0) or not (line is None or _count(line, 1)):
+        raise ValueError(
+            f"the event-log cursor {cursor} is damaged (offset must be an integer >= 0, line "
+            "an integer >= 1); restore the continuous state from a backup or use a new "
+            "continuous.state_dir."
+        )
+    result = log.read(offset, max_bytes=max_bytes, first_line=line)
     warning = result.damage_summary(log.path)
     if warning:
         logger.warning(warning)
@@ -157,7 +163,8 @@ def next_event_log_batch(
     info = {
         "events": len(result.events),
         "superseded_ratings": int(superseded.sum()),
-        "damaged_lines": result.damaged,
+        "damaged_lines": result.damaged[:MAX_DAMAGED_REPORTED],  # the first ones, with
+        "damaged_count": len(result.damaged),  # the count of all
         "torn_tail_bytes": result.torn_tail_size,
         "damage_warning": warning,
         "more_pending": result.more,
@@ -170,6 +177,10 @@ def next_event_log_batch(
         cursor_after={"path": str(log.path), "offset": result.end_offset, "line": result.end_line},
         info=info,
     )
+
+
+def _count(value: Any, minimum: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
 
 
 def state_dir(cfg: PipelineConfig) -> Path:

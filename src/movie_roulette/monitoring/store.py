@@ -119,12 +119,39 @@ class InteractionStore:
                 f"{self.state_path} is unreadable ({err}); restore it from a backup or move the "
                 "folder away to start the continuous pipeline from scratch."
             ) from err
-        if state.get("version") != STATE_VERSION:
+        if not isinstance(state, dict) or state.get("version") != STATE_VERSION:
+            version = state.get("version") if isinstance(state, dict) else None
             raise StoreError(
-                f"{self.state_path} has state version {state.get('version')!r}; this code "
+                f"{self.state_path} has state version {version!r}; this code "
                 f"reads version {STATE_VERSION}."
             )
+        self._check_state(state)
         return state
+
+    def _check_state(self, state: dict[str, Any]) -> None:
+        """The state's shape, so a hand-edited or damaged file is named, not a KeyError."""
+        problems = [
+            f"{key!r} must be {kind.__name__ if isinstance(kind, type) else 'an object'}"
+            for key, kind in (("cursors", dict), ("batches", list), ("models", dict))
+            if not isinstance(state.get(key), kind)
+        ]
+        if not problems:
+            fields = {f.name for f in BatchRecord.__dataclass_fields__.values()}
+            for position, batch in enumerate(state["batches"], start=1):
+                if not isinstance(batch, dict) or set(batch) != fields:
+                    problems.append(f"batches[{position}] is not a batch record ({batch!r:.80})")
+                    break
+            for source, cursor in state["cursors"].items():
+                if not isinstance(cursor, dict):
+                    problems.append(f"the {source!r} cursor is not an object ({cursor!r:.80})")
+            for version, model in state["models"].items():
+                if not isinstance(model, dict) or not isinstance(model.get("batches"), int):
+                    problems.append(f"model {version!r} has no batch count ({model!r:.80})")
+        if problems:
+            raise StoreError(
+                f"{self.state_path} is damaged: {'; '.join(problems)}. Restore it from a backup "
+                "or move the folder away to start the continuous pipeline from scratch."
+            )
 
     def _write_state(self, state: dict[str, Any]) -> None:
         atomic_write_bytes(

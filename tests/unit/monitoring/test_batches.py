@@ -188,3 +188,11 @@ def test_event_log_batches_are_read_in_bounded_chunks(tmp_path: Path) -> None:
         if not batch.info["more_pending"]:
             break
     assert seen == list(range(30))
+
+
+@pytest.mark.parametrize("cursor", [{"offset": "12"}, {"offset": -1}, {"offset": 0, "line": 0}])
+def test_a_damaged_event_log_cursor_is_named(tmp_path: Path, cursor: dict) -> None:
+    log = EventLog(tmp_path / "events.jsonl")
+    log.log_click(1, 2)
+    with pytest.raises(ValueError, match="event-log cursor .* is damaged"):
+        next_event_log_batch(log, cursor)

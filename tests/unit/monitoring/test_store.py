@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -84,3 +85,28 @@ def test_merge_keeps_the_latest_rating_and_drops_implicit_feedback() -> None:
         [1, 1, 2.0, 1000],
         [1, 2, 5.0, 1000],
     ]
+
+
+@pytest.mark.parametrize(
+    ("state", "problem"),
+    [
+        ([1, 2], "state version None"),
+        ({"version": 1, "cursors": [], "batches": [], "models": {}}, "'cursors' must be dict"),
+        ({"version": 1, "cursors": {}, "batches": [{"index": 1}], "models": {}}, "batches[1]"),
+        ({"version": 1, "cursors": {"event_log": 5}, "batches": [], "models": {}}, "cursor"),
+        ({"version": 1, "cursors": {}, "batches": [], "models": {"3": 1}}, "model '3'"),
+    ],
+)
+def test_a_damaged_state_file_names_the_problem_not_a_key_error(
+    tmp_path: Path, state: object, problem: str
+) -> None:
+    """A hand-edited state.json of the right JSON but the wrong shape crashed with a raw
+    AttributeError/TypeError/KeyError deep in the pipeline."""
+    import json
+
+    store = InteractionStore(tmp_path)
+    store.state_path.write_text(json.dumps(state))
+    with pytest.raises(StoreError, match=re.escape(problem)):
+        store.batches()
+        store.cursor("event_log")
+        store.batches_for_model("3")
