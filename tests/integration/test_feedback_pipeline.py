@@ -129,7 +129,11 @@ def test_ratings_given_in_the_web_app_are_the_next_ct_batch(
     info = _output(run, "ingest_batch", "batch_info")
     assert info["source"] == "event_log" and info["damaged_lines"] == []
     assert info["events"] == N_RATINGS + 3 and info["superseded_ratings"] == 1
-    assert info["cursor_after"] == {"path": str(log_path), "offset": log_path.stat().st_size}
+    assert info["cursor_after"] == {
+        "path": str(log_path),
+        "offset": log_path.stat().st_size,
+        "line": N_RATINGS + 4,  # the next line's number: damage is reported by file line
+    }
     new = _output(run, "load_continuous_data", "new_interactions")
     rated = new[new["rating"].notna()]
     assert {

@@ -40,8 +40,7 @@ log = logging.getLogger(__name__)
 
 REQUEST_FIELDS = ("kind", "user_id", "movie_id", "title", "k", "genre", "temperature", "seed")
 FLUSH_SECONDS = 0.1
-# An answered request is on disk within this time: FLUSH_SECONDS plus one batch write (an fsync
-# took 2 ms median, 10 ms max on the reference machine). Proved by
+# An answered request is on disk within this time: FLUSH_SECONDS plus one batch write. Proved by
 # tests/unit/monitoring/test_request_log.py::test_a_killed_writer_loses_at_most_the_loss_window.
 LOSS_WINDOW_SECONDS = 0.25
 MAX_QUEUE = 100_000
@@ -122,6 +121,7 @@ class RequestLogger:
         self._queue: queue.Queue[tuple[str, dict[str, Any], float]] = queue.Queue(max_queue)
         self._retry: list[tuple[str, dict[str, Any], float]] = []  # a batch whose write failed
         self._lock = threading.Lock()  # one flush at a time (the thread, close, a test)
+        self._count_lock = threading.Lock()  # counters bumped by request threads
         self.written = 0
         self.refused = 0
         self.dropped = 0
@@ -142,13 +142,15 @@ class RequestLogger:
         try:
             data = {**summarise(request, answer), **extra}
         except Exception as err:  # never fail a request for its log line
-            self.refused += 1
-            self.last_error = f"summarise: {type(err).__name__}: {err}"
+            with self._count_lock:
+                self.refused += 1
+                self.last_error = f"summarise: {type(err).__name__}: {err}"
             return
         try:
             self._queue.put_nowait(("request", data, time.time()))
         except queue.Full:
-            self.dropped += 1
+            with self._count_lock:
+                self.dropped += 1
 
     def stats(self) -> WriterStats:
         return WriterStats(
@@ -182,7 +184,8 @@ class RequestLogger:
                     self.last_error = f"{type(err).__name__}: {err}"
                     self._keep_for_retry(batch, final)
                     break
-                self.refused += len(result.refused)
+                with self._count_lock:
+                    self.refused += len(result.refused)
                 written += len(batch) - len(result.refused)
                 for _, why in result.refused:
                     self.last_error = why
