@@ -39,7 +39,7 @@ from movie_roulette.monitoring.eventlog import EventLog, truncate_text
 log = logging.getLogger(__name__)
 
 REQUEST_FIELDS = ("kind", "user_id", "movie_id", "title", "k", "genre", "temperature", "seed")
-FLUSH_SECONDS = 0.1
+FLUSH_SECONDS = 0.05
 # An answered request is on disk within this time: FLUSH_SECONDS plus one batch write. Proved by
 # tests/unit/monitoring/test_request_log.py::test_a_killed_writer_loses_at_most_the_loss_window.
 LOSS_WINDOW_SECONDS = 0.25
