@@ -26,7 +26,13 @@ from movie_roulette.config import PipelineConfig
 from movie_roulette.data import sources
 from movie_roulette.data.demo import DemoData, generate_batch
 from movie_roulette.data.download import default_cache_dir
-from movie_roulette.monitoring.eventlog import EventLog, interactions_from_events, traffic_summary
+from movie_roulette.monitoring.eventlog import (
+    Event,
+    EventLog,
+    ReadResult,
+    TrafficSummary,
+    interactions_from_events,
+)
 from movie_roulette.monitoring.store import (
     InteractionStore,
     coerce_interactions,
@@ -34,10 +40,12 @@ from movie_roulette.monitoring.store import (
 )
 
 logger = logging.getLogger(__name__)
-# The continuous pipeline reads at most this much of the event log per run (the rest waits for
-# the next run): a batch never holds the whole log in memory.
-EVENT_LOG_BATCH_BYTES = 32 * 1024 * 1024
-MAX_DAMAGED_REPORTED = 100  # damaged lines listed in a batch's info (all are counted)
+FEEDBACK_TYPES = ("rating", "click", "spin_accepted")
+# The continuous pipeline reads the event log in chunks of this size and keeps only feedback
+# (requests are summarised): a batch never holds the whole log in memory.
+EVENT_LOG_CHUNK_BYTES = 16 * 1024 * 1024
+EVENT_LOG_MAX_INTERACTIONS = 500_000  # a batch ends after this many (the rest is the next one)
+MAX_DAMAGED_REPORTED = 100  # damaged lines listed in a batch's info
 
 
 @dataclass(frozen=True)
@@ -132,10 +140,21 @@ def next_demo_batch(
 
 
 def next_event_log_batch(
-    log: EventLog, cursor: dict[str, Any], max_bytes: int = EVENT_LOG_BATCH_BYTES
+    log: EventLog,
+    cursor: dict[str, Any],
+    chunk_bytes: int = EVENT_LOG_CHUNK_BYTES,
+    max_interactions: int = EVENT_LOG_MAX_INTERACTIONS,
 ) -> PendingBatch:
-    """Feedback logged since the cursor, at most `max_bytes` of the log per batch (the rest is
-    the next batch's); requests are summarised, damaged lines skipped and announced."""
+    """Feedback logged since the cursor; requests are summarised, damaged lines skipped and
+    announced.
+
+    The log is read in chunks of `chunk_bytes`: requests are folded into the traffic summary
+    and dropped, feedback is kept. The batch ends at the end of the log or once it holds
+    `max_interactions` interactions including a rating (`more_pending`: the rest is the next
+    batch). A batch without a rating is not committed (its implicit feedback waits), so reading
+    goes on until a rating turns up; implicit events beyond `max_interactions` before the first
+    rating are skipped and counted (`implicit_skipped`) rather than held in memory.
+    """
     if cursor and cursor.get("path") not in (None, str(log.path)):
         raise ValueError(
             f"the event-log cursor belongs to {cursor['path']}, not {log.path}; use a new "
@@ -148,35 +167,81 @@ def next_event_log_batch(
             "an integer >= 1); restore the continuous state from a backup or use a new "
             "continuous.state_dir."
         )
-    result = log.read(offset, max_bytes=max_bytes, first_line=line)
-    warning = result.damage_summary(log.path)
-    if warning:
-        logger.warning(warning)
-    frame = interactions_from_events(result.events)
+    feedback: list[Event] = []
+    rated = False
+    skipped = events = torn_tail = damaged_total = 0
+    damaged: list[dict[str, Any]] = []
+    traffic = TrafficSummary()
+    while True:
+        result = log.read(offset, max_bytes=chunk_bytes, first_line=line)
+        offset, line = result.end_offset, result.end_line
+        events += len(result.events)
+        damaged += result.damaged[: MAX_DAMAGED_REPORTED - len(damaged)]
+        damaged_total += len(result.damaged)
+        traffic.add(result.events)
+        for event in result.events:
+            if event.type not in FEEDBACK_TYPES:
+                continue
+            if len(feedback) >= max_interactions and event.type != "rating" and not rated:
+                skipped += 1
+                continue
+            feedback.append(event)
+            rated = rated or event.type == "rating"
+        if result.torn_tail is not None:
+            torn_tail = result.torn_tail_size
+        if not result.more or (rated and len(feedback) >= max_interactions):
+            more = result.more
+            break
+    warning = _damage_warning(log, damaged, damaged_total, result, skipped)
+    frame = interactions_from_events(feedback)
     # A user who rates the same movie again (the web app allows correcting a rating) keeps the
     # latest rating: a batch holds one rating per (user, movie), as the ratings suite requires.
-    rated = frame[C.RATING].notna()
-    superseded = rated & frame[rated].duplicated([C.USER_ID, C.MOVIE_ID], keep="last").reindex(
-        frame.index, fill_value=False
-    )
+    is_rating = frame[C.RATING].notna()
+    superseded = is_rating & frame[is_rating].duplicated(
+        [C.USER_ID, C.MOVIE_ID], keep="last"
+    ).reindex(frame.index, fill_value=False)
     frame = frame[~superseded].reset_index(drop=True)
     info = {
-        "events": len(result.events),
+        "events": events,
         "superseded_ratings": int(superseded.sum()),
-        "damaged_lines": result.damaged[:MAX_DAMAGED_REPORTED],  # the first ones, with
-        "damaged_count": len(result.damaged),  # the count of all
-        "torn_tail_bytes": result.torn_tail_size,
+        "damaged_lines": damaged,  # the first MAX_DAMAGED_REPORTED
+        "damaged_count": damaged_total,
+        "torn_tail_bytes": torn_tail,
         "damage_warning": warning,
-        "more_pending": result.more,
-        "traffic": traffic_summary(result.events),
+        "more_pending": more,
+        "implicit_skipped": skipped,
+        "traffic": traffic.summary(),
     }
     return PendingBatch(
         frame=coerce_interactions(frame),
         source="event_log",
         cursor_before=dict(cursor),
-        cursor_after={"path": str(log.path), "offset": result.end_offset, "line": result.end_line},
+        cursor_after={"path": str(log.path), "offset": offset, "line": line},
         info=info,
     )
+
+
+def _damage_warning(
+    log: EventLog, damaged: list[dict[str, Any]], total: int, last: ReadResult, skipped: int
+) -> str | None:
+    """The console warning for a batch: damaged lines, a torn tail, skipped implicit events."""
+    summary = ReadResult(
+        events=[],
+        end_offset=last.end_offset,
+        damaged=damaged,
+        torn_tail=last.torn_tail,
+        end_line=last.end_line,
+        torn_tail_size=last.torn_tail_size,
+    ).damage_summary(log.path, total)
+    if skipped:
+        note = (
+            f"{skipped} implicit event(s) skipped: more than {EVENT_LOG_MAX_INTERACTIONS} "
+            "interactions before the first rating."
+        )
+        summary = f"{summary} {note}" if summary else f"event log {log.path}: {note}"
+    if summary:
+        logger.warning(summary)
+    return summary
 
 
 def _count(value: Any, minimum: int) -> bool:

@@ -88,15 +88,17 @@ class ReadResult:
     def clean(self) -> bool:
         return not self.damaged and self.torn_tail is None
 
-    def damage_summary(self, path: str | Path) -> str | None:
-        """A one-paragraph warning naming the damaged lines and the torn tail; None if clean."""
+    def damage_summary(self, path: str | Path, damaged_total: int | None = None) -> str | None:
+        """A one-paragraph warning naming the damaged lines and the torn tail; None if clean.
+        `damaged_total`: how many lines were damaged when `damaged` lists only the first."""
         if self.clean:
             return None
         parts = []
         if self.damaged:
+            total = max(damaged_total or 0, len(self.damaged))
             shown = ", ".join(f"line {d['line']} ({d['reason']})" for d in self.damaged[:10])
-            more = f" and {len(self.damaged) - 10} more" if len(self.damaged) > 10 else ""
-            parts.append(f"{len(self.damaged)} damaged line(s) skipped: {shown}{more}")
+            more = f" and {total - 10} more" if total > 10 else ""
+            parts.append(f"{total} damaged line(s) skipped: {shown}{more}")
         if self.torn_tail is not None:
             parts.append(
                 f"a torn final record of {self.torn_tail_size} bytes at line {self.end_line} "
@@ -512,36 +514,68 @@ def _is_id(value: Any) -> bool:
     return isinstance(value, int | str) and not isinstance(value, bool)
 
 
+class TrafficSummary:
+    """`traffic_summary` built chunk by chunk in bounded memory (latency percentiles from a
+    uniform sample of at most `max_latencies` requests; exact below that)."""
+
+    def __init__(self, max_latencies: int = 200_000, seed: int = 0) -> None:
+        self.requests = 0
+        self.kinds: dict[str, int] = {}
+        self.fallbacks = 0
+        self.users: set[Any] = set()
+        self.lost = {"refused": 0, "dropped": 0, "failed": 0}
+        self.max_latencies = max_latencies
+        self._latencies: list[float] = []
+        self._seen_latencies = 0
+        self._rng = np.random.default_rng(seed)
+
+    def add(self, events: Iterable[Event]) -> None:
+        for e in events:
+            if e.type == "log_writer":
+                for name in self.lost:
+                    value = e.data.get(name)
+                    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                        self.lost[name] += value
+            if e.type != "request":
+                continue
+            self.requests += 1
+            kind = str(e.data["kind"])
+            self.kinds[kind] = self.kinds.get(kind, 0) + 1
+            self.fallbacks += bool(e.data.get("fallback"))
+            if _is_id(e.data.get("user_id")):
+                self.users.add(e.data["user_id"])
+            latency = e.data.get("latency_ms")
+            if isinstance(latency, int | float):
+                self._sample(float(latency))
+
+    def _sample(self, latency: float) -> None:
+        """Reservoir sampling (algorithm R): every latency is kept with the same chance."""
+        self._seen_latencies += 1
+        if len(self._latencies) < self.max_latencies:
+            self._latencies.append(latency)
+            return
+        slot = int(self._rng.integers(self._seen_latencies))
+        if slot < self.max_latencies:
+            self._latencies[slot] = latency
+
+    def summary(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "requests": self.requests,
+            "requests_by_kind": dict(self.kinds),
+            "fallback_share": self.fallbacks / self.requests if self.requests else 0.0,
+            "users": len(self.users),
+            "requests_not_logged": dict(self.lost),
+        }
+        if self._latencies:
+            latencies = np.array(self._latencies)
+            out["latency_ms_p50"] = float(np.percentile(latencies, 50))
+            out["latency_ms_p95"] = float(np.percentile(latencies, 95))
+        return out
+
+
 def traffic_summary(events: Iterable[Event]) -> dict[str, Any]:
-    """Model-server traffic: requests per kind, cold-start share, latency percentiles."""
-    events_list = list(events)
-    requests = [e for e in events_list if e.type == "request"]
-    kinds: dict[str, int] = {}
-    for e in requests:
-        kinds[str(e.data["kind"])] = kinds.get(str(e.data["kind"]), 0) + 1
-    fallbacks = [e for e in requests if e.data.get("fallback")]
-    latencies = np.array(
-        [
-            float(e.data["latency_ms"])
-            for e in requests
-            if isinstance(e.data.get("latency_ms"), int | float)
-        ]
-    )
-    summary: dict[str, Any] = {
-        "requests": len(requests),
-        "requests_by_kind": kinds,
-        "fallback_share": len(fallbacks) / len(requests) if requests else 0.0,
-        "users": len({e.data["user_id"] for e in requests if _is_id(e.data.get("user_id"))}),
-    }
-    lost = {"refused": 0, "dropped": 0, "failed": 0}
-    for e in events_list:
-        if e.type == "log_writer":
-            for name in lost:
-                value = e.data.get(name)
-                if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-                    lost[name] += value
-    summary["requests_not_logged"] = lost
-    if latencies.size:
-        summary["latency_ms_p50"] = float(np.percentile(latencies, 50))
-        summary["latency_ms_p95"] = float(np.percentile(latencies, 95))
-    return summary
+    """Model-server traffic: requests per kind, cold-start share, users, latency percentiles,
+    and the requests the servers' loggers could not log (`log_writer` events)."""
+    summary = TrafficSummary()
+    summary.add(events)
+    return summary.summary()

@@ -173,21 +173,48 @@ def test_a_checksummed_record_of_the_wrong_type_is_skipped_announced_and_passed(
 
 
 def test_event_log_batches_are_read_in_bounded_chunks(tmp_path: Path) -> None:
-    """Issue 15 #6: a batch reads at most max_bytes of the log; the rest is the next batch."""
+    """Issue 15 #6: the continuous pipeline read the whole log into memory. It now reads
+    chunks, folds requests into the traffic summary, and ends a batch at max_interactions."""
     log = EventLog(tmp_path / "events.jsonl")
     for movie in range(30):
-        log.log_click(1, movie)
+        log.log_request({"kind": "recommend", "user_id": 1, "latency_ms": movie})
+        log.log_rating(1, movie, 4.0)
     size = (tmp_path / "events.jsonl").stat().st_size
     cursor: dict = {}
     seen: list[int] = []
+    requests = 0
     for _ in range(10):
-        batch = next_event_log_batch(log, cursor, max_bytes=size // 4)
+        batch = next_event_log_batch(log, cursor, chunk_bytes=size // 10, max_interactions=8)
         seen += batch.frame["movie_id"].tolist()
-        assert len(batch.frame) <= 8
+        requests += batch.info["traffic"]["requests"]
+        assert 8 <= len(batch.frame) <= 8 + 4 or not batch.info["more_pending"]
         cursor = batch.cursor_after
         if not batch.info["more_pending"]:
             break
-    assert seen == list(range(30))
+    assert seen == list(range(30)) and requests == 30
+
+
+def test_a_long_run_of_requests_or_clicks_never_wedges_the_event_log_batch(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A batch without a rating is not committed; reading goes on past chunks of requests
+    (dropped after the summary) and past more implicit events than a batch holds (skipped,
+    counted and announced) until a rating turns up, so the cursor always moves on."""
+    import logging
+
+    log = EventLog(tmp_path / "events.jsonl")
+    for user in range(200):
+        log.log_request({"kind": "recommend", "user_id": user, "latency_ms": 2.0})
+    for movie in range(10):
+        log.log_click(1, movie)
+    log.log_rating(1, 99, 3.5)
+    size = (tmp_path / "events.jsonl").stat().st_size
+    with caplog.at_level(logging.WARNING, logger="movie_roulette.monitoring.batches"):
+        batch = next_event_log_batch(log, {}, chunk_bytes=size // 20, max_interactions=4)
+    assert batch.frame["movie_id"].tolist() == [0, 1, 2, 3, 99]
+    assert batch.info["implicit_skipped"] == 6 and batch.info["traffic"]["users"] == 200
+    assert batch.cursor_after["offset"] == size and not batch.info["more_pending"]
+    assert "6 implicit event(s) skipped" in caplog.text
 
 
 @pytest.mark.parametrize("cursor", [{"offset": "12"}, {"offset": -1}, {"offset": 0, "line": 0}])
