@@ -17,7 +17,7 @@ from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.pyfunc import PythonModel, PythonModelContext
 
 from movie_roulette import bundle
-from movie_roulette.request import Request, request_rows
+from movie_roulette.request import Request, request_row
 from movie_roulette.service import RecommenderService, RequestError
 
 BLAS_THREADS_ENV = "MOVIE_ROULETTE_BLAS_THREADS"
@@ -82,10 +82,11 @@ class MovieRouletteModel(PythonModel):
         # answer at a time (its own lock); a cached answer is returned without waiting for it.
         answers = []
         try:
-            for row in request_rows(model_input):
+            for request in model_input:
+                row = request_row(request)
                 started = time.perf_counter()
                 try:
-                    answer = self._service.handle(row)
+                    answer = self._service.handle(request)
                 except RequestError as err:
                     self._record(row, {"error": str(err)}, started, status=400)
                     raise
