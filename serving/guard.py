@@ -124,8 +124,11 @@ class RequestGuard:
         value = given[0].decode("latin-1").strip() if given else ""
         if not value:
             return {**scope, "headers": [*headers, (b"content-type", JSON_TYPE.encode())]}
-        if value.split(";")[0].strip().lower() != JSON_TYPE:
-            raise Refusal(415, f"Content-Type: {value[:60]!r} is not supported; send {JSON_TYPE}")
+        mime, *params = [part.strip().lower() for part in value.split(";")]
+        if mime != JSON_TYPE or any(p not in ("", "charset=utf-8") for p in params):
+            raise Refusal(
+                415, f"Content-Type: {value[:60]!r} is not supported; send {JSON_TYPE} (UTF-8)"
+            )
         return scope
 
     async def _read(self, scope: Scope, receive: Receive) -> bytes:

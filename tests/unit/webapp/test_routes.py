@@ -245,3 +245,23 @@ def test_pages_reference_only_local_assets(client: FlaskClient, bundle_path: Pat
     for path in ("/", "/movie/7", f"/user/{known_user(bundle_path)}", "/newcomer"):
         html = client.get(path).get_data(as_text=True)
         assert not re.search(r'(src|href)="(https?:)?//(?!www\.imdb\.com)', html), path
+
+
+def test_a_spin_with_nothing_left_to_draw_shows_the_reason_not_a_502(
+    client: FlaskClient, bundle_path: Path
+) -> None:
+    """A newcomer who rated every movie of a genre: /api/spin answered 502 with MLflow's
+    "unexpected error" text (issue 15, item 9); now the reason, as the answer."""
+    from movie_roulette import bundle
+
+    catalogue = bundle.load(bundle_path).catalogue
+    genres = catalogue["genres"].str.split("|")
+    genre = genres.explode().value_counts().index[-1]
+    members = catalogue[genres.apply(lambda gs: genre in gs)]["movie_id"]
+    with client.session_transaction() as session:
+        session["newcomer_ratings"] = {str(int(m)): 4.0 for m in members}
+    answer = client.get(f"/api/spin?newcomer=1&genre={genre}")
+    assert answer.status_code == 409
+    assert f"no unseen movies in {genre}" in answer.get_json()["error"]
+    page = client.get(f"/newcomer/spin?genre={genre}").get_data(as_text=True)
+    assert f"no unseen movies in {genre}" in page
