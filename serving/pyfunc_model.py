@@ -13,7 +13,7 @@ from typing import Any
 
 from mlflow.exceptions import MlflowException
 from mlflow.models import set_model
-from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
+from mlflow.protos.databricks_pb2 import INTERNAL_ERROR, INVALID_PARAMETER_VALUE
 from mlflow.pyfunc import PythonModel, PythonModelContext
 
 from movie_roulette import bundle
@@ -90,6 +90,11 @@ class MovieRouletteModel(PythonModel):
                 except RequestError as err:
                     self._record(row, {"error": str(err)}, started, status=400)
                     raise
+                except Exception as err:  # a fault of ours, not the client's: HTTP 500 saying so
+                    failure = f"{request.kind}: the model failed ({type(err).__name__}: {err})"
+                    self._record(row, {"error": failure[:300]}, started, status=500)
+                    print(f"movie_roulette: {failure}", file=sys.stderr, flush=True)
+                    raise MlflowException(failure[:300], error_code=INTERNAL_ERROR) from err
                 self._record(row, answer, started, status=200)
                 answers.append(answer)
         except RequestError as err:  # a malformed request -> HTTP 400 naming the field

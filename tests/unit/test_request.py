@@ -169,3 +169,27 @@ def test_pydantic_range_errors_become_short_field_lines() -> None:
     with pytest.raises(MlflowException) as err:
         _validate_data_against_type_hint([{"kind": "recommend", "k": 10**40}], list[Request])
     assert clean_message(err.value.message) == f"k: {10**40} is outside 1..100 (got {10**40})"
+
+
+def test_a_fault_of_the_model_is_a_500_naming_the_kind_not_a_client_error(
+    packaged: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MLflow wraps any other exception as 400 "unexpected error ... serialized input
+    Dataframe" (issue 15, item 9): the client is told it sent something wrong."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    monkeypatch.setenv("MOVIE_ROULETTE_WARM_SECONDS", "0")
+    model = mlflow.pyfunc.load_model(str(packaged))
+    service = model.unwrap_python_model()._service
+
+    def broken(request: Any) -> Any:
+        raise ValueError("zero-size array to reduction operation maximum")
+
+    monkeypatch.setattr(service, "handle", broken)
+    with pytest.raises(MlflowException) as err:
+        model.predict([{"kind": "spin", "user_id": 1}])
+    assert err.value.get_http_status_code() == 500
+    assert err.value.message == (
+        "spin: the model failed (ValueError: zero-size array to reduction operation maximum)"
+    )
