@@ -265,3 +265,23 @@ def test_a_spin_with_nothing_left_to_draw_shows_the_reason_not_a_502(
     assert f"no unseen movies in {genre}" in answer.get_json()["error"]
     page = client.get(f"/newcomer/spin?genre={genre}").get_data(as_text=True)
     assert f"no unseen movies in {genre}" in page
+
+
+def test_oversized_form_bodies_are_refused_before_parsing(client: FlaskClient) -> None:
+    """Flask parses an urlencoded body of any size; 5 MB or 100,000 fields reached the views."""
+    import time
+
+    started = time.perf_counter()
+    huge = client.post(
+        "/newcomer",
+        data="rating-1=" + "5" * 5_000_000,
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert huge.status_code == 413
+    many = client.post(
+        "/newcomer",
+        data="&".join(f"rating-{i}=1" for i in range(20_000)),
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert many.status_code == 413
+    assert time.perf_counter() - started < 1.0
