@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import math
 import os
 import signal
 import threading
@@ -336,4 +335,6 @@ def test_killed_worker_master_or_server_is_recovered_by_the_projects_commands(
         before = len(load.acknowledged)
         time.sleep(2)
         assert len(load.acknowledged) > before  # the clients are answered again
-    assert math.isfinite(load.failures)
+    # Hook for the event-log check (issue 15, item 4 / the 'harden-log' work): every
+    # `load.acknowledged` seed answered more than the documented window before a kill must be
+    # in the event log; this test asserts only that the project's commands recover.
