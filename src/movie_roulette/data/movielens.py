@@ -26,7 +26,7 @@ _ARTICLES += ("Las", "Lo", "Gli", "I")
 
 
 def _year_suffix(text: str) -> tuple[str, int | None]:
-    """"Heat (1995)" -> ("Heat", 1995). String checks, linear in the title: the regex
+    r"""'Heat (1995)' -> ('Heat', 1995). String checks, linear in the title: the regex
     `^(.*?)\s*\((\d{4})\)\s*$` it replaces was quadratic in a run of spaces."""
     year = text[-5:-1]
     if len(text) >= 6 and text[-6] == "(" and text[-1] == ")" and year.isascii() and year.isdigit():
@@ -35,8 +35,8 @@ def _year_suffix(text: str) -> tuple[str, int | None]:
 
 
 def _article_first(text: str) -> str:
-    """"American President, The" -> "The American President" (also before a trailing
-    " (...)"); the first ", <article>" that ends the title wins. Linear: O(1) per ", "."""
+    """'American President, The' -> 'The American President' (also before a trailing
+    ' (...)'); the first ', <article>' that ends the title wins. Linear: O(1) per ', '."""
     if not text.endswith(")"):  # then the article ends the title: one place to look
         for article in _ARTICLES:
             start = len(text) - len(article) - 2
