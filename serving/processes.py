@@ -23,8 +23,10 @@ PID_DIR_ENV = "MOVIE_ROULETTE_PID_DIR"
 PORT_ENV = "MOVIE_ROULETTE_SERVER_PORT"
 MODEL_ENV = "MOVIE_ROULETTE_SERVER_MODEL"  # "<name>:<version>"
 # MLflow's scoring server reads the model from this variable: servers started before the
-# records existed (ZenML's stock command) are recognised by it plus uvicorn's command line.
+# records existed (ZenML's stock command) are recognised by it, the variable our deployment
+# always set for them, and uvicorn's command line; only on a port asked about.
 MLFLOW_MODEL_ENV = "__pyfunc_model_path__"
+DEPLOYED_ENV = "MOVIE_ROULETTE_WARM_SECONDS"
 STOP_SECONDS = 10.0
 
 
@@ -73,7 +75,8 @@ def _listeners() -> dict[int, set[int]]:
 
 
 def _ours(proc: psutil.Process, port: int) -> bool:
-    """Started by this project to serve `port`: our marker, or MLflow's scoring server."""
+    """Started by this project to serve `port`: our marker, or MLflow's scoring server started
+    by our deployment before the markers existed."""
     try:
         env = proc.environ()
         if env.get(PORT_ENV) == str(port):
@@ -81,15 +84,17 @@ def _ours(proc: psutil.Process, port: int) -> bool:
         cmdline = " ".join(proc.cmdline())
     except psutil.Error:
         return False
-    return MLFLOW_MODEL_ENV in env and ("uvicorn" in cmdline or "multiprocessing" in cmdline)
+    legacy = MLFLOW_MODEL_ENV in env and DEPLOYED_ENV in env
+    return legacy and ("uvicorn" in cmdline or "multiprocessing" in cmdline)
 
 
 def server_processes(folder: Path | None, port: int | None = None) -> list[ServerProcess]:
     """Live server processes this project started (of one port, or all recorded ports).
 
     A recorded process counts if it is still the one recorded (same start time) and ours;
-    an unrecorded one if it listens on the port and is ours. Stale records are deleted."""
-    listeners = _listeners()
+    an unrecorded one if it listens on the port asked about and is ours (never without a
+    port: other MLflow servers on the machine are not this project's). Stale records are
+    deleted."""
     found: dict[int, ServerProcess] = {}
     for record in _records(folder):
         pid, rport = int(record.get("pid", 0)), int(record.get("port", 0))
@@ -105,8 +110,10 @@ def server_processes(folder: Path | None, port: int | None = None) -> list[Serve
             continue
         if port is None or rport == port:
             found[pid] = ServerProcess(pid, rport, str(record.get("model", "")))
-    for lport, pids in listeners.items():
-        if port is not None and lport != port:
+    if port is None:
+        return sorted(found.values(), key=lambda p: p.pid)
+    for lport, pids in _listeners().items():
+        if lport != port:
             continue
         for pid in pids - set(found):
             try:

@@ -96,16 +96,28 @@ def test_an_unrecorded_mlflow_server_on_the_port_is_recognised(
 ) -> None:
     """Servers started before the records (ZenML's stock `uvicorn ... mlflow...app:app`) are
     recognised by MLflow's model variable in their environment and their command line."""
-    port = free_port()
+    port, elses = free_port(), free_port()
+    unrecorded = LISTENER.replace("record_this_process()", "")
+    deployed = {"__pyfunc_model_path__": "/m", "MOVIE_ROULETTE_WARM_SECONDS": "30"}
     legacy = subprocess.Popen(
-        [sys.executable, "-c", LISTENER.replace("record_this_process()", ""), str(port), "uvicorn"],
+        [sys.executable, "-c", unrecorded, str(port), "uvicorn"],
+        env={**os.environ, **deployed},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    # someone else's MLflow server (not deployed by this project) on another port
+    other = subprocess.Popen(
+        [sys.executable, "-c", unrecorded, str(elses), "uvicorn"],
         env={**os.environ, "__pyfunc_model_path__": "/m"},
         stdout=subprocess.PIPE,
         text=True,
     )
-    started.append(legacy)
-    assert legacy.stdout is not None and legacy.stdout.readline().strip() == "ready"
+    started += [legacy, other]
+    for proc in (legacy, other):
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
     deadline = time.monotonic() + 5
     while not server_processes(tmp_path, port) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert [p.pid for p in server_processes(tmp_path, port)] == [legacy.pid]
+    assert server_processes(tmp_path, elses) == []
+    assert server_processes(tmp_path) == []  # without a port: recorded processes only
