@@ -272,7 +272,10 @@ def manage_servers(model_name: str, stop: bool) -> None:
         click.echo("No model servers." if not stop else f"No servers of {model_name} to stop.")
     for s in servers:
         state = "stopped" if stop else ("running" if s.running else "not running")
-        click.echo(f"{s.model_name} v{s.model_version}  {s.url or '-'}  {state}  (uuid {s.uuid})")
+        pids = f"  pids {','.join(map(str, s.pids))}" if s.pids else ""
+        click.echo(
+            f"{s.model_name} v{s.model_version}  {s.url or '-'}  {state}  (uuid {s.uuid}){pids}"
+        )
 
 
 def step_output(run: object, name: str) -> dict | None:

@@ -15,6 +15,7 @@ Exit codes: 0 answered, 1 the server answered with an error entry (unknown movie
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shutil
@@ -25,6 +26,8 @@ from typing import Any
 import click
 import requests
 
+from movie_roulette.request import MAX_TEMPERATURE, MIN_TEMPERATURE
+
 SERVER_ENV = "MOVIE_ROULETTE_SERVER_URL"
 DEFAULT_SERVER = "http://127.0.0.1:8000"
 TIMEOUT_SECONDS = 30.0
@@ -32,8 +35,11 @@ _MLFLOW_WRAPPER = re.compile(r"^Failed to predict data .*?\. \s*Error: ", re.S)
 _TYPE_HINT_FAILURE = "Failed to validate data against type hint"
 # one pydantic error inside MLflow's message: "\nuser_id\n  Input should be a valid integer
 # [type=int_type, input_value=1.5, input_type=float]" (the newlines escaped, as MLflow reprs it)
+# (the problem starts with a non-space: ` +` and the lazy group never compete for a run of
+# spaces, which made the pattern quadratic in one; the message echoes the request's text)
 _PYDANTIC_ERROR = re.compile(
-    r"(?:\\n|\n)(\w+)(?:\\n|\n) +([^\[\n\\]+?) \[type=(\w+), input_value=(.*?), input_type="
+    r"(?:\\n|\n)(\w+)(?:\\n|\n) +([^\[\n\\ ][^\[\n\\]*?) \[type=(\w+), "
+    r"input_value=(.*?), input_type="
 )
 
 
@@ -54,7 +60,16 @@ class ModelServerClient:
     def query(self, *requests_: dict[str, Any]) -> list[dict[str, Any]]:
         body = {"inputs": [{k: v for k, v in r.items() if v is not None} for r in requests_]}
         try:
-            response = self.session.post(f"{self.url}/invocations", json=body, timeout=self.timeout)
+            data = json.dumps(body, allow_nan=False)
+        except ValueError as err:  # NaN or infinity: not JSON
+            raise ServerError(f"Bad request: {err}", 2) from None
+        try:
+            response = self.session.post(
+                f"{self.url}/invocations",
+                data=data,
+                headers={"Content-Type": "application/json"},
+                timeout=self.timeout,
+            )
         except requests.ConnectionError:
             raise ServerError(
                 f"Cannot reach the model server at {self.url} "
@@ -65,6 +80,8 @@ class ModelServerClient:
             raise ServerError(
                 f"The model server at {self.url} did not answer within {self.timeout:g} s.", 3
             ) from None
+        except requests.RequestException as err:
+            raise ServerError(f"The model server at {self.url} failed: {err}", 3) from None
         try:
             payload = response.json()
         except ValueError:
@@ -73,7 +90,7 @@ class ModelServerClient:
                 "with a body that is not JSON.",
                 3,
             ) from None
-        if response.status_code == 400 or response.status_code == 422:
+        if 400 <= response.status_code < 500 and isinstance(payload, dict):
             raise ServerError(f"Bad request: {clean_message(payload.get('message', ''))}", 2)
         if not response.ok or "predictions" not in payload:
             raise ServerError(
@@ -162,10 +179,18 @@ def render(answer: dict[str, Any]) -> str:
     return json.dumps(answer, indent=2)
 
 
+def _finite(value: float) -> float:
+    if not math.isfinite(value):  # FloatRange lets NaN through (every comparison is false)
+        raise click.BadParameter(f"{value} is not a number in {MIN_TEMPERATURE}..{MAX_TEMPERATURE}")
+    return value
+
+
 def _parse_rating(value: str) -> tuple[str, float]:
     movie, sep, rating = value.partition("=")
     try:
         if not sep:
+            raise ValueError
+        if not math.isfinite(float(rating)):
             raise ValueError
         return str(int(movie)), float(rating)
     except ValueError:
@@ -253,12 +278,13 @@ def predict(ctx: click.Context, user_id: int, movie_id: int) -> None:
 @click.option("--rate", "rates", multiple=True, help="MOVIE_ID=RATING (newcomer; repeatable).")
 @click.option(
     "--temperature",
-    type=float,
+    type=click.FloatRange(MIN_TEMPERATURE, MAX_TEMPERATURE),
+    callback=lambda _ctx, _param, value: _finite(value),
     default=1.0,
     show_default=True,
     help="Lower = safer picks from the top, higher = wilder.",
 )
-@click.option("--seed", type=int, help="Same seed, same pick.")
+@click.option("--seed", type=click.IntRange(min=0), help="Same seed, same pick.")
 @click.option(
     "--pool",
     "k",

@@ -3,6 +3,10 @@
 One server per registered model, on the configured loopback port: deploying a version stops the
 server of any other version of the same model first (the port is reused, so clients keep one URL),
 and redeploying the version already being served is a no-op.
+
+ZenML knows a server by its daemon only. Every process this project started to serve a port (the
+`uvicorn` master and each worker) is recorded too (serving/processes.py), so stop, list and
+deploy also find the workers a dead master left serving, and stop them.
 """
 
 from __future__ import annotations
@@ -19,11 +23,14 @@ import requests
 
 from movie_roulette.config import ServingConfig
 from movie_roulette.exceptions import MovieRouletteError
+from serving.guard import MAX_BODY_BYTES_ENV, MAX_ROWS_ENV
+from serving.processes import ServerProcess, server_processes, stop_processes
 
 PING_TIMEOUT_SECONDS = 2.0
 EVENT_LOG_ENV = "MOVIE_ROULETTE_EVENT_LOG"  # read by serving/pyfunc_model.py
 WARM_SECONDS_ENV = "MOVIE_ROULETTE_WARM_SECONDS"  # read by serving/pyfunc_model.py
 ACCESS_LOG_ENV = "UVICORN_ACCESS_LOG"  # uvicorn reads its options from UVICORN_* variables
+ORPHANED = "(orphaned)"  # ServerInfo.uuid of processes no ZenML service knows any more
 
 
 class DeploymentError(MovieRouletteError):
@@ -39,6 +46,8 @@ class ServerInfo:
     running: bool
     pid: str | None
     log_file: str | None
+    # every process serving the port that this project started (master and workers)
+    pids: tuple[int, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -66,17 +75,61 @@ def _deployer() -> Any:
     return deployer
 
 
-def _info(service: Any) -> ServerInfo:
+def _pid_folder() -> Path:
+    from serving.zenml_deployer import pid_folder
+
+    return pid_folder(_deployer().local_path)
+
+
+def _port(service: Any) -> int | None:
+    port = getattr(service.endpoint.status, "port", None) if service.endpoint else None
+    if port is None and service.endpoint is not None:
+        port = getattr(service.endpoint.config, "port", None)
+    return int(port) if port else None
+
+
+def _info(service: Any, processes: list[ServerProcess] | None = None) -> ServerInfo:
     url = service.endpoint.status.uri if service.endpoint else None
+    port = _port(service)
+    if processes is None:
+        processes = server_processes(_pid_folder(), port) if port else []
+    mine = tuple(p.pid for p in processes if p.port == port)
     return ServerInfo(
         uuid=str(service.uuid),
         model_name=service.config.model_name,
         model_version=str(service.config.model_version),
         url=url.rstrip("/") if url else None,
-        running=bool(service.is_running),
+        running=bool(service.is_running) or bool(mine),
         pid=str(service.status.pid) if getattr(service.status, "pid", None) else None,
         log_file=getattr(service.status, "log_file", None),
+        pids=mine,
     )
+
+
+def _orphans(
+    services: list[Any], processes: list[ServerProcess], model_name: str | None
+) -> list[ServerInfo]:
+    """Recorded server processes on a port no known service of theirs claims, per port."""
+    claimed = {(_port(s), s.config.model_name) for s in services}
+    by_port: dict[tuple[int, str], list[int]] = {}
+    for proc in processes:
+        name, _, version = proc.model.partition(":")
+        if (proc.port, name) in claimed or (model_name is not None and name != model_name):
+            continue
+        by_port.setdefault((proc.port, proc.model), []).append(proc.pid)
+    return [
+        ServerInfo(
+            uuid=ORPHANED,
+            model_name=model.partition(":")[0] or "?",
+            model_version=model.partition(":")[2] or "?",
+            url=f"http://127.0.0.1:{port}",
+            running=True,
+            pid=None,
+            log_file=None,
+            pids=tuple(pids),
+        )
+        for (port, model), pids in sorted(by_port.items())
+    ]
 
 
 def _services(model_name: str | None = None) -> list[Any]:
@@ -91,7 +144,9 @@ def _services(model_name: str | None = None) -> list[Any]:
 
 def _stop(service: Any, timeout: int = 30) -> None:
     """Stop a server and forget it. ZenML stops only its daemon process; the `uvicorn` it
-    started would live on holding the port, so its children are stopped here too."""
+    started would live on holding the port, so its children are stopped here too, and then
+    every recorded process still serving its port (a dead master's workers)."""
+    port = _port(service)
     children: list[psutil.Process] = []
     pid = getattr(service.status, "pid", None)
     if pid:
@@ -111,20 +166,41 @@ def _stop(service: Any, timeout: int = 30) -> None:
             child.kill()
         except psutil.Error:
             pass
+    if port:
+        stop_processes(server_processes(_pid_folder(), port))
 
 
 def list_servers(model_name: str | None = None) -> list[ServerInfo]:
-    """Every model server the stack's deployer knows (running or not)."""
-    return [_info(s) for s in _services(model_name)]
+    """Every model server the stack's deployer knows (running or not), plus processes this
+    project started that still serve a port no known server claims (uuid "(orphaned)")."""
+    services = _services(model_name)
+    processes = server_processes(_pid_folder())
+    return [_info(s, processes) for s in services] + _orphans(services, processes, model_name)
 
 
 def stop_servers(model_name: str | None = None) -> list[ServerInfo]:
-    """Stop and forget the servers of one model (or all); return what was stopped."""
-    stopped = []
-    for service in _services(model_name):
-        stopped.append(_info(service))
+    """Stop and forget the servers of one model (or all), and every process this project
+    started that still serves one of their ports; return what was stopped."""
+    services = _services(model_name)
+    processes = server_processes(_pid_folder())
+    stopped = [_info(s, processes) for s in services]
+    orphans = _orphans(services, processes, model_name)
+    for service in services:
         _stop(service)
-    return stopped
+    for orphan in orphans:
+        stop_processes([p for p in processes if p.pid in orphan.pids])
+    return stopped + orphans
+
+
+def stop_strays(port: int, model_name: str) -> list[int]:
+    """Stop the processes this project started on `port` that no running server of another
+    model owns (a dead master's workers, a server ZenML forgot); return their pids."""
+    strays = [
+        p
+        for p in server_processes(_pid_folder(), port)
+        if p.model.partition(":")[0] in ("", model_name)
+    ]
+    return stop_processes(strays) if strays else []
 
 
 def ping(url: str, timeout: float = PING_TIMEOUT_SECONDS) -> bool:
@@ -177,6 +253,8 @@ def deploy_version(
         os.environ.pop(EVENT_LOG_ENV, None)
     os.environ[WARM_SECONDS_ENV] = str(serving.warm_seconds)
     os.environ[ACCESS_LOG_ENV] = "true" if serving.access_log else "false"
+    os.environ[MAX_BODY_BYTES_ENV] = str(serving.max_body_bytes)
+    os.environ[MAX_ROWS_ENV] = str(serving.max_rows)
     deployer = _deployer()
     registry = Client().active_stack.model_registry
     if registry is None:
@@ -188,9 +266,12 @@ def deploy_version(
 
     for service in _services(model_name):
         info = _info(service)
-        if info.model_version == str(version) and info.running and info.url and ping(info.url):
+        # (the daemon, not just processes: a dead master's workers answer but are not healthy)
+        alive = bool(service.is_running)
+        if info.model_version == str(version) and alive and info.url and ping(info.url):
             return info  # already serving this version
         _stop(service)
+    stop_strays(serving.port, model_name)  # what a dead master left serving the port
 
     deadline = time.monotonic() + 15
     while not _port_is_free(serving.host, serving.port) and time.monotonic() < deadline:

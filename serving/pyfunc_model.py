@@ -13,11 +13,11 @@ from typing import Any
 
 from mlflow.exceptions import MlflowException
 from mlflow.models import set_model
-from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
+from mlflow.protos.databricks_pb2 import INTERNAL_ERROR, INVALID_PARAMETER_VALUE
 from mlflow.pyfunc import PythonModel, PythonModelContext
 
 from movie_roulette import bundle
-from movie_roulette.request import Request, request_rows
+from movie_roulette.request import Request, request_row
 from movie_roulette.service import RecommenderService, RequestError
 
 BLAS_THREADS_ENV = "MOVIE_ROULETTE_BLAS_THREADS"
@@ -82,13 +82,19 @@ class MovieRouletteModel(PythonModel):
         # answer at a time (its own lock); a cached answer is returned without waiting for it.
         answers = []
         try:
-            for row in request_rows(model_input):
+            for request in model_input:
+                row = request_row(request)
                 started = time.perf_counter()
                 try:
-                    answer = self._service.handle(row)
+                    answer = self._service.handle(request)
                 except RequestError as err:
                     self._record(row, {"error": str(err)}, started, status=400)
                     raise
+                except Exception as err:  # a fault of ours, not the client's: HTTP 500 saying so
+                    failure = f"{request.kind}: the model failed ({type(err).__name__}: {err})"
+                    self._record(row, {"error": failure[:300]}, started, status=500)
+                    print(f"movie_roulette: {failure}", file=sys.stderr, flush=True)
+                    raise MlflowException(failure[:300], error_code=INTERNAL_ERROR) from err
                 self._record(row, answer, started, status=200)
                 answers.append(answer)
         except RequestError as err:  # a malformed request -> HTTP 400 naming the field

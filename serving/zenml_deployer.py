@@ -5,13 +5,23 @@ project wants a fixed, configurable port (`serving.port`) so that clients and th
 URL across redeployments. This flavor changes only that: it passes an endpoint with the requested
 port (and `allocate_port=False`, so a busy port is an error instead of a silent move) when it
 creates the service. Everything else (daemon, `mlflow` scoring server, registry lookups, the
-`zenml model-deployer models ...` commands) is ZenML's own.
+`zenml model-deployer models ...` commands) is ZenML's own, except how the daemon starts the
+scoring server (`GuardedMLFlowDeploymentService.run`): `uvicorn` serves `serving.asgi:app`, MLflow's
+app behind the request guard (serving/guard.py: size and row limits, JSON nesting, a default
+Content-Type), and every server process is recorded (serving/processes.py) so that a dead
+master's workers can still be found and stopped.
 
 Registered by `stack_setup.py` as flavor `movie_roulette_mlflow`.
 """
 
 from __future__ import annotations
 
+import ctypes
+import shlex
+import signal
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -31,6 +41,60 @@ from zenml.services import HTTPEndpointHealthMonitor, HTTPEndpointHealthMonitorC
 from zenml.services.service_endpoint import ServiceEndpointProtocol
 
 FLAVOR_NAME = "movie_roulette_mlflow"
+GUARDED_APP = "serving.asgi:app"
+PIDS_FOLDER = "movie_roulette_pids"  # under the deployer's local path: outlives a service's own
+
+
+def pid_folder(root: str | Path) -> Path:
+    return Path(root) / PIDS_FOLDER
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    """SIGTERM when the daemon dies (what MLflow's own backend does)."""
+    try:
+        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+class GuardedMLFlowDeploymentService(MLFlowDeploymentService):
+    """ZenML's MLflow deployment service, serving MLflow's app behind `serving.guard`."""
+
+    def run(self) -> None:
+        """Runs in ZenML's daemon: the scoring server as MLflow's backend would start it (same
+        model download, environment and `uvicorn` options), with the guarded app, recorded."""
+        from mlflow.pyfunc import scoring_server
+        from mlflow.tracking.artifact_utils import _download_artifact_from_uri
+        from zenml.client import Client
+        from zenml.integrations.mlflow.experiment_trackers.mlflow_experiment_tracker import (
+            MLFlowExperimentTracker,
+        )
+
+        from serving.processes import MODEL_ENV, PID_DIR_ENV, PORT_ENV, record
+
+        self.endpoint.prepare_for_start()
+        tracker = Client().active_stack.experiment_tracker
+        if not isinstance(tracker, MLFlowExperimentTracker):
+            raise ValueError("The model server needs the stack's MLflow experiment tracker.")
+        tracker.configure_mlflow()
+        port = int(self.endpoint.status.port)
+        local = _download_artifact_from_uri(self.config.model_uri)
+        command, env = scoring_server.get_cmd(
+            local, port=port, host="localhost", timeout=None, nworkers=self.config.workers
+        )
+        argv = shlex.split(command)
+        if argv[-1] != "mlflow.pyfunc.scoring_server.app:app":
+            raise RuntimeError(f"unexpected scoring server command from MLflow: {command}")
+        argv = [sys.executable, "-m", "uvicorn", *argv[1:-1], GUARDED_APP]
+        folder = pid_folder(self.config.root_runtime_path or ".")
+        model = f"{self.config.model_name}:{self.config.model_version}"
+        env.update({PID_DIR_ENV: str(folder), PORT_ENV: str(port), MODEL_ENV: model})
+        proc = subprocess.Popen(argv, env=env, preexec_fn=_die_with_parent)  # noqa: PLW1509
+        record(proc.pid, folder, port, model)
+        try:
+            proc.wait()
+        except KeyboardInterrupt:
+            proc.terminate()
 
 
 def endpoint_on_port(port: int) -> MLFlowDeploymentEndpoint:
@@ -81,7 +145,7 @@ class MovieRouletteModelDeployer(MLFlowModelDeployer):
         attrs: dict[str, Any] = {}
         if self._requested_port is not None:
             attrs["endpoint"] = endpoint_on_port(self._requested_port)
-        service = MLFlowDeploymentService(uuid=id, config=config, **attrs)
+        service = GuardedMLFlowDeploymentService(uuid=id, config=config, **attrs)
         service.start(timeout=timeout)
         return service
 

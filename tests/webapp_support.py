@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import ValidationError
 
 from movie_roulette import bundle
 from movie_roulette.bundle import ModelBundle
@@ -23,7 +22,7 @@ from movie_roulette.config import ModelConfig, SplitConfig
 from movie_roulette.data.demo import generate_demo
 from movie_roulette.data.split import train_valid_test
 from movie_roulette.models.hybrid import train_hybrid
-from movie_roulette.request import Request, request_rows
+from movie_roulette.request import Request
 from movie_roulette.service import RecommenderService, RequestError
 
 EVIL_TITLE = "<script>alert('x')</script> The Hack"
@@ -141,11 +140,16 @@ class _ContractHandler(BaseHTTPRequestHandler):
             self._send(404, {"message": "not found"})
             return
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        from mlflow.exceptions import MlflowException
+        from mlflow.types.type_hints import _validate_data_against_type_hint
+
         try:  # as MLflow's server does for the served model's `list[Request]` signature
-            rows = request_rows([Request.model_validate(r, strict=True) for r in body["inputs"]])
+            rows = _validate_data_against_type_hint(body["inputs"], list[Request])
             answers = [self.service.handle(row) for row in rows]
-        except (RequestError, ValidationError) as err:
-            self._send(400, {"error_code": "INVALID_PARAMETER_VALUE", "message": str(err)})
+        except (RequestError, MlflowException) as err:
+            error = err.message if isinstance(err, MlflowException) else str(err)
+            message = f"Failed to predict data '{body['inputs']}'. \nError: {error}"
+            self._send(400, {"error_code": "INVALID_PARAMETER_VALUE", "message": message})
             return
         self._send(200, {"predictions": answers})
 

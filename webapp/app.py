@@ -35,12 +35,19 @@ def services() -> Services:
     return current_app.extensions[EXTENSION]
 
 
+MAX_BODY_BYTES = 64 * 1024
+MAX_FORM_FIELDS = 200
+
+
 def create_app(config: AppConfig | None = None, store: CatalogueStore | None = None) -> Flask:
     """Build the app; `config` defaults to AppConfig.from_env(), `store` to the bundle's data."""
     config = config or AppConfig.from_env()
     store = store or CatalogueStore.from_bundle(config.bundle_path)
     app = Flask(__name__)
     app.config.update(SECRET_KEY=config.secret_key, TESTING=config.testing, JSON_SORT_KEYS=False)
+    # The app's forms are a rating or a page of 12 newcomer ratings: a bigger body is refused
+    # (413) before it is parsed (Flask limits no urlencoded body by default).
+    app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, MAX_FORM_PARTS=MAX_FORM_FIELDS)
     metrics = AppMetrics()
     index = TitleIndex(store.index_rows())
     app.extensions[EXTENSION] = Services(

@@ -480,7 +480,9 @@ def api_spin() -> Any:
     except ModelServerUnavailable as err:
         return jsonify({"error": _server_message(err)}), 503
     except ModelServerRejected as err:
-        return jsonify({"error": _server_message(err)}), 502
+        # an error entry (status 200: "no unseen movies in Documentary") is the answer to
+        # this request, shown as it is; a request the model server refused is a 502
+        return jsonify({"error": _server_message(err)}), 409 if err.status == 200 else 502
 
 
 @bp.post("/spin/accept")

@@ -121,6 +121,9 @@ class ServingConfig:
     access_log: bool = False
     deploy: bool = True  # training: deploy the version that was just promoted
     log_requests: bool = True  # append every request to the event log (continuous.event_log)
+    # request limits (docs/operations.md): bigger bodies and batches are refused with HTTP 413
+    max_body_bytes: int = 1_048_576
+    max_rows: int = 100  # request rows per POST /invocations
 
 
 @dataclass(frozen=True)
@@ -391,6 +394,12 @@ def check_serving(serving: ServingConfig) -> None:
         raise ConfigError(
             f"serving.start_timeout_seconds: {serving.start_timeout_seconds} must be at least 10."
         )
+    if not 1024 <= serving.max_body_bytes <= 64 * 1_048_576:
+        raise ConfigError(
+            f"serving.max_body_bytes: {serving.max_body_bytes} must be in 1024..67108864 (64 MiB)."
+        )
+    if not 1 <= serving.max_rows <= 10_000:
+        raise ConfigError(f"serving.max_rows: {serving.max_rows} must be in 1..10000.")
     if serving.host not in LOOPBACK_HOSTS:
         raise ConfigError(
             f"serving.host: {serving.host!r} is not a loopback address. ZenML's MLflow model "

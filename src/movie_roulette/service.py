@@ -1,15 +1,16 @@
 """Request handling for the served model: one request shape for every kind.
 
-A request is a mapping with `kind` in {recommend, similar, predict, spin} plus the fields that
-kind needs. Malformed requests raise `RequestError` naming the field (the server answers 400);
-unknown movies or titles produce an `error` entry naming them, with close title matches.
+A request is a `Request` (movie_roulette.request, the one validation of its fields) or a mapping
+validated into one, with `kind` in {recommend, similar, predict, spin} plus the fields that kind
+needs. Malformed requests raise `RequestError` naming the field (the server answers 400);
+unknown movies or titles, and a request with nothing left to answer (every movie of the genre
+seen), produce an `error` entry naming them, with close title matches.
 """
 
 from __future__ import annotations
 
 import difflib
 import json
-import math
 import os
 import re
 import threading
@@ -24,9 +25,10 @@ import pandas as pd
 from movie_roulette import columns as C
 from movie_roulette.bundle import ModelBundle
 from movie_roulette.explain import Explainer
+from movie_roulette.request import KINDS, MAX_ID, MAX_K, Request, RequestError, parse_request
 
-KINDS = ("recommend", "similar", "predict", "spin")
-MAX_K = 100
+__all__ = ["KINDS", "MAX_K", "RecommenderService", "RequestError"]
+
 MAX_PROFILE_RATINGS = 500
 # Ranked answers are cached per (user, exclude_seen, genre) as the top 20 (the roulette's pool);
 # any k <= 20 (the default 10 too) is the first k of it. 10,000 entries of 20 movies with
@@ -36,15 +38,7 @@ ANSWER_CACHE_SIZE = 10_000
 ANSWER_CACHE_MAX_K = 20
 SPIN_POOL = 20
 COLD_START_KEY = "<unknown user>"
-_YEAR_SUFFIX = re.compile(r"\s*\((\d{4})\)\s*$")
-
-
-class RequestError(ValueError):
-    """A request is malformed; the message names the field and what is allowed."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
+_SPACES = re.compile(r"\s+")
 
 
 def _missing(value: Any) -> bool:
@@ -56,39 +50,22 @@ def _missing(value: Any) -> bool:
         return False
 
 
-def _int_field(request: Mapping[str, Any], field: str, default: int | None = None) -> int | None:
-    value = request.get(field)
-    if _missing(value):
-        return default
-    if isinstance(value, bool) or not isinstance(value, int | np.integer | float | np.floating):
-        raise RequestError(field, f"expected an integer, got {value!r}")
-    if float(value) != int(value):
-        raise RequestError(field, f"expected an integer, got {value!r}")
-    return int(value)
+def _text(value: str | None) -> str | None:
+    return (value or "").strip() or None
 
 
-def _str_field(request: Mapping[str, Any], field: str) -> str | None:
-    value = request.get(field)
-    if _missing(value):
-        return None
-    if not isinstance(value, str):
-        raise RequestError(field, f"expected a string, got {value!r}")
-    return value.strip() or None
-
-
-def _bool_field(request: Mapping[str, Any], field: str, default: bool) -> bool:
-    value = request.get(field)
-    if _missing(value):
-        return default
-    if isinstance(value, bool | np.bool_):
-        return bool(value)
-    if isinstance(value, int | float | np.number) and value in (0, 1):
-        return bool(value)
-    raise RequestError(field, f"expected true or false, got {value!r}")
+def _year_suffix(title: str) -> tuple[str, int | None]:
+    r"""("Heat", 1995) for "Heat (1995) ", else (title, None); linear in the title's length
+    (the regex `\s*\((\d{4})\)\s*$` it replaces was quadratic in a run of spaces)."""
+    text = title.rstrip()
+    year = text[-5:-1]
+    if len(text) >= 6 and text[-6] == "(" and text[-1] == ")" and year.isascii() and year.isdigit():
+        return text[:-6].rstrip(), int(year)
+    return title, None
 
 
 def _normalise_title(title: str) -> str:
-    return re.sub(r"\s+", " ", _YEAR_SUFFIX.sub("", title)).strip().casefold()
+    return _SPACES.sub(" ", _year_suffix(title)[0]).strip().casefold()
 
 
 class AnswerCache:
@@ -157,17 +134,11 @@ class RecommenderService:
         self._compute = threading.Lock()
 
     # ---- request plumbing -------------------------------------------------------------------
-    def handle(self, request: Mapping[str, Any]) -> dict[str, Any]:
-        if not isinstance(request, Mapping):
-            raise RequestError("request", f"expected an object with a 'kind', got {request!r}")
-        kind = request.get("kind")
-        if kind not in KINDS:
-            raise RequestError("kind", f"{kind!r} is not one of {list(KINDS)}")
-        k = _int_field(request, "k", 10)
-        assert k is not None
-        if not 1 <= k <= MAX_K:
-            raise RequestError("k", f"{k} is outside 1..{MAX_K}")
-        return getattr(self, f"_{kind}")(request, k)
+    def handle(self, request: Request | Mapping[str, Any]) -> dict[str, Any]:
+        """The answer to one request; `RequestError` naming the field if it is malformed."""
+        row = parse_request(request)  # the one validation of the fields (a no-op on a Request)
+        k = 10 if row.k is None else row.k
+        return getattr(self, f"_{row.kind}")(row, k)
 
     def movie_info(self, movie_id: int) -> dict[str, Any]:
         return dict(self._info[int(movie_id)])
@@ -177,10 +148,9 @@ class RecommenderService:
 
     def resolve_title(self, title: str) -> list[int]:
         """Movie ids for a title, case-insensitive, with or without the year."""
-        wanted_year = _YEAR_SUFFIX.search(title)
+        _, year = _year_suffix(title)
         ids = self._titles.get(_normalise_title(title), [])
-        if wanted_year and len(ids) > 1:
-            year = int(wanted_year.group(1))
+        if year is not None and len(ids) > 1:
             ids = [m for m in ids if self._info[m]["year"] == year] or ids
         return ids
 
@@ -202,16 +172,18 @@ class RecommenderService:
         ]
 
     # ---- who is asking ----------------------------------------------------------------------
-    def _ratings(self, request: Mapping[str, Any]) -> dict[int, float] | None:
+    def _ratings(self, request: Request) -> dict[int, float] | None:
         """The newcomer profile from `ratings`: a JSON object {"movie_id": rating, ...}."""
-        value = request.get("ratings")
-        if _missing(value) or value == "":
+        if not request.ratings:
             return None
-        if isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except json.JSONDecodeError as err:
-                raise RequestError("ratings", f"is not valid JSON ({err.msg})") from err
+        try:
+            value = json.loads(request.ratings)
+        except json.JSONDecodeError as err:
+            raise RequestError("ratings", f"is not valid JSON ({err.msg})") from err
+        except RecursionError:
+            raise RequestError("ratings", "is nested too deeply to be a ratings object") from None
+        except ValueError as err:  # e.g. an integer of more than 4300 digits
+            raise RequestError("ratings", f"is not valid JSON ({err})") from None
         if not isinstance(value, Mapping) or not value:
             raise RequestError("ratings", 'expected a non-empty object {"movie_id": rating}')
         if len(value) > MAX_PROFILE_RATINGS:
@@ -221,21 +193,23 @@ class RecommenderService:
         low, high = self.rating_scale
         out: dict[int, float] = {}
         for key, rating in value.items():
-            try:
-                movie_id = int(str(key))
-            except ValueError as err:
-                raise RequestError("ratings", f"key {key!r} is not a movie id") from err
+            shown = key if len(key) <= 20 else key[:20] + "..."
+            digits = key.isascii() and key.isdigit() and len(key) <= 19
+            movie_id = int(key) if digits else -1
+            if not 0 <= movie_id <= MAX_ID:
+                raise RequestError("ratings", f"key {shown!r} is not a movie id") from None
             if isinstance(rating, bool) or not isinstance(rating, int | float):
-                raise RequestError("ratings", f"rating of movie {key} is not a number: {rating!r}")
-            if not low <= float(rating) <= high:
+                raise RequestError("ratings", f"rating of movie {shown} is not a number")
+            if not low <= rating <= high:  # also NaN; an int too large for a float compares exactly
                 raise RequestError(
-                    "ratings", f"rating {rating} of movie {key} is outside {low}..{high}"
+                    "ratings",
+                    f"rating {str(rating)[:20]} of movie {shown} is outside {low}..{high}",
                 )
             out[movie_id] = float(rating)
         return out
 
-    def _person(self, request: Mapping[str, Any], kind: str) -> tuple[int | None, dict | None]:
-        user_id = _int_field(request, "user_id")
+    def _person(self, request: Request, kind: str) -> tuple[int | None, dict | None]:
+        user_id = request.user_id
         ratings = self._ratings(request) if kind in ("recommend", "spin") else None
         if user_id is None and ratings is None:
             extra = " (or `ratings` for a newcomer)" if kind in ("recommend", "spin") else ""
@@ -250,9 +224,7 @@ class RecommenderService:
             return None
         return {"kind": kind, "error": f"unknown movie_id(s) {unknown}", "unknown": unknown}
 
-    def _ranked(
-        self, request: Mapping[str, Any], kind: str, k: int, exclude_seen: bool
-    ) -> dict[str, Any]:
+    def _ranked(self, request: Request, kind: str, k: int, exclude_seen: bool) -> dict[str, Any]:
         """Top-k for a user or a newcomer profile, with reasons; or an error entry.
 
         A known user's answer is the first k of a cached top-20 when k <= 20: the ranking is a
@@ -261,7 +233,7 @@ class RecommenderService:
         cached once per (k, genre) (its genre-diversified pick is not a prefix order).
         """
         user_id, ratings = self._person(request, kind)
-        genre = _str_field(request, "genre")
+        genre = _text(request.genre)
         if ratings is not None:
             error = self._unknown_movies(kind, list(ratings))
             if error:
@@ -293,6 +265,10 @@ class RecommenderService:
                 if str(err).startswith("genre:"):
                     return {"kind": kind, "error": str(err)}
                 raise
+            if not recs.items:  # every movie (of the genre) seen: say so, not an empty list
+                where = f"in {genre}" if genre else "left"
+                unseen = "unseen " if exclude_seen or ratings is not None else ""
+                return {"kind": kind, "user_id": user_id, "error": f"no {unseen}movies {where}"}
             answer: dict[str, Any] = {"kind": kind, "user_id": user_id, "fallback": recs.fallback}
             if ratings is not None:
                 answer["profile_size"] = len(ratings)
@@ -345,7 +321,7 @@ class RecommenderService:
         for idx in order:
             if time.perf_counter() - started >= budget_seconds:
                 break
-            request = {"kind": "recommend", "user_id": int(users[idx])}
+            request = Request(kind="recommend", user_id=int(users[idx]))
             self._ranked(request, "recommend", ANSWER_CACHE_MAX_K, exclude_seen=True)
             with self._compute:
                 self.model.prepare_user(int(users[idx]))
@@ -357,14 +333,14 @@ class RecommenderService:
         }
 
     # ---- kinds ------------------------------------------------------------------------------
-    def _recommend(self, request: Mapping[str, Any], k: int) -> dict[str, Any]:
-        exclude_seen = _bool_field(request, "exclude_seen", True)
+    def _recommend(self, request: Request, k: int) -> dict[str, Any]:
+        exclude_seen = True if request.exclude_seen is None else request.exclude_seen
         return self._ranked(request, "recommend", k, exclude_seen)
 
-    def _predict(self, request: Mapping[str, Any], k: int) -> dict[str, Any]:
+    def _predict(self, request: Request, k: int) -> dict[str, Any]:
         user_id, _ = self._person(request, "predict")
         assert user_id is not None
-        movie_id = _int_field(request, "movie_id")
+        movie_id = request.movie_id
         if movie_id is None:
             raise RequestError("movie_id", "is required for kind 'predict'")
         error = self._unknown_movies("predict", [movie_id])
@@ -383,9 +359,9 @@ class RecommenderService:
             "fallback": None if self.model.knows_user(user_id) else "unknown_user:baseline",
         }
 
-    def _similar(self, request: Mapping[str, Any], k: int) -> dict[str, Any]:
-        movie_id = _int_field(request, "movie_id")
-        title = _str_field(request, "title")
+    def _similar(self, request: Request, k: int) -> dict[str, Any]:
+        movie_id = request.movie_id
+        title = _text(request.title)
         if movie_id is None:
             if title is None:
                 raise RequestError("movie_id", "give a movie_id or a title for kind 'similar'")
@@ -415,19 +391,10 @@ class RecommenderService:
             return self._through_cache(("similar", movie_id), k, ANSWER_CACHE_MAX_K, compute)
         return compute(k)
 
-    def _spin(self, request: Mapping[str, Any], k: int) -> dict[str, Any]:
-        temperature = request.get("temperature")
-        if _missing(temperature):
-            temperature = 1.0
-        if isinstance(temperature, bool) or not isinstance(temperature, int | float | np.number):
-            raise RequestError("temperature", f"expected a number, got {temperature!r}")
-        temperature = float(temperature)
-        if not math.isfinite(temperature) or temperature <= 0:
-            raise RequestError("temperature", f"{temperature} must be a positive number")
-        seed = _int_field(request, "seed")
-        if seed is not None and seed < 0:
-            raise RequestError("seed", f"{seed} must be zero or positive")
-        pool_size = SPIN_POOL if _missing(request.get("k")) else k  # k = size of the draw pool
+    def _spin(self, request: Request, k: int) -> dict[str, Any]:
+        temperature = 1.0 if request.temperature is None else request.temperature
+        seed = request.seed
+        pool_size = SPIN_POOL if request.k is None else k  # k = size of the draw pool
         pool = self._ranked(request, "spin", pool_size, exclude_seen=True)
         if "error" in pool:
             return pool

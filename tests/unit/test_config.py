@@ -61,6 +61,8 @@ def test_invalid_yaml_names_the_file(tmp_path: Path) -> None:
         ({"host": "0.0.0.0"}, r"serving.host: '0.0.0.0' is not a loopback address"),
         ({"workers": 0}, r"serving.workers: 0 must be in 1..16"),
         ({"warm_seconds": -1}, r"serving.warm_seconds: -1 must be in 0..half"),
+        ({"max_body_bytes": 10}, r"serving.max_body_bytes: 10 must be in 1024..67108864"),
+        ({"max_rows": 0}, r"serving.max_rows: 0 must be in 1..10000"),
         ({"warm_seconds": 100, "start_timeout_seconds": 120}, r"warm_seconds: 100 must be"),
     ],
 )

@@ -109,7 +109,87 @@ def test_the_packaged_model_answers_rows_and_refuses_bad_ones(
     assert len(answers[0]["items"]) == 3 and answers[0]["fallback"] is None
     assert answers[1]["fallback"].startswith("cold_start")
     assert answers[2]["error"] == f"unknown movie_id {10**9}"
-    with pytest.raises(MlflowException, match="k: 0 is outside 1..100"):
+    with pytest.raises(MlflowException) as refused:
         model.predict([{"kind": "recommend", "user_id": 1, "k": 0}])
+    assert clean_message(refused.value.message) == "k: 0 is outside 1..100 (got 0)"
     with pytest.raises(MlflowException, match="usr"):
         model.predict([{"kind": "recommend", "usr": 1}])
+
+
+@pytest.mark.parametrize(
+    ("row", "field", "message"),
+    [
+        # NaN / inf were replaced by 1.0 or passed the type check (issue 15, item 10)
+        ({"kind": "spin", "temperature": float("nan")}, "temperature", "nan is not a finite"),
+        ({"kind": "spin", "temperature": float("inf")}, "temperature", "inf is not a finite"),
+        ({"kind": "spin", "temperature": 0.0}, "temperature", "0.0 is outside 0.001..1000.0"),
+        ({"kind": "spin", "temperature": -2}, "temperature", "-2.0 is outside"),
+        # a float whole number too large to be exact was accepted as a 309-digit integer
+        ({"kind": "recommend", "user_id": 1e308}, "user_id", "not an exact integer"),
+        ({"kind": "recommend", "user_id": 2.0**60}, "user_id", "not an exact integer"),
+        # an exact integer out of range names the range, not "expected an integer"
+        ({"kind": "recommend", "k": 10**40}, "k", f"{10**40} is outside 1..100"),
+        ({"kind": "recommend", "k": 0}, "k", "0 is outside 1..100"),
+        ({"kind": "recommend", "user_id": 2**63}, "user_id", "is outside 0..9223372036854775807"),
+        ({"kind": "recommend", "user_id": -1}, "user_id", "-1 is outside"),
+        ({"kind": "spin", "seed": -5}, "seed", "-5 is outside"),
+        ({"kind": "dance"}, "kind", "'dance' is not one of recommend, similar, predict, spin"),
+        # free text is capped (a 10 MB title held a worker for seconds)
+        ({"kind": "similar", "title": "x" * 10_000_000}, "title", "at most 200"),
+        ({"kind": "similar", "title": " " * 201}, "title", "201 characters; at most 200"),
+        ({"kind": "recommend", "genre": "g" * 201}, "genre", "at most 200"),
+        ({"kind": "recommend", "ratings": "{" * 20_001}, "ratings", "at most 20000"),
+    ],
+)
+def test_out_of_range_values_are_refused_naming_the_field_and_the_limit(
+    row: dict[str, Any], field: str, message: str
+) -> None:
+    from movie_roulette.request import RequestError, parse_request
+
+    with pytest.raises(RequestError) as err:
+        parse_request(row)
+    assert err.value.field == field
+    assert message in str(err.value), str(err.value)
+
+
+def test_integers_are_exact_above_2_to_the_53() -> None:
+    from movie_roulette.request import parse_request
+
+    # 2^53 + 1 has no float: it must arrive as itself (was "expected an integer")
+    assert parse_request({"kind": "recommend", "user_id": 2**53 + 1}).user_id == 2**53 + 1
+    assert parse_request({"kind": "recommend", "user_id": 2**63 - 1}).user_id == 2**63 - 1
+    assert parse_request({"kind": "recommend", "user_id": 2.0**53}).user_id == 2**53
+    assert parse_request({"kind": "spin", "temperature": 1}).temperature == 1.0
+
+
+def test_pydantic_range_errors_become_short_field_lines() -> None:
+    from mlflow.exceptions import MlflowException
+    from mlflow.types.type_hints import _validate_data_against_type_hint
+
+    with pytest.raises(MlflowException) as err:
+        _validate_data_against_type_hint([{"kind": "recommend", "k": 10**40}], list[Request])
+    assert clean_message(err.value.message) == f"k: {10**40} is outside 1..100 (got {10**40})"
+
+
+def test_a_fault_of_the_model_is_a_500_naming_the_kind_not_a_client_error(
+    packaged: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MLflow wraps any other exception as 400 "unexpected error ... serialized input
+    Dataframe" (issue 15, item 9): the client is told it sent something wrong."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    monkeypatch.setenv("MOVIE_ROULETTE_WARM_SECONDS", "0")
+    model = mlflow.pyfunc.load_model(str(packaged))
+    service = model.unwrap_python_model()._service
+
+    def broken(request: Any) -> Any:
+        raise ValueError("zero-size array to reduction operation maximum")
+
+    monkeypatch.setattr(service, "handle", broken)
+    with pytest.raises(MlflowException) as err:
+        model.predict([{"kind": "spin", "user_id": 1}])
+    assert err.value.get_http_status_code() == 500
+    assert err.value.message == (
+        "spin: the model failed (ValueError: zero-size array to reduction operation maximum)"
+    )

@@ -57,3 +57,57 @@ def test_answers_render_as_readable_text() -> None:
     assert error == "Error: unknown title 'heet'\nDid you mean: Heat"
     spin = render({"kind": "spin", "pool_size": 20, "seed": 1, "item": item})
     assert spin.startswith("The roulette picked: Heat (1995)")
+
+
+def test_non_finite_or_out_of_range_spin_options_are_exit_2_with_a_message() -> None:
+    """`spin --temperature nan|inf` crashed with a requests traceback and exit 1 (item 11)."""
+    url = f"http://127.0.0.1:{_closed_port()}"
+    for option in (["--temperature", "nan"], ["--temperature", "inf"], ["--temperature", "0"]):
+        result = CliRunner().invoke(main, ["--server", url, "spin", "--user", "1", *option])
+        assert result.exit_code == 2, result.output
+        assert "Invalid value for '--temperature'" in result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+    rate = CliRunner().invoke(main, ["--server", url, "recommend", "--rate", "5=nan"])
+    assert rate.exit_code == 2 and "is not MOVIE_ID=RATING" in rate.output
+    seed = CliRunner().invoke(main, ["--server", url, "spin", "--user", "1", "--seed", "-1"])
+    assert seed.exit_code == 2
+
+
+def test_every_client_error_status_is_exit_2_naming_the_limit() -> None:
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    class Refuse(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            self.rfile.read(int(self.headers["Content-Length"]))
+            body = json.dumps({"message": "inputs: 101 rows; at most 100 per request"}).encode()
+            self.send_response(413)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Refuse)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}"
+        result = CliRunner().invoke(main, ["--server", url, "recommend", "--user", "1"])
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.exit_code == 2
+    assert "Bad request: inputs: 101 rows; at most 100 per request" in result.output
+
+
+def test_clean_message_is_linear_in_the_echoed_request_text() -> None:
+    """The message echoes the request; ` +([^\\[\\n\\\\]+?) \\[type=` was quadratic in a run
+    of spaces after an escaped newline, and the web app runs it on every refused request."""
+    import time
+
+    echoed = "Data doesn't match type hint: {'title': '\\nx\\n" + " " * 100_000 + "y'}"
+    started = time.perf_counter()
+    clean_message(f"Failed to validate data against type hint {echoed}")
+    assert time.perf_counter() - started < 0.5

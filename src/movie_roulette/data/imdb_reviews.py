@@ -44,7 +44,8 @@ log = logging.getLogger(__name__)
 
 _TT = re.compile(r"^tt\d{7,9}$")
 _REVIEW_ID = re.compile(r"/review/(rw\d+)")
-_TOTAL = re.compile(r"([\d,]+)\s+reviews?", re.IGNORECASE)
+# (a count starts where a run of digits starts: else the search is quadratic in a long run)
+_TOTAL = re.compile(r"(?<![\d,])([\d,]+)\s+reviews?", re.IGNORECASE)
 IMDB_REVIEW_COLUMNS = [
     C.REVIEW_ID,
     C.IMDB_ID,

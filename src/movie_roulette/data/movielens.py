@@ -6,7 +6,6 @@ the front ("American President, The (1995)" -> title "The American President", y
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pandas as pd
@@ -22,25 +21,49 @@ _FIX = (
     "Put the MovieLens ml-latest-small files (ratings.csv, movies.csv, links.csv, tags.csv) "
     "in that folder, e.g. from https://files.grouplens.org/datasets/movielens/ml-latest-small.zip."
 )
-_YEAR_RE = re.compile(r"^(?P<title>.*?)\s*\((?P<year>\d{4})\)\s*$")
-_ARTICLES = "The|A|An|Les|La|Le|L'|Il|Das|Der|Die|El|Los|Las|Lo|Gli|I"
-_ARTICLE_RE = re.compile(rf"^(?P<main>.+?), (?P<article>{_ARTICLES})(?P<rest> \(.*\))?$")
+_ARTICLES = ("The", "A", "An", "Les", "La", "Le", "L'", "Il", "Das", "Der", "Die", "El", "Los")
+_ARTICLES += ("Las", "Lo", "Gli", "I")
+
+
+def _year_suffix(text: str) -> tuple[str, int | None]:
+    r"""'Heat (1995)' -> ('Heat', 1995). String checks, linear in the title: the regex
+    `^(.*?)\s*\((\d{4})\)\s*$` it replaces was quadratic in a run of spaces."""
+    year = text[-5:-1]
+    if len(text) >= 6 and text[-6] == "(" and text[-1] == ")" and year.isascii() and year.isdigit():
+        return text[:-6].rstrip(), int(year)
+    return text, None
+
+
+def _article_first(text: str) -> str:
+    """'American President, The' -> 'The American President' (also before a trailing
+    ' (...)'); the first ', <article>' that ends the title wins. Linear: O(1) per ', '."""
+    if not text.endswith(")"):  # then the article ends the title: one place to look
+        for article in _ARTICLES:
+            start = len(text) - len(article) - 2
+            if start >= 1 and text.endswith(f", {article}"):
+                sep = "" if article.endswith("'") else " "
+                return f"{article}{sep}{text[:start]}"
+        return text
+    start = text.find(", ", 1)
+    while start != -1:
+        for article in _ARTICLES:
+            end = start + 2 + len(article)
+            if not text.startswith(article, start + 2):
+                continue
+            rest_ok = end == len(text) or (
+                text.startswith(" (", end) and text.endswith(")") and len(text) - end >= 3
+            )
+            if rest_ok:
+                sep = "" if article.endswith("'") else " "
+                return f"{article}{sep}{text[:start]}{text[end:]}"
+        start = text.find(", ", start + 1)
+    return text
 
 
 def split_title_year(raw: str) -> tuple[str, int | None]:
     """'American President, The (1995)' -> ('The American President', 1995)."""
-    text = raw.strip()
-    year: int | None = None
-    match = _YEAR_RE.match(text)
-    if match:
-        text, year = match.group("title"), int(match.group("year"))
-    article = _ARTICLE_RE.match(text)
-    if article:
-        sep = "" if article.group("article").endswith("'") else " "
-        text = (
-            f"{article.group('article')}{sep}{article.group('main')}{article.group('rest') or ''}"
-        )
-    return text, year
+    text, year = _year_suffix(raw.strip())
+    return _article_first(text), year
 
 
 def load_ratings(ml_dir: Path) -> pd.DataFrame:

@@ -154,3 +154,17 @@ def test_scrape_for_catalogue_maps_reviews_to_movie_ids(
     from movie_roulette.validation import validate_reviews
 
     assert validate_reviews(result.reviews, suite="imdb_reviews").success
+
+
+def test_a_hostile_review_count_parses_in_linear_time() -> None:
+    """`([\\d,]+)\\s+reviews?` took 21 s on a header of 20,000 digits (issue 15: every regex
+    that sees fetched text must be linear)."""
+    import time
+
+    from movie_roulette.data.imdb_reviews import parse_reviews_page
+
+    header = '<div data-testid="tturv-total-reviews">{}</div>'
+    started = time.perf_counter()
+    assert parse_reviews_page(header.format("1,234 reviews")).total_reviews == 1234
+    assert parse_reviews_page(header.format("9" * 50_000 + " 3 reviews")).total_reviews == 3
+    assert time.perf_counter() - started < 0.5

@@ -276,3 +276,43 @@ def test_server_call_labels_come_from_a_closed_set() -> None:
     assert "kind1" not in text and "weird" not in text
     assert 'kind="other",reason="other"} 50.0' in text
     assert 'kind="spin",reason="http_503"} 1.0' in text
+
+
+def test_a_spin_with_nothing_left_to_draw_shows_the_reason_not_a_502(
+    client: FlaskClient, bundle_path: Path
+) -> None:
+    """A newcomer who rated every movie of a genre: /api/spin answered 502 with MLflow's
+    "unexpected error" text (issue 15, item 9); now the reason, as the answer."""
+    from movie_roulette import bundle
+
+    catalogue = bundle.load(bundle_path).catalogue
+    genres = catalogue["genres"].str.split("|")
+    genre = genres.explode().value_counts().index[-1]
+    members = catalogue[genres.apply(lambda gs: genre in gs)]["movie_id"]
+    with client.session_transaction() as session:
+        session["newcomer_ratings"] = {str(int(m)): 4.0 for m in members}
+    answer = client.get(f"/api/spin?newcomer=1&genre={genre}")
+    assert answer.status_code == 409
+    assert f"no unseen movies in {genre}" in answer.get_json()["error"]
+    page = client.get(f"/newcomer/spin?genre={genre}").get_data(as_text=True)
+    assert f"no unseen movies in {genre}" in page
+
+
+def test_oversized_form_bodies_are_refused_before_parsing(client: FlaskClient) -> None:
+    """Flask parses an urlencoded body of any size; 5 MB or 100,000 fields reached the views."""
+    import time
+
+    started = time.perf_counter()
+    huge = client.post(
+        "/newcomer",
+        data="rating-1=" + "5" * 5_000_000,
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert huge.status_code == 413
+    many = client.post(
+        "/newcomer",
+        data="&".join(f"rating-{i}=1" for i in range(20_000)),
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert many.status_code == 413
+    assert time.perf_counter() - started < 1.0

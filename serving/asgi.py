@@ -1,0 +1,31 @@
+"""The app the model server's `uvicorn` serves: MLflow's scoring server behind `RequestGuard`.
+
+Started by `GuardedMLFlowDeploymentService.run` (serving/zenml_deployer.py) as
+`uvicorn ... serving.asgi:app`; every process that imports it (each worker) records itself
+first (serving/processes.py), so that stop/list/deploy find it even if its master dies.
+"""
+
+from __future__ import annotations
+
+import os
+
+from serving.guard import (
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_ROWS,
+    MAX_BODY_BYTES_ENV,
+    MAX_ROWS_ENV,
+    RequestGuard,
+)
+from serving.processes import record_this_process
+
+record_this_process()
+
+from mlflow.pyfunc import scoring_server  # noqa: E402  (after the record: loading takes a while)
+
+app = RequestGuard(
+    scoring_server.init(
+        scoring_server.load_model_with_mlflow_config(os.environ[scoring_server._SERVER_MODEL_PATH])
+    ),
+    max_body_bytes=int(os.environ.get(MAX_BODY_BYTES_ENV, DEFAULT_MAX_BODY_BYTES)),
+    max_rows=int(os.environ.get(MAX_ROWS_ENV, DEFAULT_MAX_ROWS)),
+)
