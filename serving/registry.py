@@ -54,6 +54,7 @@ def log_and_register(
     model_name: str,
     metadata: dict[str, Any],
     tags: dict[str, str],
+    description: str | None = None,
 ) -> str:
     """Log the bundle as a pyfunc model from code inside the active run; return the new version."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -80,6 +81,8 @@ def log_and_register(
     client = MlflowClient()
     for key, value in tags.items():
         client.set_model_version_tag(model_name, version, key, str(value))
+    if description:
+        client.update_model_version(model_name, version, description=description)
     return version
 
 

@@ -100,6 +100,8 @@ class PromotionConfig:
     primary_metric: str = "ndcg@10"
     higher_is_better: bool = True
     min_improvement: float = 0.0
+    # fewer test users (with a relevant movie) compared than this: no promotion, with the reason
+    min_users: int = 20
 
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
@@ -343,6 +345,8 @@ def _check_ranges(cfg: PipelineConfig) -> None:
             raise ConfigError(
                 f"{where}: timeout_s must be > 0, max_retries and request_budget >= 0."
             )
+    if cfg.promotion.min_users < 1:
+        raise ConfigError(f"promotion.min_users: {cfg.promotion.min_users} must be at least 1.")
     if cfg.evaluation.k < 1:
         raise ConfigError(f"evaluation.k: {cfg.evaluation.k} must be at least 1.")
     ct = cfg.continuous
