@@ -26,6 +26,15 @@ PIPELINES = ("training", "deploy", "continuous")
 CRONTAB_ENV = "MOVIE_ROULETTE_CRONTAB"  # crontab-compatible command to use (tests: a fake one)
 
 
+class ConfigProblem(click.ClickException):
+    """A config error: one line naming the key and the fix, exit status 2, no traceback."""
+
+    exit_code = 2
+
+    def format_message(self) -> str:
+        return " ".join(self.message.split())
+
+
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
@@ -79,15 +88,23 @@ def main(
     rollback: bool,
 ) -> None:
     """Run a Movie Roulette pipeline on the local ZenML stack."""
-    from movie_roulette.config import load_config
-    from movie_roulette.exceptions import MovieRouletteError
+    from movie_roulette.config import check_for_pipeline, load_config
+    from movie_roulette.exceptions import ConfigError, MovieRouletteError
 
     if pipeline_name not in PIPELINES:
         raise click.UsageError(
             f"Unknown pipeline {pipeline_name!r}. Choose one of: {', '.join(PIPELINES)}."
         )
     try:
-        cfg = load_config(config_path)
+        cfg = load_config(config_path)  # its errors name the file
+    except ConfigError as err:
+        raise ConfigProblem(str(err)) from err
+    try:
+        if not (list_servers or stop_servers or rollback):
+            check_for_pipeline(cfg, pipeline_name)
+    except ConfigError as err:
+        raise ConfigProblem(f"{config_path}: {err}") from err
+    try:
         from movie_roulette.data.tmdb_api import preflight
 
         preflight(cfg.sources.tmdb_api)  # a missing/invalid TMDB key stops here, before any work
@@ -249,6 +266,10 @@ def roll_back(cfg: object) -> None:
                 f"The registry now points at version {result['live_version']}, but redeploying "
                 f"failed: {err}"
             ) from err
+        from serving.deploy_records import mark_replaced
+
+        record = {"deployed": True, "reason": "rollback", **server.to_dict()}
+        mark_replaced(model_name, str(result["live_version"]), live_record=record)
         click.echo(f"Live: version {server.model_version} at {server.url}")
     else:
         click.echo(

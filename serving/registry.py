@@ -13,6 +13,7 @@ from mlflow.tracking import MlflowClient
 
 from movie_roulette import bundle
 from movie_roulette.bundle import ModelBundle
+from movie_roulette.rollback import stamp
 
 PYFUNC_MODEL_FILE = Path(__file__).with_name("pyfunc_model.py")
 LIBRARY_DIR = Path(bundle.__file__).resolve().parent
@@ -86,8 +87,9 @@ def log_and_register(
     return version
 
 
-PRODUCTION_SINCE_TAG = "production_since"  # unix time a version was promoted (rollback history)
-ROLLED_BACK_TAG = "rolled_back_at"  # unix time a rollback took a version out of production
+# ISO-8601 UTC times (movie_roulette.rollback.stamp; older versions hold unix floats, still read)
+PRODUCTION_SINCE_TAG = "production_since"  # when a version was promoted (rollback history)
+ROLLED_BACK_TAG = "rolled_back_at"  # when a rollback took a version out of production
 
 
 def set_stage(model_name: str, version: str, stage: str, *, record_promotion: bool = True) -> None:
@@ -96,8 +98,6 @@ def set_stage(model_name: str, version: str, stage: str, *, record_promotion: bo
     A promotion to production stamps the version with `production_since`, the history a
     rollback walks back through (`serving.rollback`).
     """
-    import time
-
     from zenml.client import Client
     from zenml.model_registries.base_model_registry import ModelVersionStage
 
@@ -110,7 +110,7 @@ def set_stage(model_name: str, version: str, stage: str, *, record_promotion: bo
     if stage.upper() == "PRODUCTION" and record_promotion:
         configure_mlflow()
         MlflowClient().set_model_version_tag(
-            model_name, str(version), PRODUCTION_SINCE_TAG, repr(time.time())
+            model_name, str(version), PRODUCTION_SINCE_TAG, stamp()
         )
 
 

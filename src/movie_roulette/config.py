@@ -403,6 +403,29 @@ def check_serving(serving: ServingConfig) -> None:
         )
 
 
+def check_for_pipeline(cfg: PipelineConfig, pipeline: str) -> None:
+    """Settings one pipeline needs that the others do not (checked before anything runs)."""
+    if pipeline != "continuous":
+        return
+    ct, data = cfg.continuous, cfg.data
+    if ct.source == "replay":
+        if data.source == "movielens" and data.replay_from is None:
+            raise ConfigError(
+                "continuous.source: 'replay' needs held-back ratings; set data.replay_from "
+                "(an ISO date such as 2017-01-01) or pick another continuous.source."
+            )
+        if data.source == "demo" and data.replay_from is None and not data.demo.holdout_fraction:
+            raise ConfigError(
+                "continuous.source: 'replay' needs held-back ratings; set "
+                "data.demo.holdout_fraction (e.g. 0.2) or pick another continuous.source."
+            )
+    if ct.source == "generated" and data.source != "demo":
+        raise ConfigError(
+            f"continuous.source: 'generated' needs data.source: demo (got {data.source!r}); "
+            "use 'replay' or 'event_log' with MovieLens."
+        )
+
+
 def load_config(path: str | Path) -> PipelineConfig:
     """Read a YAML config file. Errors name the file and the offending key."""
     path = Path(path)
