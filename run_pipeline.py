@@ -137,6 +137,12 @@ def main(
         roll_back(cfg)
         return
     if pipeline_name == "deploy":
+        from serving.registry import no_production_message, production_version
+
+        if production_version(cfg.model_name) is None:  # say so before a run is recorded
+            raise click.ClickException(
+                no_production_message(cfg.model_name, config_path, ROOT / "configs")
+            )
         from pipelines.deployment import deployment_pipeline as chosen
     elif pipeline_name == "continuous":
         from pipelines.continuous import continuous_training_pipeline as chosen
@@ -174,6 +180,20 @@ def main(
             click.echo(f"Model server: {deployment['url']} (version {deployment['model_version']})")
         else:
             click.echo(f"Model server unchanged: {deployment['reason']}")
+    if deployment or pipeline_name == "training":
+        click.echo(next_steps(config_path, served=bool(deployment and deployment.get("deployed"))))
+
+
+def next_steps(config_path: Path, served: bool) -> str:
+    """The one way to reach this config's model: `make app/serve CONFIG=<this config>`."""
+    try:
+        shown = config_path.resolve().relative_to(ROOT)
+    except ValueError:
+        shown = config_path
+    app = f"make app CONFIG={shown}"
+    if served:
+        return f"Web app on this model: {app}"
+    return f"Serve this model: make serve CONFIG={shown}; then the web app: {app}"
 
 
 def schedule_pipeline(

@@ -134,6 +134,40 @@ def production_version(model_name: str) -> str | None:
         return None
 
 
+def trained_configs(configs_dir: Path, skip_model: str | None = None) -> list[tuple[Path, str]]:
+    """(config file, production version) for each config in `configs_dir` whose model has a
+    production version: what to pass as CONFIG= to `make app` / `make serve`."""
+    from movie_roulette.config import load_config
+    from movie_roulette.exceptions import ConfigError
+
+    found, seen = [], set()
+    for path in sorted(Path(configs_dir).glob("*.yaml")):
+        try:
+            name = load_config(path).model_name
+        except ConfigError:
+            continue
+        if name == skip_model or name in seen:
+            continue
+        seen.add(name)
+        version = production_version(name)
+        if version is not None:
+            found.append((path, version))
+    return found
+
+
+def no_production_message(model_name: str, config_path: Path, configs_dir: Path) -> str:
+    """Why there is nothing to serve for this config, and the CONFIG= of models there are."""
+    message = (
+        f"Model {model_name!r} ({config_path}) has no production version yet: train it with "
+        f"`python run_pipeline.py --config {config_path}`"
+    )
+    others = trained_configs(configs_dir, skip_model=model_name)
+    if others:
+        hints = ", ".join(f"CONFIG={path.relative_to(configs_dir.parent)}" for path, _ in others)
+        message += f", or use a trained model: {hints} (e.g. `make app {hints.split(', ')[0]}`)"
+    return message + "."
+
+
 def download_bundle(model_name: str, version: str, dst: Path) -> Path:
     """Download a registered version's bundle folder; return its local path."""
     configure_mlflow()

@@ -86,3 +86,36 @@ def test_the_training_pipeline_does_not_need_replay_settings(tmp_path: Path) -> 
 
     cfg = config_from_dict({"data": {"source": "movielens"}, "continuous": {"source": "replay"}})
     check_for_pipeline(cfg, "training")  # no error: only the continuous pipeline replays
+
+
+def test_next_steps_name_the_config_to_pass_to_make_app_and_serve() -> None:
+    from run_pipeline import ROOT, next_steps
+
+    config = ROOT / "configs" / "movielens.yaml"
+    assert next_steps(config, served=True) == (
+        "Web app on this model: make app CONFIG=configs/movielens.yaml"
+    )
+    assert next_steps(config, served=False) == (
+        "Serve this model: make serve CONFIG=configs/movielens.yaml; "
+        "then the web app: make app CONFIG=configs/movielens.yaml"
+    )
+
+
+def test_make_app_without_a_trained_model_names_the_configs_that_have_one(monkeypatch) -> None:
+    """After training on real data, `make app` (quickstart config) pointed at the demo model
+    and said "run `make run`"; it now names the config whose model is trained."""
+    import click
+    import pytest
+
+    from run_pipeline import ROOT
+    from serving import deployment, registry
+    from webapp.launch import _registry_bundle
+
+    trained = {"movie_roulette_movielens": "3"}
+    monkeypatch.setattr(deployment, "list_servers", lambda name=None: [])
+    monkeypatch.setattr(registry, "production_version", lambda name: trained.get(name))
+    with pytest.raises(click.ClickException) as err:
+        _registry_bundle(ROOT / "configs" / "quickstart.yaml")
+    message = err.value.message
+    assert "Model 'movie_roulette' " in message and "has no production version yet" in message
+    assert "`make app CONFIG=configs/movielens.yaml`" in message
