@@ -113,6 +113,13 @@ def main(
     raw = cfg.to_dict()
     if data_dir is not None:
         raw["data"]["data_dir"] = str(data_dir)
+    if pipeline_name != "deploy" and not (list_servers or stop_servers or rollback or cron):
+        from movie_roulette.config import config_from_dict
+        from movie_roulette.data.sources import missing_metadata_note
+
+        note = missing_metadata_note(config_from_dict(raw).data)
+        if note:  # once, before the run (the step records it on the run too)
+            click.echo(note)
     if force:
         if pipeline_name != "continuous":
             raise click.UsageError("--force only applies to --pipeline continuous.")
@@ -124,8 +131,6 @@ def main(
             cron = validate_cron(cron)
         except ScheduleError as err:
             raise click.UsageError(str(err)) from err
-
-    from zenml import Model
 
     from stack_setup import ensure_stack, mlflow_tracking_uri
 
@@ -149,7 +154,6 @@ def main(
     else:
         from pipelines.training import training_pipeline as chosen
     options: dict = {
-        "model": Model(name=cfg.model_name, description="Movie Roulette hybrid recommender"),
         "enable_cache": False if no_cache else None,
         "settings": {"experiment_tracker": {"experiment_name": cfg.experiment_name}},
     }

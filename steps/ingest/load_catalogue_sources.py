@@ -15,7 +15,6 @@ def load_catalogue_sources(
 ) -> Annotated[dict[str, pd.DataFrame], "catalogue_sources"]:
     cfg = config_from_dict(config)
     note = sources.missing_metadata_note(cfg.data)
-    if note:  # said once per run, here, where the files are looked for
-        print(note)
+    if note:  # run_pipeline.py prints it once before the run; recorded on the run here
         log_metadata(metadata={"missing_metadata": note})
     return sources.load_catalogue_sources(cfg.data, seed=cfg.seed)

@@ -180,3 +180,33 @@ def test_real_movielens_pipeline_trains_a_hybrid_that_beats_popularity(
     assert metrics["hybrid.ndcg_at_10"] >= 1.5 * metrics["popularity.ndcg_at_10"]
     assert metrics["hybrid.rmse"] < metrics["svd.rmse"]
     assert str(mlflow_client.get_model_version_by_alias(name, "champion").version) == "1"
+
+
+def test_movielens_alone_trains_says_once_what_it_lacks_and_names_the_app_command(
+    tmp_path: Path, shared_data_dir: Path, stack: str, mlflow_client: Any
+) -> None:
+    """Issue 14 item 5: the README's real-data path with only ml-latest-small present."""
+    import shutil
+
+    data_dir = tmp_path / "data"
+    shutil.copytree(shared_data_dir / "ml-latest-small", data_dir / "ml-latest-small")
+    name = "mr_movielens_only_it"
+    config = write_config(
+        tmp_path,
+        "movielens",
+        model_name=name,
+        experiment_name=name,
+        data={"data_dir": str(data_dir), "download": False},
+        # a smaller SVD only to keep the suite quick; the path is the same
+        model={"svd": {"n_factors": 32, "n_epochs": 10}},
+    )
+    result = run_cli("--config", str(config))
+    assert result.exit_code == 0, result.output
+    assert result.output.count("Optional metadata missing, continuing without it") == 1
+    assert str(data_dir / "imdb-5000" / "movie_metadata.csv") in result.output
+    assert f"make serve CONFIG={config}" in result.output  # deploy is off in tests
+    assert f"make app CONFIG={config}" in result.output
+    (version,) = _versions(mlflow_client, name)
+    assert str(mlflow_client.get_model_version_by_alias(name, "champion").version) == "1"
+    assert version.tags["served_fit.rows"] == "100836"  # every rating of ml-latest-small
+    assert _zenml_versions(name) == 1
