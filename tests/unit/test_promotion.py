@@ -1,10 +1,14 @@
 """The promotion rule and metric-name shaping."""
 
 import math
+from functools import lru_cache
 
+import pandas as pd
 import pytest
 
-from movie_roulette.promotion import decide_promotion
+from movie_roulette.config import ModelConfig, PipelineConfig, SVDConfig
+from movie_roulette.evaluation.like_for_like import KNOWN, NEW, Comparison, GroupComparison
+from movie_roulette.promotion import decide_against_production, decide_on_groups, decide_promotion
 from movie_roulette.tracking import flatten_metrics, flatten_params, metric_key
 
 
@@ -39,19 +43,6 @@ def test_metric_names_are_mlflow_safe() -> None:
 
 
 # ---- like with like (issue 14 item 3) ----------------------------------------------------------
-from functools import lru_cache  # noqa: E402
-
-import pandas as pd  # noqa: E402
-
-from movie_roulette.config import ModelConfig, PipelineConfig, SVDConfig  # noqa: E402
-from movie_roulette.evaluation.like_for_like import (  # noqa: E402
-    KNOWN,
-    NEW,
-    Comparison,
-    GroupComparison,
-)
-from movie_roulette.promotion import decide_against_production, decide_on_groups  # noqa: E402
-
 FAST = ModelConfig(svd=SVDConfig(n_factors=16, n_epochs=8))
 
 
