@@ -146,7 +146,9 @@ def main(
 
         if production_version(cfg.model_name) is None:  # say so before a run is recorded
             raise click.ClickException(
-                no_production_message(cfg.model_name, config_path, ROOT / "configs")
+                no_production_message(
+                    cfg.model_name, config_path, ROOT / "configs", command="make serve"
+                )
             )
         from pipelines.deployment import deployment_pipeline as chosen
     elif pipeline_name == "continuous":

@@ -155,7 +155,9 @@ def trained_configs(configs_dir: Path, skip_model: str | None = None) -> list[tu
     return found
 
 
-def no_production_message(model_name: str, config_path: Path, configs_dir: Path) -> str:
+def no_production_message(
+    model_name: str, config_path: Path, configs_dir: Path, command: str = "make app"
+) -> str:
     """Why there is nothing to serve for this config, and the CONFIG= of models there are."""
     message = (
         f"Model {model_name!r} ({config_path}) has no production version yet: train it with "
@@ -164,7 +166,7 @@ def no_production_message(model_name: str, config_path: Path, configs_dir: Path)
     others = trained_configs(configs_dir, skip_model=model_name)
     if others:
         hints = ", ".join(f"CONFIG={path.relative_to(configs_dir.parent)}" for path, _ in others)
-        message += f", or use a trained model: {hints} (e.g. `make app {hints.split(', ')[0]}`)"
+        message += f", or use a trained model: {hints} (e.g. `{command} {hints.split(', ')[0]}`)"
     return message + "."
 
 

@@ -119,3 +119,16 @@ def test_make_app_without_a_trained_model_names_the_configs_that_have_one(monkey
     message = err.value.message
     assert "Model 'movie_roulette' " in message and "has no production version yet" in message
     assert "`make app CONFIG=configs/movielens.yaml`" in message
+
+
+def test_make_serve_without_a_production_model_says_which_config_has_one(monkeypatch) -> None:
+    import stack_setup
+    from serving import registry
+
+    monkeypatch.setattr(stack_setup, "ensure_stack", lambda: "stack")
+    trained = {"movie_roulette_movielens": "2"}
+    monkeypatch.setattr(registry, "production_version", lambda name: trained.get(name))
+    result = CliRunner().invoke(main, ["--pipeline", "deploy"])
+    assert result.exit_code == 1, result.output
+    assert "Model 'movie_roulette' (" in result.output
+    assert "`make serve CONFIG=configs/movielens.yaml`" in result.output
