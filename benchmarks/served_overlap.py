@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from movie_roulette.bundle import ModelBundle
@@ -46,11 +47,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=0, help="first N users only (0 = all)")
     args = parser.parse_args()
     cfg = load_config(ROOT / "configs" / "movielens.yaml")
-    data = (
-        cfg.data
-        if args.data_dir is None
-        else type(cfg.data)(**{**cfg.data.__dict__, "data_dir": args.data_dir})
-    )
+    data = cfg.data if args.data_dir is None else replace(cfg.data, data_dir=args.data_dir)
     ratings = sources.load_ratings(data, cfg.seed)
     features = add_content_text(
         merge_catalogue(sources.load_catalogue_sources(data, cfg.seed), ratings)
