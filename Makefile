@@ -25,7 +25,7 @@ setup: install  ## register + activate the local ZenML stack (idempotent)
 run: setup  ## train on the embedded demo dataset
 	$(PY) run_pipeline.py --config $(CONFIG)
 
-run-movielens: setup  ## train on real MovieLens + IMDb + TMDB data (MOVIE_ROULETTE_DATA_DIR)
+run-movielens: setup  ## train on real MovieLens (+ optional IMDb, TMDB) data (MOVIE_ROULETTE_DATA_DIR); then `make app CONFIG=configs/movielens.yaml`
 	$(PY) run_pipeline.py --config configs/movielens.yaml
 
 serve: setup  ## (re)deploy the production model on 127.0.0.1:8000 (serving.port in CONFIG)

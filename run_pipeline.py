@@ -26,6 +26,15 @@ PIPELINES = ("training", "deploy", "continuous")
 CRONTAB_ENV = "MOVIE_ROULETTE_CRONTAB"  # crontab-compatible command to use (tests: a fake one)
 
 
+class ConfigProblem(click.ClickException):
+    """A config error: one line naming the key and the fix, exit status 2, no traceback."""
+
+    exit_code = 2
+
+    def format_message(self) -> str:
+        return " ".join(self.message.split())
+
+
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
@@ -79,15 +88,23 @@ def main(
     rollback: bool,
 ) -> None:
     """Run a Movie Roulette pipeline on the local ZenML stack."""
-    from movie_roulette.config import load_config
-    from movie_roulette.exceptions import MovieRouletteError
+    from movie_roulette.config import check_for_pipeline, load_config
+    from movie_roulette.exceptions import ConfigError, MovieRouletteError
 
     if pipeline_name not in PIPELINES:
         raise click.UsageError(
             f"Unknown pipeline {pipeline_name!r}. Choose one of: {', '.join(PIPELINES)}."
         )
     try:
-        cfg = load_config(config_path)
+        cfg = load_config(config_path)  # its errors name the file
+    except ConfigError as err:
+        raise ConfigProblem(str(err)) from err
+    try:
+        if not (list_servers or stop_servers or rollback):
+            check_for_pipeline(cfg, pipeline_name)
+    except ConfigError as err:
+        raise ConfigProblem(f"{config_path}: {err}") from err
+    try:
         if fetches_from_tmdb(pipeline_name, list_servers or stop_servers or rollback):
             from movie_roulette.data.tmdb_api import preflight
 
@@ -97,6 +114,13 @@ def main(
     raw = cfg.to_dict()
     if data_dir is not None:
         raw["data"]["data_dir"] = str(data_dir)
+    if pipeline_name != "deploy" and not (list_servers or stop_servers or rollback or cron):
+        from movie_roulette.config import config_from_dict
+        from movie_roulette.data.sources import missing_metadata_note
+
+        note = missing_metadata_note(config_from_dict(raw).data)
+        if note:  # once, before the run (the step records it on the run too)
+            click.echo(note)
     if force:
         if pipeline_name != "continuous":
             raise click.UsageError("--force only applies to --pipeline continuous.")
@@ -109,8 +133,6 @@ def main(
         except ScheduleError as err:
             raise click.UsageError(str(err)) from err
 
-    from zenml import Model
-
     from stack_setup import ensure_stack, mlflow_tracking_uri
 
     ensure_stack()
@@ -121,13 +143,20 @@ def main(
         roll_back(cfg)
         return
     if pipeline_name == "deploy":
+        from serving.registry import no_production_message, production_version
+
+        if production_version(cfg.model_name) is None:  # say so before a run is recorded
+            raise click.ClickException(
+                no_production_message(
+                    cfg.model_name, config_path, ROOT / "configs", command="make serve"
+                )
+            )
         from pipelines.deployment import deployment_pipeline as chosen
     elif pipeline_name == "continuous":
         from pipelines.continuous import continuous_training_pipeline as chosen
     else:
         from pipelines.training import training_pipeline as chosen
     options: dict = {
-        "model": Model(name=cfg.model_name, description="Movie Roulette hybrid recommender"),
         "enable_cache": False if no_cache else None,
         "settings": {"experiment_tracker": {"experiment_name": cfg.experiment_name}},
     }
@@ -158,6 +187,20 @@ def main(
             click.echo(f"Model server: {deployment['url']} (version {deployment['model_version']})")
         else:
             click.echo(f"Model server unchanged: {deployment['reason']}")
+    if deployment or pipeline_name == "training":
+        click.echo(next_steps(config_path, served=bool(deployment and deployment.get("deployed"))))
+
+
+def next_steps(config_path: Path, served: bool) -> str:
+    """The one way to reach this config's model: `make app/serve CONFIG=<this config>`."""
+    try:
+        shown = config_path.resolve().relative_to(ROOT)
+    except ValueError:
+        shown = config_path
+    app = f"make app CONFIG={shown}"
+    if served:
+        return f"Web app on this model: {app}"
+    return f"Serve this model: make serve CONFIG={shown}; then the web app: {app}"
 
 
 def fetches_from_tmdb(pipeline_name: str, server_action: bool) -> bool:
@@ -256,6 +299,10 @@ def roll_back(cfg: object) -> None:
                 f"The registry now points at version {result['live_version']}, but redeploying "
                 f"failed: {err}"
             ) from err
+        from serving.deploy_records import mark_replaced
+
+        record = {"deployed": True, "reason": "rollback", **server.to_dict()}
+        mark_replaced(model_name, str(result["live_version"]), live_record=record)
         click.echo(f"Live: version {server.model_version} at {server.url}")
     else:
         click.echo(

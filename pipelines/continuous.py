@@ -8,6 +8,7 @@ from typing import Any
 
 from zenml import pipeline
 
+from pipelines.model import registered_model
 from steps.deploy.deploy_model import deploy_model
 from steps.evaluate.evaluate_models import evaluate_models
 from steps.evaluate.run_behavioural_checks import run_behavioural_checks
@@ -27,6 +28,7 @@ from steps.monitor.record_empty_batch import record_empty_batch
 from steps.monitor.record_model_data import record_model_data
 from steps.register.promote_model import promote_model
 from steps.register.register_model import register_model
+from steps.train.refit_for_serving import refit_on_all_ratings
 from steps.train.train_hybrid import train_hybrid
 from steps.validate.check_validation import check_validation
 from steps.validate.validate_catalogue import validate_catalogue
@@ -51,7 +53,8 @@ def continuous_training_pipeline(config: dict[str, Any]) -> None:
     if not decision.load()["retrain"]:
         return
 
-    # Retrain on everything accumulated; compare with production on fresh held-out new data.
+    # Retrain on everything accumulated; compare with production on fresh held-out new data;
+    # register and serve the same recipe refitted on every rating.
     ratings_validation, _ = validate_ratings(ratings)
     catalogue_validation, join_validation, _ = validate_catalogue(catalogue, ratings, config)
     passed = check_validation(ratings_validation, catalogue_validation, join_validation)
@@ -60,8 +63,14 @@ def continuous_training_pipeline(config: dict[str, Any]) -> None:
     bundle = train_hybrid(train, valid, features, config)
     metrics = evaluate_models(bundle, train, valid, test, config)
     behaviour = run_behavioural_checks(bundle, train, valid, config)
-    version = register_model(bundle, metrics, behaviour, ratings, config)
+    served, fits = refit_on_all_ratings(bundle, train, valid, test, config)
+    model = registered_model(config)
+    version = register_model.with_options(model=model)(
+        served, metrics, behaviour, ratings, fits, config
+    )
     record_model_data(version, data_info, config)
-    promotion = promote_model(version, metrics, train, valid, test, config)
-    deployment = deploy_model(promotion, config)
-    record_comparison(promotion, deployment, decision, split_info)
+    promotion = promote_model.with_options(model=model)(
+        version, bundle, metrics, train, valid, test, config
+    )
+    deployment = deploy_model.with_options(model=model)(promotion, config)
+    record_comparison.with_options(model=model)(promotion, deployment, decision, split_info)

@@ -1,4 +1,9 @@
-"""Training: ingest, validate, features, split, train, evaluate, register, promote, deploy.
+"""Training: ingest, validate, features, split, train, evaluate, refit on all, register, promote,
+deploy.
+
+The evaluated model is fitted on train + valid and measured on test; the registered and served
+model is the same recipe refitted on every rating (`refit_on_all_ratings`). Only the steps from
+registration on belong to the ZenML model, so a run that fails earlier creates no model version.
 
 The live sources and the sentiment model are switched on in the config (`sources.tmdb_api`,
 `sources.imdb_reviews`, `sentiment`); when they are off, their steps are not in the run.
@@ -8,6 +13,7 @@ from typing import Any
 
 from zenml import pipeline
 
+from pipelines.model import registered_model
 from steps.deploy.deploy_model import deploy_model
 from steps.evaluate.evaluate_models import evaluate_models
 from steps.evaluate.run_behavioural_checks import run_behavioural_checks
@@ -23,6 +29,7 @@ from steps.ingest.load_reviews import load_reviews
 from steps.ingest.scrape_imdb_reviews import scrape_imdb_reviews
 from steps.register.promote_model import promote_model
 from steps.register.register_model import register_model
+from steps.train.refit_for_serving import refit_on_all_ratings
 from steps.train.train_hybrid import train_hybrid, train_hybrid_with_sentiment
 from steps.train.train_sentiment import train_sentiment
 from steps.validate.check_validation import check_validation
@@ -68,6 +75,12 @@ def training_pipeline(config: dict[str, Any]) -> None:
         bundle = train_hybrid(train, valid, features, config)
     metrics = evaluate_models(bundle, train, valid, test, config)
     behaviour = run_behavioural_checks(bundle, train, valid, config)
-    version = register_model(bundle, metrics, behaviour, ratings, config)
-    promotion = promote_model(version, metrics, train, valid, test, config)
-    deploy_model(promotion, config)
+    served, fits = refit_on_all_ratings(bundle, train, valid, test, config)
+    model = registered_model(config)
+    version = register_model.with_options(model=model)(
+        served, metrics, behaviour, ratings, fits, config
+    )
+    promotion = promote_model.with_options(model=model)(
+        version, bundle, metrics, train, valid, test, config
+    )
+    deploy_model.with_options(model=model)(promotion, config)

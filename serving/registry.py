@@ -13,6 +13,7 @@ from mlflow.tracking import MlflowClient
 
 from movie_roulette import bundle
 from movie_roulette.bundle import ModelBundle
+from movie_roulette.rollback import stamp
 
 PYFUNC_MODEL_FILE = Path(__file__).with_name("pyfunc_model.py")
 LIBRARY_DIR = Path(bundle.__file__).resolve().parent
@@ -54,6 +55,7 @@ def log_and_register(
     model_name: str,
     metadata: dict[str, Any],
     tags: dict[str, str],
+    description: str | None = None,
 ) -> str:
     """Log the bundle as a pyfunc model from code inside the active run; return the new version."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -80,11 +82,14 @@ def log_and_register(
     client = MlflowClient()
     for key, value in tags.items():
         client.set_model_version_tag(model_name, version, key, str(value))
+    if description:
+        client.update_model_version(model_name, version, description=description)
     return version
 
 
-PRODUCTION_SINCE_TAG = "production_since"  # unix time a version was promoted (rollback history)
-ROLLED_BACK_TAG = "rolled_back_at"  # unix time a rollback took a version out of production
+# ISO-8601 UTC times (movie_roulette.rollback.stamp; older versions hold unix floats, still read)
+PRODUCTION_SINCE_TAG = "production_since"  # when a version was promoted (rollback history)
+ROLLED_BACK_TAG = "rolled_back_at"  # when a rollback took a version out of production
 
 
 def set_stage(model_name: str, version: str, stage: str, *, record_promotion: bool = True) -> None:
@@ -93,8 +98,6 @@ def set_stage(model_name: str, version: str, stage: str, *, record_promotion: bo
     A promotion to production stamps the version with `production_since`, the history a
     rollback walks back through (`serving.rollback`).
     """
-    import time
-
     from zenml.client import Client
     from zenml.model_registries.base_model_registry import ModelVersionStage
 
@@ -107,7 +110,7 @@ def set_stage(model_name: str, version: str, stage: str, *, record_promotion: bo
     if stage.upper() == "PRODUCTION" and record_promotion:
         configure_mlflow()
         MlflowClient().set_model_version_tag(
-            model_name, str(version), PRODUCTION_SINCE_TAG, repr(time.time())
+            model_name, str(version), PRODUCTION_SINCE_TAG, stamp()
         )
 
 
@@ -129,6 +132,42 @@ def production_version(model_name: str) -> str | None:
         return str(client.get_model_version_by_alias(model_name, PRODUCTION_ALIAS).version)
     except mlflow.exceptions.MlflowException:
         return None
+
+
+def trained_configs(configs_dir: Path, skip_model: str | None = None) -> list[tuple[Path, str]]:
+    """(config file, production version) for each config in `configs_dir` whose model has a
+    production version: what to pass as CONFIG= to `make app` / `make serve`."""
+    from movie_roulette.config import load_config
+    from movie_roulette.exceptions import ConfigError
+
+    found, seen = [], set()
+    for path in sorted(Path(configs_dir).glob("*.yaml")):
+        try:
+            name = load_config(path).model_name
+        except ConfigError:
+            continue
+        if name == skip_model or name in seen:
+            continue
+        seen.add(name)
+        version = production_version(name)
+        if version is not None:
+            found.append((path, version))
+    return found
+
+
+def no_production_message(
+    model_name: str, config_path: Path, configs_dir: Path, command: str = "make app"
+) -> str:
+    """Why there is nothing to serve for this config, and the CONFIG= of models there are."""
+    message = (
+        f"Model {model_name!r} ({config_path}) has no production version yet: train it with "
+        f"`python run_pipeline.py --config {config_path}`"
+    )
+    others = trained_configs(configs_dir, skip_model=model_name)
+    if others:
+        hints = ", ".join(f"CONFIG={path.relative_to(configs_dir.parent)}" for path, _ in others)
+        message += f", or use a trained model: {hints} (e.g. `{command} {hints.split(', ')[0]}`)"
+    return message + "."
 
 
 def download_bundle(model_name: str, version: str, dst: Path) -> Path:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from mlflow.tracking import MlflowClient
 
 from movie_roulette.exceptions import MovieRouletteError
-from movie_roulette.rollback import rollback_target
+from movie_roulette.rollback import parse_stamp, rollback_target, stamp
 from serving.registry import (
     PRODUCTION_SINCE_TAG,
     ROLLED_BACK_TAG,
@@ -22,13 +21,6 @@ class RollbackError(MovieRouletteError):
     """There is nothing to roll back to; the message says what the registry holds."""
 
 
-def _float_tag(tags: dict[str, str], key: str) -> float | None:
-    try:
-        return float(tags[key]) if key in tags else None
-    except ValueError:
-        return None
-
-
 def production_history(model_name: str) -> list[dict[str, Any]]:
     """Every registered version with its promotion/rollback stamps, oldest first."""
     configure_mlflow()
@@ -37,8 +29,8 @@ def production_history(model_name: str) -> list[dict[str, Any]]:
         (
             {
                 "version": str(v.version),
-                "production_since": _float_tag(v.tags, PRODUCTION_SINCE_TAG),
-                "rolled_back_at": _float_tag(v.tags, ROLLED_BACK_TAG),
+                "production_since": parse_stamp(v.tags.get(PRODUCTION_SINCE_TAG)),
+                "rolled_back_at": parse_stamp(v.tags.get(ROLLED_BACK_TAG)),
             }
             for v in versions
         ),
@@ -82,7 +74,7 @@ def rollback(model_name: str) -> dict[str, Any]:
             f"to roll back to (promoted versions: {', '.join(promoted) or 'none'})."
         )
     configure_mlflow()
-    MlflowClient().set_model_version_tag(model_name, current, ROLLED_BACK_TAG, repr(time.time()))
+    MlflowClient().set_model_version_tag(model_name, current, ROLLED_BACK_TAG, stamp())
     set_stage(model_name, target, "production", record_promotion=False)
     set_stage(model_name, current, "archived")
     zenml_version = _set_zenml_stage(model_name, target, "production")

@@ -44,10 +44,9 @@ def _registry_bundle(config_path: Path) -> tuple[Path, str | None]:
     else:
         version, url = registry.production_version(cfg.model_name), None
         if version is None:
-            raise click.ClickException(
-                f"Model {cfg.model_name!r} has no production version yet: run `make run` "
-                "(train + promote) and `make serve`, or pass --bundle PATH."
-            )
+            configs = Path(__file__).resolve().parents[1] / "configs"
+            message = registry.no_production_message(cfg.model_name, config_path, configs)
+            raise click.ClickException(f"{message} Or pass --bundle PATH.")
     target = CACHE / f"{cfg.model_name}-v{version}"
     try:
         bundle_io.read_manifest(target)

@@ -100,6 +100,8 @@ class PromotionConfig:
     primary_metric: str = "ndcg@10"
     higher_is_better: bool = True
     min_improvement: float = 0.0
+    # fewer test users (with a relevant movie) compared than this: no promotion, with the reason
+    min_users: int = 20
 
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
@@ -346,6 +348,8 @@ def _check_ranges(cfg: PipelineConfig) -> None:
             raise ConfigError(
                 f"{where}: timeout_s must be > 0, max_retries and request_budget >= 0."
             )
+    if cfg.promotion.min_users < 1:
+        raise ConfigError(f"promotion.min_users: {cfg.promotion.min_users} must be at least 1.")
     if cfg.evaluation.k < 1:
         raise ConfigError(f"evaluation.k: {cfg.evaluation.k} must be at least 1.")
     ct = cfg.continuous
@@ -405,6 +409,29 @@ def check_serving(serving: ServingConfig) -> None:
             f"serving.host: {serving.host!r} is not a loopback address. ZenML's MLflow model "
             f"deployer always binds loopback; use one of {list(LOOPBACK_HOSTS)} and put a "
             "reverse proxy in front to expose the server."
+        )
+
+
+def check_for_pipeline(cfg: PipelineConfig, pipeline: str) -> None:
+    """Settings one pipeline needs that the others do not (checked before anything runs)."""
+    if pipeline != "continuous":
+        return
+    ct, data = cfg.continuous, cfg.data
+    if ct.source == "replay":
+        if data.source == "movielens" and data.replay_from is None:
+            raise ConfigError(
+                "continuous.source: 'replay' needs held-back ratings; set data.replay_from "
+                "(an ISO date such as 2017-01-01) or pick another continuous.source."
+            )
+        if data.source == "demo" and data.replay_from is None and not data.demo.holdout_fraction:
+            raise ConfigError(
+                "continuous.source: 'replay' needs held-back ratings; set "
+                "data.demo.holdout_fraction (e.g. 0.2) or pick another continuous.source."
+            )
+    if ct.source == "generated" and data.source != "demo":
+        raise ConfigError(
+            f"continuous.source: 'generated' needs data.source: demo (got {data.source!r}); "
+            "use 'replay' or 'event_log' with MovieLens."
         )
 
 

@@ -1,4 +1,5 @@
-"""The promotion rule: a candidate replaces production only when it is better on the same data."""
+"""The promotion rule: a candidate replaces production only when it is better on the same data,
+compared like with like (`evaluation.like_for_like`), on enough users, with no broken group."""
 
 from __future__ import annotations
 
@@ -8,7 +9,11 @@ from typing import Any
 import pandas as pd
 
 from movie_roulette.config import PipelineConfig
-from movie_roulette.evaluation.compare import evaluate_model
+from movie_roulette.evaluation.like_for_like import (
+    Comparison,
+    GroupComparison,
+    compare_like_with_like,
+)
 
 
 def decide_promotion(
@@ -40,35 +45,109 @@ def decide_promotion(
     return result
 
 
+def _group_label(group: GroupComparison) -> str:
+    return f"{group.name.replace('_', ' ')} ({group.ranked_users} users)"
+
+
+def decide_on_groups(
+    comparison: Comparison,
+    metric: str,
+    higher_is_better: bool = True,
+    min_improvement: float = 0.0,
+    min_users: int = 1,
+) -> dict[str, Any]:
+    """Promote when the candidate beats production on the users both were compared on.
+
+    The overall value of each model is the user-weighted mean of its group values. Promotion is
+    blocked, with the reason, when a model scores exactly 0.0 on a non-empty group (a model that
+    was not given the users, not a worse model) or fewer than `min_users` users were compared.
+    """
+    usable = [
+        g
+        for g in comparison.groups
+        if g.ranked_users > 0 and not (math.isnan(g.candidate) or math.isnan(g.production))
+    ]
+    compared = sum(g.ranked_users for g in usable)
+    blockers = []
+    for group in comparison.groups:
+        if group.ranked_users == 0:
+            continue
+        for who, value in (("candidate", group.candidate), ("production", group.production)):
+            if value == 0.0:
+                blockers.append(
+                    f"{who} {metric} is exactly 0.0 on {_group_label(group)}: that model was "
+                    f"not given these users (production input: {group.production_input}), it is "
+                    "no evidence either way"
+                )
+    if compared < min_users:
+        blockers.append(
+            f"only {compared} users were compared, fewer than promotion.min_users={min_users}"
+        )
+    if compared:
+        candidate = sum(g.candidate * g.ranked_users for g in usable) / compared
+        production = sum(g.production * g.ranked_users for g in usable) / compared
+    else:
+        candidate = production = math.nan
+    table = "; ".join(
+        f"{_group_label(g)}: candidate {g.candidate:.4f} vs production {g.production:.4f}"
+        for g in comparison.groups
+    )
+    result: dict[str, Any] = {
+        "metric": metric,
+        "candidate": None if math.isnan(candidate) else candidate,
+        "production": None if math.isnan(production) else production,
+        "compared_users": compared,
+        "min_users": min_users,
+        **comparison.to_dict(),
+        "blocked_by": blockers,
+    }
+    if blockers:
+        result["promote"] = False
+        result["reason"] = f"Not promoting: {'; '.join(blockers)}. By group: {table}."
+        return result
+    base = decide_promotion(candidate, production, metric, higher_is_better, min_improvement)
+    result["promote"] = base["promote"]
+    result["reason"] = f"{base['reason']} By group: {table}."
+    return result
+
+
 def decide_against_production(
+    candidate_model: Any,
     candidate_metrics: dict[str, float],
     production_model: Any | None,
     train: pd.DataFrame,
     valid: pd.DataFrame,
     test: pd.DataFrame,
     cfg: PipelineConfig,
+    production_catalogue: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
-    """Measure the production model (if any) on the candidate's test split and decide.
+    """Compare the candidate with the production model (if any) like with like and decide.
 
-    Both models are judged on the same test rows with the same seen-movie exclusion, so the
-    comparison is fair whatever data the production model was trained on before.
+    Both are judged on the candidate's test rows, group by group, with the same information
+    about each user (`evaluation.like_for_like`); the decision records the groups, their sizes
+    and both models' metric on each.
     """
     metric = cfg.promotion.primary_metric
-    current = None
-    if production_model is not None:
-        current = evaluate_model(
-            production_model,
-            train,
-            valid,
-            test,
-            k=cfg.evaluation.k,
-            threshold=cfg.evaluation.relevance_threshold,
-            refit_on_train_and_valid=cfg.model.refit_on_train_and_valid,
-        )[metric]
-    return decide_promotion(
-        candidate=float(candidate_metrics[metric]),
-        production=current,
-        metric=metric,
+    if production_model is None:
+        return decide_promotion(
+            float(candidate_metrics[metric]), None, metric, cfg.promotion.higher_is_better
+        )
+    comparison = compare_like_with_like(
+        candidate_model,
+        production_model,
+        train,
+        valid,
+        test,
+        metric,
+        k=cfg.evaluation.k,
+        threshold=cfg.evaluation.relevance_threshold,
+        refit_on_train_and_valid=cfg.model.refit_on_train_and_valid,
+        production_catalogue=production_catalogue,
+    )
+    return decide_on_groups(
+        comparison,
+        metric,
         higher_is_better=cfg.promotion.higher_is_better,
         min_improvement=cfg.promotion.min_improvement,
+        min_users=cfg.promotion.min_users,
     )

@@ -2,8 +2,33 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any
+
+
+def stamp(when: datetime | None = None) -> str:
+    """A registry time stamp: ISO-8601 in UTC (`2026-11-30T06:10:00.123+00:00`)."""
+    return (when or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def parse_stamp(value: str | None) -> float | None:
+    """Unix time of a stamp: ISO-8601 (written now) or a unix float (older versions' tags);
+    None when absent or unreadable."""
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        try:
+            when = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return when.timestamp()
+    return number if math.isfinite(number) else None
 
 
 def rollback_target(versions: Iterable[Mapping[str, Any]], current: str | None) -> str | None:

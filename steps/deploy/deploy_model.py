@@ -6,6 +6,8 @@ from zenml import get_step_context, log_metadata, step
 
 from movie_roulette.config import config_from_dict
 from movie_roulette.monitoring.batches import event_log_path
+from movie_roulette.rollback import stamp
+from serving.deploy_records import mark_replaced
 from serving.deployment import deploy_version
 
 
@@ -37,7 +39,9 @@ def deploy_model(
             "deployed": True,
             "reason": f"serving promoted version {version}",
             **server.to_dict(),
+            "deployed_at": stamp(),
         }
+        mark_replaced(cfg.model_name, str(version))
     print(f"Deployment: {result['reason']}" + (f" at {result['url']}" if result.get("url") else ""))
     log_metadata(metadata={"deployment": result}, infer_model=True)
     return result

@@ -6,6 +6,7 @@ from zenml import get_step_context, step
 
 from movie_roulette.config import config_from_dict
 from movie_roulette.monitoring.batches import event_log_path
+from serving.deploy_records import mark_replaced
 from serving.deployment import DeploymentError, deploy_version
 from serving.registry import production_version
 
@@ -28,5 +29,8 @@ def deploy_production(config: dict[str, Any]) -> Annotated[dict[str, Any], "depl
         step_name=context.step_run.name,
         event_log=event_log_path(cfg),
     )
+    result = {"deployed": True, "reason": f"serving production version {version}"}
+    result.update(server.to_dict())
+    mark_replaced(cfg.model_name, version, live_record=result)
     print(f"Serving {cfg.model_name} version {version} at {server.url}")
-    return {"deployed": True, "reason": f"serving production version {version}", **server.to_dict()}
+    return result

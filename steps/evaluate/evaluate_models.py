@@ -31,5 +31,5 @@ def evaluate_models(
         refit_on_train_and_valid=cfg.model.refit_on_train_and_valid,
     )
     mlflow.log_metrics(flatten_metrics(metrics))
-    log_metadata(metadata={"metrics": metrics}, infer_model=True)
+    log_metadata(metadata={"metrics": metrics})  # the model version gets them at registration
     return metrics

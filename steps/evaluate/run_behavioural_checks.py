@@ -20,6 +20,6 @@ def run_behavioural_checks(
     report = behaviour.run_behavioural_checks(
         model_bundle.model, seen, model_bundle.catalogue, k=cfg.evaluation.k, seed=cfg.seed
     )
-    log_metadata(metadata={c["name"]: bool(c["passed"]) for c in report.checks}, infer_model=True)
+    log_metadata(metadata={c["name"]: bool(c["passed"]) for c in report.checks})
     behaviour.raise_for_failure(report)
     return report.to_dict()

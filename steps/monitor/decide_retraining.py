@@ -27,9 +27,7 @@ def decide_retraining(
     mlflow.set_tags(
         {"ct.retrain": str(decision["retrain"]), "ct.reason": decision["reason"][:5000]}
     )
-    log_metadata(metadata={"retrain_decision": decision})  # on the step run
-    log_metadata(
-        metadata={"retrain_decision": decision}, infer_model=True
-    )  # on the ZenML model version
+    # on the step run only (record_comparison puts the triggers on the new model version)
+    log_metadata(metadata={"retrain_decision": decision})
     print(decision["reason"])
     return decision

@@ -32,8 +32,8 @@ def detect_drift(
         }
     )
     mlflow.set_tag("drift.drifted_columns", ",".join(summary["drifted_columns"]) or "none")
-    log_metadata(metadata={"drift": summary})  # on the step run
-    log_metadata(metadata={"drift": summary}, infer_model=True)  # on the ZenML model version
+    # on the step run only: a run that retrains nothing creates no ZenML model version
+    log_metadata(metadata={"drift": summary})
     print(
         f"Drift: {summary['drift_share']:.2f} of columns drifted "
         f"({', '.join(summary['drifted_columns']) or 'none'})."

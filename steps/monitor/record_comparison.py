@@ -24,14 +24,25 @@ def record_comparison(
         "production": promotion["production"],
         "promoted": bool(promotion["promote"]),
         "reason": promotion["reason"],
+        "groups": promotion.get("groups", []),
+        "compared_users": promotion.get("compared_users"),
+        "blocked_by": promotion.get("blocked_by", []),
+        "notes": promotion.get("notes", []),
         "test_data": split_info["how"],
         "deployed": bool(deployment.get("deployed")),
         "deployment": deployment.get("reason"),
         "retrain_triggers": retrain_decision["triggers"],
     }
-    metrics = {f"comparison.candidate_{metric}": float(promotion["candidate"])}
-    if promotion["production"] is not None:
-        metrics[f"comparison.production_{metric}"] = float(promotion["production"])
+    metrics = {}
+    for who in ("candidate", "production"):
+        if promotion[who] is not None:
+            metrics[f"comparison.{who}_{metric}"] = float(promotion[who])
+    for group in comparison["groups"]:
+        metrics[f"comparison.{group['name']}.users"] = float(group["ranked_users"])
+        for who in ("candidate", "production"):
+            value = group[who]
+            if value == value:  # not NaN
+                metrics[f"comparison.{group['name']}.{who}_{metric}"] = float(value)
     metrics["comparison.promoted"] = float(comparison["promoted"])
     mlflow.log_metrics(metrics)
     mlflow.set_tags(

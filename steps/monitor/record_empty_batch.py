@@ -21,7 +21,6 @@ def record_empty_batch(batch_info: dict[str, Any]) -> Annotated[dict[str, Any], 
     }
     mlflow.log_metric("ct.retrain", 0.0)
     mlflow.set_tags({"ct.retrain": "False", "ct.reason": decision["reason"]})
-    log_metadata(metadata={"retrain_decision": decision})
-    log_metadata(metadata={"retrain_decision": decision}, infer_model=True)
+    log_metadata(metadata={"retrain_decision": decision})  # no model version: nothing registered
     print(decision["reason"])
     return decision

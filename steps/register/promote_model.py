@@ -1,4 +1,4 @@
-"""Promote the new version to production only if it beats production on the same test split."""
+"""Promote the new version to production only if it beats production like with like."""
 
 from typing import Annotated, Any
 
@@ -6,6 +6,7 @@ import pandas as pd
 from zenml import get_step_context, log_metadata, step
 from zenml.enums import ModelStages
 
+from movie_roulette.bundle import ModelBundle
 from movie_roulette.config import config_from_dict
 from movie_roulette.promotion import decide_against_production
 from serving.registry import load_production_bundle, set_stage
@@ -14,19 +15,26 @@ from serving.registry import load_production_bundle, set_stage
 @step(enable_cache=False)
 def promote_model(
     mlflow_model_version: str,
+    model_bundle: ModelBundle,
     metrics: dict[str, dict[str, float]],
     train: pd.DataFrame,
     valid: pd.DataFrame,
     test: pd.DataFrame,
     config: dict[str, Any],
 ) -> Annotated[dict[str, Any], "promotion"]:
+    """`model_bundle` is the evaluated (holdout) model: the one whose metrics are compared."""
     cfg = config_from_dict(config)
     production = load_production_bundle(cfg.model_name)
-    production_version, production_model = (
-        (production[0], production[1].model) if production else (None, None)
-    )
+    production_version = production[0] if production else None
     decision = decide_against_production(
-        metrics["hybrid"], production_model, train, valid, test, cfg
+        model_bundle.model,
+        metrics["hybrid"],
+        production[1].model if production else None,
+        train,
+        valid,
+        test,
+        cfg,
+        production_catalogue=production[1].catalogue if production else None,
     )
     decision.update(
         {"candidate_version": mlflow_model_version, "production_version": production_version}

@@ -1,4 +1,8 @@
-"""Log the bundle as an MLflow pyfunc from code, register it, link it to the ZenML model."""
+"""Log the served bundle as an MLflow pyfunc from code, register it, link it to the ZenML model.
+
+The bundle is the recipe refitted on every rating; the metrics are the holdout model's (fitted on
+train + valid, measured on test). The version records both fits' data checksums and says so.
+"""
 
 from typing import Annotated, Any
 
@@ -8,6 +12,7 @@ from zenml import get_step_context, log_metadata, step
 
 from movie_roulette.bundle import ModelBundle
 from movie_roulette.config import config_from_dict
+from movie_roulette.final_fit import HOLDOUT, SERVED
 from movie_roulette.fingerprint import code_version, frame_checksum
 from movie_roulette.tracking import flatten_params, metric_key
 from serving.registry import log_and_register
@@ -19,6 +24,7 @@ def register_model(
     metrics: dict[str, dict[str, float]],
     behaviour_report: dict[str, Any],
     ratings: pd.DataFrame,
+    fits: dict[str, Any],
     config: dict[str, Any],
 ) -> Annotated[str, "mlflow_model_version"]:
     cfg = config_from_dict(config)
@@ -31,18 +37,32 @@ def register_model(
         "zenml_pipeline_run": context.pipeline_run.name,
         "zenml_run_id": str(context.pipeline_run.id),
     }
+    fit_tags = {
+        f"{name}_fit.{key}": str(fits[name][key])
+        for name in (HOLDOUT, SERVED)
+        for key in ("data", "ratings_sha256", "rows")
+    }
     mlflow.log_params(flatten_params(cfg.to_dict()))
-    mlflow.set_tags(provenance)
+    mlflow.set_tags({**provenance, **fit_tags, "metrics_of": fits["note"]})
     version = log_and_register(
         model_bundle,
         model_name=cfg.model_name,
-        metadata={**provenance, "metrics": metrics, "behaviour": behaviour_report},
+        metadata={
+            **provenance,
+            "metrics": metrics,
+            "metrics_of": fits["note"],
+            "fits": fits,
+            "behaviour": behaviour_report,
+        },
         tags={
             **provenance,
-            f"test.{metric_key(cfg.promotion.primary_metric)}": str(
+            **fit_tags,
+            "metrics_of": fits["note"],
+            f"holdout_test.{metric_key(cfg.promotion.primary_metric)}": str(
                 metrics["hybrid"][cfg.promotion.primary_metric]
             ),
         },
+        description=f"Served model: {fits['note']}.",
     )
     log_metadata(
         metadata={
@@ -50,6 +70,10 @@ def register_model(
             "mlflow_model_version": version,
             "mlflow_model_uri": f"models:/{cfg.model_name}/{version}",
             **provenance,
+            "metrics": metrics,
+            "metrics_of": fits["note"],
+            "fits": fits,
+            "behaviour": behaviour_report,
         },
         infer_model=True,
     )

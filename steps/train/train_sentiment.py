@@ -50,5 +50,5 @@ def train_sentiment(
     )
     mlflow.log_params({"sentiment.C": result.model.C})
     summary = {"metrics": result.metrics, "validation_by_C": result.validation, **result.data}
-    log_metadata(metadata={"sentiment": summary}, infer_model=True)
+    log_metadata(metadata={"sentiment": summary})
     return result.model, summary

@@ -7,6 +7,7 @@ from zenml import step
 from zenml.types import HTMLString
 
 from movie_roulette.config import config_from_dict
+from movie_roulette.data import sources
 from movie_roulette.validation import validate_catalogue as catalogue_suite
 from movie_roulette.validation import validate_join_coverage
 
@@ -21,6 +22,8 @@ def validate_catalogue(
 ]:
     cfg = config_from_dict(config)
     catalogue_report = catalogue_suite(catalogue)
-    join_report = validate_join_coverage(ratings, catalogue, cfg.data.min_join_coverage)
+    join_report = validate_join_coverage(
+        ratings, catalogue, cfg.data.min_join_coverage, sources.content_columns(cfg.data)
+    )
     html = catalogue_report.to_html() + join_report.to_html()
     return catalogue_report.to_dict(), join_report.to_dict(), HTMLString(html)

@@ -28,6 +28,16 @@ def _zenml_model_version(name: str, version: str | int) -> Any:
     return Client().get_model_version(name, version)
 
 
+def _zenml_versions(name: str) -> int:
+    from zenml.client import Client
+
+    try:
+        model = Client().get_model(name)
+    except KeyError:
+        return 0
+    return len(Client().list_model_versions(model=model.id, size=100).items)
+
+
 def test_demo_pipeline_registers_promotes_and_keeps_a_worse_or_equal_model_in_staging(
     tmp_path: Path, stack: str, mlflow_client: Any
 ) -> None:
@@ -87,6 +97,37 @@ def test_demo_pipeline_registers_promotes_and_keeps_a_worse_or_equal_model_in_st
     assert answers[0]["fallback"] is None
     assert answers[1]["fallback"].startswith("cold_start")
 
+    # The served version is the recipe refitted on every rating: for every user, nothing
+    # recommended or spun was already rated (the holdout model missed each user's test 20%).
+    from movie_roulette.config import load_config
+    from movie_roulette.data import sources
+
+    cfg = load_config(config)
+    rated = sources.load_ratings(cfg.data, cfg.seed).groupby("user_id")["movie_id"].apply(set)
+    requests = [
+        r
+        for user in rated.index
+        for r in (
+            {"kind": "recommend", "user_id": int(user), "k": 10},
+            {"kind": "spin", "user_id": int(user), "seed": int(user)},
+        )
+    ]
+    answers = served.predict(requests)
+    shown = [
+        (req["user_id"], it["movie_id"])
+        for req, a in zip(requests, answers, strict=True)
+        for it in (a["items"] if req["kind"] == "recommend" else [a["item"]])
+    ]
+    assert len(shown) == len(rated) * 11
+    assert [(u, m) for u, m in shown if m in rated[u]] == []
+    assert v1.tags["served_fit.data"] == "train+valid+test"
+    assert v1.tags["holdout_fit.data"] == "train+valid"
+    assert int(v1.tags["served_fit.rows"]) == int(rated.map(len).sum())
+    assert v1.tags["holdout_fit.ratings_sha256"] != v1.tags["served_fit.ratings_sha256"]
+    assert "metrics are those of the holdout model" in v1.tags["metrics_of"]
+    assert "holdout model" in mlflow_client.get_model_version(name, "1").description
+    assert _zenml_versions(name) == 1
+
     # Same data, same seed: the candidate ties production, so it must not be promoted.
     second = run_cli("--config", str(config))
     assert second.exit_code == 0, second.output
@@ -96,6 +137,10 @@ def test_demo_pipeline_registers_promotes_and_keeps_a_worse_or_equal_model_in_st
     latest = _zenml_model_version(name, "staging")
     assert latest.run_metadata["promotion"]["promote"] is False
     assert "does not beat" in latest.run_metadata["promotion"]["reason"]
+    # production (served, refitted on all ratings) had seen this test split: its recipe was
+    # refitted on the candidate's training ratings, so the tie is measured like with like
+    assert any("refitted" in n for n in latest.run_metadata["promotion"]["notes"])
+    assert _zenml_versions(name) == 2  # one ZenML model version per registered MLflow version
 
 
 def test_corrupted_ratings_fail_validation_and_register_nothing(
@@ -117,6 +162,7 @@ def test_corrupted_ratings_fail_validation_and_register_nothing(
     assert "expect_column_values_to_be_between" in result.output
     assert "expect_compound_columns_to_be_unique" in result.output
     assert _versions(mlflow_client, name) == []
+    assert _zenml_versions(name) == 0  # a failed run registers nothing, in ZenML either
 
 
 def test_real_movielens_pipeline_trains_a_hybrid_that_beats_popularity(
@@ -134,3 +180,33 @@ def test_real_movielens_pipeline_trains_a_hybrid_that_beats_popularity(
     assert metrics["hybrid.ndcg_at_10"] >= 1.5 * metrics["popularity.ndcg_at_10"]
     assert metrics["hybrid.rmse"] < metrics["svd.rmse"]
     assert str(mlflow_client.get_model_version_by_alias(name, "champion").version) == "1"
+
+
+def test_movielens_alone_trains_says_once_what_it_lacks_and_names_the_app_command(
+    tmp_path: Path, shared_data_dir: Path, stack: str, mlflow_client: Any
+) -> None:
+    """Issue 14 item 5: the README's real-data path with only ml-latest-small present."""
+    import shutil
+
+    data_dir = tmp_path / "data"
+    shutil.copytree(shared_data_dir / "ml-latest-small", data_dir / "ml-latest-small")
+    name = "mr_movielens_only_it"
+    config = write_config(
+        tmp_path,
+        "movielens",
+        model_name=name,
+        experiment_name=name,
+        data={"data_dir": str(data_dir), "download": False},
+        # a smaller SVD only to keep the suite quick; the path is the same
+        model={"svd": {"n_factors": 32, "n_epochs": 10}},
+    )
+    result = run_cli("--config", str(config))
+    assert result.exit_code == 0, result.output
+    assert result.output.count("Optional metadata missing, continuing without it") == 1
+    assert str(data_dir / "imdb-5000" / "movie_metadata.csv") in result.output
+    assert f"make serve CONFIG={config}" in result.output  # deploy is off in tests
+    assert f"make app CONFIG={config}" in result.output
+    (version,) = _versions(mlflow_client, name)
+    assert str(mlflow_client.get_model_version_by_alias(name, "champion").version) == "1"
+    assert version.tags["served_fit.rows"] == "100836"  # every rating of ml-latest-small
+    assert _zenml_versions(name) == 1

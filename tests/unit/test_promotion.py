@@ -1,10 +1,14 @@
 """The promotion rule and metric-name shaping."""
 
 import math
+from functools import lru_cache
 
+import pandas as pd
 import pytest
 
-from movie_roulette.promotion import decide_promotion
+from movie_roulette.config import ModelConfig, PipelineConfig, SVDConfig
+from movie_roulette.evaluation.like_for_like import KNOWN, NEW, Comparison, GroupComparison
+from movie_roulette.promotion import decide_against_production, decide_on_groups, decide_promotion
 from movie_roulette.tracking import flatten_metrics, flatten_params, metric_key
 
 
@@ -38,24 +42,102 @@ def test_metric_names_are_mlflow_safe() -> None:
     assert flatten_params({"model": {"svd": {"n_factors": 100}}}) == {"model.svd.n_factors": "100"}
 
 
-def test_production_is_measured_on_the_candidates_split() -> None:
-    from movie_roulette.config import PipelineConfig
+# ---- like with like (issue 14 item 3) ----------------------------------------------------------
+FAST = ModelConfig(svd=SVDConfig(n_factors=16, n_epochs=8))
+
+
+@lru_cache(maxsize=1)
+def _world() -> tuple[pd.DataFrame, ...]:
     from movie_roulette.data.demo import generate_demo
     from movie_roulette.data.split import train_valid_test
-    from movie_roulette.evaluation.compare import evaluate_model, seen_ratings
-    from movie_roulette.models.popularity import PopularityRecommender
-    from movie_roulette.promotion import decide_against_production
 
+    demo = generate_demo(seed=3, n_movies=150, n_users=90, mean_ratings_per_user=45, n_reviews=10)
+    train, valid, test = train_valid_test(demo.ratings, PipelineConfig().split, seed=3)
+    return train, valid, test, demo.catalogue
+
+
+def _hybrid(train: pd.DataFrame, valid: pd.DataFrame) -> object:
+    from movie_roulette.models.hybrid import train_hybrid
+
+    return train_hybrid(train, valid, _world()[3], FAST, seed=3, k=10)
+
+
+def _group(name: str, users: int, candidate: float, production: float) -> GroupComparison:
+    return GroupComparison(name, users, users, users * 3, candidate, production, "test input")
+
+
+def test_users_new_to_production_are_compared_through_its_newcomer_path() -> None:
+    """The reported bug: production never saw the newcomers, scored 0.0 on them, and lost."""
+    train, valid, test, _ = _world()
+    newcomers = set(sorted(test["user_id"].unique())[::3])
+    old = ~train["user_id"].isin(newcomers)
+    production = _hybrid(train[old], valid[~valid["user_id"].isin(newcomers)])
+    candidate = _hybrid(train, valid)
     cfg = PipelineConfig()
-    demo = generate_demo(seed=3, n_movies=120, n_users=60, mean_ratings_per_user=40, n_reviews=10)
-    train, valid, test = train_valid_test(demo.ratings, cfg.split, seed=3)
-    seen = seen_ratings(train, valid, refit_on_train_and_valid=True)
-    production = PopularityRecommender().fit(seen)
-    same = evaluate_model(production, train, valid, test)
 
-    tie = decide_against_production(same, production, train, valid, test, cfg)
-    assert tie["promote"] is False
-    assert tie["production"] == pytest.approx(same["ndcg@10"])
-    better = {**same, "ndcg@10": same["ndcg@10"] + 0.01}
-    assert decide_against_production(better, production, train, valid, test, cfg)["promote"]
-    assert decide_against_production(same, None, train, valid, test, cfg)["promote"] is True
+    decision = decide_against_production(candidate, {}, production, train, valid, test, cfg)
+
+    groups = {g["name"]: g for g in decision["groups"]}
+    assert set(groups) == {KNOWN, NEW}
+    assert groups[NEW]["users"] == len(newcomers & set(test["user_id"]))
+    assert groups[KNOWN]["users"] == test["user_id"].nunique() - groups[NEW]["users"]
+    assert "folded in" in groups[NEW]["production_input"]
+    assert groups[NEW]["production"] > 0.0  # given the same history, production ranks too
+    assert decision["blocked_by"] == []
+    for group in groups.values():
+        assert (
+            f"{group['ranked_users']} users): candidate {group['candidate']:.4f}"
+            in (decision["reason"])
+        )
+
+
+def test_an_exact_zero_on_a_non_empty_group_blocks_promotion_with_the_reason() -> None:
+    groups = [_group(KNOWN, 40, 0.21, 0.20), _group(NEW, 19, 0.26, 0.0)]
+    decision = decide_on_groups(Comparison(groups, []), "ndcg@10", min_users=20)
+    assert decision["promote"] is False
+    assert (
+        "production ndcg@10 is exactly 0.0 on new to production (19 users)" in (decision["reason"])
+    )
+    empty = [_group(KNOWN, 40, 0.21, 0.20), _group(NEW, 0, math.nan, math.nan)]
+    assert decide_on_groups(Comparison(empty, []), "ndcg@10", min_users=20)["promote"] is True
+
+
+def test_fewer_users_than_the_configured_minimum_block_promotion() -> None:
+    groups = [_group(KNOWN, 12, 0.40, 0.10)]
+    decision = decide_on_groups(Comparison(groups, []), "ndcg@10", min_users=20)
+    assert decision["promote"] is False
+    assert "only 12 users were compared, fewer than promotion.min_users=20" in decision["reason"]
+    assert decide_on_groups(Comparison(groups, []), "ndcg@10", min_users=12)["promote"] is True
+
+
+def test_the_decision_records_groups_sizes_and_both_models_per_group() -> None:
+    groups = [_group(KNOWN, 30, 0.30, 0.20), _group(NEW, 10, 0.10, 0.20)]
+    decision = decide_on_groups(Comparison(groups, ["a note"]), "ndcg@10", min_users=20)
+    assert decision["groups"] == [g.to_dict() for g in groups]
+    assert decision["compared_users"] == 40 and decision["notes"] == ["a note"]
+    assert decision["candidate"] == pytest.approx((0.30 * 30 + 0.10 * 10) / 40)
+    assert decision["production"] == pytest.approx(0.20)
+    assert decision["promote"] is True
+
+
+def test_a_production_model_trained_on_the_test_ratings_is_refitted_before_comparing() -> None:
+    """A training re-run: production (served, refitted on all ratings) has seen the test split;
+    it would exclude every relevant movie and score ~0. Its recipe is refitted on train + valid."""
+    from movie_roulette.final_fit import refit_for_serving
+
+    train, valid, test, catalogue = _world()
+    candidate = _hybrid(train, valid)
+    production, _ = refit_for_serving(_hybrid(train, valid), train, valid, test, catalogue)
+    decision = decide_against_production(
+        candidate, {}, production, train, valid, test, PipelineConfig(), catalogue
+    )
+    assert any("refitted on the candidate's training ratings" in n for n in decision["notes"])
+    assert decision["groups"][0]["production"] == pytest.approx(decision["groups"][0]["candidate"])
+    assert decision["promote"] is False  # the same recipe on the same data: a tie
+
+
+def test_no_production_promotes_the_candidate() -> None:
+    train, valid, test, _ = _world()
+    cfg = PipelineConfig()
+    decision = decide_against_production(None, {"ndcg@10": 0.3}, None, train, valid, test, cfg)
+    assert decision["promote"] is True and "No production model" in decision["reason"]

@@ -77,8 +77,32 @@ def movielens_dir(cfg: DataConfig) -> Path:
     )
 
 
+# The optional metadata files: (config flag, folder, file, what the catalogue loses without it).
+OPTIONAL_METADATA = {
+    "imdb": (
+        "use_imdb",
+        imdb_csv.IMDB_DIR_NAME,
+        imdb_csv.IMDB_FILE_NAME,
+        "directors, cast, plot keywords and IMDb scores",
+    ),
+    "tmdb": (
+        "use_tmdb",
+        tmdb_csv.TMDB_DIR_NAME,
+        tmdb_csv.TMDB_FILE_NAME,
+        "overviews and TMDB popularity",
+    ),
+}
+# What the content features and the join-coverage gate count as content metadata.
+CONTENT_WITH_METADATA = (C.DIRECTOR, C.OVERVIEW, C.KEYWORDS)
+CONTENT_MOVIELENS_ONLY = (C.GENRES, C.KEYWORDS)  # MovieLens genres and tags
+
+
+def _optional_candidates(cfg: DataConfig, folder: str, name: str) -> list[Path]:
+    return [d / folder / name for d in _search_dirs(cfg)]
+
+
 def _optional_file(cfg: DataConfig, folder: str, name: str, flag: str) -> Path:
-    candidates = [d / folder / name for d in _search_dirs(cfg)]
+    candidates = _optional_candidates(cfg, folder, name)
     for path in candidates:
         if path.is_file():
             return path
@@ -87,6 +111,52 @@ def _optional_file(cfg: DataConfig, folder: str, name: str, flag: str) -> Path:
         f"{' or '.join(str(p) for p in candidates)}. Put the file there (set data.data_dir or "
         f"{DATA_DIR_ENV} to its parent folder) or set data.{flag}: false."
     )
+
+
+def optional_metadata(cfg: DataConfig) -> dict[str, Path | None]:
+    """{"imdb": path | None, "tmdb": path | None} for the files the config asks for (MovieLens);
+    None: asked for but absent (the run goes on without it, see `missing_metadata_note`)."""
+    if cfg.source != "movielens":
+        return {}
+    found: dict[str, Path | None] = {}
+    for key, (flag, folder, name, _) in OPTIONAL_METADATA.items():
+        if getattr(cfg, flag):
+            paths = _optional_candidates(cfg, folder, name)
+            found[key] = next((p for p in paths if p.is_file()), None)
+    return found
+
+
+def missing_metadata_note(cfg: DataConfig) -> str | None:
+    """One message naming each optional file asked for but absent and what the run does
+    without it; None when nothing is missing."""
+    missing = [k for k, path in optional_metadata(cfg).items() if path is None]
+    if not missing:
+        return None
+    parts = []
+    for key in missing:
+        flag, folder, name, adds = OPTIONAL_METADATA[key]
+        where = " or ".join(str(p) for p in _optional_candidates(cfg, folder, name))
+        parts.append(f"{folder}/{name} not found (looked at {where}): no {adds} from it")
+    only_movielens = len(missing) == len(OPTIONAL_METADATA)
+    gate = (
+        "the content features use MovieLens genres and tags, and the join-coverage gate "
+        "counts a movie with genres or tags as covered"
+        if only_movielens
+        else "the catalogue uses the metadata that is present"
+    )
+    flags = "/".join(OPTIONAL_METADATA[k][0] for k in missing)
+    return (
+        f"Optional metadata missing, continuing without it: {'; '.join(parts)}. So {gate}. "
+        f"See docs/data.md to add the files, or set data.{flags}: false to silence this."
+    )
+
+
+def content_columns(cfg: DataConfig) -> tuple[str, ...]:
+    """The catalogue columns that count as content metadata for this config's sources."""
+    available = [k for k, path in optional_metadata(cfg).items() if path is not None]
+    if cfg.source == "movielens" and not available:
+        return CONTENT_MOVIELENS_ONLY
+    return CONTENT_WITH_METADATA
 
 
 def imdb_path(cfg: DataConfig) -> Path:
@@ -143,15 +213,20 @@ def held_back_ratings(cfg: DataConfig, seed: int) -> pd.DataFrame:
 
 
 def load_catalogue_sources(cfg: DataConfig, seed: int) -> dict[str, pd.DataFrame]:
-    """demo: {"movies": complete catalogue}; movielens: movies(+links), tags, imdb?, tmdb?"""
+    """demo: {"movies": complete catalogue}; movielens: movies(+links), tags, imdb?, tmdb?
+
+    IMDb and TMDB are optional: a file asked for (data.use_imdb / use_tmdb) but absent is left
+    out; `missing_metadata_note` says so.
+    """
     if cfg.source == "demo":
         return {"movies": demo_data(cfg, seed).catalogue.copy()}
     ml_dir = movielens_dir(cfg)
     out = {"movies": movielens.load_movies_with_links(ml_dir), "tags": movielens.load_tags(ml_dir)}
-    if cfg.use_imdb:
-        out["imdb"] = imdb_csv.load_imdb(imdb_path(cfg))
-    if cfg.use_tmdb:
-        out["tmdb"] = tmdb_csv.load_tmdb(tmdb_path(cfg))
+    found = optional_metadata(cfg)
+    if found.get("imdb") is not None:
+        out["imdb"] = imdb_csv.load_imdb(found["imdb"])
+    if found.get("tmdb") is not None:
+        out["tmdb"] = tmdb_csv.load_tmdb(found["tmdb"])
     return out
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 
 from movie_roulette import columns as C
@@ -18,14 +20,20 @@ def _non_empty(values: pd.Series) -> pd.Series:
 
 
 def validate_join_coverage(
-    ratings: pd.DataFrame, catalogue: pd.DataFrame, min_coverage: float
+    ratings: pd.DataFrame,
+    catalogue: pd.DataFrame,
+    min_coverage: float,
+    content_columns: Sequence[str] = tuple(CONTENT_COLUMNS),
 ) -> ValidationReport:
     """Every rated movie must be in the catalogue, and at least `min_coverage` of the ratings
-    must point at a movie with content metadata (director, overview or keywords non-empty)."""
+    must point at a movie with content metadata (one of `content_columns` non-empty: director,
+    overview or keywords by default; MovieLens alone has genres and tags, see
+    `data.sources.content_columns`)."""
+    content = list(content_columns)
     if not 0.0 <= min_coverage <= 1.0:
         raise ValueError(f"min_coverage: {min_coverage} must be between 0 and 1.")
     missing = [("ratings", C.MOVIE_ID)] if C.MOVIE_ID not in ratings.columns else []
-    missing += [("catalogue", c) for c in [C.MOVIE_ID, *CONTENT_COLUMNS] if c not in catalogue]
+    missing += [("catalogue", c) for c in [C.MOVIE_ID, *content] if c not in catalogue]
     if missing:
         results = [
             make_result(
@@ -39,8 +47,8 @@ def validate_join_coverage(
         ]
         return run_suite(ratings, "join_coverage", [], results, {"min_coverage": min_coverage})
 
-    has_content = _non_empty(catalogue[CONTENT_COLUMNS[0]])
-    for col in CONTENT_COLUMNS[1:]:
+    has_content = _non_empty(catalogue[content[0]])
+    for col in content[1:]:
         has_content |= _non_empty(catalogue[col])
     content_by_movie = pd.Series(has_content.to_numpy(), index=catalogue[C.MOVIE_ID].to_numpy())
     content_by_movie = content_by_movie[~content_by_movie.index.duplicated()]
@@ -67,6 +75,7 @@ def validate_join_coverage(
         exps,
         statistics={
             "min_coverage": min_coverage,
+            "content_columns": content,
             "unknown_movie_ids": len(unknown_ids),
             "ratings_with_unknown_movie": int((~known).sum()),
             "join_coverage": float(frame[HAS_CONTENT].mean()) if len(frame) else None,

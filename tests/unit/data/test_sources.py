@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -50,15 +49,43 @@ def test_missing_movielens_without_download_says_where(tmp_path: Path, monkeypat
         sources.load_ratings(cfg, 0)
 
 
-def test_enabled_but_missing_imdb_names_the_expected_path(
+def test_missing_optional_metadata_is_left_out_and_said_once_with_the_path(
     tmp_path: Path, shared_data_dir: Path, monkeypatch
 ) -> None:
     monkeypatch.setenv("MOVIE_ROULETTE_CACHE_DIR", str(tmp_path / "cache"))
     (tmp_path / "ml-latest-small").symlink_to(shared_data_dir / "ml-latest-small")
-    cfg = DataConfig(source="movielens", data_dir=str(tmp_path), download=False, use_tmdb=False)
-    expected = tmp_path / "imdb-5000" / "movie_metadata.csv"
-    with pytest.raises(DataSourceError, match=f"{re.escape(str(expected))}.*use_imdb: false"):
-        sources.load_catalogue_sources(cfg, 0)
+    cfg = DataConfig(source="movielens", data_dir=str(tmp_path), download=False)
+    assert set(sources.load_catalogue_sources(cfg, 0)) == {"movies", "tags"}
+    note = sources.missing_metadata_note(cfg)
+    assert note is not None and note.startswith("Optional metadata missing, continuing without")
+    assert str(tmp_path / "imdb-5000" / "movie_metadata.csv") in note
+    assert "tmdb-top10k/top10K-TMDB-movies.csv not found" in note
+    assert "MovieLens genres and tags" in note and "data.use_imdb/use_tmdb: false" in note
+    assert sources.content_columns(cfg) == sources.CONTENT_MOVIELENS_ONLY
+    both = DataConfig(source="movielens", data_dir=str(shared_data_dir), download=False)
+    assert sources.missing_metadata_note(both) is None
+    assert sources.content_columns(both) == sources.CONTENT_WITH_METADATA
+    off = DataConfig(source="movielens", data_dir=str(tmp_path), use_imdb=False, use_tmdb=False)
+    assert sources.missing_metadata_note(off) is None
+
+
+def test_movielens_alone_passes_the_join_coverage_gate_on_what_it_has(
+    tmp_path: Path, shared_data_dir: Path, monkeypatch
+) -> None:
+    """Issue 14 item 5: with only ml-latest-small the GX join gate failed the run (no director,
+    overview or IMDb/TMDB keywords); it now measures the content MovieLens has."""
+    from movie_roulette.data.catalogue import merge_catalogue
+    from movie_roulette.validation import validate_join_coverage
+
+    monkeypatch.setenv("MOVIE_ROULETTE_CACHE_DIR", str(tmp_path / "cache"))
+    (tmp_path / "ml-latest-small").symlink_to(shared_data_dir / "ml-latest-small")
+    cfg = DataConfig(source="movielens", data_dir=str(tmp_path), download=False)
+    ratings = sources.load_ratings(cfg, 0)
+    catalogue = merge_catalogue(sources.load_catalogue_sources(cfg, 0), ratings)
+    gate = validate_join_coverage(ratings, catalogue, 0.6, sources.content_columns(cfg))
+    assert gate.success, gate.to_dict()
+    assert gate.statistics["join_coverage"] > 0.99
+    assert not validate_join_coverage(ratings, catalogue, 0.6).success  # the old columns
 
 
 def test_cached_download_is_used_without_a_data_dir(

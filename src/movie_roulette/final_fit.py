@@ -1,0 +1,102 @@
+"""The served model: the evaluated recipe refitted on every rating.
+
+Evaluation needs a holdout: the model that is measured is fitted on train (+ valid) and scored on
+the test split it never saw. The model that is registered and served must not miss those test
+ratings (it would recommend movies the user already rated), so after evaluation the same recipe
+(components' hyperparameters, blend weights, rating stack) is refitted on train + valid + test.
+The metrics stay those of the holdout model; `FitRecord`s say what each fit saw.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import pandas as pd
+
+from movie_roulette import columns as C
+from movie_roulette.fingerprint import frame_checksum
+from movie_roulette.models.hybrid import HybridRecommender
+
+HOLDOUT = "holdout"  # the evaluated model: train (+ valid); its metrics are on the test split
+SERVED = "served"  # the registered and served model: every rating
+METRICS_NOTE = (
+    "metrics are those of the holdout model (fitted on {holdout}, evaluated on the test split); "
+    "the registered model is the same recipe refitted on all {rows} ratings"
+)
+_COLUMNS = [C.USER_ID, C.MOVIE_ID, C.RATING]
+
+
+@dataclass(frozen=True)
+class FitRecord:
+    """What one fit saw: a checksum of its (user_id, movie_id, rating) rows and their counts."""
+
+    data: str  # "train", "train+valid", "train+valid+test"
+    ratings_sha256: str
+    rows: int
+    users: int
+    movies: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def fit_record(data: str, ratings: pd.DataFrame) -> FitRecord:
+    rows = ratings[_COLUMNS].reset_index(drop=True)
+    return FitRecord(
+        data=data,
+        ratings_sha256=frame_checksum(rows),
+        rows=len(rows),
+        users=int(rows[C.USER_ID].nunique()),
+        movies=int(rows[C.MOVIE_ID].nunique()),
+    )
+
+
+def all_ratings(train: pd.DataFrame, valid: pd.DataFrame, test: pd.DataFrame) -> pd.DataFrame:
+    """train + valid + test (user_id, movie_id, rating); a pair rated twice keeps the last."""
+    frames = [f[_COLUMNS] for f in (train, valid, test) if len(f)]
+    everything = pd.concat(frames, ignore_index=True) if frames else train[_COLUMNS]
+    return everything.drop_duplicates([C.USER_ID, C.MOVIE_ID], keep="last").reset_index(drop=True)
+
+
+def refit_for_serving(
+    model: HybridRecommender,
+    train: pd.DataFrame,
+    valid: pd.DataFrame,
+    test: pd.DataFrame,
+    catalogue: pd.DataFrame | None,
+    refit_on_train_and_valid: bool = True,
+) -> tuple[HybridRecommender, dict[str, FitRecord]]:
+    """Refit `model` (in place) on every rating, keeping its tuned weights and rating stack.
+
+    Returns the model and {"holdout": what the evaluated model saw, "served": what it sees now}.
+    """
+    holdout_data = (
+        pd.concat([train[_COLUMNS], valid[_COLUMNS]], ignore_index=True)
+        if refit_on_train_and_valid and len(valid)
+        else train[_COLUMNS]
+    )
+    holdout_name = "train+valid" if refit_on_train_and_valid and len(valid) else "train"
+    holdout = fit_record(holdout_name, holdout_data)
+    everything = all_ratings(train, valid, test)
+    served = fit_record("train+valid+test", everything)
+    model.refit(everything, catalogue)
+    model.fit_info["served_fit"] = served.to_dict()
+    model.fit_info["holdout_fit"] = holdout.to_dict()
+    return model, {HOLDOUT: holdout, SERVED: served}
+
+
+def metrics_note(fits: dict[str, FitRecord]) -> str:
+    """One sentence saying whose metrics these are (for tags and descriptions)."""
+    return METRICS_NOTE.format(holdout=fits[HOLDOUT].data, rows=fits[SERVED].rows)
+
+
+__all__ = [
+    "HOLDOUT",
+    "SERVED",
+    "FitRecord",
+    "all_ratings",
+    "fit_record",
+    "metrics_note",
+    "refit_for_serving",
+]

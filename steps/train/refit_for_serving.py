@@ -1,0 +1,42 @@
+"""Refit the evaluated recipe on every rating: the model that is registered and served."""
+
+from typing import Annotated, Any
+
+import pandas as pd
+from zenml import log_metadata, step
+
+from materializers.bundle_materializer import ModelBundleMaterializer
+from movie_roulette.bundle import ModelBundle
+from movie_roulette.config import config_from_dict
+from movie_roulette.final_fit import metrics_note, refit_for_serving
+
+
+@step(output_materializers={"served_bundle": ModelBundleMaterializer})
+def refit_on_all_ratings(
+    model_bundle: ModelBundle,
+    train: pd.DataFrame,
+    valid: pd.DataFrame,
+    test: pd.DataFrame,
+    config: dict[str, Any],
+) -> tuple[Annotated[ModelBundle, "served_bundle"], Annotated[dict[str, Any], "fits"]]:
+    cfg = config_from_dict(config)
+    model, fits = refit_for_serving(
+        model_bundle.model,
+        train,
+        valid,
+        test,
+        model_bundle.catalogue,
+        refit_on_train_and_valid=cfg.model.refit_on_train_and_valid,
+    )
+    record = {name: fit.to_dict() for name, fit in fits.items()}
+    record["note"] = metrics_note(fits)
+    print(f"Served model: {record['note']}.")
+    log_metadata(metadata={"fits": record})
+    served = ModelBundle(
+        model=model,
+        catalogue=model_bundle.catalogue,
+        manifest=model_bundle.manifest,
+        reviews=model_bundle.reviews,
+        sentiment=model_bundle.sentiment,
+    )
+    return served, record
