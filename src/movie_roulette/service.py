@@ -7,7 +7,6 @@ unknown movies or titles produce an `error` entry naming them, with close title 
 
 from __future__ import annotations
 
-import difflib
 import json
 import math
 import os
@@ -24,8 +23,9 @@ import pandas as pd
 from movie_roulette import columns as C
 from movie_roulette.bundle import ModelBundle
 from movie_roulette.explain import Explainer
+from movie_roulette.search import Resolution, TitleIndex
 
-KINDS = ("recommend", "similar", "predict", "spin")
+KINDS = ("recommend", "similar", "predict", "spin", "search")
 MAX_K = 100
 MAX_PROFILE_RATINGS = 500
 # Ranked answers are cached per (user, exclude_seen, genre) as the top 20 (the roulette's pool);
@@ -87,6 +87,10 @@ def _bool_field(request: Mapping[str, Any], field: str, default: bool) -> bool:
     raise RequestError(field, f"expected true or false, got {value!r}")
 
 
+def _labelled(title: str, year: int | None) -> str:
+    return f"{title} ({year})" if year else title
+
+
 def _normalise_title(title: str) -> str:
     return re.sub(r"\s+", " ", _YEAR_SUFFIX.sub("", title)).strip().casefold()
 
@@ -133,11 +137,18 @@ class RecommenderService:
         self.explainer = Explainer(self.model, bundle.catalogue)
         self._info: dict[int, dict[str, Any]] = {}
         self._titles: dict[str, list[int]] = {}
-        for movie_id, title, year, genres in zip(
+        popularity = (
+            pd.to_numeric(self.catalogue[C.POPULARITY], errors="coerce").fillna(0.0)
+            if C.POPULARITY in self.catalogue.columns
+            else pd.Series(0.0, index=self.catalogue.index)
+        )
+        rows = []
+        for movie_id, title, year, genres, pop in zip(
             self.catalogue[C.MOVIE_ID].to_numpy(),
             self.catalogue[C.TITLE].astype(str),
             self.catalogue[C.YEAR],
             self.catalogue[C.GENRES].astype(str),
+            popularity.to_numpy(np.float64),
             strict=True,
         ):
             self._info[int(movie_id)] = {
@@ -147,6 +158,9 @@ class RecommenderService:
                 "genres": [g for g in genres.split("|") if g],
             }
             self._titles.setdefault(_normalise_title(title), []).append(int(movie_id))
+            rows.append((int(movie_id), title, self._info[int(movie_id)]["year"], float(pop)))
+        # the web autocomplete's typo-tolerant matcher, for `similar` by title and `search`
+        self.titles = TitleIndex(rows)
         scale = getattr(self.model, "rating_scale", None) or (0.5, 5.0)
         self.rating_scale = (float(scale[0]), float(scale[1]))
         size = os.environ.get(ANSWER_CACHE_ENV, str(ANSWER_CACHE_SIZE))
@@ -175,23 +189,35 @@ class RecommenderService:
     def knows_movie(self, movie_id: int) -> bool:
         return int(movie_id) in self._info
 
-    def resolve_title(self, title: str) -> list[int]:
-        """Movie ids for a title, case-insensitive, with or without the year."""
+    def resolve_title(self, title: str) -> Resolution:
+        """The movie a typed title names (case-, accent- and typo-tolerant, the year optional),
+        or the candidates when several match (`search.TitleIndex.resolve`)."""
+        exact = self._titles.get(_normalise_title(title), [])
         wanted_year = _YEAR_SUFFIX.search(title)
-        ids = self._titles.get(_normalise_title(title), [])
-        if wanted_year and len(ids) > 1:
-            year = int(wanted_year.group(1))
-            ids = [m for m in ids if self._info[m]["year"] == year] or ids
-        return ids
+        if wanted_year and len(exact) > 1:
+            exact = [m for m in exact if self._info[m]["year"] == int(wanted_year.group(1))]
+        if len(exact) == 1:  # the catalogue's own title, as the web app shows it
+            return Resolution(exact[0], [])
+        return self.titles.resolve(title)
 
     def close_titles(self, title: str, n: int = 5) -> list[str]:
-        matches = difflib.get_close_matches(
-            _normalise_title(title), list(self._titles), n=n, cutoff=0.6
-        )
-        if not matches:  # a fragment of a longer title: "godfather" -> "Godfather, The"
-            query = _normalise_title(title)
-            matches = [t for t in self._titles if query and query in t][:n]
-        return [self._info[self._titles[m][0]]["title"] for m in matches]
+        """Titles (with their year) close to `title`, best first."""
+        return [_labelled(m.title, m.year) for m in self.titles.suggest(title, limit=n)]
+
+    def _title_error(self, kind: str, title: str, found: Resolution) -> dict[str, Any]:
+        """An error entry for a title that names no movie or several (with the candidates)."""
+        labels = [_labelled(m.title, m.year) for m in found.candidates]
+        if not found.candidates:
+            return {"kind": kind, "error": f"unknown title {title!r}", "did_you_mean": labels}
+        return {
+            "kind": kind,
+            "error": f"ambiguous title {title!r}: {len(labels)} movies match; "
+            "give one of their movie_ids (or the full title with its year)",
+            "did_you_mean": labels,
+            "candidates": [
+                {"movie_id": m.movie_id, "title": m.title, "year": m.year} for m in found.candidates
+            ],
+        }
 
     def _movies(
         self, pairs: list[tuple[int, float]], reasons: list[list[str]]
@@ -389,14 +415,10 @@ class RecommenderService:
         if movie_id is None:
             if title is None:
                 raise RequestError("movie_id", "give a movie_id or a title for kind 'similar'")
-            ids = self.resolve_title(title)
-            if not ids:
-                return {
-                    "kind": "similar",
-                    "error": f"unknown title {title!r}",
-                    "did_you_mean": self.close_titles(title),
-                }
-            movie_id = ids[0]
+            found = self.resolve_title(title)
+            if found.movie_id is None:
+                return self._title_error("similar", title, found)
+            movie_id = found.movie_id
         if not self.knows_movie(movie_id):
             return {"kind": "similar", "error": f"unknown movie_id {movie_id}"}
 
@@ -442,4 +464,17 @@ class RecommenderService:
             "seed": seed,
             "temperature": temperature,
             "item": items[pick],
+        }
+
+    def _search(self, request: Mapping[str, Any], k: int) -> dict[str, Any]:
+        """Movies whose title matches `title` (the web autocomplete's matcher), best first: the
+        ids for `predict` and a newcomer's `ratings`."""
+        title = _str_field(request, "title")
+        if title is None:
+            raise RequestError("title", "is required for kind 'search'")
+        found = self.titles.suggest(title, limit=k)
+        return {
+            "kind": "search",
+            "query": title,
+            "items": [self.movie_info(m.movie_id) for m in found if self.knows_movie(m.movie_id)],
         }
