@@ -15,14 +15,17 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from movie_roulette import columns as C
+from movie_roulette import roulette
 from movie_roulette.bundle import ModelBundle
 from movie_roulette.explain import Explainer
+from movie_roulette.logged_feedback import LoggedFeedback
 from movie_roulette.search import Resolution, TitleIndex
 
 KINDS = ("recommend", "similar", "predict", "spin", "search")
@@ -131,8 +134,11 @@ class AnswerCache:
 class RecommenderService:
     """Answers requests from a loaded bundle; stateless between requests."""
 
-    def __init__(self, bundle: ModelBundle) -> None:
+    def __init__(self, bundle: ModelBundle, feedback_log: str | Path | None = None) -> None:
+        """`feedback_log`: the event log the web app writes a known user's ratings and accepted
+        spins to; they are left out of that user's answers until the next training."""
         self.model = bundle.model
+        self.feedback = LoggedFeedback(feedback_log)
         self.catalogue = bundle.catalogue.set_index(C.MOVIE_ID, drop=False)
         self.explainer = Explainer(self.model, bundle.catalogue)
         self._info: dict[int, dict[str, Any]] = {}
@@ -325,7 +331,25 @@ class RecommenderService:
             answer["items"] = self._movies([(it.movie_id, it.score) for it in recs.items], reasons)
             return answer
 
-        return self._through_cache(key, k, depth, compute, {"kind": kind, "user_id": user_id})
+        overlay = {"kind": kind, "user_id": user_id}
+        logged = (
+            self.feedback.movies(user_id)
+            if exclude_seen and ratings is None and user_id is not None
+            else frozenset()
+        )
+        if not logged:
+            return self._through_cache(key, k, depth, compute, overlay)
+        # leave out what the user rated or accepted since the model was trained: the cached
+        # top 20, or a list deep enough to keep k after dropping every logged movie
+        depth = max(depth, k + len(logged)) if key is None else depth
+        answer = self._through_cache(key, depth, depth, compute, overlay)
+        if "error" in answer:
+            return answer
+        items = [it for it in answer["items"] if it["movie_id"] not in logged]
+        if len(items) < k and len(answer["items"]) == depth < k + len(logged):
+            deeper = compute(k + len(logged))
+            items = [it for it in deeper["items"] if it["movie_id"] not in logged]
+        return {**answer, "items": items[:k]}
 
     def _caches(self, k: int) -> bool:
         return k <= ANSWER_CACHE_MAX_K and self._answers.max_entries > 0
@@ -455,9 +479,7 @@ class RecommenderService:
             return pool
         items = pool.pop("items")
         scores = np.array([it["score"] for it in items], dtype=np.float64)
-        logits = (scores - scores.max()) / (temperature * (scores.std() or 1.0))
-        probs = np.exp(logits) / np.exp(logits).sum()
-        pick = int(np.random.default_rng(seed).choice(len(scores), p=probs))
+        pick = roulette.draw(scores, temperature, seed)
         return {
             **pool,
             "pool_size": len(items),
