@@ -474,6 +474,8 @@ class RecommenderService:
         if seed is not None and seed < 0:
             raise RequestError("seed", f"{seed} must be zero or positive")
         pool_size = SPIN_POOL if _missing(request.get("k")) else k  # k = size of the draw pool
+        if seed is None:  # drawn here and answered, so that any spin can be repeated
+            seed = int(np.random.SeedSequence().entropy % 2**31)
         pool = self._ranked(request, "spin", pool_size, exclude_seen=True)
         if "error" in pool:
             return pool
