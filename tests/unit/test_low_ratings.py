@@ -95,3 +95,25 @@ def test_the_web_newcomer_who_rated_everything_low_is_not_told_they_liked_it(
         assert re.findall(r'class="card" data-movie-id="(\d+)"', html)
         assert "because you rated" not in html
         assert "liked by people with similar taste" not in html
+
+
+def test_review_reasons_quote_the_catalogues_share_and_count(tmp_path: Path) -> None:
+    from movie_roulette import bundle
+    from tests.webapp_support import service_for
+
+    path = build_demo_bundle(tmp_path / "rich", enriched=True)
+    service = service_for(path)
+    catalogue = bundle.load_catalogue(path).set_index("movie_id")
+    quoted = 0
+    for user in service.model.user_ids[:15]:
+        answer = service.handle({"kind": "recommend", "user_id": int(user), "k": 20})
+        for item in answer["items"]:
+            for reason in item["reasons"]:
+                found = re.fullmatch(r"reviews (\d+)% positive \((\d+) reviews\)", reason)
+                if found:
+                    row = catalogue.loc[item["movie_id"]]
+                    assert int(found.group(2)) == int(row["sentiment_count"]) >= 3
+                    share = round(100 * float(row["sentiment_positive_share"]))
+                    assert int(found.group(1)) == share
+                    quoted += 1
+    assert quoted > 0
