@@ -28,7 +28,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from webapp.search import TitleIndex  # noqa: E402
+from movie_roulette.search import TitleIndex  # noqa: E402
 
 
 def load_rows(kind: str, data_dir: Path) -> list[tuple[int, str, int | None, float]]:

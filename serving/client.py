@@ -4,7 +4,8 @@
     movie-roulette recommend --rate 318=5 --rate 296=4.5        # a newcomer's own ratings
     movie-roulette similar --title "heat"                        # or --movie 6
     movie-roulette predict --user 42 --movie 318
-    movie-roulette spin --user 42 --seed 7
+    movie-roulette spin --user 42 --seed 7 --genre Comedy
+    movie-roulette search "spirited away"                      # ids for predict and --rate
     movie-roulette --json spin --user 42
 
 The server is `--server URL`, else $MOVIE_ROULETTE_SERVER_URL, else http://127.0.0.1:8000.
@@ -118,23 +119,48 @@ def clean_message(message: str) -> str:
     return message
 
 
-def _table(items: list[dict[str, Any]], with_reasons: bool = True) -> str:
-    width = shutil.get_terminal_size((100, 20)).columns
-    lines = [f"{'#':>3}  {'score':>8}  {'movie':<50}  genres"]
-    for rank, item in enumerate(items, 1):
-        year = f" ({item['year']})" if item.get("year") else ""
-        title = f"{item['title']}{year} [{item['movie_id']}]"
-        lines.append(
-            f"{rank:>3}  {item['score']:>8.3f}  {title[:50]:<50}  {', '.join(item['genres'])}"
-        )
+def _fit(text: str, width: int) -> str:
+    """`text` cut to `width` characters, with an ellipsis when cut."""
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+
+
+def _label(item: dict[str, Any]) -> str:
+    return f"{item['title']} ({item['year']})" if item.get("year") else str(item["title"])
+
+
+def _table(items: list[dict[str, Any]], with_reasons: bool = True, width: int | None = None) -> str:
+    """Rank, id, score, title and genres in the terminal's width: ids are never cut (their
+    column is as wide as the longest id); a long title is cut with "…", genres go first."""
+    width = max(width or shutil.get_terminal_size((100, 20)).columns, 40)
+    scored = all("score" in item for item in items)
+    id_w = max([2, *(len(str(item["movie_id"])) for item in items)])
+    lead = f"{'#':>3}  {'id':>{id_w}}  " + (f"{'score':>8}  " if scored else "")
+    room = width - len(lead)
+    labels = [_label(item) for item in items]
+    genres = [", ".join(item.get("genres") or []) for item in items]
+    title_need, genres_need = max([5, *map(len, labels)]), max([0, *map(len, genres)])
+    genres_w = min(genres_need, max(12, room // 3)) if room >= 32 else 0
+    title_w = min(title_need, room - genres_w - 2) if genres_w else min(title_need, room)
+    genres_w = room - title_w - 2  # what the title leaves
+    show_genres = genres_w >= 6 and genres_need > 0
+    head = lead + f"{'title':<{title_w}}" + ("  genres" if show_genres else "")
+    lines = [head.rstrip()]
+    indent = " " * min(len(lead), 15)
+    for rank, (item, label, genre) in enumerate(zip(items, labels, genres, strict=True), 1):
+        line = f"{rank:>3}  {item['movie_id']:>{id_w}}  "
+        if scored:
+            line += f"{item['score']:>8.3f}  "
+        line += f"{_fit(label, title_w):<{title_w}}"
+        if show_genres:
+            line += "  " + _fit(genre, genres_w)
+        lines.append(line.rstrip())
         if with_reasons and item.get("reasons"):
-            reasons = "; ".join(item["reasons"])
             lines.extend(
                 textwrap.wrap(
-                    reasons,
-                    width=max(width - 15, 40),
-                    initial_indent=" " * 15,
-                    subsequent_indent=" " * 15,
+                    "; ".join(item["reasons"]),
+                    width=width,
+                    initial_indent=indent,
+                    subsequent_indent=indent,
                 )
             )
     return "\n".join(lines)
@@ -144,7 +170,9 @@ def render(answer: dict[str, Any]) -> str:
     kind = answer.get("kind")
     if "error" in answer:
         text = f"Error: {answer['error']}"
-        if answer.get("did_you_mean"):
+        if answer.get("candidates"):  # an ambiguous title: the movies it may mean, with ids
+            text += "\nDid you mean (use --movie ID):\n" + _table(answer["candidates"], False)
+        elif answer.get("did_you_mean"):
             text += "\nDid you mean: " + "; ".join(answer["did_you_mean"])
         return text
     if kind in ("recommend",):
@@ -170,12 +198,21 @@ def render(answer: dict[str, Any]) -> str:
         item = answer["item"]
         year = f" ({item['year']})" if item.get("year") else ""
         text = (
-            f"The roulette picked: {item['title']}{year}  [{', '.join(item['genres'])}]\n"
-            f"  from the top {answer['pool_size']} (seed {answer.get('seed')})"
+            f"The roulette picked: {item['title']}{year}  [{', '.join(item['genres'])}]"
+            f"  (movie {item['movie_id']})\n  from the top {answer['pool_size']}"
         )
+        if answer.get("seed") is not None:
+            text += f" (seed {answer['seed']}: --seed {answer['seed']} lands here again)"
         if item.get("reasons"):
             text += "\n  " + "; ".join(item["reasons"])
         return text
+    if kind == "search":
+        if not answer.get("items"):
+            return f"No movie title matches {answer.get('query')!r}."
+        return (
+            f"Movies matching {answer.get('query')!r} (use an id with `predict --movie ID` "
+            "or `recommend --rate ID=RATING`)\n" + _table(answer["items"], with_reasons=False)
+        )
     return json.dumps(answer, indent=2)
 
 
@@ -285,6 +322,7 @@ def predict(ctx: click.Context, user_id: int, movie_id: int) -> None:
     help="Lower = safer picks from the top, higher = wilder.",
 )
 @click.option("--seed", type=click.IntRange(min=0), help="Same seed, same pick.")
+@click.option("--genre", help="Only movies of this genre.")
 @click.option(
     "--pool",
     "k",
@@ -300,11 +338,22 @@ def spin(
     rates: tuple[str, ...],
     temperature: float,
     seed: int | None,
+    genre: str | None,
     k: int,
 ) -> None:
     """Movie Roulette: one movie drawn at random from your personal top-N."""
     who = _person(user_id, rates)
-    _run(ctx, {"kind": "spin", **who, "temperature": temperature, "seed": seed, "k": k})
+    request = {"kind": "spin", **who, "temperature": temperature, "seed": seed, "k": k}
+    _run(ctx, {**request, "genre": genre})
+
+
+@main.command()
+@click.argument("text")
+@_k
+@click.pass_context
+def search(ctx: click.Context, text: str, k: int) -> None:
+    """Movies whose title matches TEXT (typos welcome): their ids for `predict` and `--rate`."""
+    _run(ctx, {"kind": "search", "title": text, "k": k})
 
 
 if __name__ == "__main__":

@@ -37,7 +37,12 @@ class MovieRouletteModel(PythonModel):
         # `similar` took 90 ms instead of 2 ms on a busy 2-core machine.
         threadpool_limits(limits=int(os.environ.get(BLAS_THREADS_ENV, "1")))
 
-        self._service = RecommenderService(bundle.load(context.artifacts["bundle"]))
+        # the web app logs a user's ratings and accepted spins to the same event log: they are
+        # left out of that user's answers until the model is retrained on them
+        self._service = RecommenderService(
+            bundle.load(context.artifacts["bundle"]),
+            feedback_log=os.environ.get(EVENT_LOG_ENV) or None,
+        )
         self._warm()
         # Live traffic for the drift check: set by the deployment from the config
         # (continuous.event_log, else <state_dir>/events.jsonl); unset = no request log.

@@ -155,10 +155,12 @@ class _ContractHandler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def contract_server(bundle_path: Path) -> Iterator[str]:
-    """A real HTTP server answering the model-server contract; yields its base URL."""
+def contract_server(bundle_path: Path, feedback_log: Path | None = None) -> Iterator[str]:
+    """A real HTTP server answering the model-server contract; yields its base URL.
+    `feedback_log`: the event log whose logged ratings/accepted spins it leaves out."""
     loaded = bundle.load(bundle_path)
-    handler = type("Handler", (_ContractHandler,), {"service": RecommenderService(loaded)})
+    service = RecommenderService(loaded, feedback_log=feedback_log)
+    handler = type("Handler", (_ContractHandler,), {"service": service})
     server = ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from flask import Flask, current_app
 
+from movie_roulette.search import TitleIndex
 from webapp import security, views
 from webapp.catalogue import CatalogueStore
 from webapp.client import ModelServerClient
@@ -14,7 +15,6 @@ from webapp.config import AppConfig
 from webapp.feedback import FeedbackLog
 from webapp.metrics import AppMetrics
 from webapp.posters import PosterFetcher
-from webapp.search import TitleIndex
 
 log = logging.getLogger(__name__)
 EXTENSION = "movie_roulette"

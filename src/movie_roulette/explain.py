@@ -1,16 +1,21 @@
 """Short, honest reasons for each returned movie.
 
-Reasons are computed from what the model actually knows about the person (their highly rated
-movies, or the newcomer's ratings) and the movie's metadata:
+Reasons are computed from what the model actually knows about the person (the movies they liked,
+as `taste.liked_mask` defines it: at or above 4 stars, or clearly above their own mean) and the
+movie's metadata; each one can be checked against the data (tests/unit/test_reasons.py does):
 
 * "because you rated Heat highly": the liked movie whose content vector (genres, director, cast,
-  keywords, overview) is closest to the recommended one, when that cosine is meaningful;
-* "matches your favourite genres: Crime, Drama": overlap with the three genres the person
-  rates highly most often;
-* "liked by people with similar taste": the collaborative components (EASE, item-kNN, SVD) rank it
-  far above average for this person;
+  keywords, overview) is closest to the recommended one, when that cosine is meaningful. Never a
+  movie the person rated low: someone who only rated movies low gets no such reason;
+* "matches your favourite genres: Crime, Drama": overlap with the (at most three) genres that at
+  least a quarter of the liked movies have;
+* "liked by people with similar taste": only when the collaborative components (EASE, item-kNN,
+  SVD) carry the movie: their weighted blend contribution is positive and at least
+  `COLLABORATIVE_SHARE` of the movie's positive contributions, and the person liked something;
 * "reviews 82% positive (41 reviews)": the per-movie review sentiment, when the catalogue has it;
-* for the cold-start list: "popular and well rated (329 ratings)".
+* otherwise, and for the cold-start list: "popular and well rated (329 ratings)" when the movie's
+  mean rating is at least the mean of all ratings, else "rated by 329 people" (the model's
+  ratings); "no ratings yet" for a movie nobody rated.
 
 Everything is precomputed per movie at start-up so a request costs a few small array operations.
 """
@@ -27,23 +32,40 @@ import pandas as pd
 
 from movie_roulette import columns as C
 from movie_roulette.features.text import split_genres
+from movie_roulette.taste import LIKE_THRESHOLD, liked_mask
 
 MAX_REASONS = 3
 MAX_ANCHORS = 50  # liked movies considered for "because you rated X highly"
 MIN_ANCHOR_COSINE = 0.15
 MIN_REVIEWS = 3
-COLLABORATIVE = ("ease", "itemknn", "svd")
-STRONG_Z = 2.0
+COLLABORATIVE = ("ease", "itemknn", "svd")  # and every "ease_*" variant
+COLLABORATIVE_SHARE = 0.5
 SENTIMENT_SHARE = "sentiment_positive_share"
 SENTIMENT_COUNT = "sentiment_count"
 
 
 @dataclass(frozen=True)
 class Profile:
-    """What a person likes: their best-rated movies (best first) and favourite genres."""
+    """What a person likes: their liked movies (`taste.liked_mask`, best first) and favourite
+    genres; both empty for someone who liked nothing they rated."""
 
     liked: list[int]
     favourite_genres: list[str]
+
+
+def is_collaborative(component: str) -> bool:
+    return component in COLLABORATIVE or component.startswith("ease_")
+
+
+def collaborative_share(components: Mapping[str, float], weights: Mapping[str, float]) -> float:
+    """The collaborative components' share of a movie's positive weighted blend contributions
+    (0 when their summed contribution is not positive)."""
+    parts = {n: weights.get(n, 0.0) * z for n, z in components.items()}
+    collab = sum(v for n, v in parts.items() if is_collaborative(n))
+    positive = sum(v for v in parts.values() if v > 0)
+    if collab <= 0 or positive <= 0:
+        return 0.0
+    return collab / positive
 
 
 def _names(value: object) -> list[str]:
@@ -53,9 +75,12 @@ def _names(value: object) -> list[str]:
 
 
 class Explainer:
-    def __init__(self, model: Any, catalogue: pd.DataFrame, like_threshold: float = 4.0) -> None:
+    def __init__(
+        self, model: Any, catalogue: pd.DataFrame, like_threshold: float = LIKE_THRESHOLD
+    ) -> None:
         self.model = model
         self.like_threshold = like_threshold
+        self.weights: dict[str, float] = dict(getattr(model, "weights", {}) or {})
         cat = catalogue.drop_duplicates(C.MOVIE_ID).set_index(C.MOVIE_ID)
         self._title = {int(m): str(t) for m, t in cat[C.TITLE].items()}
         self._genres = {int(m): split_genres(g) for m, g in cat[C.GENRES].items()}
@@ -65,9 +90,7 @@ class Explainer:
         self._cast = {
             int(m): _names(c)[:5] for m, c in cat.get(C.CAST, pd.Series(dtype=str)).items()
         }
-        self._popularity = {
-            int(m): float(p) for m, p in cat.get(C.POPULARITY, pd.Series(dtype=float)).items()
-        }
+        self._counts, self._means, self._overall_mean = _rating_stats(model)
         self._sentiment: dict[int, tuple[float, int]] = {}
         if SENTIMENT_SHARE in cat.columns and SENTIMENT_COUNT in cat.columns:
             for m, share, count in zip(
@@ -86,9 +109,9 @@ class Explainer:
     # ---- profiles ---------------------------------------------------------------------------
     def profile_from_ratings(self, ratings: Mapping[int, float]) -> Profile:
         values = np.fromiter(ratings.values(), np.float64, len(ratings))
-        threshold = min(self.like_threshold, float(values.max())) if len(values) else 0.0
+        mask = liked_mask(values, self.like_threshold)
         liked = sorted(
-            (m for m, r in ratings.items() if r >= threshold), key=lambda m: -ratings[m]
+            (m for m, ok in zip(ratings, mask, strict=True) if ok), key=lambda m: -ratings[m]
         )[:MAX_ANCHORS]
         counts = Counter(g for m in liked for g in self._genres.get(m, []))
         total = max(len(liked), 1)
@@ -150,18 +173,29 @@ class Explainer:
                 if shared:
                     reasons.append("matches your favourite genres: " + ", ".join(shared))
             comp = components[j] if components else {}
-            if any(comp.get(name, 0.0) >= STRONG_Z for name in COLLABORATIVE):
+            if (
+                profile is not None
+                and profile.liked
+                and collaborative_share(comp, self.weights) >= COLLABORATIVE_SHARE
+            ):
                 reasons.append("liked by people with similar taste")
             sentiment = self._sentiment_reason(movie)
             if sentiment:
                 reasons.append(sentiment)
             if not reasons or (profile is None and "cold_start" in comp):
-                count = int(self._popularity.get(movie, 0))
-                reasons.append(
-                    f"popular and well rated ({count} ratings)" if count else "a well-liked pick"
-                )
+                reasons.append(self.popularity_reason(movie))
             out.append(reasons[:MAX_REASONS])
         return out
+
+    def popularity_reason(self, movie_id: int) -> str:
+        """How many people rated the movie (the model's ratings), and whether its mean rating is
+        at least the mean of all ratings."""
+        count = self._counts.get(movie_id, 0)
+        if not count:
+            return "no ratings yet"
+        if self._means[movie_id] >= self._overall_mean:
+            return f"popular and well rated ({count} ratings)"
+        return f"rated by {count} people"
 
     def for_similar(self, movie_ids: list[int], anchor: int) -> list[list[str]]:
         """Reasons a movie is similar to `anchor`: shared director, cast, genres, reviews."""
@@ -187,3 +221,23 @@ class Explainer:
                 reasons.append(f"often liked by fans of {self._title.get(anchor, 'this movie')}")
             out.append(reasons[:MAX_REASONS])
         return out
+
+
+def _rating_stats(model: Any) -> tuple[dict[int, int], dict[int, float], float]:
+    """Per movie: how many ratings the model was fitted on and their mean; the overall mean."""
+    indices = getattr(model, "_ui_indices", None)
+    values = getattr(model, "_ui_ratings", None)
+    movie_ids = getattr(model, "movie_ids", None)
+    if indices is None or values is None or movie_ids is None or len(indices) == 0:
+        return {}, {}, 0.0
+    n = len(movie_ids)
+    counts = np.bincount(indices, minlength=n)
+    sums = np.bincount(indices, weights=np.asarray(values, np.float64), minlength=n)
+    ids = np.asarray(movie_ids).tolist()
+    rated = counts > 0
+    means = np.divide(sums, counts, out=np.zeros(n), where=rated)
+    return (
+        {m: int(c) for m, c, ok in zip(ids, counts, rated, strict=True) if ok},
+        {m: float(v) for m, v, ok in zip(ids, means, rated, strict=True) if ok},
+        float(np.mean(values)),
+    )

@@ -9,7 +9,6 @@ seen), produce an `error` entry naming them, with close title matches.
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import re
@@ -17,15 +16,19 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from movie_roulette import columns as C
+from movie_roulette import roulette
 from movie_roulette.bundle import ModelBundle
 from movie_roulette.explain import Explainer
+from movie_roulette.logged_feedback import LoggedFeedback
 from movie_roulette.request import KINDS, MAX_ID, MAX_K, Request, RequestError, parse_request
+from movie_roulette.search import Resolution, TitleIndex
 
 __all__ = ["KINDS", "MAX_K", "RecommenderService", "RequestError"]
 
@@ -62,6 +65,10 @@ def _year_suffix(title: str) -> tuple[str, int | None]:
     if len(text) >= 6 and text[-6] == "(" and text[-1] == ")" and year.isascii() and year.isdigit():
         return text[:-6].rstrip(), int(year)
     return title, None
+
+
+def _labelled(title: str, year: int | None) -> str:
+    return f"{title} ({year})" if year else title
 
 
 def _normalise_title(title: str) -> str:
@@ -104,17 +111,27 @@ class AnswerCache:
 class RecommenderService:
     """Answers requests from a loaded bundle; stateless between requests."""
 
-    def __init__(self, bundle: ModelBundle) -> None:
+    def __init__(self, bundle: ModelBundle, feedback_log: str | Path | None = None) -> None:
+        """`feedback_log`: the event log the web app writes a known user's ratings and accepted
+        spins to; they are left out of that user's answers until the next training."""
         self.model = bundle.model
+        self.feedback = LoggedFeedback(feedback_log)
         self.catalogue = bundle.catalogue.set_index(C.MOVIE_ID, drop=False)
         self.explainer = Explainer(self.model, bundle.catalogue)
         self._info: dict[int, dict[str, Any]] = {}
         self._titles: dict[str, list[int]] = {}
-        for movie_id, title, year, genres in zip(
+        popularity = (
+            pd.to_numeric(self.catalogue[C.POPULARITY], errors="coerce").fillna(0.0)
+            if C.POPULARITY in self.catalogue.columns
+            else pd.Series(0.0, index=self.catalogue.index)
+        )
+        rows = []
+        for movie_id, title, year, genres, pop in zip(
             self.catalogue[C.MOVIE_ID].to_numpy(),
             self.catalogue[C.TITLE].astype(str),
             self.catalogue[C.YEAR],
             self.catalogue[C.GENRES].astype(str),
+            popularity.to_numpy(np.float64),
             strict=True,
         ):
             self._info[int(movie_id)] = {
@@ -124,6 +141,9 @@ class RecommenderService:
                 "genres": [g for g in genres.split("|") if g],
             }
             self._titles.setdefault(_normalise_title(title), []).append(int(movie_id))
+            rows.append((int(movie_id), title, self._info[int(movie_id)]["year"], float(pop)))
+        # the web autocomplete's typo-tolerant matcher, for `similar` by title and `search`
+        self.titles = TitleIndex(rows)
         scale = getattr(self.model, "rating_scale", None) or (0.5, 5.0)
         self.rating_scale = (float(scale[0]), float(scale[1]))
         size = os.environ.get(ANSWER_CACHE_ENV, str(ANSWER_CACHE_SIZE))
@@ -146,22 +166,35 @@ class RecommenderService:
     def knows_movie(self, movie_id: int) -> bool:
         return int(movie_id) in self._info
 
-    def resolve_title(self, title: str) -> list[int]:
-        """Movie ids for a title, case-insensitive, with or without the year."""
-        _, year = _year_suffix(title)
-        ids = self._titles.get(_normalise_title(title), [])
-        if year is not None and len(ids) > 1:
-            ids = [m for m in ids if self._info[m]["year"] == year] or ids
-        return ids
+    def resolve_title(self, title: str) -> Resolution:
+        """The movie a typed title names (case-, accent- and typo-tolerant, the year optional),
+        or the candidates when several match (`search.TitleIndex.resolve`)."""
+        exact = self._titles.get(_normalise_title(title), [])
+        _, wanted_year = _year_suffix(title)
+        if wanted_year is not None and len(exact) > 1:
+            exact = [m for m in exact if self._info[m]["year"] == wanted_year]
+        if len(exact) == 1:  # the catalogue's own title, as the web app shows it
+            return Resolution(exact[0], [])
+        return self.titles.resolve(title)
 
     def close_titles(self, title: str, n: int = 5) -> list[str]:
-        matches = difflib.get_close_matches(
-            _normalise_title(title), list(self._titles), n=n, cutoff=0.6
-        )
-        if not matches:  # a fragment of a longer title: "godfather" -> "Godfather, The"
-            query = _normalise_title(title)
-            matches = [t for t in self._titles if query and query in t][:n]
-        return [self._info[self._titles[m][0]]["title"] for m in matches]
+        """Titles (with their year) close to `title`, best first."""
+        return [_labelled(m.title, m.year) for m in self.titles.suggest(title, limit=n)]
+
+    def _title_error(self, kind: str, title: str, found: Resolution) -> dict[str, Any]:
+        """An error entry for a title that names no movie or several (with the candidates)."""
+        labels = [_labelled(m.title, m.year) for m in found.candidates]
+        if not found.candidates:
+            return {"kind": kind, "error": f"unknown title {title!r}", "did_you_mean": labels}
+        return {
+            "kind": kind,
+            "error": f"ambiguous title {title!r}: {len(labels)} movies match; "
+            "give one of their movie_ids (or the full title with its year)",
+            "did_you_mean": labels,
+            "candidates": [
+                {"movie_id": m.movie_id, "title": m.title, "year": m.year} for m in found.candidates
+            ],
+        }
 
     def _movies(
         self, pairs: list[tuple[int, float]], reasons: list[list[str]]
@@ -275,7 +308,25 @@ class RecommenderService:
             answer["items"] = self._movies([(it.movie_id, it.score) for it in recs.items], reasons)
             return answer
 
-        return self._through_cache(key, k, depth, compute, {"kind": kind, "user_id": user_id})
+        overlay = {"kind": kind, "user_id": user_id}
+        logged = (
+            self.feedback.movies(user_id)
+            if exclude_seen and ratings is None and user_id is not None
+            else frozenset()
+        )
+        if not logged:
+            return self._through_cache(key, k, depth, compute, overlay)
+        # leave out what the user rated or accepted since the model was trained: the cached
+        # top 20, or a list deep enough to keep k after dropping every logged movie
+        depth = max(depth, k + len(logged)) if key is None else depth
+        answer = self._through_cache(key, depth, depth, compute, overlay)
+        if "error" in answer:
+            return answer
+        items = [it for it in answer["items"] if it["movie_id"] not in logged]
+        if len(items) < k and len(answer["items"]) == depth < k + len(logged):
+            deeper = compute(k + len(logged))
+            items = [it for it in deeper["items"] if it["movie_id"] not in logged]
+        return {**answer, "items": items[:k]}
 
     def _caches(self, k: int) -> bool:
         return k <= ANSWER_CACHE_MAX_K and self._answers.max_entries > 0
@@ -365,14 +416,10 @@ class RecommenderService:
         if movie_id is None:
             if title is None:
                 raise RequestError("movie_id", "give a movie_id or a title for kind 'similar'")
-            ids = self.resolve_title(title)
-            if not ids:
-                return {
-                    "kind": "similar",
-                    "error": f"unknown title {title!r}",
-                    "did_you_mean": self.close_titles(title),
-                }
-            movie_id = ids[0]
+            found = self.resolve_title(title)
+            if found.movie_id is None:
+                return self._title_error("similar", title, found)
+            movie_id = found.movie_id
         if not self.knows_movie(movie_id):
             return {"kind": "similar", "error": f"unknown movie_id {movie_id}"}
 
@@ -395,18 +442,31 @@ class RecommenderService:
         temperature = 1.0 if request.temperature is None else request.temperature
         seed = request.seed
         pool_size = SPIN_POOL if request.k is None else k  # k = size of the draw pool
+        if seed is None:  # drawn here and answered, so that any spin can be repeated
+            seed = int(np.random.SeedSequence().entropy % 2**31)
         pool = self._ranked(request, "spin", pool_size, exclude_seen=True)
         if "error" in pool:
             return pool
         items = pool.pop("items")
         scores = np.array([it["score"] for it in items], dtype=np.float64)
-        logits = (scores - scores.max()) / (temperature * (scores.std() or 1.0))
-        probs = np.exp(logits) / np.exp(logits).sum()
-        pick = int(np.random.default_rng(seed).choice(len(scores), p=probs))
+        pick = roulette.draw(scores, temperature, seed)
         return {
             **pool,
             "pool_size": len(items),
             "seed": seed,
             "temperature": temperature,
             "item": items[pick],
+        }
+
+    def _search(self, request: Request, k: int) -> dict[str, Any]:
+        """Movies whose title matches `title` (the web autocomplete's matcher), best first: the
+        ids for `predict` and a newcomer's `ratings`."""
+        title = _text(request.title)
+        if title is None:
+            raise RequestError("title", "is required for kind 'search'")
+        found = self.titles.suggest(title, limit=k)
+        return {
+            "kind": "search",
+            "query": title,
+            "items": [self.movie_info(m.movie_id) for m in found if self.knows_movie(m.movie_id)],
         }

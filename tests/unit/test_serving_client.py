@@ -52,7 +52,7 @@ def test_answers_render_as_readable_text() -> None:
     item = {"movie_id": 6, "title": "Heat", "year": 1995, "genres": ["Crime"], "score": 1.5,
             "reasons": ["because you rated Ronin highly"]}  # fmt: skip
     table = render({"kind": "recommend", "user_id": 4, "fallback": None, "items": [item]})
-    assert "Top 1 for user 4" in table and "Heat (1995) [6]" in table and "Ronin" in table
+    assert "Top 1 for user 4" in table and "Heat (1995)" in table and "Ronin" in table
     error = render({"kind": "similar", "error": "unknown title 'heet'", "did_you_mean": ["Heat"]})
     assert error == "Error: unknown title 'heet'\nDid you mean: Heat"
     spin = render({"kind": "spin", "pool_size": 20, "seed": 1, "item": item})

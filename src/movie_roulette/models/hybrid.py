@@ -41,7 +41,11 @@ from movie_roulette.models.collaborative import SVDRecommender
 from movie_roulette.models.content import ContentRecommender
 from movie_roulette.models.implicit import EASERecommender, ItemKNNRecommender
 from movie_roulette.models.popularity import PopularityRecommender
-from movie_roulette.models.review_sentiment import add_sentiment_component
+from movie_roulette.models.review_sentiment import (
+    ReviewSentimentRecommender,
+    add_sentiment_component,
+)
+from movie_roulette.taste import disliked_mask
 
 COLD_START = "cold_start:popularity+content"
 WEIGHT_GRID = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0)
@@ -51,6 +55,11 @@ INTERCEPT = "intercept"
 Z_PREFIX = "z:"  # rating-stack feature: a ranking component's per-user z-score
 Z_MEMO_SIZE = 300_000  # (component, user) z statistics kept by a fitted hybrid
 ACTIVITY = ("user_activity", "movie_activity")  # centred log1p(rating count) meta-features
+# fold-in: a disliked movie's similarity scores are subtracted at this weight. Any negative
+# weight costs newcomer NDCG@10 on ml-latest-small (benchmarks/fold_in.py, 300 users, 10-rating
+# profiles: 0.1752 when low ratings counted as likes; 0.1695 ignoring them; 0.1656 at 0.25;
+# 0.1619 at 0.5; 0.1549 at 1.0): 0.25 pushes movies like a disliked one down at the least cost.
+DISLIKE_WEIGHT = 0.25
 
 
 @dataclass(frozen=True)
@@ -315,13 +324,34 @@ class HybridRecommender(Recommender):
         return out
 
     def _profile_component_scores(self, ratings: Mapping[int, float]) -> dict[str, np.ndarray]:
+        """Each component's scores for a newcomer's ratings. Disliked ratings (`taste`) are
+        negative evidence: a component that reads every rating as "watched" (EASE, item-kNN,
+        content) scores the rest of the profile minus `DISLIKE_WEIGHT` times what it scores for
+        the disliked movies alone, so movies like them go down. SVD's fold-in fits the ratings'
+        values itself; popularity and review sentiment do not depend on the profile."""
+        top = self.rating_scale[1] if self.rating_scale else 5.0
         out = {}
         for name, comp in self.components.items():
             known = {m: r for m, r in ratings.items() if comp.movie_positions([m])[0] >= 0}
             if not known and name != "popularity":
                 continue
             try:
-                out[name] = self._aligned(name, comp.score_ratings(known))
+                if isinstance(
+                    comp, SVDRecommender | PopularityRecommender | ReviewSentimentRecommender
+                ):
+                    out[name] = self._aligned(name, comp.score_ratings(known))
+                    continue
+                values = np.fromiter(known.values(), np.float64, len(known))
+                bad = disliked_mask(values)
+                ids = list(known)
+                keep = {m: known[m] for m, b in zip(ids, bad, strict=True) if not b}
+                scores = self._aligned(name, comp.score_ratings(keep))
+                if bad.any():
+                    disliked = {m: top for m, b in zip(ids, bad, strict=True) if b}
+                    scores = scores - DISLIKE_WEIGHT * self._aligned(
+                        name, comp.score_ratings(disliked)
+                    )
+                out[name] = scores
             except NotImplementedError:
                 continue
         return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from webapp.search import TitleIndex, normalise
+from movie_roulette.search import TitleIndex, normalise
 
 ROWS = [
     (1, "The Godfather", 1972, 500.0),

@@ -1,4 +1,5 @@
-"""Title search for the autocomplete: case-, accent- and typo-tolerant, fast on 10k titles.
+"""Title search (the web autocomplete, the server's title lookup, `movie-roulette search`):
+case-, accent- and typo-tolerant, fast on 10k titles.
 
 Tiers, best first (ties broken by popularity, then the shorter title):
 1. the title (or the title without its leading article) starts with the query;
@@ -8,6 +9,11 @@ Tiers, best first (ties broken by popularity, then the shorter title):
 The fuzzy tier only runs when the first three found fewer than `limit` titles, and only on the
 titles sharing a third of the query's character trigrams (see benchmarks/autocomplete.py).
 A trailing year ("heat 1995") ranks the movie of that year first.
+
+`resolve` turns a typed title into one movie or a list of candidates: a title whose core (the
+title without a trailing ", The" or a parenthesised alternative title: "Matrix, The" -> "matrix",
+"Spirited Away (Sen to Chihiro...)" -> "spirited away") equals the query wins; several such titles
+(remakes) or only partial matches ("star wars") are ambiguous and answer with the candidates.
 """
 
 from __future__ import annotations
@@ -25,6 +31,9 @@ from rapidfuzz import fuzz, process
 _ARTICLES = ("the ", "a ", "an ", "le ", "la ", "les ", "el ", "il ", "der ", "die ", "das ")
 _NON_WORD = re.compile(r"[^\w]+")
 _YEAR = re.compile(r"^(18|19|20)\d\d$")
+_PARENS = re.compile(r"\([^)]*\)")
+_TRAILING_ARTICLE = re.compile(r",\s*(the|a|an|le|la|les|el|il|der|die|das|l')\s*$", re.I)
+TYPO_RATIO = 85.0  # a query this close (rapidfuzz ratio) to one core title only names that title
 FUZZY_CUTOFF = 70.0
 _MAX = "\U0010ffff"
 
@@ -35,6 +44,14 @@ def normalise(text: str) -> str:
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     plain = plain.casefold().replace("&", " and ").replace("'", "")
     return _NON_WORD.sub(" ", plain).replace("_", " ").strip()
+
+
+def core_title(title: str) -> str:
+    """The normalised title without a year, parenthesised alternative titles and a leading or
+    trailing article: "Matrix, The (1999)" and "The Matrix" -> "matrix"."""
+    text = _PARENS.sub(" ", str(title)).strip()
+    text = _TRAILING_ARTICLE.sub("", text)
+    return _without_article(normalise(text))
 
 
 def _trigrams(key: str) -> set[str]:
@@ -58,6 +75,19 @@ class Match:
     tier: str  # "prefix" | "words" | "substring" | "fuzzy"
 
 
+@dataclass(frozen=True)
+class Resolution:
+    """What a typed title names: `movie_id` when exactly one movie, else `candidates` (best
+    first; empty when nothing matches)."""
+
+    movie_id: int | None
+    candidates: list[Match]
+
+    @property
+    def ambiguous(self) -> bool:
+        return self.movie_id is None and len(self.candidates) > 1
+
+
 class TitleIndex:
     """Built once from (movie_id, title, year, popularity) rows; `suggest` is read-only and
     safe to call from several threads."""
@@ -69,6 +99,8 @@ class TitleIndex:
         self.keys: list[str] = []
         self._pop: list[float] = []
         self._tokens: list[tuple[str, ...]] = []
+        self._core_keys: list[str] = []
+        self._cores: dict[str, list[int]] = {}  # core title -> positions
         for movie_id, title, year, popularity in rows:
             self.ids.append(int(movie_id))
             self.titles.append(str(title))
@@ -78,6 +110,8 @@ class TitleIndex:
             pop = float(popularity) if popularity is not None else 0.0
             self._pop.append(math.log1p(max(pop, 0.0)) if math.isfinite(pop) else 0.0)
             self._tokens.append(tuple(key.split()))
+            self._core_keys.append(core_title(title))
+            self._cores.setdefault(self._core_keys[-1], []).append(len(self.ids) - 1)
         top = max(self._pop, default=0.0) or 1.0
         self._pop = [p / top for p in self._pop]  # 0..1
         # whole-title prefix lookup: sorted (key, position) over keys and article-less keys
@@ -188,3 +222,40 @@ class TitleIndex:
             Match(self.ids[i], self.titles[i], self.years[i], round(score * 100, 3), tier)
             for i, (score, tier) in ranked[:limit]
         ]
+
+    def _match(self, i: int, tier: str) -> Match:
+        return Match(self.ids[i], self.titles[i], self.years[i], round(100 * self._pop[i], 3), tier)
+
+    def resolve(self, query: str, limit: int = 8) -> Resolution:
+        """One movie for a typed title, or the candidates when it is ambiguous (see module)."""
+        key = normalise(query)
+        words = key.split()
+        year: int | None = None
+        if len(words) > 1 and _YEAR.match(words[-1]):  # "heat 1995", "Heat (1995)"
+            year = int(words[-1])
+        wanted = core_title(" ".join(words[:-1]) if year is not None else query)
+        exact = self._cores.get(wanted, [])
+        if year is not None and len(exact) > 1:
+            exact = [i for i in exact if self.years[i] == year] or exact
+        if len(exact) == 1:
+            return Resolution(self.ids[exact[0]], [self._match(exact[0], "exact")])
+        if exact:
+            ranked = sorted(exact, key=lambda i: (-self._pop[i], self.ids[i]))[:limit]
+            return Resolution(None, [self._match(i, "exact") for i in ranked])
+        found = self.suggest(query, limit=limit)
+        if len(found) == 1:
+            return Resolution(found[0].movie_id, found)
+        typo = self._typo_of_one_title(wanted)
+        if typo is not None:  # "godfahter" -> "Godfather, The", not "Godfather: Part II"
+            return Resolution(self.ids[typo], [self._match(typo, "fuzzy")])
+        return Resolution(None, found)
+
+    def _typo_of_one_title(self, wanted: str) -> int | None:
+        """The position of the only core title within TYPO_RATIO of `wanted`, else None."""
+        if len(wanted) < 4:
+            return None
+        cores = {i: self._core_keys[i] for i in self._fuzzy_candidates(wanted)}
+        close = process.extract(
+            wanted, cores, scorer=fuzz.ratio, processor=None, limit=2, score_cutoff=TYPO_RATIO
+        )
+        return int(close[0][2]) if len(close) == 1 else None

@@ -1,0 +1,94 @@
+"""Exclusion uses every rating the model knows plus the feedback logged since (issue 14, item 1):
+a movie a known user rated in the web app, or accepted from the roulette ("I'll watch this"), is
+never recommended or spun to them again, through the server and through the web app."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from movie_roulette import bundle
+from movie_roulette.logged_feedback import LoggedFeedback
+from movie_roulette.monitoring.eventlog import EventLog
+from movie_roulette.service import RecommenderService
+from tests.webapp_support import build_demo_bundle, contract_server, make_app
+
+
+@pytest.fixture(scope="module")
+def bundle_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_demo_bundle(tmp_path_factory.mktemp("fb") / "bundle", enriched=False)
+
+
+def top(service: RecommenderService, user: int, k: int = 10) -> list[int]:
+    answer = service.handle({"kind": "recommend", "user_id": user, "k": k})
+    return [item["movie_id"] for item in answer["items"]]
+
+
+def spun(service: RecommenderService, user: int, seeds: int = 40) -> set[int]:
+    return {
+        service.handle({"kind": "spin", "user_id": user, "seed": s})["item"]["movie_id"]
+        for s in range(seeds)
+    }
+
+
+def test_logged_ratings_and_accepted_spins_are_left_out(bundle_path: Path, tmp_path: Path) -> None:
+    log = EventLog(tmp_path / "events.jsonl")
+    service = RecommenderService(bundle.load(bundle_path), feedback_log=log.path)
+    user = int(service.model.user_ids[0])
+    before, before_deep = top(service, user), top(service, user, k=30)  # cached and uncached
+    before_spins = spun(service, user)
+    rated, accepted = before[0], sorted(before_spins)[0]
+    log.log_request({"kind": "recommend", "user_id": user})  # traffic: not feedback
+    log.log_rating(user, rated, 4.5, origin="webapp")
+    log.log_spin_accepted(user, accepted, origin="webapp")
+    log.log_click(user, before[1], origin="webapp")  # a click is not a rating: stays
+    after, after_deep = top(service, user), top(service, user, k=30)
+    assert rated not in after and accepted not in after and accepted not in after_deep
+    assert before[1] in after or before[1] == accepted
+    assert len(after) == 10 and len(after_deep) == 30
+    assert after == [m for m in before_deep if m not in (rated, accepted)][:10]
+    assert not spun(service, user) & {rated, accepted}
+    # other users and the model-known ratings are unaffected
+    other = int(service.model.user_ids[1])
+    assert not set(top(service, other, k=30)) & set(service.model.seen_movie_ids(other))
+    # include_seen answers are not filtered (the user asked for everything)
+    every = service.handle({"kind": "recommend", "user_id": user, "k": 30, "exclude_seen": False})
+    assert len(every["items"]) == 30
+
+
+def test_a_missing_or_replaced_log_never_fails_a_request(bundle_path: Path, tmp_path: Path) -> None:
+    path = tmp_path / "later" / "events.jsonl"
+    feedback = LoggedFeedback(path)
+    assert feedback.movies(1) == frozenset()  # not there yet
+    EventLog(path).log_rating(1, 7, 5.0)
+    EventLog(path).log_rating(1, 8, 5.0)
+    assert feedback.movies(1) == {7, 8}
+    path.unlink()
+    EventLog(path).log_spin_accepted(1, 9)  # a new, shorter log
+    assert feedback.movies(1) == {9}
+    with path.open("ab") as handle:
+        handle.write(b'{"torn": ')  # a writer killed mid-record
+    assert feedback.movies(1) == {9}
+
+
+def test_the_web_app_never_shows_a_movie_the_user_just_rated(
+    bundle_path: Path, tmp_path: Path
+) -> None:
+    log_path = tmp_path / "events.jsonl"
+    with contract_server(bundle_path, feedback_log=log_path) as url:
+        client = make_app(bundle_path, url, event_log=log_path).test_client()
+        user = int(bundle.load_user_ids(bundle_path)[0])
+        page = client.get(f"/user/{user}").get_data(as_text=True)
+        shown = [int(m) for m in re.findall(r'href="/movie/(\d+)\?src=recommendations', page)]
+        assert shown
+        movie = shown[0]
+        form = client.get(f"/movie/{movie}").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
+        saved = client.post(f"/movie/{movie}/rate", data={"csrf_token": token, "rating": "3"})
+        assert saved.status_code in (200, 303)
+        page = client.get(f"/user/{user}").get_data(as_text=True)
+        assert f'href="/movie/{movie}?src=recommendations' not in page
+        for _ in range(15):
+            assert client.get(f"/api/spin?user_id={user}").get_json()["item"]["movie_id"] != movie
