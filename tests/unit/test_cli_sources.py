@@ -66,7 +66,9 @@ def test_actions_that_do_not_fetch_from_tmdb_run_without_a_key(
     monkeypatch.delenv("TMDB_API_KEY", raising=False)
     monkeypatch.setattr(stack_setup, "ensure_stack", reached)
     config = tmp_path / "c.yaml"
-    config.write_text(yaml.safe_dump({"sources": {"tmdb_api": {"enabled": True}}}))
+    # a held-back share of the demo data, so that the continuous pipeline's config is complete
+    raw = {"sources": {"tmdb_api": {"enabled": True}}, "data": {"demo": {"holdout_fraction": 0.2}}}
+    config.write_text(yaml.safe_dump(raw))
     result = CliRunner().invoke(main, ["--config", str(config), *action])
     assert isinstance(result.exception, StackReached), result.output
     assert "TMDB_API_KEY" not in result.output

@@ -328,7 +328,7 @@ def test_title_matching_is_linear_in_a_run_of_spaces(service: RecommenderService
     assert time.perf_counter() - started < 0.5
     row = service.catalogue.iloc[0]
     title, year = str(row["title"]), int(row["year"])
-    assert service.resolve_title(f"  {title.upper()}   ({year})  ") == [int(row["movie_id"])]
+    assert service.resolve_title(f"  {title.upper()}   ({year})  ").movie_id == int(row["movie_id"])
     assert (
         _normalise_title("Heat  (1995) ") == "heat" and _normalise_title("1995 (x)") == "1995 (x)"
     )
