@@ -82,6 +82,7 @@ T_START, T_END = 820454400, 1574294400  # 1996-01-01 .. 2019-11-21 UTC
 _YEAR = 365.25 * 86400
 TARGET_CHUNK_RATINGS = 1_000_000
 _DRAW_BATCH = 512  # users whose combo CDFs are held at once (512 x #combos floats)
+_ROUNDS = 4  # rounds of drawing with replacement before the exact draw takes over
 _HEAVY_SHARE = 1 / 8  # users rating more than this share of the movies are drawn exactly
 _ADJ = "Silent Red Last Broken Golden Hidden Lost Dark Wild Secret Little Big Long Cold Final"
 _NOUN = "River Night Road Garden Empire Heart Island City Shadow Winter Game House Star Dream War"
@@ -241,7 +242,8 @@ def build_world(spec: SyntheticSpec) -> _World:
 
 def _draw_light(w: _World, users: np.ndarray, need: np.ndarray, rng) -> np.ndarray:
     """Movie indices per user (grouped by user, in draw order) by drawing with replacement and
-    skipping repeats: sequential sampling without replacement, done in rounds."""
+    skipping repeats: sequential sampling without replacement, done in rounds. Users still short
+    after `_ROUNDS` rounds (tastes concentrated on few movies) get the rest exactly."""
     logits = w.combo_logmass[None, :] + CHOICE_TASTE * (w.taste[users] @ w.combo_norm.T)
     logits -= logits.max(axis=1, keepdims=True)
     probs = np.exp(logits)
@@ -252,7 +254,9 @@ def _draw_light(w: _World, users: np.ndarray, need: np.ndarray, rng) -> np.ndarr
     kept_u = np.empty(0, np.int64)
     kept_m = np.empty(0, np.int64)
     missing = need.copy()
-    while missing.any():
+    for _ in range(_ROUNDS):
+        if not missing.any():
+            break
         draws = np.ceil(missing * 1.25).astype(np.int64) + 4 * (missing > 0)
         row = np.repeat(np.arange(len(users)), draws)
         pos = np.searchsorted(cdf, row + rng.random(len(row)), side="right")
@@ -271,13 +275,30 @@ def _draw_light(w: _World, users: np.ndarray, need: np.ndarray, rng) -> np.ndarr
         keep = first[rank < need[u_sorted]]
         kept_u, kept_m = all_u[keep], all_m[keep]
         missing = need - np.bincount(kept_u, minlength=len(users))
+    if missing.any():  # the rest of the sequence: Gumbel top-k over the movies not drawn yet
+        order = np.argsort(kept_u, kind="stable")
+        kept_u, kept_m = kept_u[order], kept_m[order]
+        starts = np.searchsorted(kept_u, np.arange(len(users) + 1))
+        extra_u, extra_m = [], []
+        for row in np.flatnonzero(missing):
+            chosen = kept_m[starts[row] : starts[row + 1]]
+            extra_u.append(np.full(missing[row], row))
+            extra_m.append(_draw_heavy(w, int(users[row]), int(missing[row]), rng, chosen))
+        kept_u = np.concatenate([kept_u, *extra_u])
+        kept_m = np.concatenate([kept_m, *extra_m])
+        order = np.argsort(kept_u, kind="stable")
+        kept_m = kept_m[order]
     return kept_m
 
 
-def _draw_heavy(w: _World, user: int, need: int, rng) -> np.ndarray:
-    """Exact sampling without replacement (Gumbel top-k) over the whole catalogue."""
+def _draw_heavy(
+    w: _World, user: int, need: int, rng, exclude: np.ndarray | None = None
+) -> np.ndarray:
+    """Exact sampling without replacement (Gumbel top-k) over the catalogue minus `exclude`."""
     keys = np.log(w.popularity) + CHOICE_TASTE * (w.genre_norm @ w.taste[user])
     keys = keys + rng.gumbel(size=len(keys))
+    if exclude is not None and len(exclude):
+        keys[exclude] = -np.inf
     return np.argpartition(-keys, need - 1)[:need]
 
 

@@ -157,3 +157,12 @@ def test_cli_writes_the_files(tmp_path, capsys) -> None:
     )  # fmt: skip
     assert code == 0 and "wrote 600 ratings" in capsys.readouterr().out
     assert movielens.has_movielens(tmp_path) and (tmp_path / "truth.json").is_file()
+
+
+def test_users_short_after_the_drawing_rounds_are_completed_exactly(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(synthetic, "_ROUNDS", 1)  # most users finish on the exact path
+    generate(SyntheticSpec(users=80, movies=300, ratings=8000, seed=5), tmp_path)
+    ratings = movielens.load_ratings(tmp_path)
+    assert len(ratings) == 8000 and not ratings.duplicated(["user_id", "movie_id"]).any()
+    truth = np.load(tmp_path / "truth.npz", allow_pickle=False)
+    assert (ratings.groupby("user_id").size().to_numpy() == truth["user_n_ratings"]).all()
