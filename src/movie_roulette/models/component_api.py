@@ -97,9 +97,7 @@ class RowScoring:
         if not self.predicts_ratings:  # type: ignore[attr-defined]
             raise NotImplementedError(f"{type(self).__name__} does not predict ratings.")
         movie_idx = np.asarray(movie_idx, np.int64)
-        return np.stack(
-            [
-                self.clip(np.asarray(self._predict_ratings(int(u), movie_idx), np.float64))  # type: ignore[attr-defined]
-                for u in np.asarray(user_idx)
-            ]
-        ).reshape(len(user_idx), len(movie_idx))
+        out = np.empty((len(user_idx), len(movie_idx)), np.float64)
+        for k, u in enumerate(np.asarray(user_idx)):
+            out[k] = self._predict_ratings(int(u), movie_idx)  # type: ignore[attr-defined]
+        return self.clip(out)  # type: ignore[attr-defined]
