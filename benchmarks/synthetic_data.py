@@ -4,8 +4,9 @@
 
 Each size runs `python -m movie_roulette.data.synthetic` in its own process with MovieLens 25M's
 users/movies per rating (162k users and 62k movies at 25M ratings) and prints one JSON object:
-{"sizes": [{"ratings", "users", "movies", "wall_s", "peak_rss_mb", "output_mb"}]}.
-Peak RSS is the child's ru_maxrss (Linux: KiB).
+{"sizes": [{"ratings", "users", "movies", "wall_s", "cpu_s", "peak_rss_mb", "output_mb"}]}.
+Peak RSS is the child's ru_maxrss (Linux: KiB); cpu_s its user + system CPU time (on a shared
+machine, wall time also counts waiting for a core).
 """
 
 from __future__ import annotations
@@ -29,16 +30,20 @@ def measure(ratings: int, out: Path, seed: int) -> dict:
         "--movies", str(spec.movies), "--ratings", str(spec.ratings), "--seed", str(seed),
         "--out", str(folder), "--quiet",
     ]  # fmt: skip
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(cmd, check=True)
     wall = time.perf_counter() - start
-    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # max over children so far
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    peak_kib = after.ru_maxrss  # max over the children so far
     size = sum(f.stat().st_size for f in folder.iterdir())
     return {
         "ratings": ratings,
         "users": spec.users,
         "movies": spec.movies,
         "wall_s": round(wall, 1),
+        "cpu_s": round(cpu, 1),
         "peak_rss_mb": round(peak_kib / 1024, 1),
         "output_mb": round(size / 2**20, 1),
         "command": " ".join(cmd[1:]),

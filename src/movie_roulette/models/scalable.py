@@ -154,10 +154,13 @@ def _on_pattern(pattern: sparse.csc_matrix, other: sparse.csc_matrix) -> np.ndar
     return out
 
 
-def _product(a: sparse.csr_matrix, b: sparse.csc_matrix) -> sparse.csc_matrix:
-    out = (a @ b).tocsc()
+def _product(left: sparse.csc_matrix, right: sparse.csr_matrix) -> sparse.csc_matrix:
+    """left^T @ right[:, block] as an n x block CSC, computed as block^T @ right: the CSR product
+    then walks only the users of the block's movies (cost ~ their history lengths), not every
+    rating of the matrix once per block, which made the whole fit quadratic in the ratings."""
+    out = (left.T.tocsr() @ right).tocsr()  # block x n; its rows are the block's columns
     out.sort_indices()
-    return out
+    return sparse.csc_matrix((out.data, out.indices, out.indptr), shape=out.shape[::-1])
 
 
 class SparseItemKNNRecommender(RowScoring, ItemKNNRecommender):
@@ -217,35 +220,36 @@ class SparseItemKNNRecommender(RowScoring, ItemKNNRecommender):
         X = sparse.csc_matrix((np.ones(len(u)), (u, i)), shape=shape)
         R = sparse.csc_matrix((resid, (u, i)), shape=shape)
         R2 = R.multiply(R).tocsc()
-        XT, RT, R2T = X.T.tocsr(), R.T.tocsr(), R2.T.tocsr()
+        Xr, Rr, R2r = X.tocsr(), R.tocsr(), R2.tocsr()
         counts = np.asarray(X.sum(axis=0)).ravel()
         lengths = np.asarray(X.sum(axis=1)).ravel()
         # multiply-adds of column j in X^T X, summed: blocks of columns hold ~_BLOCK_WORK each
-        cum = np.concatenate([[0.0], np.cumsum(XT @ lengths)])
+        cum = np.concatenate([[0.0], np.cumsum(X.T @ lengths)])
         rank_parts: list[tuple] = []
         rate_parts: list[tuple] = []
         start = 0
         while start < n:
             stop = int(np.searchsorted(cum, cum[start] + _BLOCK_WORK, side="right")) - 1
             stop = min(max(stop, start + 1), n)
-            rank, rate = self._block(X, R, R2, XT, RT, R2T, counts, start, stop)
+            rank, rate = self._block(X, R, R2, Xr, Rr, R2r, counts, start, stop)
             rank_parts.append(rank)
             rate_parts.append(rate)
             start = stop
         self.sim_rank = self._assemble(rank_parts, n).tocsr()
         self.sim_rate = self._assemble(rate_parts, n).tocsc()
 
-    def _block(self, X, R, R2, XT, RT, R2T, counts, start: int, stop: int) -> tuple:
-        common = _product(XT, X[:, start:stop])
+    def _block(self, X, R, R2, Xr, Rr, R2r, counts, start: int, stop: int) -> tuple:
+        """Similarities of the block's movies (columns start:stop) to every movie."""
+        common = _product(X[:, start:stop], Xr)
         rows = common.indices.astype(np.int64)
         cols = np.repeat(np.arange(start, stop), np.diff(common.indptr))
         c = common.data
         not_self = rows != cols
         cos = c / np.sqrt(counts[rows] * counts[cols])
         rank = _top_per_column(rows[not_self], cols[not_self], cos[not_self], self.n_neighbours)
-        num = _on_pattern(common, _product(RT, R[:, start:stop]))
-        sq_i = _on_pattern(common, _product(R2T, X[:, start:stop]))
-        sq_j = _on_pattern(common, _product(XT, R2[:, start:stop]))
+        num = _on_pattern(common, _product(R[:, start:stop], Rr))
+        sq_i = _on_pattern(common, _product(X[:, start:stop], R2r))  # sum of res_ui^2 (row i)
+        sq_j = _on_pattern(common, _product(R2[:, start:stop], Xr))  # ... of res_uj^2 (col j)
         with np.errstate(divide="ignore", invalid="ignore"):
             pearson = np.where(sq_i * sq_j > 0, num / np.sqrt(sq_i * sq_j), 0.0)
         shrunk = np.clip(c - 1, 0, None)
