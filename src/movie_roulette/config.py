@@ -86,7 +86,7 @@ class ImplicitConfig:
     ease_max_items: int | None = None
     # sparse item-kNN: a user with more interactions adds a seeded sample of this many to the
     # similarities (keeps the cost linear in the ratings); None = all
-    knn_max_user_items: int | None = 1000
+    knn_max_user_items: int | None = 500
 
 
 @dataclass(frozen=True)
