@@ -107,7 +107,7 @@ def _refresh_manifest(path: Path) -> None:
     """Re-record sizes/checksums after rewriting the catalogue (what bundle.save would write)."""
     manifest = json.loads((path / bundle.MANIFEST).read_text())
     for file in sorted(path.iterdir()):
-        if file.name != bundle.MANIFEST:
+        if file.is_file() and file.name != bundle.MANIFEST:  # arrays/ is unchanged
             manifest["files"][file.name] = {
                 "bytes": file.stat().st_size,
                 "sha256": bundle._sha256(file),

@@ -5,8 +5,11 @@ A bundle is a folder:
     manifest.json       schema_version, created_at, model class/params, component list, weights,
                         file checksums, and the caller's metadata (data checksums, code version,
                         metrics, ...)
-    <name>.npz          one per component (np.savez_compressed, read with allow_pickle=False),
-                        plus "model.npz" for the top-level model's own arrays
+    arrays/<name>/<key>.npy
+                        one folder per component ("model" for the top-level model's own
+                        arrays), one uncompressed .npy per array (np.save, allow_pickle=False).
+                        `load` memory-maps them read-only, so processes that load the same
+                        bundle (the model server's workers) share one copy in the page cache.
     catalogue.parquet   the catalogue the model was trained with
     reviews.parquet     optional: the scored reviews (review_id, movie_id, author, title, review,
                         rating, sentiment = P(positive), sentiment_label, ...)
@@ -15,6 +18,9 @@ A bundle is a folder:
 
 It is written to a temporary folder next to the target and renamed into place; an existing bundle
 is replaced only once the new one is complete. No pickle anywhere.
+
+Schema 1 bundles (one compressed `<name>.npz` per component, "model.npz") still load, into
+ordinary in-memory arrays.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
@@ -38,10 +45,12 @@ from movie_roulette.models.base import Recommender
 from movie_roulette.models.registry import model_from_state
 from movie_roulette.models.sentiment import SentimentModel
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+READABLE_SCHEMAS = (1, 2)
 MANIFEST = "manifest.json"
 CATALOGUE = "catalogue.parquet"
-MODEL_ARRAYS = "model.npz"
+ARRAYS_DIR = "arrays"
+MODEL_ARRAYS = "model.npz"  # schema 1
 REVIEWS = "reviews.parquet"
 SENTIMENT_ARRAYS = "sentiment_model.npz"
 _PREFIX = "components/"
@@ -115,15 +124,15 @@ def save(
         files: dict[str, dict[str, Any]] = {}
         components = []
         comp_metas = meta.get("extra", {}).get("components", {})
+        array_files: dict[str, dict[str, str]] = {}
         for name, group in _split_arrays(arrays).items():
-            filename = MODEL_ARRAYS if name == "model" else f"{name}.npz"
-            np.savez_compressed(tmp / filename, **group)
+            array_files[name] = _save_group(tmp, name, group)
             if name != "model":
                 components.append(
                     {
                         "name": name,
                         "class": comp_metas.get(name, {}).get("class"),
-                        "file": filename,
+                        "arrays": array_files[name],
                         "params": comp_metas.get(name, {}).get("params", {}),
                     }
                 )
@@ -132,12 +141,14 @@ def save(
             reviews.reset_index(drop=True).to_parquet(tmp / REVIEWS, index=False)
         if sentiment is not None:
             np.savez_compressed(tmp / SENTIMENT_ARRAYS, **sentiment_arrays)
-        for file in sorted(tmp.iterdir()):
-            files[file.name] = {"bytes": file.stat().st_size, "sha256": _sha256(file)}
+        for file in sorted(p for p in tmp.rglob("*") if p.is_file()):
+            rel = file.relative_to(tmp).as_posix()
+            files[rel] = {"bytes": file.stat().st_size, "sha256": _sha256(file)}
         manifest = {
             "schema_version": SCHEMA_VERSION,
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "model_class": meta["class"],
+            "model_arrays": array_files["model"],
             "components": components,
             "weights": getattr(model, "weights", None),
             "rating_coefs": getattr(model, "rating_coefs", None),
@@ -165,6 +176,35 @@ def save(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return path
+
+
+def _save_group(tmp: Path, name: str, group: dict[str, np.ndarray]) -> dict[str, str]:
+    """Write one .npy per array under arrays/<name>/; returns {key: relative path}."""
+    folder = tmp / ARRAYS_DIR / quote(name, safe="")
+    folder.mkdir(parents=True)
+    out = {}
+    for key, value in group.items():
+        array = np.asarray(value)
+        if array.dtype == object:
+            raise BundleError(f"array {name}/{key} has dtype object; bundles hold no pickles.")
+        file = folder / f"{quote(key, safe='')}.npy"
+        np.save(file, np.ascontiguousarray(array), allow_pickle=False)
+        out[key] = file.relative_to(tmp).as_posix()
+    return out
+
+
+def _read_npy(file: Path, mmap: bool) -> np.ndarray:
+    try:
+        return np.load(file, mmap_mode="r" if mmap else None, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as err:
+        raise BundleError(
+            f"bundle file {file} is corrupt or truncated ({type(err).__name__}: {err}); "
+            "rebuild the bundle by re-running training (bundle.save)."
+        ) from err
+
+
+def _read_group(path: Path, listing: dict[str, str], mmap: bool) -> dict[str, np.ndarray]:
+    return {key: _read_npy(path / rel, mmap) for key, rel in listing.items()}
 
 
 def _read_npz(file: Path) -> dict[str, np.ndarray]:
@@ -199,7 +239,7 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
             f"{manifest_file} is not valid JSON ({err}); rebuild the bundle."
         ) from err
     version = manifest.get("schema_version") if isinstance(manifest, dict) else None
-    if version != SCHEMA_VERSION:
+    if version not in READABLE_SCHEMAS:
         raise BundleError(
             f"{manifest_file} has schema_version {version!r}, but this code reads version "
             f"{SCHEMA_VERSION}; retrain to rebuild the bundle, or load it with the matching "
@@ -208,15 +248,26 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     return manifest
 
 
-def load(path: str | Path, verify_checksums: bool = False) -> ModelBundle:
+def _array_files(manifest: dict[str, Any]) -> list[str]:
+    if manifest["schema_version"] == 1:
+        return [MODEL_ARRAYS, *(c["file"] for c in manifest.get("components", []))]
+    groups = [manifest.get("model_arrays", {})]
+    groups += [c.get("arrays", {}) for c in manifest.get("components", [])]
+    return [rel for group in groups for rel in group.values()]
+
+
+def load(path: str | Path, verify_checksums: bool = False, *, mmap: bool = True) -> ModelBundle:
     """Read a bundle folder. Missing files, other schema versions and corrupt arrays raise
-    `BundleError` naming the file and the fix."""
+    `BundleError` naming the file and the fix.
+
+    The model's arrays are memory-mapped read-only (`mmap=False`: read into memory); schema 1
+    bundles are always read into memory. Models must not write into their loaded arrays.
+    """
     path = Path(path)
     manifest = read_manifest(path)
     files = manifest.get("files", {})
     optional = [manifest[k]["file"] for k in ("reviews", "sentiment_model") if k in manifest]
-    components = [c["file"] for c in manifest.get("components", [])]
-    for name in [MODEL_ARRAYS, CATALOGUE, *components, *optional]:
+    for name in [CATALOGUE, *_array_files(manifest), *optional]:
         file = path / name
         if not file.is_file():
             raise BundleError(
@@ -231,9 +282,15 @@ def load(path: str | Path, verify_checksums: bool = False) -> ModelBundle:
             )
         if verify_checksums and expected.get("sha256") and _sha256(file) != expected["sha256"]:
             raise BundleError(f"bundle file {file} fails its SHA-256 check; rebuild the bundle.")
-    arrays = _read_npz(path / MODEL_ARRAYS)
+    if manifest["schema_version"] == 1:
+        arrays = _read_npz(path / MODEL_ARRAYS)
+    else:
+        arrays = _read_group(path, manifest.get("model_arrays", {}), mmap)
     for comp in manifest.get("components", []):
-        comp_arrays = _read_npz(path / comp["file"])
+        if manifest["schema_version"] == 1:
+            comp_arrays = _read_npz(path / comp["file"])
+        else:
+            comp_arrays = _read_group(path, comp.get("arrays", {}), mmap)
         arrays.update({f"{_PREFIX}{comp['name']}/{k}": v for k, v in comp_arrays.items()})
     try:
         model = model_from_state(manifest["state"], arrays)
@@ -293,7 +350,15 @@ def load_catalogue(path: str | Path) -> pd.DataFrame:
 def load_user_ids(path: str | Path) -> np.ndarray:
     """The sorted user ids the bundle's model was fitted on (reads one array, not the model)."""
     path = Path(path)
-    read_manifest(path)
+    manifest = read_manifest(path)
+    if manifest["schema_version"] != 1:
+        rel = manifest.get("model_arrays", {}).get("user_ids")
+        file = path / (rel or f"{ARRAYS_DIR}/model/user_ids.npy")
+        if rel is None or not file.is_file():
+            raise BundleError(
+                f"bundle file {file} is missing; rebuild the bundle by re-running training."
+            )
+        return np.array(_read_npy(file, mmap=False), np.int64)
     file = path / MODEL_ARRAYS
     if not file.is_file():
         raise BundleError(

@@ -37,7 +37,9 @@ class DataConfig:
     # Folder laid out like ../shared/data (ml-latest-small/, imdb-5000/, tmdb-top10k/).
     # Falls back to $MOVIE_ROULETTE_DATA_DIR, then to the download cache.
     data_dir: str | None = None
-    download: bool = True  # download ml-latest-small from GroupLens when it is absent
+    download: bool = True  # download the MovieLens release from GroupLens when it is absent
+    # which GroupLens archive "movielens" means (the folder name under data_dir / the cache)
+    movielens_release: Literal["ml-latest-small", "ml-25m", "ml-32m"] = "ml-latest-small"
     use_imdb: bool = True
     use_tmdb: bool = True
     min_join_coverage: float = 0.5  # share of ratings whose movie has content metadata
@@ -79,6 +81,23 @@ class ImplicitConfig:
     # extra EASE components of the hybrid (same l2 / min_item_ratings):
     liked_min_rating: float | None = 4.0  # "ease_liked": EASE on ratings >= this; None = off
     centered_ease: bool = True  # "ease_centered": EASE on 1 + rating - user mean
+    # EASE models only the N movies with the most interactions (its cost is N^2 memory and
+    # N^3 time); the others are left to the other components. None = every movie.
+    ease_max_items: int | None = None
+    # sparse item-kNN: a user with more interactions adds a seeded sample of this many to the
+    # similarities (keeps the cost linear in the ratings); None = all
+    knn_max_user_items: int | None = 500
+
+
+@dataclass(frozen=True)
+class ALSConfig:
+    """Implicit-feedback ALS (the `implicit` package), float32."""
+
+    factors: int = 64
+    regularization: float = 0.05
+    alpha: float = 2.0  # confidence of an interaction = alpha * its value
+    iterations: int = 15
+    min_rating: float | None = None  # positives: None = every rating is an interaction
 
 
 @dataclass(frozen=True)
@@ -86,7 +105,11 @@ class ModelConfig:
     svd: SVDConfig = field(default_factory=SVDConfig)
     content: ContentConfig = field(default_factory=ContentConfig)
     implicit: ImplicitConfig = field(default_factory=ImplicitConfig)
+    als: ALSConfig = field(default_factory=ALSConfig)
     refit_on_train_and_valid: bool = True
+    # memory a component may plan to use (GB); a fit estimated to need more stops before it
+    # starts, naming the setting to change. None = the machine's physical memory.
+    memory_budget_gb: float | None = None
 
 
 @dataclass(frozen=True)
@@ -352,6 +375,18 @@ def _check_ranges(cfg: PipelineConfig) -> None:
         raise ConfigError(f"promotion.min_users: {cfg.promotion.min_users} must be at least 1.")
     if cfg.evaluation.k < 1:
         raise ConfigError(f"evaluation.k: {cfg.evaluation.k} must be at least 1.")
+    imp, als = cfg.model.implicit, cfg.model.als
+    for name, value in (
+        ("model.implicit.ease_max_items", imp.ease_max_items),
+        ("model.implicit.knn_max_user_items", imp.knn_max_user_items),
+        ("model.als.factors", als.factors),
+        ("model.als.iterations", als.iterations),
+    ):
+        if value is not None and value < 1:
+            raise ConfigError(f"{name}: {value} must be at least 1 (or null where allowed).")
+    budget = cfg.model.memory_budget_gb
+    if budget is not None and budget <= 0:
+        raise ConfigError(f"model.memory_budget_gb: {budget} must be > 0 (or null).")
     ct = cfg.continuous
     for name, value in (
         ("continuous.taste_shift", ct.taste_shift),

@@ -61,3 +61,7 @@ class TooManyFailures(SourceError):
     def __init__(self, message: str, report: dict | None = None) -> None:
         super().__init__(message)
         self.report = report or {}
+
+
+class MemoryBudgetError(MovieRouletteError, MemoryError):
+    """A fit would need more memory than the configured budget (raised before it starts)."""

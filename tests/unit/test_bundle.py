@@ -1,8 +1,12 @@
 from __future__ import annotations
 
 import json
+import mmap
+import subprocess
+import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -48,7 +52,7 @@ def test_manifest_records_components_weights_and_metadata(saved: Path) -> None:
     assert names["ease"] == "EASERecommender" and names["svd"] == "SVDRecommender"
     assert set(manifest["weights"]) == set(names)
     for comp in manifest["components"]:
-        assert (saved / comp["file"]).is_file()
+        assert comp["arrays"] and all((saved / rel).is_file() for rel in comp["arrays"].values())
     assert (saved / "catalogue.parquet").is_file()
     bundle.load(saved, verify_checksums=True)
 
@@ -103,24 +107,24 @@ def test_wrong_schema_version_is_a_bundle_error(saved: Path) -> None:
 
 
 def test_missing_component_file_is_a_bundle_error(saved: Path) -> None:
-    (saved / "ease.npz").unlink()
-    with pytest.raises(BundleError, match="ease.npz is missing"):
+    (saved / "arrays" / "ease" / "B.npy").unlink()
+    with pytest.raises(BundleError, match="arrays/ease/B.npy is missing"):
         bundle.load(saved)
 
 
-def test_truncated_npz_is_a_bundle_error_naming_the_file(saved: Path) -> None:
-    file = saved / "svd.npz"
+def test_truncated_array_is_a_bundle_error_naming_the_file(saved: Path) -> None:
+    file = max((saved / "arrays" / "svd").iterdir(), key=lambda f: f.stat().st_size)
     data = file.read_bytes()
     file.write_bytes(data[: len(data) // 2])
-    with pytest.raises(BundleError, match="svd.npz"):
+    with pytest.raises(BundleError, match=f"arrays/svd/{file.name}.*truncated"):
         bundle.load(saved)
 
 
-def test_corrupt_npz_of_the_right_size_is_a_bundle_error(saved: Path) -> None:
-    file = saved / "content.npz"
+def test_corrupt_array_of_the_right_size_is_a_bundle_error(saved: Path) -> None:
+    file = max((saved / "arrays" / "content").iterdir(), key=lambda f: f.stat().st_size)
     size = file.stat().st_size
     file.write_bytes(b"\0" * size)
-    with pytest.raises(BundleError, match="content.npz.*corrupt"):
+    with pytest.raises(BundleError, match=f"arrays/content/{file.name}.*corrupt"):
         bundle.load(saved)
 
 
@@ -132,8 +136,94 @@ def test_catalogue_and_user_ids_load_without_the_model(
 
 
 def test_user_ids_of_a_broken_model_file_name_the_file(saved: Path) -> None:
-    (saved / "model.npz").write_bytes(b"not a zip")
-    with pytest.raises(BundleError, match="model.npz"):
+    (saved / "arrays" / "model" / "user_ids.npy").write_bytes(b"not an npy")
+    with pytest.raises(BundleError, match="user_ids.npy"):
         bundle.load_user_ids(saved)
     with pytest.raises(BundleError, match="no model bundle"):
         bundle.load_catalogue(saved / "missing")
+
+
+def _mapped_file(array: np.ndarray) -> bool:
+    """True when the array's memory is a read-only memory map of a file."""
+    base = array
+    while base is not None and not isinstance(base, mmap.mmap):
+        base = getattr(base, "base", None)
+    return isinstance(base, mmap.mmap)
+
+
+def test_arrays_are_uncompressed_npy_memory_mapped_read_only(
+    saved: Path, model: HybridRecommender
+) -> None:
+    loaded = bundle.load(saved).model
+    assert (saved / "arrays" / "model" / "user_ids.npy").is_file()
+    assert not list(saved.glob("*.npz"))
+    svd = loaded.components["svd"]
+    for array in (loaded.user_ids, loaded._ui_indptr, svd.user_ids):
+        assert _mapped_file(array) and not array.flags.writeable
+    with pytest.raises(ValueError, match="read-only"):
+        loaded.user_ids[0] = 5
+    in_memory = bundle.load(saved, mmap=False).model
+    assert not _mapped_file(in_memory.user_ids) and in_memory.user_ids.flags.writeable
+    for user in model.user_ids[:5]:
+        assert in_memory.recommend_items(int(user), k=5) == loaded.recommend_items(int(user), k=5)
+
+
+def test_a_schema_1_bundle_written_by_main_still_loads() -> None:
+    fixtures = Path(__file__).parent / "fixtures"
+    loaded = bundle.load(fixtures / "bundle_v1", verify_checksums=True)
+    assert loaded.manifest["schema_version"] == 1
+    expected = json.loads((fixtures / "bundle_v1_recommendations.json").read_text())
+    for user, recs in expected.items():
+        got = loaded.model.recommend(int(user), k=5)
+        assert [m for m, _ in got] == [m for m, _ in recs]
+        np.testing.assert_allclose([s for _, s in got], [s for _, s in recs], rtol=1e-6)
+    assert bundle.load_user_ids(fixtures / "bundle_v1").tolist() == sorted(map(int, expected))
+
+
+_READER = """
+import json, sys
+import numpy as np
+from movie_roulette import bundle
+model = bundle.load(sys.argv[1]).model
+total = int(np.asarray(model.user_ids).sum())  # touch every page
+print("ready", total, flush=True)
+sys.stdin.readline()
+stats, inside = {}, False
+for line in open("/proc/self/smaps"):
+    if line[0] in "0123456789abcdef" and "-" in line.split()[0]:
+        inside = line.rstrip().endswith(sys.argv[2])
+    elif inside and line.split(":")[0] in ("Rss", "Pss", "Shared_Clean", "Shared_Dirty"):
+        stats[line.split(":")[0]] = stats.get(line.split(":")[0], 0) + int(line.split()[1])
+print(json.dumps(stats), flush=True)
+sys.stdin.readline()  # keep the mapping until the other process has measured too
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="needs Linux /proc smaps")
+def test_two_processes_share_one_copy_of_the_arrays(tmp_path: Path) -> None:
+    users = np.arange(1, 300_001)  # 2.3 MB of user ids
+    ratings = pd.DataFrame({"user_id": users, "movie_id": users % 7, "rating": 4.0})
+    path = bundle.save(tmp_path / "big", PopularityRecommender().fit(ratings), tiny_catalogue())
+    target = str((path / "arrays" / "model" / "user_ids.npy").resolve())
+    cmd = [sys.executable, "-c", _READER, str(path), target]
+    procs = [
+        subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    try:
+        for proc in procs:
+            assert proc.stdout.readline().startswith("ready")  # both hold the mapping now
+        for proc in procs:
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+        stats = [json.loads(proc.stdout.readline()) for proc in procs]
+        for proc in procs:
+            proc.communicate("done\n", timeout=60)
+    finally:
+        for proc in procs:
+            proc.kill() if proc.poll() is None else None
+    size_kb = users.nbytes // 1024
+    for stat in stats:  # (the pages may still be dirty: the bundle was just written)
+        assert stat["Rss"] >= 0.9 * size_kb
+        assert stat["Shared_Clean"] + stat["Shared_Dirty"] >= 0.9 * size_kb  # mapped by both
+        assert stat["Pss"] <= 0.6 * size_kb  # each process is charged about half

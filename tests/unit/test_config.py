@@ -74,3 +74,20 @@ def test_serving_section_is_checked(serving: dict, message: str) -> None:
 def test_serving_defaults_listen_on_loopback_port_8000() -> None:
     cfg = config_from_dict({})
     assert (cfg.serving.host, cfg.serving.port) == ("127.0.0.1", 8000)
+
+
+@pytest.mark.parametrize("name", ["ml-25m", "ml-32m"])
+def test_large_movielens_configs_load(name: str) -> None:
+    cfg = load_config(Path(__file__).parents[2] / "configs" / f"{name}.yaml")
+    assert cfg.data.source == "movielens" and cfg.data.movielens_release == name
+    assert cfg.model.implicit.ease_max_items and cfg.model.memory_budget_gb
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value"),
+    [("implicit", "ease_max_items", 0), ("als", "factors", 0), (None, "memory_budget_gb", -1)],
+)
+def test_scale_settings_are_range_checked(section, key, value) -> None:
+    model = {section: {key: value}} if section else {key: value}
+    with pytest.raises(ConfigError, match=key):
+        config_from_dict({"model": model})

@@ -59,20 +59,23 @@ def _search_dirs(cfg: DataConfig) -> list[Path]:
 
 
 def movielens_dir(cfg: DataConfig) -> Path:
-    """Folder with the ml-latest-small CSVs: the data dir, else the (downloaded) cache."""
+    """Folder with the MovieLens CSVs (data.movielens_release): the data dir (its release
+    subfolder, or the data dir itself when it holds the four CSVs, e.g. generated data), else
+    the (downloaded) cache."""
+    name = cfg.movielens_release
     data_dir = resolve_data_dir(cfg.data_dir)
     if data_dir is not None:
-        if (data_dir / movielens.ML_DIR_NAME).is_dir():
-            return data_dir / movielens.ML_DIR_NAME
+        if (data_dir / name).is_dir():
+            return data_dir / name
         if movielens.has_movielens(data_dir):
             return data_dir
     cache = default_cache_dir()
-    if movielens.has_movielens(cache / movielens.ML_DIR_NAME) or cfg.download:
-        return ensure_movielens(cache)
+    if movielens.has_movielens(cache / name) or cfg.download:
+        return ensure_movielens(cache, release=name)
     where = data_dir if data_dir is not None else f"the folder named by ${DATA_DIR_ENV}"
     raise DataSourceError(
-        f"MovieLens ml-latest-small not found (looked in {where} and {cache}) and "
-        f"data.download is false. Put {movielens.ML_DIR_NAME}/ ({', '.join(movielens.ML_FILES)}) "
+        f"MovieLens {name} not found (looked in {where} and {cache}) and "
+        f"data.download is false. Put {name}/ ({', '.join(movielens.ML_FILES)}) "
         f"under {where}, set {DATA_DIR_ENV}, or set data.download: true."
     )
 

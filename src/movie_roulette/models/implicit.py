@@ -11,6 +11,7 @@ from scipy import sparse
 from scipy.linalg import lapack
 
 from movie_roulette import columns as C
+from movie_roulette.exceptions import MemoryBudgetError
 from movie_roulette.models.base import Interactions, Recommender, fit_baselines
 
 EASE_WEIGHTINGS = ("binary", "centered")
@@ -20,6 +21,34 @@ CENTERED_FLOOR = 0.1
 def _frequent_movies(ratings: pd.DataFrame, min_item_ratings: int) -> pd.DataFrame:
     counts = ratings[C.MOVIE_ID].map(ratings[C.MOVIE_ID].value_counts())
     return ratings[counts.to_numpy() >= min_item_ratings]
+
+
+def _top_movies(ratings: pd.DataFrame, max_items: int | None) -> pd.DataFrame:
+    """Only the ratings of the `max_items` movies with the most ratings (ties: lower id)."""
+    counts = ratings[C.MOVIE_ID].value_counts()
+    if max_items is None or len(counts) <= max_items:
+        return ratings
+    ranked = counts.reset_index().sort_values(["count", C.MOVIE_ID], ascending=[False, True])
+    keep = ranked[C.MOVIE_ID].to_numpy()[:max_items]
+    return ratings[ratings[C.MOVIE_ID].isin(keep).to_numpy()]
+
+
+def memory_budget_bytes(budget_gb: float | None) -> float:
+    """The budget in bytes; None = the machine's physical memory."""
+    if budget_gb is not None:
+        return budget_gb * 2**30
+    import psutil
+
+    return float(psutil.virtual_memory().total)
+
+
+# dense EASE holds up to this many items x items matrices at once (counted in `_fit`: the
+# Gram matrix inverted in place, np.triu's copy and the transposed half while symmetrising, B)
+EASE_PEAK_MATRICES = 4
+
+
+def ease_fit_bytes(n_items: int, itemsize: int) -> int:
+    return EASE_PEAK_MATRICES * n_items * n_items * itemsize
 
 
 def _spd_inverse(matrix: np.ndarray) -> np.ndarray:
@@ -50,6 +79,11 @@ class EASERecommender(Recommender):
     `weighting` sets the entries of X: "binary" (1 per rating, Steck's original) or "centered"
     (1 + rating - the user's mean rating, floored at `CENTERED_FLOOR`: a movie the user liked
     more than usual counts more, one they disliked counts little but still counts as watched).
+
+    `max_items` keeps only the movies with the most ratings (the others are unknown to it, left
+    to the other components), so the N x N cost is bounded. Before building anything, a fit
+    estimated to need more than `memory_budget_gb` (None: the machine's physical memory) stops
+    with `MemoryBudgetError` naming the estimate and the setting to change.
     """
 
     name: ClassVar[str] = "ease"
@@ -59,6 +93,8 @@ class EASERecommender(Recommender):
         "min_rating",
         "half_precision",
         "weighting",
+        "max_items",
+        "memory_budget_gb",
     )
 
     def __init__(
@@ -68,9 +104,15 @@ class EASERecommender(Recommender):
         min_rating: float | None = None,
         half_precision: bool = True,
         weighting: str = "binary",
+        max_items: int | None = None,
+        memory_budget_gb: float | None = None,
         rating_scale: tuple[float, float] | None = None,
     ) -> None:
         super().__init__(rating_scale)
+        if max_items is not None and max_items < 1:
+            raise ValueError(f"max_items: must be at least 1 (or None), got {max_items}.")
+        self.max_items = None if max_items is None else int(max_items)
+        self.memory_budget_gb = None if memory_budget_gb is None else float(memory_budget_gb)
         self.half_precision = bool(half_precision)
         if l2 <= 0:
             raise ValueError(f"l2: must be > 0, got {l2}.")
@@ -83,7 +125,27 @@ class EASERecommender(Recommender):
         self.B = np.empty((0, 0), np.float32)
 
     def _select_ratings(self, ratings: pd.DataFrame) -> pd.DataFrame:
-        return _frequent_movies(ratings, self.min_item_ratings)
+        return _top_movies(_frequent_movies(ratings, self.min_item_ratings), self.max_items)
+
+    def check_memory(self, n_items: int) -> None:
+        """Raise MemoryBudgetError when a fit on `n_items` movies would exceed the budget."""
+        itemsize = 4 if self.half_precision else 8
+        need, budget = ease_fit_bytes(n_items, itemsize), memory_budget_bytes(self.memory_budget_gb)
+        if need <= budget:
+            return
+        fits = int((budget / (EASE_PEAK_MATRICES * itemsize)) ** 0.5)
+        where = (
+            f"the memory budget of {budget / 2**30:.1f} GB (model.memory_budget_gb)"
+            if self.memory_budget_gb is not None
+            else f"this machine's {budget / 2**30:.1f} GB of memory"
+        )
+        raise MemoryBudgetError(
+            f"EASE on {n_items} movies needs about {need / 2**30:.1f} GB while fitting "
+            f"({EASE_PEAK_MATRICES} x {n_items}^2 x {itemsize} bytes), more than {where}. "
+            f"Set model.implicit.ease_max_items (now {self.max_items}) to at most {fits}: EASE "
+            "then models the movies with the most ratings and leaves the rest to the other "
+            "components; or raise model.memory_budget_gb."
+        )
 
     def _entries(self, user_idx: np.ndarray, ratings: np.ndarray, n_users: int) -> np.ndarray:
         """The values of X for one block of ratings (see `weighting`)."""
@@ -94,6 +156,7 @@ class EASERecommender(Recommender):
         return np.maximum(1.0 + ratings - (sums / counts)[user_idx], CENTERED_FLOOR)
 
     def _fit(self, data: Interactions, catalogue: pd.DataFrame | None) -> None:
+        self.check_memory(data.n_movies)
         keep = np.ones(len(data.rating), bool)
         if self.min_rating is not None:
             keep = data.rating >= self.min_rating

@@ -13,6 +13,7 @@ from movie_roulette.models.content import ContentRecommender
 from movie_roulette.models.implicit import EASERecommender, ItemKNNRecommender
 from movie_roulette.models.popularity import PopularityRecommender
 from movie_roulette.models.review_sentiment import ReviewSentimentRecommender
+from movie_roulette.models.scalable import ALSRecommender, SparseItemKNNRecommender
 
 MODEL_CLASSES: dict[str, type[Recommender]] = {
     cls.__name__: cls
@@ -23,6 +24,8 @@ MODEL_CLASSES: dict[str, type[Recommender]] = {
         EASERecommender,
         ItemKNNRecommender,
         ReviewSentimentRecommender,
+        ALSRecommender,
+        SparseItemKNNRecommender,
     )
 }
 

@@ -13,7 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from movie_roulette.data.download import ML_SHA256, ensure_movielens
+from movie_roulette.data.download import (
+    ML_SHA256,
+    RELEASES,
+    SUMS_FILE,
+    MovieLensRelease,
+    ensure_movielens,
+    sha256_of,
+)
 from movie_roulette.exceptions import DataSourceError
 
 
@@ -115,3 +122,59 @@ def test_refused_connection_says_where_to_put_files(tmp_path: Path) -> None:
 def test_download_disabled_raises(tmp_path: Path) -> None:
     with pytest.raises(DataSourceError, match="downloading is disabled"):
         ensure_movielens(tmp_path, allow_download=False)
+
+
+def test_large_releases_pin_the_md5_grouplens_publishes() -> None:
+    assert RELEASES["ml-25m"].url == "https://files.grouplens.org/datasets/movielens/ml-25m.zip"
+    assert RELEASES["ml-25m"].archive_md5 == "6b51fb2759a8657d3bfcbfc42b592ada"
+    assert RELEASES["ml-32m"].url == "https://files.grouplens.org/datasets/movielens/ml-32m.zip"
+    assert RELEASES["ml-32m"].archive_md5 == "d472be332d4daa821edc399621853b57"
+
+
+def _release_zip(dest: Path, source: Path, folder: str) -> str:
+    with zipfile.ZipFile(dest, "w") as zipped:
+        for name in ML_SHA256:
+            zipped.writestr(f"{folder}/{name}", (source / name).read_bytes())
+    return hashlib.md5(dest.read_bytes(), usedforsecurity=False).hexdigest()
+
+
+def test_md5_release_is_checked_unpacked_and_its_sha256_recorded(
+    served, tmp_path: Path, shared_data_dir: Path, capsys
+) -> None:
+    root, base = served
+    md5 = _release_zip(root / "ml-25m.zip", shared_data_dir / "ml-latest-small", "ml-25m")
+    rel = MovieLensRelease("ml-25m", f"{base}/ml-25m.zip", archive_md5=md5)
+    cache = tmp_path / "cache"
+    folder = ensure_movielens(cache, release=rel)
+    assert folder == cache / "ml-25m" and [p.name for p in cache.iterdir()] == ["ml-25m"]
+    assert "Downloading ml-25m" in capsys.readouterr().err
+    sums = dict(
+        reversed(line.split("  ")) for line in (folder / SUMS_FILE).read_text().splitlines()
+    )
+    assert sums == {name: sha256_of(folder / name) for name in ML_SHA256}
+    (root / "ml-25m.zip").unlink()  # cached: no second download
+    assert ensure_movielens(cache, release=rel) == folder
+
+
+def test_md5_mismatch_keeps_nothing(served, tmp_path: Path, shared_data_dir: Path) -> None:
+    root, base = served
+    _release_zip(root / "ml-32m.zip", shared_data_dir / "ml-latest-small", "ml-32m")
+    cache = tmp_path / "cache"
+    with pytest.raises(DataSourceError, match="MD5 GroupLens publishes for ml-32m"):
+        ensure_movielens(cache, release="ml-32m", url=f"{base}/ml-32m.zip", progress=False)
+    assert list(cache.iterdir()) == []
+
+
+def test_offline_large_release_says_where_to_put_it_and_which_md5(tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    cache = tmp_path / "cache"
+    with pytest.raises(DataSourceError) as err:
+        ensure_movielens(cache, release="ml-25m", url=f"http://127.0.0.1:{port}/x.zip")
+    message = str(err.value)
+    assert f"Put ml-25m/ (ratings.csv, movies.csv, links.csv, tags.csv) under {cache}" in message
+    assert "https://files.grouplens.org/datasets/movielens/ml-25m.zip" in message
+    assert "6b51fb2759a8657d3bfcbfc42b592ada" in message
+    with pytest.raises(DataSourceError, match="unknown MovieLens release 'ml-99m'"):
+        ensure_movielens(cache, release="ml-99m")

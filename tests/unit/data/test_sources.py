@@ -95,3 +95,31 @@ def test_cached_download_is_used_without_a_data_dir(
     (tmp_path / "ml-latest-small").symlink_to(shared_data_dir / "ml-latest-small")
     cfg = DataConfig(source="movielens", download=False)
     assert sources.movielens_dir(cfg) == tmp_path / "ml-latest-small"
+
+
+def test_a_release_folder_or_generated_csvs_in_the_data_dir_are_used(
+    tmp_path: Path, monkeypatch
+) -> None:
+    from movie_roulette.data.synthetic import SyntheticSpec, generate
+
+    monkeypatch.setenv("MOVIE_ROULETTE_CACHE_DIR", str(tmp_path / "cache"))
+    generate(SyntheticSpec(users=25, movies=40, ratings=600), tmp_path / "gen")
+    cfg = DataConfig(
+        source="movielens",
+        movielens_release="ml-25m",
+        data_dir=str(tmp_path / "gen"),
+        download=False,
+        use_imdb=False,
+        use_tmdb=False,
+    )
+    assert sources.movielens_dir(cfg) == tmp_path / "gen"
+    assert len(sources.load_ratings(cfg, 0)) == 600
+    (tmp_path / "root").mkdir()
+    (tmp_path / "root" / "ml-25m").symlink_to(tmp_path / "gen")
+    cfg = DataConfig(
+        source="movielens", movielens_release="ml-25m", data_dir=str(tmp_path / "root")
+    )
+    assert sources.movielens_dir(cfg) == tmp_path / "root" / "ml-25m"
+    cfg = DataConfig(source="movielens", movielens_release="ml-32m", download=False)
+    with pytest.raises(DataSourceError, match="MovieLens ml-32m not found"):
+        sources.movielens_dir(cfg)

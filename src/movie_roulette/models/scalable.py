@@ -1,0 +1,292 @@
+"""Components whose cost follows the number of ratings, not the catalogue squared (issue 13).
+
+* `ALSRecommender`: implicit-feedback alternating least squares (the `implicit` package, CPU,
+  float32); memory ~ (users + movies) x factors, time ~ ratings x factors^2 per iteration.
+* `SparseItemKNNRecommender`: the item-kNN of `models.implicit` with its similarities computed
+  as sparse products over column blocks sized by the work they hold (never a dense n x block
+  matrix), keeping the top-k per movie; a user with more than `max_user_items` interactions
+  contributes a seeded sample of that many, so the cost is at most ratings x max_user_items.
+* EASE with an item cap and a memory budget is `models.implicit.EASERecommender(max_items=...)`.
+
+All three implement the public component API of `models.component_api` with batched versions.
+`make_scalable_components` builds them from the pipeline's model config.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from threadpoolctl import threadpool_limits
+
+from movie_roulette.config import ModelConfig
+from movie_roulette.models.base import Interactions, Recommender, fit_baselines
+from movie_roulette.models.component_api import RowScoring, UserRows
+from movie_roulette.models.implicit import EASERecommender, ItemKNNRecommender
+
+_BLOCK_WORK = 4_000_000  # multiply-adds per column block of the similarity products
+
+
+class ALSRecommender(RowScoring, Recommender):
+    """Implicit ALS (Hu, Koren, Volinsky 2008) via `implicit.cpu.als`, float32.
+
+    Each interaction (every rating, or ratings >= `min_rating`) has confidence `alpha`; score =
+    user factors . movie factors. Ad-hoc profiles and `score_rows` solve the user's factors
+    against the fitted movie factors (the same least-squares step as a training iteration).
+    """
+
+    name: ClassVar[str] = "als"
+    _params: ClassVar[tuple[str, ...]] = (
+        "factors",
+        "regularization",
+        "alpha",
+        "iterations",
+        "min_rating",
+        "seed",
+    )
+
+    def __init__(
+        self,
+        factors: int = 64,
+        regularization: float = 0.05,
+        alpha: float = 2.0,
+        iterations: int = 15,
+        min_rating: float | None = None,
+        seed: int = 0,
+        rating_scale: tuple[float, float] | None = None,
+    ) -> None:
+        super().__init__(rating_scale)
+        if factors < 1 or iterations < 1:
+            raise ValueError(f"factors and iterations must be >= 1, got {factors}, {iterations}.")
+        if regularization < 0 or alpha <= 0:
+            raise ValueError(f"regularization >= 0 and alpha > 0, got {regularization}, {alpha}.")
+        self.factors = int(factors)
+        self.regularization = float(regularization)
+        self.alpha = float(alpha)
+        self.iterations = int(iterations)
+        self.min_rating = None if min_rating is None else float(min_rating)
+        self.seed = int(seed)
+        self.user_factors = np.empty((0, self.factors), np.float32)
+        self.item_factors = np.empty((0, self.factors), np.float32)
+
+    def _fit(self, data: Interactions, catalogue: pd.DataFrame | None) -> None:
+        from implicit.cpu.als import AlternatingLeastSquares
+
+        X = data.binary_matrix(self.min_rating)
+        # implicit warns (and is slow) unless BLAS runs one thread; it uses its own threads
+        with threadpool_limits(1, "blas"):
+            model = AlternatingLeastSquares(
+                factors=self.factors,
+                regularization=self.regularization,
+                alpha=self.alpha,
+                iterations=self.iterations,
+                dtype=np.float32,
+                random_state=self.seed,
+            )
+            model.fit(X, show_progress=False)
+        self.user_factors = np.ascontiguousarray(model.user_factors, np.float32)
+        self.item_factors = np.ascontiguousarray(model.item_factors, np.float32)
+
+    def fold_in(self, rows: UserRows) -> np.ndarray:
+        """User factors for histories (implicit's least-squares user step, in float64)."""
+        Y = self.item_factors.astype(np.float64)
+        base = Y.T @ Y + self.regularization * np.eye(self.factors)
+        out = np.zeros((rows.n_users, self.factors), np.float32)
+        for k in range(rows.n_users):
+            idx, r = rows.row(k)
+            if self.min_rating is not None:
+                idx = idx[r >= self.min_rating]
+            if len(idx) == 0:
+                continue
+            Yk = Y[idx]
+            conf = np.full(len(idx), self.alpha)
+            A = base + (Yk.T * (conf - 1.0)) @ Yk
+            out[k] = np.linalg.solve(A, Yk.T @ conf)
+        return out
+
+    def _score_all(self, user_idx: int) -> np.ndarray:
+        return self.item_factors @ self.user_factors[user_idx]
+
+    def _score_at(self, user_idx: int, movie_idx: np.ndarray) -> np.ndarray:
+        return self.item_factors[np.asarray(movie_idx, np.int64)] @ self.user_factors[user_idx]
+
+    def _score_profile(self, movie_idx: np.ndarray, ratings: np.ndarray) -> np.ndarray:
+        rows = UserRows.from_profiles([(movie_idx, ratings)])
+        return self.item_factors @ self.fold_in(rows)[0]
+
+    def score_rows(self, rows: UserRows, candidates: np.ndarray | None = None) -> np.ndarray:
+        self._check_fitted()
+        items = self.item_factors if candidates is None else self.item_factors[candidates]
+        return self.fold_in(rows) @ items.T
+
+    def _get_arrays(self) -> dict[str, np.ndarray]:
+        return {"user_factors": self.user_factors, "item_factors": self.item_factors}
+
+    def _set_state(self, meta: dict[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
+        self.user_factors = np.asarray(arrays["user_factors"], np.float32)
+        self.item_factors = np.asarray(arrays["item_factors"], np.float32)
+
+
+def _top_per_column(
+    rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The k largest positive values of each column (ties: the lower row)."""
+    ok = vals > 0
+    rows, cols, vals = rows[ok], cols[ok], vals[ok]
+    order = np.lexsort((rows, -vals, cols))
+    rows, cols, vals = rows[order], cols[order], vals[order]
+    rank = np.arange(len(cols)) - np.searchsorted(cols, cols, side="left")
+    keep = rank < k
+    return rows[keep], cols[keep], vals[keep]
+
+
+def _on_pattern(pattern: sparse.csc_matrix, other: sparse.csc_matrix) -> np.ndarray:
+    """`other`'s values at `pattern`'s entries (0 where `other` has none); both CSC, sorted,
+    other's entries a subset of pattern's (sparse products drop exact zeros)."""
+    n = pattern.shape[0]
+    key_p = np.repeat(np.arange(pattern.shape[1]), np.diff(pattern.indptr)) * n + pattern.indices
+    key_o = np.repeat(np.arange(other.shape[1]), np.diff(other.indptr)) * n + other.indices
+    out = np.zeros(len(key_p))
+    out[np.searchsorted(key_p, key_o)] = other.data
+    return out
+
+
+def _product(left: sparse.csc_matrix, right: sparse.csr_matrix) -> sparse.csc_matrix:
+    """left^T @ right[:, block] as an n x block CSC, computed as block^T @ right: the CSR product
+    then walks only the users of the block's movies (cost ~ their history lengths), not every
+    rating of the matrix once per block, which made the whole fit quadratic in the ratings."""
+    out = (left.T.tocsr() @ right).tocsr()  # block x n; its rows are the block's columns
+    out.sort_indices()
+    return sparse.csc_matrix((out.data, out.indices, out.indptr), shape=out.shape[::-1])
+
+
+class SparseItemKNNRecommender(RowScoring, ItemKNNRecommender):
+    """`ItemKNNRecommender` with sparse, block-wise similarities (same scores and rating
+    predictions when no user has more than `max_user_items` interactions)."""
+
+    name: ClassVar[str] = "itemknn_sparse"
+    _params: ClassVar[tuple[str, ...]] = (*ItemKNNRecommender._params, "max_user_items", "seed")
+
+    def __init__(
+        self,
+        n_neighbours: int = 100,
+        min_item_ratings: int = 2,
+        rating_neighbours: int = 40,
+        rating_pool: int = 200,
+        pearson_shrinkage: float = 100.0,
+        max_user_items: int | None = 500,
+        seed: int = 0,
+        rating_scale: tuple[float, float] | None = None,
+    ) -> None:
+        super().__init__(
+            n_neighbours=n_neighbours,
+            min_item_ratings=min_item_ratings,
+            rating_neighbours=rating_neighbours,
+            rating_pool=rating_pool,
+            pearson_shrinkage=pearson_shrinkage,
+            rating_scale=rating_scale,
+        )
+        if max_user_items is not None and max_user_items < 1:
+            raise ValueError(f"max_user_items: must be >= 1 (or None), got {max_user_items}.")
+        self.max_user_items = None if max_user_items is None else int(max_user_items)
+        self.seed = int(seed)
+
+    def _similarity_sample(self, data: Interactions) -> np.ndarray:
+        """Mask of the ratings the similarities use: all, except a seeded sample of
+        `max_user_items` for each heavier user."""
+        keep = np.ones(len(data.user_idx), bool)
+        cap = self.max_user_items
+        counts = np.bincount(data.user_idx, minlength=data.n_users)
+        if cap is None or counts.max(initial=0) <= cap:
+            return keep
+        rng = np.random.default_rng(self.seed)
+        order = np.lexsort((rng.random(len(data.user_idx)), data.user_idx))
+        first = np.searchsorted(data.user_idx[order], data.user_idx[order], side="left")
+        keep[order] = (np.arange(len(order)) - first) < cap
+        return keep
+
+    def _fit(self, data: Interactions, catalogue: pd.DataFrame | None) -> None:
+        n = data.n_movies
+        self.global_mean, self.bu, self.bi = fit_baselines(data)
+        keep = self._similarity_sample(data)
+        u, i = data.user_idx[keep], data.movie_idx[keep]
+        resid = (
+            data.rating - (self.global_mean + self.bu[data.user_idx] + self.bi[data.movie_idx])
+        )[keep]
+        shape = (data.n_users, n)
+        X = sparse.csc_matrix((np.ones(len(u)), (u, i)), shape=shape)
+        R = sparse.csc_matrix((resid, (u, i)), shape=shape)
+        R2 = R.multiply(R).tocsc()
+        Xr, Rr, R2r = X.tocsr(), R.tocsr(), R2.tocsr()
+        counts = np.asarray(X.sum(axis=0)).ravel()
+        lengths = np.asarray(X.sum(axis=1)).ravel()
+        # multiply-adds of column j in X^T X, summed: blocks of columns hold ~_BLOCK_WORK each
+        cum = np.concatenate([[0.0], np.cumsum(X.T @ lengths)])
+        rank_parts: list[tuple] = []
+        rate_parts: list[tuple] = []
+        start = 0
+        while start < n:
+            stop = int(np.searchsorted(cum, cum[start] + _BLOCK_WORK, side="right")) - 1
+            stop = min(max(stop, start + 1), n)
+            rank, rate = self._block(X, R, R2, Xr, Rr, R2r, counts, start, stop)
+            rank_parts.append(rank)
+            rate_parts.append(rate)
+            start = stop
+        self.sim_rank = self._assemble(rank_parts, n).tocsr()
+        self.sim_rate = self._assemble(rate_parts, n).tocsc()
+
+    def _block(self, X, R, R2, Xr, Rr, R2r, counts, start: int, stop: int) -> tuple:
+        """Similarities of the block's movies (columns start:stop) to every movie."""
+        common = _product(X[:, start:stop], Xr)
+        rows = common.indices.astype(np.int64)
+        cols = np.repeat(np.arange(start, stop), np.diff(common.indptr))
+        c = common.data
+        not_self = rows != cols
+        cos = c / np.sqrt(counts[rows] * counts[cols])
+        rank = _top_per_column(rows[not_self], cols[not_self], cos[not_self], self.n_neighbours)
+        num = _on_pattern(common, _product(R[:, start:stop], Rr))
+        sq_i = _on_pattern(common, _product(X[:, start:stop], R2r))  # sum of res_ui^2 (row i)
+        sq_j = _on_pattern(common, _product(R2[:, start:stop], Xr))  # ... of res_uj^2 (col j)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pearson = np.where(sq_i * sq_j > 0, num / np.sqrt(sq_i * sq_j), 0.0)
+        shrunk = np.clip(c - 1, 0, None)
+        pearson *= shrunk / (shrunk + self.pearson_shrinkage)
+        rate = _top_per_column(rows[not_self], cols[not_self], pearson[not_self], self.rating_pool)
+        return rank, rate
+
+    def score_rows(self, rows: UserRows, candidates: np.ndarray | None = None) -> np.ndarray:
+        self._check_fitted()
+        ones = np.ones(len(rows.indices), np.float32)
+        S = self.sim_rank if candidates is None else self.sim_rank[:, candidates]
+        return np.asarray((rows.matrix(self.n_movies, ones) @ S).toarray(), np.float32)
+
+
+def make_scalable_components(cfg: ModelConfig, seed: int) -> dict[str, Recommender]:
+    """ALS, sparse item-kNN and capped EASE configured from the pipeline's model config."""
+    imp, als = cfg.implicit, cfg.als
+    return {
+        "als": ALSRecommender(
+            factors=als.factors,
+            regularization=als.regularization,
+            alpha=als.alpha,
+            iterations=als.iterations,
+            min_rating=als.min_rating,
+            seed=seed,
+        ),
+        "itemknn": SparseItemKNNRecommender(
+            n_neighbours=imp.knn_neighbours,
+            min_item_ratings=imp.min_item_ratings,
+            max_user_items=imp.knn_max_user_items,
+            seed=seed,
+        ),
+        "ease": EASERecommender(
+            l2=imp.l2,
+            min_item_ratings=imp.min_item_ratings,
+            min_rating=imp.min_rating,
+            max_items=imp.ease_max_items,
+            memory_budget_gb=cfg.memory_budget_gb,
+        ),
+    }
