@@ -9,7 +9,7 @@ export GX_ANALYTICS_ENABLED := False
 CONFIG ?= configs/quickstart.yaml
 APP_PORT ?= 8080
 
-.PHONY: install setup run run-movielens serve serve-list serve-stop app continuous dashboards dashboards-stop test lint format clean
+.PHONY: install setup run run-movielens serve serve-list serve-stop app continuous dashboards dashboards-stop test test-unit lint format clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,9 @@ dashboards-stop: install  ## stop the ZenML local server and the MLflow UI
 
 test: install  ## the whole suite: unit, integration (real ZenML + MLflow), e2e
 	$(PY) -m pytest
+
+test-unit: install  ## the fast inner loop: unit tests without the slow real-data ones (no servers, no browser)
+	$(PY) -m pytest tests/unit -m "not slow"
 
 lint: install
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

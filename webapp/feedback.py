@@ -11,7 +11,7 @@ page that says "saved" means the record is on disk. A log that cannot be written
 full disk, a damaged path) never breaks a page: `record` answers False, the page says the
 feedback was not saved, and /metrics counts it (outcome "failed").
 
-Newcomers have no user id, so their ratings are never logged here (see the README).
+Newcomers have no user id, so their ratings are never logged here (see docs/webapp.md).
 """
 
 from __future__ import annotations

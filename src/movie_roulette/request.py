@@ -1,4 +1,4 @@
-"""The typed request row: one shape for every kind (README: "One request shape for every kind").
+"""The typed request row: one shape for every kind (docs/serving.md, "One request shape").
 
 The served model's `predict` is annotated with `list[Request]`, so MLflow derives the model's
 signature from it and its scoring server hands the JSON rows of `{"inputs": [...]}` straight to
