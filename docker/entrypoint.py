@@ -37,7 +37,9 @@ def say(message: str) -> None:
     print(f"entrypoint: {message}", file=sys.stderr, flush=True)
 
 
-def wait_for(what: str, check: Callable[[], str | None], timeout: float, fix: str) -> None:
+def wait_for(
+    what: str, check: Callable[[], str | None], timeout: float, fix: str, every: float = 1.0
+) -> None:
     """Poll `check` (None = ready, else the reason) until ready or `timeout` seconds passed."""
     deadline = time.monotonic() + timeout
     reason = check()
@@ -48,7 +50,7 @@ def wait_for(what: str, check: Callable[[], str | None], timeout: float, fix: st
         if not announced:
             say(f"waiting for {what} ({reason}) ...")
             announced = True
-        time.sleep(1.0)
+        time.sleep(every)
         reason = check()
 
 
@@ -159,7 +161,8 @@ def served_version(model_name: str) -> str:
         f"a production version of {model_name!r}",
         has_production,
         float(env("MODEL_WAIT_SECONDS", "86400")),
-        "Train one: python run_pipeline.py --config configs/team.yaml (after `make stack-setup`).",
+        "Train one: `make team-run` (stack_setup.py --team + run_pipeline.py).",
+        every=5.0,
     )
     return found["v"]
 

@@ -68,7 +68,7 @@ wait_ready() {  # wait_ready NAME SECONDS CHECK-COMMAND...
   done
   echo "stack: $name ready"
 }
-http_ok() { curl -fsS -o /dev/null --max-time 3 "$1"; }
+http_ok() { curl -fs -o /dev/null --max-time 3 "$1"; }
 
 image_present() {
   docker image inspect "$1" >/dev/null 2>&1 || die "image $1 is missing: build it with \
