@@ -42,7 +42,8 @@ RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin app \
 COPY --from=deps /opt/venv /opt/venv
 WORKDIR /app
 # Code last: a code-only change rebuilds from here (seconds), the dependency layers stay cached.
-COPY --chown=root:root .zen/ /app/.zen/
+# The ZenML repository marker: ZenML writes the active stack into .zen/config.yaml.
+COPY --chown=app:app .zen/ /app/.zen/
 COPY configs/ /app/configs/
 COPY src/ /app/src/
 COPY materializers/ /app/materializers/

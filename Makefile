@@ -114,8 +114,10 @@ stack-destroy:  ## stack-down and delete the volumes (all team data)
 stack-setup: install  ## connect to the team ZenML server, register + activate the team stack
 	$(TEAM_ENV) $(PY) stack_setup.py --team
 
-team-run: stack-setup  ## train on CONFIG against the team stack
-	$(TEAM_ENV) $(PY) run_pipeline.py --config $(CONFIG)
+TEAM_CONFIG ?= configs/team.yaml
+team-run: stack-setup  ## train on TEAM_CONFIG against the team stack; the containers serve it
+	$(TEAM_ENV) $(PY) run_pipeline.py --config $(TEAM_CONFIG)
+	docker/stack.sh restart-serving
 
 test-docker: install  ## the docker-marked test (images, stack, training, restart)
 	$(PY) -m pytest -m docker -p no:cacheprovider

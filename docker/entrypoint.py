@@ -112,6 +112,7 @@ def mlflow_server(args: list[str]) -> None:
 def zenml_server(args: list[str]) -> None:
     # ZenML reads ZENML_STORE_URL, ZENML_SERVER_AUTO_ACTIVATE, ZENML_DEFAULT_USER_NAME/_PASSWORD
     # and ZENML_SERVER_JWT_SECRET_KEY from the environment (set by docker/stack.sh).
+    os.chdir(env("ZENML_SERVER_DIR", "/zenml"))  # not /app: no ZenML repository here
     os.environ.setdefault("ZENML_SERVER_DEPLOYMENT_TYPE", "docker")
     os.environ.setdefault("ZENML_ANALYTICS_OPT_IN", "false")
     os.execvp(
