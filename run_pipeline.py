@@ -112,7 +112,10 @@ def main(
 
     from stack_setup import ensure_stack, mlflow_tracking_uri
 
-    ensure_stack()
+    try:
+        ensure_stack()
+    except RuntimeError as err:  # e.g. the team stack's servers do not answer: nothing runs
+        raise click.ClickException(str(err)) from err
     if list_servers or stop_servers:
         manage_servers(cfg.model_name, stop=stop_servers)
         return

@@ -39,7 +39,7 @@ CUSTOM_FLAVORS = {
 TRACKING_URI_ENV = "MOVIE_ROULETTE_MLFLOW_TRACKING_URI"
 TEAM_STACK_NAME = "movie_roulette_team"
 TEAM_MLFLOW_SECRET = "movie_roulette_mlflow"
-ENV_FILE = Path(__file__).with_name(".env")
+ENV_FILE_VAR = "MR_ENV_FILE"  # like docker/stack.sh: another settings file than ./.env
 
 log = logging.getLogger(__name__)
 
@@ -141,14 +141,15 @@ def team_setting(name: str, default: str | None = None) -> str:
     """An MR_* setting: the environment, else .env (git-ignored), else `default`."""
     if os.environ.get(name):
         return os.environ[name]
-    if ENV_FILE.is_file():
-        for line in ENV_FILE.read_text().splitlines():
+    env_file = Path(os.environ.get(ENV_FILE_VAR) or Path(__file__).with_name(".env"))
+    if env_file.is_file():
+        for line in env_file.read_text().splitlines():
             key, sep, value = line.partition("=")
             if sep and key.strip() == name and value.strip():
                 return value.strip()
     if default is None:
         raise TeamStackError(
-            f"{name} is not set: export it or put it in {ENV_FILE} "
+            f"{name} is not set: export it or put it in {env_file} "
             "(`make stack-up` writes one; see .env.example)."
         )
     return default

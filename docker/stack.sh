@@ -103,6 +103,17 @@ up() {
   wait_ready "$P-mlflow" "$MR_READY_SECONDS" http_ok "http://127.0.0.1:$MR_MLFLOW_PORT/health"
   wait_ready "$P-zenml" "$MR_READY_SECONDS" http_ok "http://127.0.0.1:$MR_ZENML_PORT/health"
   echo "stack: core services ready in $((SECONDS - t0)) s"
+  # Model server + web app: ready, or waiting for a first production version (nothing trained).
+  local deadline=$((SECONDS + MR_READY_SECONDS)) m w
+  while :; do
+    m=$(serving_state "$P-model" "http://127.0.0.1:$MR_MODEL_PORT/ping")
+    w=$(serving_state "$P-webapp" "http://127.0.0.1:$MR_APP_PORT/healthz")
+    case "$m|$w" in stopped*|*\|stopped*) die "a serving container stopped: $m / $w" ;; esac
+    case "$m" in ready|waiting*) case "$w" in ready|waiting*) break ;; esac ;; esac
+    [ $SECONDS -lt $deadline ] || die "serving not ready after ${MR_READY_SECONDS} s: model server $m, web app $w"
+    sleep 2
+  done
+  echo "stack: all services up in $((SECONDS - t0)) s"
   status
 }
 

@@ -34,9 +34,9 @@ def test_actionlint_rejects_a_broken_workflow(tmp_path: Path) -> None:
     broken = tmp_path / ".github" / "workflows" / "ci.yml"
     broken.parent.mkdir(parents=True)
     broken.write_text(
-        WORKFLOW.read_text().replace("needs: test", "needs: tests").replace(
-            "${{ secrets.REGISTRY_TOKEN }}", "${{ secrets.REGISTRY_TOKEN "
-        )
+        WORKFLOW.read_text()
+        .replace("needs: test", "needs: tests")
+        .replace("${{ secrets.REGISTRY_TOKEN }}", "${{ secrets.REGISTRY_TOKEN ")
     )
     result = subprocess.run(
         [_actionlint(), "-no-color", str(broken)], capture_output=True, text=True, cwd=tmp_path
