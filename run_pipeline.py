@@ -110,7 +110,7 @@ def main(
 
     from zenml import Model
 
-    from stack_setup import ensure_stack, mlflow_tracking_uri
+    from stack_setup import ensure_stack, mlflow_tracking_uri, run_settings
 
     try:
         ensure_stack()
@@ -131,7 +131,10 @@ def main(
     options: dict = {
         "model": Model(name=cfg.model_name, description="Movie Roulette hybrid recommender"),
         "enable_cache": False if no_cache else None,
-        "settings": {"experiment_tracker": {"experiment_name": cfg.experiment_name}},
+        "settings": {
+            "experiment_tracker": {"experiment_name": cfg.experiment_name},
+            **run_settings(),  # the team's docker stack: the project image
+        },
     }
     if cron is not None:
         if not schedule_pipeline(chosen, options, raw, cfg, pipeline_name, cron, config_path):

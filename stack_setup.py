@@ -38,6 +38,10 @@ CUSTOM_FLAVORS = {
 }
 TRACKING_URI_ENV = "MOVIE_ROULETTE_MLFLOW_TRACKING_URI"
 TEAM_STACK_NAME = "movie_roulette_team"
+# --docker: the same stack with ZenML's local_docker orchestrator (every step in a container of
+# the project image, used as built: nothing is pulled or built by ZenML).
+TEAM_DOCKER_STACK_NAME = "movie_roulette_team_docker"
+TEAM_DOCKER_ORCHESTRATOR = ("team_docker", "local_docker")
 TEAM_MLFLOW_SECRET = "movie_roulette_mlflow"
 ENV_FILE_VAR = "MR_ENV_FILE"  # like docker/stack.sh: another settings file than ./.env
 
@@ -58,10 +62,24 @@ def ensure_stack(activate: bool = True) -> str:
     from zenml.client import Client
 
     client = Client()
-    if client.active_stack_model.name == TEAM_STACK_NAME:
+    active = client.active_stack_model.name
+    if active in (TEAM_STACK_NAME, TEAM_DOCKER_STACK_NAME):
         check_tracking_server(mlflow_tracking_uri())
-        return TEAM_STACK_NAME
+        return active
     return _ensure(client, STACK_NAME, COMPONENTS, {}, activate)
+
+
+def run_settings() -> dict[str, Any]:
+    """Pipeline settings the active stack needs: on the team's docker stack, steps run in the
+    project image as built (MR_IMAGE, default movie-roulette:latest; `make images`)."""
+    from zenml.client import Client
+
+    if Client().active_stack_model.name != TEAM_DOCKER_STACK_NAME:
+        return {}
+    from zenml.config import DockerSettings
+
+    image = team_setting("MR_IMAGE", "movie-roulette:latest")
+    return {"docker": DockerSettings(parent_image=image, skip_build=True)}
 
 
 def _ensure(
@@ -207,12 +225,19 @@ def connect_team_server(zenml_url: str) -> None:
     )
 
 
-def ensure_team_stack(artifact_dir: Path) -> str:
-    """Connect to the team's ZenML server and register + activate the team stack."""
+def ensure_team_stack(artifact_dir: Path | None = None, docker: bool = False) -> str:
+    """Connect to the team's ZenML server and register + activate the team stack.
+
+    The artifact store's folder defaults to `<ZenML local stores>/movie_roulette_team`: inside
+    the local stores path, which ZenML's local_docker orchestrator mounts into step containers."""
     zenml_url, mlflow_url = team_urls()
     check_tracking_server(mlflow_url)
     connect_team_server(zenml_url)
     from zenml.client import Client
+    from zenml.config.global_config import GlobalConfiguration
+
+    if artifact_dir is None:
+        artifact_dir = Path(GlobalConfiguration().local_stores_path) / TEAM_STACK_NAME
 
     client = Client()
     values = {
@@ -227,7 +252,11 @@ def ensure_team_stack(artifact_dir: Path) -> str:
         client.create_secret(TEAM_MLFLOW_SECRET, values=values)
     artifact_dir.mkdir(parents=True, exist_ok=True)
     wanted = {**COMPONENTS, "artifact_store": ("team_artifacts", "local")}
+    if docker:
+        wanted["orchestrator"] = TEAM_DOCKER_ORCHESTRATOR
     configs = {
+        # host networking: the step containers reach the servers on 127.0.0.1 as the host does
+        "orchestrator": {"run_args": {"network_mode": "host"}} if docker else {},
         "artifact_store": {"path": str(artifact_dir.resolve())},
         "experiment_tracker": {
             "tracking_uri": mlflow_url,
@@ -235,7 +264,8 @@ def ensure_team_stack(artifact_dir: Path) -> str:
             "tracking_password": f"{{{{{TEAM_MLFLOW_SECRET}.password}}}}",
         },
     }
-    return _ensure(client, TEAM_STACK_NAME, wanted, configs, activate=True)
+    name = TEAM_DOCKER_STACK_NAME if docker else TEAM_STACK_NAME
+    return _ensure(client, name, wanted, configs, activate=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -246,13 +276,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--artifact-dir",
         type=Path,
-        default=Path(os.environ.get("MR_ARTIFACT_DIR", ".team/artifacts")),
-        help="--team: the ZenML artifact store's folder (default .team/artifacts)",
+        default=Path(os.environ["MR_ARTIFACT_DIR"]) if os.environ.get("MR_ARTIFACT_DIR") else None,
+        help="--team: the ZenML artifact store's folder (default: in ZenML's local stores)",
+    )
+    parser.add_argument(
+        "--docker",
+        action="store_true",
+        help="--team: ZenML's local_docker orchestrator (steps in the project image)",
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
     try:
-        name = ensure_team_stack(args.artifact_dir) if args.team else ensure_stack()
+        name = ensure_team_stack(args.artifact_dir, args.docker) if args.team else ensure_stack()
     except TeamStackError as err:
         parser.exit(2, f"stack_setup: {err}\n")
     print(f"Active stack: {name}")

@@ -95,7 +95,8 @@ up() {
     "$MR_IMAGE" zenml-server
   local serving=(-e MLFLOW_TRACKING_URI="http://127.0.0.1:$MR_MLFLOW_PORT"
     -e MODEL_NAME="$MR_MODEL_NAME" -e MODEL_SERVER_URL="http://127.0.0.1:$MR_MODEL_PORT"
-    -e MODEL_PORT="$MR_MODEL_PORT" -e APP_PORT="$MR_APP_PORT" -v "$P-app-data:/data")
+    -e MODEL_PORT="$MR_MODEL_PORT" -e APP_PORT="$MR_APP_PORT" -v "$P-app-data:/data"
+    -e MOVIE_ROULETTE_EVENT_LOG=/data/events.jsonl)
   start "$P-model" "$MR_MODEL_PORT" "${serving[@]}" ${MR_MODEL_VERSION:+-e MODEL_VERSION="$MR_MODEL_VERSION"} \
     "$MR_IMAGE" model-server
   start "$P-webapp" "$MR_APP_PORT" "${serving[@]}" -e BUNDLE_CACHE=/data/bundles "$MR_IMAGE" webapp
