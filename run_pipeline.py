@@ -110,7 +110,7 @@ def main(
 
     from zenml import Model
 
-    from stack_setup import ensure_stack, mlflow_tracking_uri, run_settings
+    from stack_setup import ensure_stack, failure_hint, mlflow_tracking_uri, run_settings
 
     try:
         ensure_stack()
@@ -145,7 +145,9 @@ def main(
         raise click.ClickException(f"{type(err).__name__}: {err}") from err
     except RuntimeError as err:
         # ZenML reports only which steps failed; show the steps' own error messages.
-        raise click.ClickException(f"{err}\n{failed_step_messages(chosen.name)}") from err
+        raise click.ClickException(
+            f"{err}\n{failed_step_messages(chosen.name)}{failure_hint()}"
+        ) from err
     click.echo(f"Pipeline run {run.name} finished with status {run.status}.")
     click.echo(f"MLflow tracking URI: {mlflow_tracking_uri()}")
     if cron is not None:

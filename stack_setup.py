@@ -43,6 +43,11 @@ TEAM_STACK_NAME = "movie_roulette_team"
 TEAM_DOCKER_STACK_NAME = "movie_roulette_team_docker"
 TEAM_DOCKER_ORCHESTRATOR = ("team_docker", "local_docker")
 TEAM_MLFLOW_SECRET = "movie_roulette_mlflow"
+FAST_FAIL_MLFLOW_ENV = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "3",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
+}
 ENV_FILE_VAR = "MR_ENV_FILE"  # like docker/stack.sh: another settings file than ./.env
 
 log = logging.getLogger(__name__)
@@ -65,8 +70,25 @@ def ensure_stack(activate: bool = True) -> str:
     active = client.active_stack_model.name
     if active in (TEAM_STACK_NAME, TEAM_DOCKER_STACK_NAME):
         check_tracking_server(mlflow_tracking_uri())
+        # MLflow server gone mid-run: fail the step in seconds, not after MLflow's default
+        # 7 retries with exponential backoff (minutes). The environment can still override.
+        for name, value in FAST_FAIL_MLFLOW_ENV.items():
+            os.environ.setdefault(name, value)
         return active
     return _ensure(client, STACK_NAME, COMPONENTS, {}, activate)
+
+
+def failure_hint() -> str:
+    """After a failed run: on a team stack whose MLflow server stopped answering, say so."""
+    from zenml.client import Client
+
+    if Client().active_stack_model.name not in (TEAM_STACK_NAME, TEAM_DOCKER_STACK_NAME):
+        return ""
+    try:
+        check_tracking_server(mlflow_tracking_uri())
+    except TeamStackError as err:
+        return "\n" + str(err).replace("Nothing was run.", "Then run the pipeline again.")
+    return ""
 
 
 def run_settings() -> dict[str, Any]:
