@@ -77,7 +77,9 @@ lock: install  ## docker/requirements.lock from the working venv (pip freeze + p
 	docker/lock.sh
 
 $(WHEELS_DIR)/.done: docker/requirements.lock
-	$(PY) -m pip wheel -q --no-deps -r docker/requirements.lock -w $(WHEELS_DIR) 2>&1 | grep -v "is ignored: it is neither" || true
+	mkdir -p $(WHEELS_DIR)
+	$(PY) -m pip wheel -q --no-deps -r docker/requirements.lock -w $(WHEELS_DIR) 2>$(WHEELS_DIR)/.log \
+	  || { grep -v "is ignored: it is neither" $(WHEELS_DIR)/.log; exit 1; }
 	touch $@
 
 wheels: install $(WHEELS_DIR)/.done  ## a wheelhouse of the lock (images build without PyPI access)
