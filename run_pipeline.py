@@ -133,9 +133,12 @@ def main(
         except ScheduleError as err:
             raise click.UsageError(str(err)) from err
 
-    from stack_setup import ensure_stack, mlflow_tracking_uri
+    from stack_setup import ensure_stack, failure_hint, mlflow_tracking_uri, run_settings
 
-    ensure_stack()
+    try:
+        ensure_stack()
+    except RuntimeError as err:  # e.g. the team stack's servers do not answer: nothing runs
+        raise click.ClickException(str(err)) from err
     if list_servers or stop_servers:
         manage_servers(cfg.model_name, stop=stop_servers)
         return
@@ -158,7 +161,10 @@ def main(
         from pipelines.training import training_pipeline as chosen
     options: dict = {
         "enable_cache": False if no_cache else None,
-        "settings": {"experiment_tracker": {"experiment_name": cfg.experiment_name}},
+        "settings": {
+            "experiment_tracker": {"experiment_name": cfg.experiment_name},
+            **run_settings(),  # the team's docker stack: the project image
+        },
     }
     if cron is not None:
         if not schedule_pipeline(chosen, options, raw, cfg, pipeline_name, cron, config_path):
@@ -169,7 +175,9 @@ def main(
         raise click.ClickException(f"{type(err).__name__}: {err}") from err
     except RuntimeError as err:
         # ZenML reports only which steps failed; show the steps' own error messages.
-        raise click.ClickException(f"{err}\n{failed_step_messages(chosen.name)}") from err
+        raise click.ClickException(
+            f"{err}\n{failed_step_messages(chosen.name)}{failure_hint()}"
+        ) from err
     click.echo(f"Pipeline run {run.name} finished with status {run.status}.")
     click.echo(f"MLflow tracking URI: {mlflow_tracking_uri()}")
     if cron is not None:
