@@ -11,6 +11,7 @@ deploy also find the workers a dead master left serving, and stop them.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
@@ -25,6 +26,8 @@ from movie_roulette.config import ServingConfig
 from movie_roulette.exceptions import MovieRouletteError
 from serving.guard import MAX_BODY_BYTES_ENV, MAX_ROWS_ENV
 from serving.processes import ServerProcess, server_processes, stop_processes
+
+logger = logging.getLogger(__name__)
 
 PING_TIMEOUT_SECONDS = 2.0
 EVENT_LOG_ENV = "MOVIE_ROULETTE_EVENT_LOG"  # read by serving/pyfunc_model.py
@@ -192,6 +195,26 @@ def stop_servers(model_name: str | None = None) -> list[ServerInfo]:
     return stopped + orphans
 
 
+def take_over_port(port: int, model_name: str) -> list[ServerInfo]:
+    """Stop this project's servers of *other* models on `port`: the configured port serves one
+    model at a time (e.g. `make run`'s demo model, then a real-data run on the same port).
+    Each one stopped is announced; a program this project did not start is never touched."""
+    others = [s for s in _services() if s.config.model_name != model_name and _port(s) == port]
+    taken = [_info(s) for s in others]
+    for service in others:
+        _stop(service)
+    for info in taken:
+        logger.warning(
+            "Port %s served %s version %s: stopped it to serve %s there (give each config its "
+            "own serving.port to run both).",
+            port,
+            info.model_name,
+            info.model_version,
+            model_name,
+        )
+    return taken
+
+
 def stop_strays(port: int, model_name: str) -> list[int]:
     """Stop the processes this project started on `port` that no running server of another
     model owns (a dead master's workers, a server ZenML forgot); return their pids."""
@@ -271,6 +294,7 @@ def deploy_version(
         if info.model_version == str(version) and alive and info.url and ping(info.url):
             return info  # already serving this version
         _stop(service)
+    take_over_port(serving.port, model_name)
     stop_strays(serving.port, model_name)  # what a dead master left serving the port
 
     deadline = time.monotonic() + 15
