@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from movie_roulette import columns as C
+from movie_roulette.config import AUDIT_METRICS
 from movie_roulette.evaluation import metrics as M
 from movie_roulette.explain import Explainer
 from movie_roulette.features.text import split_genres
@@ -44,7 +45,7 @@ CALIBRATION_ALPHA = 0.01  # q~ = (1 - a) q + a p keeps KL(p || q~) finite (Steck
 UNKNOWN_DECADE = "unknown"
 # figures where a higher value is better (the gate reads this); the others are "lower is better"
 HIGHER_IS_BETTER = {"ndcg": True, "recall": True, "coverage": True, "long_tail_share": True}
-GROUP_METRICS = ("ndcg", "recall", "coverage", "long_tail_share", "pop_lift", "miscalibration")
+GROUP_METRICS = AUDIT_METRICS
 
 
 @dataclass(frozen=True)
@@ -223,12 +224,11 @@ class Audit:
             for metric in GROUP_METRICS:
                 value = getattr(g, metric)
                 if value is not None:
-                    suffix = f"@{k}" if metric in ("ndcg", "recall", "coverage") else ""
-                    out[f"group.{g.key}.{metric}{suffix}"] = float(value)
-        for metric in ("ndcg", "recall"):
+                    out[figure_key(metric, g.key, k)] = float(value)
+        for metric in GROUP_METRICS:
             worst = self.figure(metric, "worst")
             if worst is not None:
-                out[f"group.worst.{metric}@{k}"] = float(worst)
+                out[figure_key(metric, "worst", k)] = float(worst)
         for gap in self.gaps:
             out[f"gap.{gap.dimension}.{gap.metric}"] = gap.gap
         for kind, rows in (("decade", self.items.by_decade), ("genre", self.items.by_genre)):
@@ -251,6 +251,12 @@ class Audit:
 
 
 # ---------------------------------------------------------------------------------- helpers
+def figure_key(metric: str, group: str, k: int) -> str:
+    """The flat name of a group figure: "group.activity:light.ndcg@10"."""
+    suffix = f"@{k}" if metric in ("ndcg", "recall", "coverage") else ""
+    return f"group.{group}.{metric}{suffix}".replace(" ", "_")
+
+
 def gini(values: Sequence[float] | np.ndarray) -> float:
     """Gini coefficient of non-negative values (0 = equal exposure, ->1 = all on one)."""
     x = np.sort(np.asarray(values, np.float64))
@@ -734,6 +740,7 @@ __all__ = [
     "UserExplanation",
     "audit_model",
     "contributions",
+    "figure_key",
     "gini",
     "miscalibration",
 ]
