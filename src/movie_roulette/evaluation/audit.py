@@ -149,6 +149,7 @@ class ItemExplanation:
     score: float  # the served blend score
     contributions: dict[str, float]  # weight * z per component; they sum to `score`
     cited: int | None  # the movie of "because you rated X highly", if any
+    cited_title: str | None = None
 
 
 @dataclass(frozen=True)
@@ -656,6 +657,7 @@ def _explainability(
                     score=score,
                     contributions=parts,
                     cited=cited.get(movie),
+                    cited_title=titles.get(cited[movie]) if movie in cited else None,
                 )
             )
         users.append(UserExplanation(user_id=r.user_id, items=items))

@@ -273,7 +273,11 @@ def _explain(cand: Audit, prod: Audit | None) -> str:
         comps = sorted({n for it in user.items for n in it.contributions})
         body = []
         for it in user.items:
-            cited = f"<br><small>cites {_e(it.cited)}</small>" if it.cited is not None else ""
+            cited = (
+                f"<br><small>because you rated {_e(it.cited_title or it.cited)} highly</small>"
+                if it.cited is not None
+                else ""
+            )
             body.append(
                 [f"{it.rank}. {_e(it.title)}{cited}", _fmt(it.score, 3)]
                 + [_bar(it.contributions.get(n, 0.0), scale) for n in comps]
