@@ -42,6 +42,7 @@ from movie_roulette.evaluation.model_card import (  # noqa: E402
 )
 from movie_roulette.features.text import add_content_text  # noqa: E402
 from movie_roulette.models.hybrid import train_hybrid  # noqa: E402
+from movie_roulette.promotion import check_audit_gate  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,7 +95,10 @@ def main(argv: list[str] | None = None) -> int:
     audit = audit_model(model, seen, test, catalogue, settings_from_config(cfg), users)
     done = time.perf_counter()
     if args.html:
-        context = CardContext(cfg.model_name, args.version or label, None, notes)
+        gate = check_audit_gate(cfg.audit.gate, audit.figures(), None, cfg.evaluation.k)
+        context = CardContext(
+            cfg.model_name, args.version or label, None, notes, [c.to_dict() for c in gate]
+        )
         Path(args.html).write_text(render_card(audit, None, context), encoding="utf-8")
     if args.json:
         print(json.dumps(audit.figures(), indent=1, sort_keys=True))

@@ -25,6 +25,7 @@ from movie_roulette.evaluation.model_card import (
     render_card,
     settings_from_config,
 )
+from movie_roulette.promotion import check_audit_gate
 from movie_roulette.tracking import metric_key
 from serving.registry import load_production_bundle
 
@@ -60,10 +61,19 @@ def build_model_card(
         "production": prod_audit.figures() if prod_audit else None,
         "notes": [*candidate.notes, *prod_notes],
     }
+    gate = check_audit_gate(
+        cfg.audit.gate, figures["candidate"], figures["production"], cfg.evaluation.k
+    )
     html = render_card(
         candidate,
         prod_audit,
-        CardContext(cfg.model_name, mlflow_model_version, prod_version, prod_notes),
+        CardContext(
+            cfg.model_name,
+            mlflow_model_version,
+            prod_version,
+            prod_notes,
+            [check.to_dict() for check in gate],
+        ),
     )
     flat = {f"audit.{metric_key(k)}": v for k, v in figures["candidate"].items()}
     mlflow.log_metrics(flat)

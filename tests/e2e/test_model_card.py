@@ -11,12 +11,13 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from movie_roulette.config import ModelConfig, SplitConfig
+from movie_roulette.config import GateRule, ModelConfig, SplitConfig
 from movie_roulette.data.demo import generate_demo
 from movie_roulette.data.split import train_valid_test
 from movie_roulette.evaluation.audit import AuditSettings, audit_model
 from movie_roulette.evaluation.model_card import CardContext, render_card
 from movie_roulette.models.hybrid import train_hybrid
+from movie_roulette.promotion import check_audit_gate
 
 pytestmark = [pytest.mark.e2e]
 EVIL = "<script>window.__pwned = 1</script><img src=x onerror=alert(1)>"
@@ -33,10 +34,13 @@ def demo_card(tmp_path_factory: pytest.TempPathFactory) -> Path:
     new = train_hybrid(train, valid, catalogue, ModelConfig(), seed=5)
     old = train_hybrid(train, valid, catalogue, replace(ModelConfig(), implicit=replace(
         ModelConfig().implicit, liked_min_rating=None, centered_ease=False)), seed=5)  # fmt: skip
+    new_audit = audit_model(new, seen, test, catalogue, settings)
+    old_audit = audit_model(old, seen, test, catalogue, settings)
+    gate = check_audit_gate([GateRule()], new_audit.figures(), old_audit.figures(), 10)
     html = render_card(
-        audit_model(new, seen, test, catalogue, settings),
-        audit_model(old, seen, test, catalogue, settings),
-        CardContext("demo", "2", "1", ["production: a smaller blend"]),
+        new_audit,
+        old_audit,
+        CardContext("demo", "2", "1", ["production: a smaller blend"], [g.to_dict() for g in gate]),
     )
     path = tmp_path_factory.mktemp("card") / "model_card.html"
     path.write_text(html, encoding="utf-8")
@@ -76,6 +80,8 @@ def test_demo_model_card_renders_without_console_errors(
         "Explainability",
         "Counterfactual check",
         "production (version 1)",
+        "Promotion gate",
+        "ndcg on worst: new",
     ):
         assert section in text, section
 

@@ -333,7 +333,7 @@ def render_card(candidate: Audit, production: Audit | None, context: CardContext
         "<h2>Data</h2>",
         _data(candidate),
         "".join(f'<p class="note">{_e(n)}</p>' for n in notes),
-        "<h2>Promotion gate</h2>",
+        "<h2>Promotion gate (audit.gate)</h2>",
         _gate(context.gate),
         "<h2>Popularity bias</h2>",
         _popularity(candidate, production),
