@@ -95,3 +95,18 @@ def test_a_benchmark_card_renders_without_console_errors(browser: Any, artifacts
     (text, safe), errors, requests = _render(browser, path, artifacts / "model-card-bench.png")
     assert errors == [] and safe and requests == [path.as_uri()]
     assert "Popularity bias" in text
+
+
+def test_why_these_picks_view_opens_from_the_picks_page(
+    page: Any, app_url: str, e2e_bundle: Path, artifacts: Path
+) -> None:
+    from webapp.catalogue import CatalogueStore
+
+    user = CatalogueStore.from_bundle(e2e_bundle).user_ids[2]
+    p = page.page
+    p.goto(app_url + f"/user/{user}")
+    p.get_by_test_id("why-link").click()
+    p.wait_for_url(f"**/user/{user}/why")
+    assert p.get_by_test_id("why-table").locator("tbody tr").count() >= 10
+    p.screenshot(path=str(artifacts / "why-these-picks.png"), full_page=True)
+    assert page.errors == []
