@@ -1,5 +1,5 @@
-"""Training: ingest, validate, features, split, train, evaluate, refit on all, register, promote,
-deploy.
+"""Training: ingest, validate, features, split, train, evaluate, refit on all, register, model
+card (bias audit + explainability, docs/model-card.md), promote, deploy.
 
 The evaluated model is fitted on train + valid and measured on test; the registered and served
 model is the same recipe refitted on every rating (`refit_on_all_ratings`). Only the steps from
@@ -15,6 +15,7 @@ from zenml import pipeline
 
 from pipelines.model import registered_model
 from steps.deploy.deploy_model import deploy_model
+from steps.evaluate.build_model_card import build_model_card
 from steps.evaluate.evaluate_models import evaluate_models
 from steps.evaluate.run_behavioural_checks import run_behavioural_checks
 from steps.features.build_content_features import build_content_features
@@ -80,7 +81,12 @@ def training_pipeline(config: dict[str, Any]) -> None:
     version = register_model.with_options(model=model)(
         served, metrics, behaviour, ratings, fits, config
     )
+    audit = None
+    if (config.get("audit") or {}).get("enabled", True):
+        _, audit = build_model_card.with_options(model=model)(
+            version, bundle, train, valid, test, config
+        )
     promotion = promote_model.with_options(model=model)(
-        version, bundle, metrics, train, valid, test, config
+        version, bundle, metrics, train, valid, test, config, audit
     )
     deploy_model.with_options(model=model)(promotion, config)

@@ -121,6 +121,10 @@ class ModelServerClient:
             }
         )
 
+    def explain(self, user_id: int, k: int = 10) -> dict[str, Any]:
+        """A known user's top-k with each score split by blend component (kind "explain")."""
+        return self.invoke({"kind": "explain", "user_id": user_id, "k": k})
+
     def recommend_from_ratings(
         self, ratings: Mapping[int, float], k: int = 10, genre: str | None = None
     ) -> dict[str, Any]:

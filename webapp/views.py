@@ -407,6 +407,38 @@ def user(user_id: int) -> str:
     )
 
 
+@bp.get("/user/<int:user_id>/why")
+def why(user_id: int) -> str:
+    """Why these picks: each pick's score split by blend component (docs/model-card.md)."""
+    svc = _services()
+    k = _int_arg("k", DEFAULT_K, 1, MAX_K)
+    items: list[dict[str, Any]] = []
+    weights: dict[str, float] = {}
+    server_error = None
+    try:
+        answer = svc.client.explain(user_id, k=k)
+        server_error = _answer_error(answer)
+        weights = {str(n): float(w) for n, w in (answer.get("weights") or {}).items()}
+        for item in _decorate(answer.get("items") or []):
+            raw = item.get("contributions") or {}
+            parts = {str(n): float(v) for n, v in raw.items()} if isinstance(raw, dict) else {}
+            score = item.get("score")
+            score = float(score) if isinstance(score, int | float) else sum(parts.values())
+            items.append({**item, "score": score, "parts": parts})
+    except ModelServerError as err:
+        server_error = _server_message(err)
+    scale = max((abs(v) for it in items for v in it["parts"].values()), default=1.0) or 1.0
+    return render_template(
+        "why.html",
+        user_id=user_id,
+        items=items,
+        weights=weights,
+        components=sorted({n for it in items for n in it["parts"]}),
+        scale=scale,
+        server_error=server_error,
+    )
+
+
 def _spin(user_id: int | None, ratings: dict[int, float] | None, genre: str | None) -> dict:
     svc = _services()
     seed = secrets.randbelow(2**31)

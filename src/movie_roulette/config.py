@@ -127,6 +127,36 @@ class PromotionConfig:
     min_users: int = 20
 
 
+# figures of a user group the audit reports and the promotion gate can guard
+AUDIT_METRICS = ("ndcg", "recall", "coverage", "long_tail_share", "pop_lift", "miscalibration")
+
+
+@dataclass(frozen=True)
+class GateRule:
+    """Block promotion when the candidate's `metric` on `group` is worse than production's by
+    more than `max_drop` (absolute). group: "all", "worst" (the worst large-enough group, each
+    model's own), or "<dimension>:<name>" such as "activity:light" or "mainstream:niche"."""
+
+    metric: str = "ndcg"
+    group: str = "worst"
+    max_drop: float = 0.05
+
+
+@dataclass(frozen=True)
+class AuditConfig:
+    """The model card (docs/model-card.md): bias audit, explainability, promotion gate."""
+
+    enabled: bool = True
+    min_group_users: int = 20  # smaller user groups are reported as too small
+    long_tail_share: float = 0.8  # the least-rated share of movies that is the long tail
+    explain_users: int = 20  # users whose top-k is decomposed and counterfactually checked
+    counterfactual_candidates: int = 10  # liked movies removed besides the cited one
+    max_users: int | None = None  # audit a seeded sample of test users (None = all)
+    users_table: str | None = None  # optional CSV: user_id + age_group/age/gender/occupation
+    # only a guard on the worst group's NDCG by default; [] switches the gate off
+    gate: list[GateRule] = field(default_factory=lambda: [GateRule()])
+
+
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
 
 
@@ -254,6 +284,7 @@ class PipelineConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     promotion: PromotionConfig = field(default_factory=PromotionConfig)
+    audit: AuditConfig = field(default_factory=AuditConfig)
     continuous: ContinuousConfig = field(default_factory=ContinuousConfig)
     serving: ServingConfig = field(default_factory=ServingConfig)
     sources: SourcesConfig = field(default_factory=SourcesConfig)
@@ -373,6 +404,7 @@ def _check_ranges(cfg: PipelineConfig) -> None:
             )
     if cfg.promotion.min_users < 1:
         raise ConfigError(f"promotion.min_users: {cfg.promotion.min_users} must be at least 1.")
+    check_audit(cfg.audit)
     if cfg.evaluation.k < 1:
         raise ConfigError(f"evaluation.k: {cfg.evaluation.k} must be at least 1.")
     imp, als = cfg.model.implicit, cfg.model.als
@@ -415,6 +447,32 @@ def _check_ranges(cfg: PipelineConfig) -> None:
                 f"data.replay_from: {cfg.data.replay_from!r} is not an ISO date such as 2017-01-01."
             ) from err
     check_serving(cfg.serving)
+
+
+def check_audit(audit: AuditConfig) -> None:
+    if audit.min_group_users < 1:
+        raise ConfigError(f"audit.min_group_users: {audit.min_group_users} must be at least 1.")
+    if not 0.0 < audit.long_tail_share < 1.0:
+        raise ConfigError(f"audit.long_tail_share: {audit.long_tail_share} must be in (0, 1).")
+    for name in ("explain_users", "counterfactual_candidates"):
+        if getattr(audit, name) < 0:
+            raise ConfigError(f"audit.{name}: {getattr(audit, name)} must be at least 0.")
+    if audit.max_users is not None and audit.max_users < 1:
+        raise ConfigError(f"audit.max_users: {audit.max_users} must be at least 1, or null.")
+    for i, rule in enumerate(audit.gate):
+        where = f"audit.gate[{i}]"
+        if rule.metric not in AUDIT_METRICS:
+            raise ConfigError(
+                f"{where}.metric: {rule.metric!r} is not an audit figure; use one of "
+                f"{list(AUDIT_METRICS)}."
+            )
+        if rule.group not in ("all", "worst") and ":" not in rule.group:
+            raise ConfigError(
+                f"{where}.group: {rule.group!r} names no group; use 'all', 'worst' or "
+                "'<dimension>:<name>' such as 'activity:light' or 'mainstream:niche'."
+            )
+        if rule.max_drop < 0:
+            raise ConfigError(f"{where}.max_drop: {rule.max_drop} must be at least 0.")
 
 
 def check_serving(serving: ServingConfig) -> None:

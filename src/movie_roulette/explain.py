@@ -148,6 +148,10 @@ class Explainer:
                 out[movie] = liked[best]
         return out
 
+    def cited_movies(self, movie_ids: list[int], profile: Profile) -> dict[int, int]:
+        """{recommended movie: the liked movie of its "because you rated X highly" reason}."""
+        return self._anchors(movie_ids, profile)
+
     def _sentiment_reason(self, movie_id: int) -> str | None:
         found = self._sentiment.get(movie_id)
         if found is None:

@@ -4,11 +4,14 @@ compared like with like (`evaluation.like_for_like`), on enough users, with no b
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import pandas as pd
 
-from movie_roulette.config import PipelineConfig
+from movie_roulette.config import GateRule, PipelineConfig
+from movie_roulette.evaluation.audit import HIGHER_IS_BETTER, figure_key
 from movie_roulette.evaluation.like_for_like import (
     Comparison,
     GroupComparison,
@@ -151,3 +154,74 @@ def decide_against_production(
         min_improvement=cfg.promotion.min_improvement,
         min_users=cfg.promotion.min_users,
     )
+
+
+@dataclass(frozen=True)
+class GateCheck:
+    """One audit gate rule applied to the model cards of the candidate and production."""
+
+    metric: str
+    group: str
+    key: str  # the flat audit figure compared
+    candidate: float | None
+    production: float | None
+    max_drop: float
+    passed: bool
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def check_audit_gate(
+    rules: Sequence[GateRule],
+    candidate: Mapping[str, float],
+    production: Mapping[str, float] | None,
+    k: int,
+) -> list[GateCheck]:
+    """Each rule: the candidate's audit figure may be worse than production's by at most
+    `max_drop`. Not checked (and not blocking, with the reason): no production card, or the group
+    is absent or too small in either card."""
+    checks = []
+    for rule in rules:
+        key = figure_key(rule.metric, rule.group, k)
+        cand = candidate.get(key)
+        prod = production.get(key) if production is not None else None
+        label = f"{rule.metric} on {rule.group}"
+        if production is None:
+            passed, reason = True, f"{label}: no production model card to compare with"
+        elif cand is None or prod is None:
+            who = "the new version" if cand is None else "production"
+            passed, reason = (
+                True,
+                f"{label}: not checked, the group is absent or too small for {who}",
+            )
+        else:
+            higher = HIGHER_IS_BETTER.get(rule.metric, False)
+            drop = prod - cand if higher else cand - prod
+            passed = drop <= rule.max_drop + 1e-12
+            verb = "within" if passed else "more than"
+            reason = (
+                f"{label}: new {cand:.4f} vs production {prod:.4f}, worse by {max(drop, 0.0):.4f} "
+                f"({verb} the allowed {rule.max_drop:g})"
+            )
+        checks.append(
+            GateCheck(rule.metric, rule.group, key, cand, prod, rule.max_drop, passed, reason)
+        )
+    return checks
+
+
+def apply_audit_gate(decision: dict[str, Any], checks: Sequence[GateCheck]) -> dict[str, Any]:
+    """Record the gate in the decision; a failed check blocks a promotion, saying why."""
+    out = dict(decision)
+    out["audit_gate"] = [c.to_dict() for c in checks]
+    failed = [c for c in checks if not c.passed]
+    if failed and out.get("promote"):
+        out["promote"] = False
+        why = "; ".join(c.reason for c in failed)
+        out["reason"] = (
+            f"Not promoting: the model card's audit gate failed ({why}). Otherwise: {out['reason']}"
+        )
+    elif checks:
+        out["reason"] = f"{out['reason']} Audit gate: {'; '.join(c.reason for c in checks)}."
+    return out

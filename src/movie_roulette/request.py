@@ -35,7 +35,7 @@ __all__ = [
     "request_rows",
 ]
 
-KINDS = ("recommend", "similar", "predict", "spin", "search")
+KINDS = ("recommend", "similar", "predict", "spin", "search", "explain")
 MAX_K = 100
 MAX_ID = 2**63 - 1  # ids, seeds: what a numpy int64 holds
 MAX_TEXT_CHARS = 200  # title, genre

@@ -25,6 +25,7 @@ import pandas as pd
 from movie_roulette import columns as C
 from movie_roulette import roulette
 from movie_roulette.bundle import ModelBundle
+from movie_roulette.evaluation.audit import contributions
 from movie_roulette.explain import Explainer
 from movie_roulette.logged_feedback import LoggedFeedback
 from movie_roulette.request import KINDS, MAX_ID, MAX_K, Request, RequestError, parse_request
@@ -387,6 +388,37 @@ class RecommenderService:
     def _recommend(self, request: Request, k: int) -> dict[str, Any]:
         exclude_seen = True if request.exclude_seen is None else request.exclude_seen
         return self._ranked(request, "recommend", k, exclude_seen)
+
+    def _explain(self, request: Request, k: int) -> dict[str, Any]:
+        """Why these picks: a known user's top-k with each movie's blend score split by component
+        (weight x z-score, `evaluation.audit.contributions`: the parts sum to the score), the
+        blend weights and the reasons. Not cached; movies rated through the app since training
+        are not left out (the model's own ranking)."""
+        user_id, _ = self._person(request, "explain")
+        assert user_id is not None
+        weights = dict(getattr(self.model, "weights", {}) or {})
+        if not self.model.knows_user(user_id):
+            return {"kind": "explain", "user_id": user_id, "error": f"unknown user {user_id}"}
+        if not weights or not hasattr(self.model, "recommend_items"):
+            return {"kind": "explain", "user_id": user_id, "error": "the model is not a blend"}
+        with self._compute:
+            recs = self.model.recommend_items(user_id, k=k)
+            ids = [it.movie_id for it in recs.items]
+            components = [it.components for it in recs.items]
+            reasons = self.explainer.for_people(
+                ids, self.explainer.user_profile(user_id), components
+            )
+        items = self._movies([(it.movie_id, it.score) for it in recs.items], reasons)
+        for item, rec in zip(items, recs.items, strict=True):
+            item["contributions"] = {
+                n: round(v, 6) for n, v in contributions(rec.components, weights).items()
+            }
+        return {
+            "kind": "explain",
+            "user_id": user_id,
+            "weights": {n: w for n, w in weights.items() if w != 0.0},
+            "items": items,
+        }
 
     def _predict(self, request: Request, k: int) -> dict[str, Any]:
         user_id, _ = self._person(request, "predict")

@@ -8,7 +8,11 @@ from zenml.enums import ModelStages
 
 from movie_roulette.bundle import ModelBundle
 from movie_roulette.config import config_from_dict
-from movie_roulette.promotion import decide_against_production
+from movie_roulette.promotion import (
+    apply_audit_gate,
+    check_audit_gate,
+    decide_against_production,
+)
 from serving.registry import load_production_bundle, set_stage
 
 
@@ -21,8 +25,10 @@ def promote_model(
     valid: pd.DataFrame,
     test: pd.DataFrame,
     config: dict[str, Any],
+    audit: dict[str, Any] | None = None,
 ) -> Annotated[dict[str, Any], "promotion"]:
-    """`model_bundle` is the evaluated (holdout) model: the one whose metrics are compared."""
+    """`model_bundle` is the evaluated (holdout) model: the one whose metrics are compared.
+    `audit`: the model card's figures (`build_model_card`), checked by the `audit.gate` rules."""
     cfg = config_from_dict(config)
     production = load_production_bundle(cfg.model_name)
     production_version = production[0] if production else None
@@ -36,6 +42,11 @@ def promote_model(
         cfg,
         production_catalogue=production[1].catalogue if production else None,
     )
+    if audit is not None:
+        checks = check_audit_gate(
+            cfg.audit.gate, audit["candidate"], audit["production"], cfg.evaluation.k
+        )
+        decision = apply_audit_gate(decision, checks)
     decision.update(
         {"candidate_version": mlflow_model_version, "production_version": production_version}
     )

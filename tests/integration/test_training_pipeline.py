@@ -78,6 +78,21 @@ def test_demo_pipeline_registers_promotes_and_keeps_a_worse_or_equal_model_in_st
         run.data.metrics["hybrid.ndcg_at_10"]
     )
     assert meta["promotion"]["promote"] is True
+    # the model card: figures on the ZenML model version, HTML on the MLflow version and in ZenML
+    card = meta["audit"]["candidate"]
+    assert 0 < card["group.worst.ndcg@10"] <= card["group.all.ndcg@10"]
+    assert card["explain.max_decomposition_error"] <= 1e-6
+    assert meta["audit"]["production"] is None
+    assert "no production model card" in meta["promotion"]["audit_gate"][0]["reason"]
+    assert v1.tags["model_card"] == "model_card/model_card.html"
+    html = mlflow_client.download_artifacts(v1.run_id, "model_card/model_card.html", str(tmp_path))
+    assert "Model card: mr_demo_it version 1" in Path(html).read_text(encoding="utf-8")
+    assert run.data.metrics["audit.group.worst.ndcg_at_10"] == pytest.approx(
+        card["group.worst.ndcg@10"]
+    )
+    from zenml.client import Client
+
+    assert "Popularity bias" in Client().get_artifact_version("model_card").load()
 
     # The registered pyfunc (logged from code) loads the bundle and answers requests.
     import mlflow
@@ -141,6 +156,27 @@ def test_demo_pipeline_registers_promotes_and_keeps_a_worse_or_equal_model_in_st
     # refitted on the candidate's training ratings, so the tie is measured like with like
     assert any("refitted" in n for n in latest.run_metadata["promotion"]["notes"])
     assert _zenml_versions(name) == 2  # one ZenML model version per registered MLflow version
+    # the audit gate compared the two cards (a tie: within the allowed drop) and said so
+    gate = latest.run_metadata["promotion"]["audit_gate"]
+    assert [g["passed"] for g in gate] == [True] and gate[0]["production"] is not None
+
+    # benchmarks/audit.py --json reproduces the card's figures for the registered version 2
+    import contextlib
+    import io
+    import json
+
+    from tests.benchmarks_support import load_benchmark
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert (
+            load_benchmark("audit").main(["--config", str(config), "--version", "2", "--json"]) == 0
+        )
+    reproduced = json.loads(out.getvalue())
+    step_figures = latest.run_metadata["audit"]["candidate"]
+    assert set(reproduced) == set(step_figures)
+    for key, value in step_figures.items():
+        assert reproduced[key] == pytest.approx(value, abs=1e-9), key
 
 
 def test_corrupted_ratings_fail_validation_and_register_nothing(
