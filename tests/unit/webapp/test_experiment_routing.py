@@ -101,3 +101,44 @@ def test_no_experiment_changes_nothing(bundle_path: Path, server_url: str, tmp_p
     user = CatalogueStore.from_bundle(bundle_path).user_ids[0]
     assert app.test_client().get(f"/user/{user}").status_code == 200
     assert not log_path.exists()
+
+
+def test_the_cli_client_routes_users_and_falls_back(
+    enriched_bundle: Path, challenger_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from serving.client import main
+
+    log_path = tmp_path / "state" / "events.jsonl"
+    exp = _start(log_path.parent, challenger_url)
+    monkeypatch.setenv("MOVIE_ROULETTE_EVENT_LOG", str(log_path))
+    users = CatalogueStore.from_bundle(enriched_bundle).user_ids[:12]
+    with contract_server(enriched_bundle) as production_url:
+        for user in users:
+            result = CliRunner().invoke(
+                main, ["--server", production_url, "--json", "recommend", "--user", str(user)]
+            )
+            assert result.exit_code == 0, result.output
+            assert "challenger" not in result.output
+        impressions = _events(log_path, "impression")
+        assert [e.data["arm"] for e in impressions] == [
+            assign_ab(exp.experiment_id, u, exp.traffic) for u in users
+        ]
+        # the challenger dies: its users are answered by production, and it is recorded
+        ExperimentStore(log_path.parent).update(
+            replace(exp, challenger_url=f"http://127.0.0.1:{free_port()}")
+        )
+        dead = next(u for u in users if assign_ab(exp.experiment_id, u, 0.5) == CHALLENGER)
+        result = CliRunner().invoke(
+            main, ["--server", production_url, "--json", "spin", "--user", str(dead)]
+        )
+        assert result.exit_code == 0, result.output
+    (fallback,) = _events(log_path, "experiment")
+    assert fallback.data["user_id"] == dead and fallback.data["action"] == "fallback"
+    last = _events(log_path, "impression")[-1]
+    assert (last.data["arm"], last.data["model_version"], last.data["kind"]) == (
+        PRODUCTION,
+        "1",
+        "spin",
+    )
