@@ -7,6 +7,8 @@ python run_pipeline.py --list-servers | --stop-servers
 python run_pipeline.py --pipeline continuous --config configs/continuous_demo.yaml [--force]
 python run_pipeline.py --pipeline continuous --schedule "0 3 * * *"   # cron / ZenML Schedule
 python run_pipeline.py --rollback     # previous production version back in the registry + server
+python run_pipeline.py --experiment start --challenger 3 [--traffic 0.2] [--policy ab|thompson]
+python run_pipeline.py --experiment status | --experiment stop     # docs/experiments.md
 """
 
 from __future__ import annotations
@@ -76,6 +78,34 @@ class ConfigProblem(click.ClickException):
     is_flag=True,
     help="Restore the previous production version (registry + model server) and exit.",
 )
+@click.option(
+    "--experiment",
+    "experiment_action",
+    type=click.Choice(["start", "status", "stop"]),
+    default=None,
+    help="Online experiment (docs/experiments.md): start one, show its status, or stop it.",
+)
+@click.option("--challenger", default=None, help="--experiment start: the challenger version.")
+@click.option(
+    "--traffic",
+    type=float,
+    default=0.2,
+    show_default=True,
+    help="--experiment start: the challenger's share of users, strictly between 0 and 1.",
+)
+@click.option(
+    "--policy",
+    type=click.Choice(["ab", "thompson"]),
+    default="ab",
+    show_default=True,
+    help="--experiment start: sticky A/B split or Thompson-sampling bandit.",
+)
+@click.option(
+    "--challenger-port",
+    type=int,
+    default=None,
+    help="--experiment start: the challenger server's port (default serving.port + 1).",
+)
 def main(
     config_path: Path,
     pipeline_name: str,
@@ -86,6 +116,11 @@ def main(
     force: bool,
     cron: str | None,
     rollback: bool,
+    experiment_action: str | None,
+    challenger: str | None,
+    traffic: float,
+    policy: str,
+    challenger_port: int | None,
 ) -> None:
     """Run a Movie Roulette pipeline on the local ZenML stack."""
     from movie_roulette.config import check_for_pipeline, load_config
@@ -100,12 +135,13 @@ def main(
     except ConfigError as err:
         raise ConfigProblem(str(err)) from err
     try:
-        if not (list_servers or stop_servers or rollback):
+        if not (list_servers or stop_servers or rollback or experiment_action):
             check_for_pipeline(cfg, pipeline_name)
     except ConfigError as err:
         raise ConfigProblem(f"{config_path}: {err}") from err
     try:
-        if fetches_from_tmdb(pipeline_name, list_servers or stop_servers or rollback):
+        server_action = list_servers or stop_servers or rollback or bool(experiment_action)
+        if fetches_from_tmdb(pipeline_name, server_action):
             from movie_roulette.data.tmdb_api import preflight
 
             preflight(cfg.sources.tmdb_api)  # a missing/invalid key stops here, before any work
@@ -121,6 +157,10 @@ def main(
         note = missing_metadata_note(config_from_dict(raw).data)
         if note:  # once, before the run (the step records it on the run too)
             click.echo(note)
+    if challenger is not None and experiment_action != "start":
+        raise click.UsageError("--challenger only applies to --experiment start.")
+    if experiment_action == "start" and not challenger:
+        raise click.UsageError("--experiment start needs --challenger VERSION.")
     if force:
         if pipeline_name != "continuous":
             raise click.UsageError("--force only applies to --pipeline continuous.")
@@ -141,6 +181,11 @@ def main(
         return
     if rollback:
         roll_back(cfg)
+        return
+    if experiment_action:
+        run_experiment_action(
+            config_from_raw(raw), experiment_action, challenger, traffic, policy, challenger_port
+        )
         return
     if pipeline_name == "deploy":
         from serving.registry import no_production_message, production_version
@@ -175,6 +220,9 @@ def main(
     if cron is not None:
         click.echo(f"Scheduled {pipeline_name} with ZenML: {cron} (run {run.name}).")
         return
+    experiment = step_output(run, "experiment_decision")
+    if experiment and experiment.get("action") != "none":
+        click.echo(f"Experiment {experiment['experiment_id']}: {experiment['reason']}")
     decision = step_output(run, "retrain_decision")
     if decision:
         click.echo(decision["reason"])
@@ -309,6 +357,66 @@ def roll_back(cfg: object) -> None:
             f"Live: version {result['live_version']} (no model server running; serve it with "
             "`make serve` or `python run_pipeline.py --pipeline deploy`)."
         )
+
+
+def config_from_raw(raw: dict) -> object:
+    from movie_roulette.config import config_from_dict
+
+    return config_from_dict(raw)
+
+
+def run_experiment_action(
+    cfg: object,
+    action: str,
+    challenger: str | None,
+    traffic: float,
+    policy: str,
+    challenger_port: int | None,
+) -> None:
+    """--experiment start | status | stop (serving/experiments.py)."""
+    from movie_roulette.exceptions import MovieRouletteError
+    from movie_roulette.experiments.status import format_status
+    from serving import experiments
+
+    try:
+        if action == "start":
+            started = experiments.start(
+                cfg,  # type: ignore[arg-type]
+                str(challenger),
+                traffic=traffic,
+                policy=policy,
+                challenger_port=challenger_port,
+            )
+            click.echo(
+                f"Experiment {started.experiment_id} started ({started.policy}): challenger "
+                f"version {started.challenger_version} at {started.challenger_url} for "
+                f"{started.traffic:g} of users, production version "
+                f"{started.production_version}. Decided by the continuous pipeline "
+                "(or --experiment stop)."
+            )
+        elif action == "status":
+            record = experiments.status(cfg)  # type: ignore[arg-type]
+            if record is None:
+                finished = experiments.store_for(cfg).finished()  # type: ignore[arg-type]
+                last = finished[-1] if finished else None
+                click.echo(
+                    "No experiment is running."
+                    + (
+                        f" Last: {last.experiment_id} {last.status} ({last.end_reason})"
+                        if last
+                        else ""
+                    )
+                )
+            else:
+                click.echo(format_status(record))
+        else:
+            ended = experiments.stop(cfg)  # type: ignore[arg-type]
+            click.echo(
+                f"Experiment {ended.experiment_id} stopped; production version "
+                f"{ended.production_version} keeps serving everyone."
+            )
+    except MovieRouletteError as err:
+        raise click.ClickException(str(err)) from err
 
 
 def manage_servers(model_name: str, stop: bool) -> None:
