@@ -106,6 +106,14 @@ class ConfigProblem(click.ClickException):
     default=None,
     help="--experiment start: the challenger server's port (default serving.port + 1).",
 )
+@click.option(
+    "--rule",
+    "rule_options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="--experiment start: a stopping-rule setting (min_impressions, p_promote, p_stop, "
+    "max_impressions, max_days); repeatable. Defaults: docs/experiments.md.",
+)
 def main(
     config_path: Path,
     pipeline_name: str,
@@ -121,6 +129,7 @@ def main(
     traffic: float,
     policy: str,
     challenger_port: int | None,
+    rule_options: tuple[str, ...],
 ) -> None:
     """Run a Movie Roulette pipeline on the local ZenML stack."""
     from movie_roulette.config import check_for_pipeline, load_config
@@ -161,6 +170,9 @@ def main(
         raise click.UsageError("--challenger only applies to --experiment start.")
     if experiment_action == "start" and not challenger:
         raise click.UsageError("--experiment start needs --challenger VERSION.")
+    rule = parse_rule(rule_options) if rule_options else None
+    if rule is not None and experiment_action != "start":
+        raise click.UsageError("--rule only applies to --experiment start.")
     if force:
         if pipeline_name != "continuous":
             raise click.UsageError("--force only applies to --pipeline continuous.")
@@ -184,7 +196,13 @@ def main(
         return
     if experiment_action:
         run_experiment_action(
-            config_from_raw(raw), experiment_action, challenger, traffic, policy, challenger_port
+            config_from_raw(raw),
+            experiment_action,
+            challenger,
+            traffic,
+            policy,
+            challenger_port,
+            rule,
         )
         return
     if pipeline_name == "deploy":
@@ -365,6 +383,30 @@ def config_from_raw(raw: dict) -> object:
     return config_from_dict(raw)
 
 
+def parse_rule(options: tuple[str, ...]) -> object:
+    """--rule KEY=VALUE options as a StoppingRule (a clear usage error otherwise)."""
+    import dataclasses
+
+    from movie_roulette.experiments.record import ExperimentError, StoppingRule
+
+    fields = {f.name: f.type for f in dataclasses.fields(StoppingRule)}
+    values: dict[str, float] = {}
+    for option in options:
+        key, sep, raw = option.partition("=")
+        if not sep or key not in fields:
+            raise click.UsageError(
+                f"--rule {option!r}: use KEY=VALUE with KEY one of {', '.join(fields)}."
+            )
+        try:
+            values[key] = int(raw) if "impressions" in key else float(raw)
+        except ValueError:
+            raise click.UsageError(f"--rule {option!r}: {raw!r} is not a number.") from None
+    try:
+        return StoppingRule(**values)  # type: ignore[arg-type]
+    except ExperimentError as err:
+        raise click.UsageError(f"--rule: {err}") from err
+
+
 def run_experiment_action(
     cfg: object,
     action: str,
@@ -372,6 +414,7 @@ def run_experiment_action(
     traffic: float,
     policy: str,
     challenger_port: int | None,
+    rule: object = None,
 ) -> None:
     """--experiment start | status | stop (serving/experiments.py)."""
     from movie_roulette.exceptions import MovieRouletteError
@@ -386,6 +429,7 @@ def run_experiment_action(
                 traffic=traffic,
                 policy=policy,
                 challenger_port=challenger_port,
+                rule=rule,  # type: ignore[arg-type]
             )
             click.echo(
                 f"Experiment {started.experiment_id} started ({started.policy}): challenger "

@@ -13,7 +13,12 @@ import dataclasses
 from typing import Any
 
 from movie_roulette.config import PipelineConfig
-from movie_roulette.experiments.record import Experiment, ExperimentError, ExperimentStore
+from movie_roulette.experiments.record import (
+    Experiment,
+    ExperimentError,
+    ExperimentStore,
+    StoppingRule,
+)
 from movie_roulette.experiments.status import experiment_status
 from movie_roulette.monitoring.batches import event_log_path, state_dir
 from movie_roulette.rollback import stamp
@@ -38,6 +43,7 @@ def start(
     traffic: float = 0.2,
     policy: str = "ab",
     challenger_port: int | None = None,
+    rule: StoppingRule | None = None,
 ) -> Experiment:
     """Record the experiment, then serve the challenger; a failed deploy ends it (recorded)."""
     from serving.deployment import DeploymentError, challenger_server_name, deploy_version
@@ -56,6 +62,7 @@ def start(
         registered_versions(cfg.model_name),
         traffic=traffic,
         policy=policy,
+        rule=rule,
     )
     try:
         server = deploy_version(

@@ -38,8 +38,8 @@ class StoppingRule:
     max_impressions, or when max_days have passed."""
 
     min_impressions: int = 1000
-    p_promote: float = 0.99
-    p_stop: float = 0.01
+    p_promote: float = 0.998
+    p_stop: float = 0.002
     max_impressions: int = 20000
     max_days: float = 14.0
 

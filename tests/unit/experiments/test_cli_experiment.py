@@ -55,3 +55,20 @@ def test_status_prints_every_number_per_arm(tmp_path: Path, capsys) -> None:
     assert f"Last: {exp.experiment_id} stopped (by hand)" in capsys.readouterr().out
     with pytest.raises(click.ClickException, match="no experiment is running"):
         run_experiment_action(cfg, "stop", None, 0.2, "ab", None)  # nothing to stop: clear error
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        ("min_impressions", "use KEY=VALUE"),
+        ("speed=3", "use KEY=VALUE with KEY one of"),
+        ("p_promote=high", "'high' is not a number"),
+        ("p_promote=0.3", "p_promote must be in (0.5, 1)"),
+    ],
+)
+def test_bad_rule_settings_are_usage_errors(rule, message) -> None:
+    result = CliRunner().invoke(
+        main, ["--experiment", "start", "--challenger", "2", "--rule", rule]
+    )
+    assert result.exit_code == 2
+    assert message in result.output
