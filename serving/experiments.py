@@ -111,7 +111,7 @@ def decide(cfg: PipelineConfig, **deploy_kwargs: Any) -> dict[str, Any] | None:
     """The continuous pipeline's decision on the running experiment (None when none runs):
     promote + redeploy the challenger, stop it, or continue. Recorded with its numbers."""
     from serving.deploy_records import mark_replaced
-    from serving.deployment import deploy_version, list_servers
+    from serving.deployment import DeploymentError, deploy_version, list_servers
     from serving.registry import set_stage
 
     store = store_for(cfg)
@@ -123,15 +123,22 @@ def decide(cfg: PipelineConfig, **deploy_kwargs: Any) -> dict[str, Any] | None:
     if evaluation.action == "promote":
         set_stage(cfg.model_name, running.challenger_version, "production")
         if cfg.serving.deploy or list_servers(cfg.model_name):
-            server = deploy_version(
-                cfg.model_name,
-                running.challenger_version,
-                cfg.serving,
-                event_log=event_log_path(cfg),
-                **deploy_kwargs,
-            )
-            mark_replaced(cfg.model_name, running.challenger_version)
-            decision.update(deployed=True, url=server.url)
+            try:
+                server = deploy_version(
+                    cfg.model_name,
+                    running.challenger_version,
+                    cfg.serving,
+                    event_log=event_log_path(cfg),
+                    **deploy_kwargs,
+                )
+            except DeploymentError as err:  # the registry moved: record it, say how to serve
+                decision["deployment"] = (
+                    f"version {running.challenger_version} is production but redeploying failed "
+                    f"({err}); serve it with `python run_pipeline.py --pipeline deploy`"
+                )
+            else:
+                mark_replaced(cfg.model_name, running.challenger_version)
+                decision.update(deployed=True, url=server.url)
     store.record_decision(decision)
     if evaluation.action != "continue":
         _stop_challenger(cfg)

@@ -198,3 +198,26 @@ def test_outcomes_per_arm_and_unknown_arms_are_counted(tmp_path):
     assert record["arms"][PRODUCTION]["impressions"] == 2 and not record["rule_met"]
     text = format_status(record)
     assert "P(challenger better)" in text and "unknown-arm events 2" in text
+
+
+# ---- the simulator --------------------------------------------------------------------------
+def test_simulated_users_follow_the_stated_choice_model():
+    from movie_roulette.experiments.simulate import World, click_probability, simulate
+
+    world = World.generate(n_users=300, n_movies=120, seed=3)
+    clicks = click_probability(np.full(5, 5.5), np.arange(5))
+    assert clicks[0] == pytest.approx(0.5) and np.all(np.diff(clicks) < 0)  # position bias
+    assert click_probability(np.array([6.0]), np.array([0]))[0] > clicks[0]  # rising affinity
+    good = world.acceptance(world.ranker(0.2, seed=1)).mean()
+    bad = world.acceptance(world.ranker(2.0, seed=1)).mean()
+    assert good > bad + 0.05  # less noise = truly better
+    p = world.acceptance(world.ranker(1.0, seed=1))
+    rng = np.random.default_rng(0)
+    rule = StoppingRule(min_impressions=100, max_impressions=400)
+    same = simulate(p, p, rule, "ab", 0.5, rng, "x", check_every=100)
+    assert same.action in ("promote", "stop")
+    better = world.acceptance(world.ranker(0.2, seed=2))
+    ab = simulate(p, better, rule, "ab", 0.5, rng, "y", horizon=3000)
+    ts = simulate(p, better, rule, "thompson", 0.5, rng, "y", horizon=3000)
+    assert ts.expected_lost < ab.expected_lost
+    assert sum(ab.impressions.values()) == 3000
