@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from flask.testing import FlaskClient
 
 from movie_roulette.experiments.assignment import assign_ab
@@ -106,8 +107,6 @@ def test_no_experiment_changes_nothing(bundle_path: Path, server_url: str, tmp_p
 def test_the_cli_client_routes_users_and_falls_back(
     enriched_bundle: Path, challenger_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from click.testing import CliRunner
-
     from serving.client import main
 
     log_path = tmp_path / "state" / "events.jsonl"
@@ -142,3 +141,27 @@ def test_the_cli_client_routes_users_and_falls_back(
         "1",
         "spin",
     )
+
+
+def test_the_launcher_reads_experiments_from_the_configs_state_dir(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, bundle_path: Path
+) -> None:
+    from movie_roulette.config import load_config
+    from movie_roulette.monitoring.batches import state_dir
+    from webapp import launch
+    from webapp.app import EXTENSION
+
+    monkeypatch.setenv("MOVIE_ROULETTE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("MOVIE_ROULETTE_EXPERIMENT_DIR", raising=False)
+    served: list = []
+    monkeypatch.setattr(launch, "serve", lambda app, *args: served.append(app))
+    config = Path(__file__).resolve().parents[3] / "configs" / "continuous_demo.yaml"
+    args = ["--bundle", str(bundle_path), "--config", str(config)]
+    elsewhere = ["--event-log", str(tmp_path / "elsewhere" / "events.jsonl")]
+    result = CliRunner().invoke(launch.main, args + elsewhere, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    app_config = served.pop().extensions[EXTENSION].config
+    assert app_config.experiment_state_dir == state_dir(load_config(config))
+    monkeypatch.setenv("MOVIE_ROULETTE_EXPERIMENT_DIR", str(tmp_path / "exp"))
+    CliRunner().invoke(launch.main, args + elsewhere, catch_exceptions=False)
+    assert served.pop().extensions[EXTENSION].config.experiment_state_dir == tmp_path / "exp"
