@@ -7,6 +7,8 @@ python run_pipeline.py --list-servers | --stop-servers
 python run_pipeline.py --pipeline continuous --config configs/continuous_demo.yaml [--force]
 python run_pipeline.py --pipeline continuous --schedule "0 3 * * *"   # cron / ZenML Schedule
 python run_pipeline.py --rollback     # previous production version back in the registry + server
+python run_pipeline.py --experiment start --challenger 3 [--traffic 0.2] [--policy ab|thompson]
+python run_pipeline.py --experiment status | --experiment stop     # docs/experiments.md
 """
 
 from __future__ import annotations
@@ -76,6 +78,42 @@ class ConfigProblem(click.ClickException):
     is_flag=True,
     help="Restore the previous production version (registry + model server) and exit.",
 )
+@click.option(
+    "--experiment",
+    "experiment_action",
+    type=click.Choice(["start", "status", "stop"]),
+    default=None,
+    help="Online experiment (docs/experiments.md): start one, show its status, or stop it.",
+)
+@click.option("--challenger", default=None, help="--experiment start: the challenger version.")
+@click.option(
+    "--traffic",
+    type=float,
+    default=0.2,
+    show_default=True,
+    help="--experiment start: the challenger's share of users, strictly between 0 and 1.",
+)
+@click.option(
+    "--policy",
+    type=click.Choice(["ab", "thompson"]),
+    default="ab",
+    show_default=True,
+    help="--experiment start: sticky A/B split or Thompson-sampling bandit.",
+)
+@click.option(
+    "--challenger-port",
+    type=int,
+    default=None,
+    help="--experiment start: the challenger server's port (default serving.port + 1).",
+)
+@click.option(
+    "--rule",
+    "rule_options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="--experiment start: a stopping-rule setting (min_impressions, p_promote, p_stop, "
+    "max_impressions, max_days); repeatable. Defaults: docs/experiments.md.",
+)
 def main(
     config_path: Path,
     pipeline_name: str,
@@ -86,6 +124,12 @@ def main(
     force: bool,
     cron: str | None,
     rollback: bool,
+    experiment_action: str | None,
+    challenger: str | None,
+    traffic: float,
+    policy: str,
+    challenger_port: int | None,
+    rule_options: tuple[str, ...],
 ) -> None:
     """Run a Movie Roulette pipeline on the local ZenML stack."""
     from movie_roulette.config import check_for_pipeline, load_config
@@ -100,12 +144,13 @@ def main(
     except ConfigError as err:
         raise ConfigProblem(str(err)) from err
     try:
-        if not (list_servers or stop_servers or rollback):
+        if not (list_servers or stop_servers or rollback or experiment_action):
             check_for_pipeline(cfg, pipeline_name)
     except ConfigError as err:
         raise ConfigProblem(f"{config_path}: {err}") from err
     try:
-        if fetches_from_tmdb(pipeline_name, list_servers or stop_servers or rollback):
+        server_action = list_servers or stop_servers or rollback or bool(experiment_action)
+        if fetches_from_tmdb(pipeline_name, server_action):
             from movie_roulette.data.tmdb_api import preflight
 
             preflight(cfg.sources.tmdb_api)  # a missing/invalid key stops here, before any work
@@ -121,6 +166,13 @@ def main(
         note = missing_metadata_note(config_from_dict(raw).data)
         if note:  # once, before the run (the step records it on the run too)
             click.echo(note)
+    if challenger is not None and experiment_action != "start":
+        raise click.UsageError("--challenger only applies to --experiment start.")
+    if experiment_action == "start" and not challenger:
+        raise click.UsageError("--experiment start needs --challenger VERSION.")
+    rule = parse_rule(rule_options) if rule_options else None
+    if rule is not None and experiment_action != "start":
+        raise click.UsageError("--rule only applies to --experiment start.")
     if force:
         if pipeline_name != "continuous":
             raise click.UsageError("--force only applies to --pipeline continuous.")
@@ -144,6 +196,17 @@ def main(
         return
     if rollback:
         roll_back(cfg)
+        return
+    if experiment_action:
+        run_experiment_action(
+            config_from_raw(raw),
+            experiment_action,
+            challenger,
+            traffic,
+            policy,
+            challenger_port,
+            rule,
+        )
         return
     if pipeline_name == "deploy":
         from serving.registry import no_production_message, production_version
@@ -183,6 +246,9 @@ def main(
     if cron is not None:
         click.echo(f"Scheduled {pipeline_name} with ZenML: {cron} (run {run.name}).")
         return
+    experiment = step_output(run, "experiment_decision")
+    if experiment and experiment.get("action") != "none":
+        click.echo(f"Experiment {experiment['experiment_id']}: {experiment['reason']}")
     decision = step_output(run, "retrain_decision")
     if decision:
         click.echo(decision["reason"])
@@ -317,6 +383,92 @@ def roll_back(cfg: object) -> None:
             f"Live: version {result['live_version']} (no model server running; serve it with "
             "`make serve` or `python run_pipeline.py --pipeline deploy`)."
         )
+
+
+def config_from_raw(raw: dict) -> object:
+    from movie_roulette.config import config_from_dict
+
+    return config_from_dict(raw)
+
+
+def parse_rule(options: tuple[str, ...]) -> object:
+    """--rule KEY=VALUE options as a StoppingRule (a clear usage error otherwise)."""
+    import dataclasses
+
+    from movie_roulette.experiments.record import ExperimentError, StoppingRule
+
+    fields = {f.name: f.type for f in dataclasses.fields(StoppingRule)}
+    values: dict[str, float] = {}
+    for option in options:
+        key, sep, raw = option.partition("=")
+        if not sep or key not in fields:
+            raise click.UsageError(
+                f"--rule {option!r}: use KEY=VALUE with KEY one of {', '.join(fields)}."
+            )
+        try:
+            values[key] = int(raw) if "impressions" in key else float(raw)
+        except ValueError:
+            raise click.UsageError(f"--rule {option!r}: {raw!r} is not a number.") from None
+    try:
+        return StoppingRule(**values)  # type: ignore[arg-type]
+    except ExperimentError as err:
+        raise click.UsageError(f"--rule: {err}") from err
+
+
+def run_experiment_action(
+    cfg: object,
+    action: str,
+    challenger: str | None,
+    traffic: float,
+    policy: str,
+    challenger_port: int | None,
+    rule: object = None,
+) -> None:
+    """--experiment start | status | stop (serving/experiments.py)."""
+    from movie_roulette.exceptions import MovieRouletteError
+    from movie_roulette.experiments.status import format_status
+    from serving import experiments
+
+    try:
+        if action == "start":
+            started = experiments.start(
+                cfg,  # type: ignore[arg-type]
+                str(challenger),
+                traffic=traffic,
+                policy=policy,
+                challenger_port=challenger_port,
+                rule=rule,  # type: ignore[arg-type]
+            )
+            click.echo(
+                f"Experiment {started.experiment_id} started ({started.policy}): challenger "
+                f"version {started.challenger_version} at {started.challenger_url} for "
+                f"{started.traffic:g} of users, production version "
+                f"{started.production_version}. Decided by the continuous pipeline "
+                "(or --experiment stop)."
+            )
+        elif action == "status":
+            record = experiments.status(cfg)  # type: ignore[arg-type]
+            if record is None:
+                finished = experiments.store_for(cfg).finished()  # type: ignore[arg-type]
+                last = finished[-1] if finished else None
+                click.echo(
+                    "No experiment is running."
+                    + (
+                        f" Last: {last.experiment_id} {last.status} ({last.end_reason})"
+                        if last
+                        else ""
+                    )
+                )
+            else:
+                click.echo(format_status(record))
+        else:
+            ended = experiments.stop(cfg)  # type: ignore[arg-type]
+            click.echo(
+                f"Experiment {ended.experiment_id} stopped; production version "
+                f"{ended.production_version} keeps serving everyone."
+            )
+    except MovieRouletteError as err:
+        raise click.ClickException(str(err)) from err
 
 
 def manage_servers(model_name: str, stop: bool) -> None:

@@ -1,7 +1,8 @@
 """Continuous training: ingest a batch, check drift, and retrain + promote + redeploy if needed.
 
-A dynamic pipeline: the retraining branch only runs when `decide_retraining` says so, and the
-decision (with its reason) is recorded either way.
+A running online experiment (docs/experiments.md) is evaluated first. A dynamic pipeline: the
+retraining branch only runs when `decide_retraining` says so, and the decision (with its reason)
+is recorded either way.
 """
 
 from typing import Any
@@ -20,6 +21,7 @@ from steps.monitor.build_drift_features import build_drift_features
 from steps.monitor.commit_batch import commit_batch
 from steps.monitor.decide_retraining import decide_retraining
 from steps.monitor.detect_drift import detect_drift
+from steps.monitor.evaluate_experiment import evaluate_experiment
 from steps.monitor.ingest_batch import ingest_batch
 from steps.monitor.load_continuous_data import load_continuous_data
 from steps.monitor.profile_data import profile_data
@@ -37,6 +39,9 @@ from steps.validate.validate_ratings import validate_ratings
 
 @pipeline(dynamic=True, enable_cache=False)
 def continuous_training_pipeline(config: dict[str, Any]) -> None:
+    # A running online experiment first: promote + redeploy its challenger, stop it, or go on
+    # (the retraining below then compares against whichever version is production).
+    evaluate_experiment(config)
     # Monitor: new batch -> GX -> durable store -> whylogs profiles + Evidently drift -> decide.
     batch, batch_ratings, batch_info = ingest_batch(config)
     if batch_info.load()["ratings"] == 0:  # e.g. a quiet night: only clicks, or nothing at all

@@ -9,6 +9,9 @@
     movie-roulette --json spin --user 42
 
 The server is `--server URL`, else $MOVIE_ROULETTE_SERVER_URL, else http://127.0.0.1:8000.
+With an event log ($MOVIE_ROULETTE_EVENT_LOG) and an online experiment running (experiment.json
+in $MOVIE_ROULETTE_EXPERIMENT_DIR, else beside the log), a user's recommend/spin goes to the
+user's arm (docs/experiments.md); the arm is logged, never printed.
 Exit codes: 0 answered, 1 the server answered with an error entry (unknown movie/title/genre),
 2 bad request (HTTP 400) or bad arguments, 3 server unreachable or broken.
 """
@@ -30,6 +33,9 @@ import requests
 from movie_roulette.request import MAX_TEMPERATURE, MIN_TEMPERATURE
 
 SERVER_ENV = "MOVIE_ROULETTE_SERVER_URL"
+EVENT_LOG_ENV = "MOVIE_ROULETTE_EVENT_LOG"
+EXPERIMENT_DIR_ENV = "MOVIE_ROULETTE_EXPERIMENT_DIR"
+ROUTED_KINDS = ("recommend", "spin")
 DEFAULT_SERVER = "http://127.0.0.1:8000"
 TIMEOUT_SECONDS = 30.0
 _MLFLOW_WRAPPER = re.compile(r"^Failed to predict data .*?\. \s*Error: ", re.S)
@@ -254,11 +260,73 @@ def _person(user_id: int | None, rates: tuple[str, ...]) -> dict[str, Any]:
 @click.pass_context
 def main(ctx: click.Context, server: str, as_json: bool, timeout: float) -> None:
     """Ask the Movie Roulette model server for recommendations."""
-    ctx.obj = {"client": ModelServerClient(server, timeout), "json": as_json}
+    ctx.obj = {"client": ModelServerClient(server, timeout), "json": as_json, "timeout": timeout}
+
+
+def _routed(ctx: click.Context, request: dict[str, Any]) -> dict[str, Any]:
+    """The answer from the user's experiment arm (production when no experiment runs; a
+    challenger that cannot be reached falls back to production, and that is logged)."""
+    production: ModelServerClient = ctx.obj["client"]
+    event_log = os.environ.get(EVENT_LOG_ENV, "").strip()
+    user_id = request.get("user_id")
+    if not event_log or user_id is None or request.get("kind") not in ROUTED_KINDS:
+        return production.query(request)[0]
+    from pathlib import Path
+
+    from movie_roulette.exceptions import MovieRouletteError
+    from movie_roulette.experiments.assignment import assign
+    from movie_roulette.experiments.outcomes import read_outcomes
+    from movie_roulette.experiments.record import CHALLENGER, PRODUCTION, ExperimentStore
+    from movie_roulette.experiments.stats import posterior
+    from movie_roulette.monitoring.eventlog import EventLog
+
+    state = os.environ.get(EXPERIMENT_DIR_ENV, "").strip() or str(Path(event_log).parent)
+    try:
+        experiment = ExperimentStore(state).running()
+    except MovieRouletteError as err:
+        click.echo(f"warning: {err} (production answers)", err=True)
+        experiment = None
+    if experiment is None or not experiment.challenger_url:
+        return production.query(request)[0]
+    posteriors = None
+    if experiment.policy == "thompson":
+        counts = read_outcomes(experiment, event_log).counts()
+        posteriors = {a: (posterior(*c).alpha, posterior(*c).beta) for a, c in counts.items()}
+    arm = assign(experiment, int(user_id), posteriors)
+    log = EventLog(event_log)
+    tag = {"experiment_id": experiment.experiment_id, "user_id": int(user_id)}
+    if arm == CHALLENGER:
+        challenger = ModelServerClient(experiment.challenger_url, ctx.obj["timeout"])
+        try:
+            answer = challenger.query(request)[0]
+        except ServerError as err:
+            if err.exit_code != 3:  # a bad request is the user's, whichever arm
+                raise
+            log.append(
+                "experiment",
+                {**tag, "action": "fallback", "kind": request["kind"], "error": err.message},
+            )
+            arm, answer = PRODUCTION, production.query(request)[0]
+    else:
+        answer = production.query(request)[0]
+    if "error" not in answer:
+        shown = len(answer.get("items") or []) if request["kind"] == "recommend" else 1
+        log.append(
+            "impression",
+            {
+                **tag,
+                "arm": arm,
+                "model_version": experiment.version_of(arm),
+                "kind": request["kind"],
+                "shown": shown,
+                "origin": "cli",
+            },
+        )
+    return answer
 
 
 def _run(ctx: click.Context, request: dict[str, Any]) -> None:
-    answer = ctx.obj["client"].query(request)[0]
+    answer = _routed(ctx, request)
     click.echo(json.dumps(answer, indent=2) if ctx.obj["json"] else render(answer))
     if "error" in answer:
         ctx.exit(1)

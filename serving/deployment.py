@@ -36,6 +36,9 @@ ACCESS_LOG_ENV = "UVICORN_ACCESS_LOG"  # uvicorn reads its options from UVICORN_
 ORPHANED = "(orphaned)"  # ServerInfo.uuid of processes no ZenML service knows any more
 
 
+CHALLENGER_SUFFIX = ".challenger"  # an experiment's challenger server: <model>.challenger
+
+
 class DeploymentError(MovieRouletteError):
     """The model server could not be started or found; the message says why."""
 
@@ -260,11 +263,15 @@ def deploy_version(
     pipeline_name: str = "",
     step_name: str = "",
     event_log: Path | None = None,
+    server_name: str | None = None,
 ) -> ServerInfo:
     """Serve `model_name` version `version` on serving.host:serving.port; return where.
 
     With `event_log`, the server appends every request to that durable log (live traffic for
-    the continuous-training drift check)."""
+    the continuous-training drift check). `server_name` (default: the model name) names the
+    server: deploying replaces only the server of that name, so an experiment's challenger
+    (`challenger_server_name`) runs beside production on its own port."""
+    name = server_name or model_name
     from zenml.client import Client
     from zenml.integrations.mlflow.services.mlflow_deployment import MLFlowDeploymentConfig
 
@@ -287,15 +294,15 @@ def deploy_version(
     except (KeyError, RuntimeError) as err:
         raise DeploymentError(f"Model {model_name!r} has no registered version {version}.") from err
 
-    for service in _services(model_name):
+    for service in _services(name):
         info = _info(service)
         # (the daemon, not just processes: a dead master's workers answer but are not healthy)
         alive = bool(service.is_running)
         if info.model_version == str(version) and alive and info.url and ping(info.url):
             return info  # already serving this version
         _stop(service)
-    take_over_port(serving.port, model_name)
-    stop_strays(serving.port, model_name)  # what a dead master left serving the port
+    take_over_port(serving.port, name)
+    stop_strays(serving.port, name)  # what a dead master left serving the port
 
     deadline = time.monotonic() + 15
     while not _port_is_free(serving.host, serving.port) and time.monotonic() < deadline:
@@ -307,8 +314,8 @@ def deploy_version(
             "`python run_pipeline.py --list-servers`)."
         )
     config = MLFlowDeploymentConfig(
-        name=f"{model_name}-server",
-        model_name=model_name,
+        name=f"{name}-server",
+        model_name=name,
         model_version=str(version),
         model_uri=model_version.model_source_uri,
         registry_model_name=model_name,
@@ -316,7 +323,7 @@ def deploy_version(
         workers=serving.workers,
         pipeline_name=pipeline_name,
         # unique per model: see MovieRouletteModelDeployer.deploy_on_port
-        pipeline_step_name=f"{step_name or 'deploy'}:{model_name}",
+        pipeline_step_name=f"{step_name or 'deploy'}:{name}",
         timeout=serving.start_timeout_seconds,
     )
     try:
@@ -326,7 +333,7 @@ def deploy_version(
     except RuntimeError as err:
         raise DeploymentError(f"Deploying {model_name} version {version} failed: {err}") from err
     info = _info(service)
-    if (info.model_name, info.model_version) != (model_name, str(version)):
+    if (info.model_name, info.model_version) != (name, str(version)):
         raise DeploymentError(
             f"ZenML answered with the server of {info.model_name} version {info.model_version} "
             f"when asked to deploy {model_name} version {version}; nothing was changed."
@@ -350,6 +357,11 @@ def deploy_version(
 # was loaded (and, for this project's pyfunc, its answer cache warmed). Any model version prints
 # it, also versions registered before the warm-up existed.
 READY_LINE = "Application startup complete."
+
+
+def challenger_server_name(model_name: str) -> str:
+    """The name of an online experiment's challenger server (docs/experiments.md)."""
+    return f"{model_name}{CHALLENGER_SUFFIX}"
 
 
 def _wait_for_every_worker(service: Any, info: ServerInfo, serving: ServingConfig) -> None:

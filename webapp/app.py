@@ -12,6 +12,7 @@ from webapp import security, views
 from webapp.catalogue import CatalogueStore
 from webapp.client import ModelServerClient
 from webapp.config import AppConfig
+from webapp.experiment import ArmRouter
 from webapp.feedback import FeedbackLog
 from webapp.metrics import AppMetrics
 from webapp.posters import PosterFetcher
@@ -29,6 +30,7 @@ class Services:
     metrics: AppMetrics
     posters: PosterFetcher
     feedback: FeedbackLog
+    router: ArmRouter
 
 
 def services() -> Services:
@@ -50,13 +52,14 @@ def create_app(config: AppConfig | None = None, store: CatalogueStore | None = N
     app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, MAX_FORM_PARTS=MAX_FORM_FIELDS)
     metrics = AppMetrics()
     index = TitleIndex(store.index_rows())
+    client = ModelServerClient(
+        config.server_url, config.server_timeout, observer=metrics.observe_server_call
+    )
     app.extensions[EXTENSION] = Services(
         config=config,
         store=store,
         index=index,
-        client=ModelServerClient(
-            config.server_url, config.server_timeout, observer=metrics.observe_server_call
-        ),
+        client=client,
         metrics=metrics,
         posters=PosterFetcher(
             config.tmdb_image_base,
@@ -65,6 +68,14 @@ def create_app(config: AppConfig | None = None, store: CatalogueStore | None = N
             enabled=config.remote_posters,
         ),
         feedback=FeedbackLog(config.feedback_log, metrics.feedback),
+        router=ArmRouter(
+            config.experiment_state_dir,
+            config.feedback_log,
+            client,
+            lambda url: ModelServerClient(
+                url, config.server_timeout, observer=metrics.observe_server_call
+            ),
+        ),
     )
     metrics.init_app(app)
     security.init_app(app)

@@ -60,6 +60,11 @@ class AppConfig:
     event_log: Path | None = None
     log_feedback: bool = True
     testing: bool = False
+    # online experiments (docs/experiments.md): where experiment.json lives (None = the event
+    # log's folder, i.e. the continuous state dir), and the token of the /ops/experiment page
+    # (None = the page is off)
+    experiment_dir: Path | None = None
+    ops_token: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if not str(self.server_url).startswith(("http://", "https://")):
@@ -84,6 +89,14 @@ class AppConfig:
             return None
         return Path(self.event_log).expanduser()
 
+    @property
+    def experiment_state_dir(self) -> Path | None:
+        """The folder of experiment.json; None when feedback is not logged (no experiment can
+        be measured without its outcome events)."""
+        if self.feedback_log is None:
+            return None
+        return Path(self.experiment_dir or self.feedback_log.parent).expanduser()
+
     @classmethod
     def from_env(cls, bundle_path: str | Path | None = None, **overrides: object) -> AppConfig:
         """Read MOVIE_ROULETTE_* variables; explicit arguments win.
@@ -107,6 +120,10 @@ class AppConfig:
         }
         if os.environ.get("MOVIE_ROULETTE_EVENT_LOG", "").strip():
             values["event_log"] = Path(os.environ["MOVIE_ROULETTE_EVENT_LOG"].strip())
+        if os.environ.get("MOVIE_ROULETTE_EXPERIMENT_DIR", "").strip():
+            values["experiment_dir"] = Path(os.environ["MOVIE_ROULETTE_EXPERIMENT_DIR"].strip())
+        if os.environ.get("MOVIE_ROULETTE_OPS_TOKEN", "").strip():
+            values["ops_token"] = os.environ["MOVIE_ROULETTE_OPS_TOKEN"].strip()
         if os.environ.get("MOVIE_ROULETTE_SECRET_KEY"):
             values["secret_key"] = os.environ["MOVIE_ROULETTE_SECRET_KEY"]
         if os.environ.get("MOVIE_ROULETTE_POSTER_CACHE"):

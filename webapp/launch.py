@@ -75,6 +75,14 @@ def feedback_log_path(config_path: Path, explicit: Path | None) -> Path:
     return event_log_path(load_config(config_path))
 
 
+def experiment_dir(config_path: Path) -> Path:
+    """Where `run_pipeline.py --experiment` keeps experiment.json: the config's state dir."""
+    from movie_roulette.config import load_config
+    from movie_roulette.monitoring.batches import state_dir
+
+    return state_dir(load_config(config_path))
+
+
 def serve(app: Any, host: str, port: int, threads: int) -> None:
     from gunicorn.app.base import BaseApplication
 
@@ -153,6 +161,8 @@ def main(
         }
         if no_feedback_log:
             overrides["log_feedback"] = False
+        if not os.environ.get("MOVIE_ROULETTE_EXPERIMENT_DIR", "").strip():
+            overrides["experiment_dir"] = experiment_dir(config_path)
         config = AppConfig.from_env(bundle_path, **overrides)
         app = create_app(config)
     except (BundleError, ValueError) as err:

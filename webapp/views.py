@@ -160,6 +160,25 @@ def _feedback_user() -> int | None:
     return user_id
 
 
+EXPERIMENT_KEY = "arm"  # the session's latest experiment route (never shown to the user)
+
+
+def _remember_route(route: Any, user_id: int | None) -> None:
+    """Keep the arm that served this user's latest answer, for its outcome events."""
+    if route is None:
+        session.pop(EXPERIMENT_KEY, None)
+    else:
+        session[EXPERIMENT_KEY] = {**route.tag(), "user_id": user_id}
+
+
+def _route_tag(user_id: int) -> dict[str, Any]:
+    """experiment_id, arm and model_version of the answer this user acted on ({} if none)."""
+    tag = session.get(EXPERIMENT_KEY)
+    if not isinstance(tag, dict) or tag.get("user_id") != user_id:
+        return {}
+    return {k: tag[k] for k in ("experiment_id", "arm", "model_version") if k in tag}
+
+
 def _track(items: list[dict[str, Any]], source: str, user_id: int | None) -> list[dict[str, Any]]:
     """Point movie links at a tracked URL (a click is logged when the movie page opens)."""
     if user_id is None:
@@ -208,7 +227,7 @@ def _log_click(movie_id: int) -> None:
     if any(c[0] == user_id and c[1] == movie_id for c in recent):
         svc.feedback.count("click", "duplicate")
         return
-    outcome = svc.feedback.record("click", user_id, movie_id, source=source)
+    outcome = svc.feedback.record("click", user_id, movie_id, source=source, **_route_tag(user_id))
     if outcome.saved:
         session["clicks"] = [*recent, [user_id, movie_id, now]][-CLICK_MEMORY:]
     else:
@@ -331,7 +350,7 @@ def rate_movie(movie_id: int) -> Any:
     except ValueError as err:
         svc.feedback.count("rating", "invalid")
         return _movie_page(movie_id, rating_error=str(err), status=400)
-    outcome = svc.feedback.record("rating", user_id, movie_id, rating=rating)
+    outcome = svc.feedback.record("rating", user_id, movie_id, rating=rating, **_route_tag(user_id))
     title = svc.store.title_of(movie_id)
     _saved_or_not(outcome, f"Saved: user {user_id} rated {title} {rating:g} ★.", "Your rating")
     return redirect(url_for("web.movie", movie_id=movie_id), code=303)
@@ -382,7 +401,13 @@ def user(user_id: int) -> str:
     note = server_error = None
     feedback_user = _feedback_user()
     try:
-        answer = svc.client.recommend(user_id, k=k, genre=genre)
+        answer, route = svc.router.serve(
+            feedback_user,
+            "recommend",
+            lambda client: client.recommend(user_id, k=k, genre=genre),
+            shown=lambda answer: len(answer.get("items") or []),
+        )
+        _remember_route(route, feedback_user)
         items = _track(_decorate(answer.get("items") or []), "recommendations", feedback_user)
         note = _fallback_note(answer.get("fallback"), user_id)
         server_error = _answer_error(answer)
@@ -442,7 +467,13 @@ def why(user_id: int) -> str:
 def _spin(user_id: int | None, ratings: dict[int, float] | None, genre: str | None) -> dict:
     svc = _services()
     seed = secrets.randbelow(2**31)
-    answer = svc.client.spin(user_id=user_id, seed=seed, ratings=ratings, genre=genre)
+    routed = user_id if user_id is not None and user_id == _feedback_user() else None
+    answer, route = svc.router.serve(
+        routed,
+        "spin",
+        lambda client: client.spin(user_id=user_id, seed=seed, ratings=ratings, genre=genre),
+    )
+    _remember_route(route, routed)
     item = answer.get("item")
     if not isinstance(item, dict) or answer.get("error"):
         raise ModelServerRejected(str(answer.get("error") or "no movie was drawn"), 200)
@@ -554,6 +585,7 @@ def accept_spin() -> Any:
         seed=spin.get("seed"),
         genre=spin.get("genre"),
         pool_size=spin.get("pool_size"),
+        **_route_tag(user_id),
     )
     if outcome.saved:
         session.pop("spin", None)  # one acceptance per spin
@@ -686,6 +718,29 @@ def healthz() -> Response:
             "model_server": None if server_up is None else ("up" if server_up else "down"),
         }
     )
+
+
+@bp.get("/ops/experiment")
+def ops_experiment() -> Any:
+    """Operators only (MOVIE_ROULETTE_OPS_TOKEN): the running experiment and a user's arm."""
+    svc = _services()
+    token = svc.config.ops_token
+    if not token:
+        abort(404)
+    if not hmac.compare_digest(request.args.get("token", ""), token):
+        abort(403, description="ops pages need ?token= with MOVIE_ROULETTE_OPS_TOKEN.")
+    experiment = svc.router.experiment()
+    if experiment is None:
+        return jsonify({"experiment": None})
+    out: dict[str, Any] = {"experiment": experiment.to_dict()}
+    raw = request.args.get("user_id")
+    if raw is not None:
+        user_id = _int_arg("user_id", -1, 0, 2**62)
+        if user_id == -1:
+            abort(400, description="user_id: must be a user id.")
+        arm = svc.router.arm_of(user_id)
+        out["user"] = {"user_id": user_id, "arm": arm["arm"] if arm else None}
+    return jsonify(out)
 
 
 @bp.get("/metrics")

@@ -50,6 +50,10 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     # a request logger's records lost since its previous log_writer event (refused, dropped,
     # failed): see monitoring/request_log.py
     "log_writer": ("pid",),
+    # online experiments (src/movie_roulette/experiments): a recommendation list or spin shown
+    # to a user through an arm, and an experiment's own events (e.g. a challenger fallback)
+    "impression": ("experiment_id", "arm", "model_version"),
+    "experiment": ("experiment_id", "action"),
 }
 RATING_SCALE = (0.5, 5.0)
 MAX_STRING_CHARS = 1_000  # longer string values are stored cut, ending in TRUNCATED_MARKER

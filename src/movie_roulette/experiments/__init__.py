@@ -1,0 +1,4 @@
+"""Online experiments: champion vs challenger A/B tests and a Thompson bandit.
+
+See docs/experiments.md.
+"""
