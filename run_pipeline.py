@@ -472,9 +472,12 @@ def run_experiment_action(
 
 
 def manage_servers(model_name: str, stop: bool) -> None:
-    from serving.deployment import list_servers, stop_servers
+    from serving.deployment import challenger_server_name, list_servers, stop_servers
 
-    servers = stop_servers(model_name) if stop else list_servers()
+    if stop:  # the model's server and an online experiment's challenger server, if any
+        servers = stop_servers(model_name) + stop_servers(challenger_server_name(model_name))
+    else:
+        servers = list_servers()
     if not servers:
         click.echo("No model servers." if not stop else f"No servers of {model_name} to stop.")
     for s in servers:

@@ -72,3 +72,21 @@ def test_bad_rule_settings_are_usage_errors(rule, message) -> None:
     )
     assert result.exit_code == 2
     assert message in result.output
+
+
+def test_stop_servers_also_stops_an_experiments_challenger_server(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--stop-servers` (make serve-stop) left the challenger server of an experiment running."""
+    import serving.deployment as deployment
+    from run_pipeline import manage_servers
+
+    asked: list[str | None] = []
+
+    def fake_stop(name: str | None = None) -> list:
+        asked.append(name)
+        return []
+
+    monkeypatch.setattr(deployment, "stop_servers", fake_stop)
+    manage_servers("mr_model", stop=True)
+    assert asked == ["mr_model", deployment.challenger_server_name("mr_model")]
