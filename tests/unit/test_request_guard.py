@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -32,6 +34,13 @@ class Recorder:
         await send({"type": "http.response.body", "body": b"{}"})
 
 
+def run(coroutine: Coroutine[Any, Any, None]) -> None:
+    """`asyncio.run` in a thread of its own: the browser tests' session-wide Playwright keeps an
+    event loop running in the main thread, where `asyncio.run` refuses to start."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, coroutine).result()
+
+
 def call(
     app: Any, body: bytes, headers: list[tuple[bytes, bytes]] | None = None, chunk: int = 65536
 ) -> tuple[int, dict]:
@@ -50,7 +59,7 @@ def call(
     async def send(message: dict) -> None:
         sent.append(message)
 
-    asyncio.run(app(scope, receive, send))
+    run(app(scope, receive, send))
     status = sent[0]["status"]
     payload = b"".join(m.get("body", b"") for m in sent[1:])
     return status, json.loads(payload) if payload else {}
@@ -130,5 +139,5 @@ def test_other_paths_pass_through() -> None:
     async def send(message: dict) -> None:
         sent.append(message)
 
-    asyncio.run(RequestGuard(inner)(scope, receive, send))
+    run(RequestGuard(inner)(scope, receive, send))
     assert sent[0]["status"] == 200 and len(inner.calls) == 1
