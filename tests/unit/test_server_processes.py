@@ -105,10 +105,12 @@ def test_an_unrecorded_mlflow_server_on_the_port_is_recognised(
         stdout=subprocess.PIPE,
         text=True,
     )
-    # someone else's MLflow server (not deployed by this project) on another port
+    # someone else's MLflow server (not deployed by this project) on another port; without the
+    # project's variables, which a deploy earlier in the same test session leaves in os.environ
+    foreign = {k: v for k, v in os.environ.items() if not k.startswith("MOVIE_ROULETTE_")}
     other = subprocess.Popen(
         [sys.executable, "-c", unrecorded, str(elses), "uvicorn"],
-        env={**os.environ, "__pyfunc_model_path__": "/m"},
+        env={**foreign, "__pyfunc_model_path__": "/m"},
         stdout=subprocess.PIPE,
         text=True,
     )
