@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
-from flask import Flask, current_app
+from flask import Flask
 
 from movie_roulette.search import TitleIndex
 from webapp import security, views
@@ -16,25 +15,9 @@ from webapp.experiment import ArmRouter
 from webapp.feedback import FeedbackLog
 from webapp.metrics import AppMetrics
 from webapp.posters import PosterFetcher
+from webapp.services import EXTENSION, Services
 
 log = logging.getLogger(__name__)
-EXTENSION = "movie_roulette"
-
-
-@dataclass
-class Services:
-    config: AppConfig
-    store: CatalogueStore
-    index: TitleIndex
-    client: ModelServerClient
-    metrics: AppMetrics
-    posters: PosterFetcher
-    feedback: FeedbackLog
-    router: ArmRouter
-
-
-def services() -> Services:
-    return current_app.extensions[EXTENSION]
 
 
 MAX_BODY_BYTES = 64 * 1024

@@ -41,6 +41,7 @@ from webapp.feedback import (
     parse_rating,
 )
 from webapp.security import csrf_token
+from webapp.services import Services, services
 
 log = logging.getLogger(__name__)
 bp = Blueprint("web", __name__)
@@ -58,9 +59,7 @@ SIMILAR_K = 8
 REVIEWS_SHOWN = 10
 
 
-def _services() -> Any:
-    from webapp.app import services
-
+def _services() -> Services:
     return services()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -176,13 +177,24 @@ def _all_ratings(cfg: DataConfig, seed: int) -> pd.DataFrame:
     return movielens.load_ratings(movielens_dir(cfg))
 
 
+def parse_cutoff(value: str) -> int:
+    """ISO date/time (UTC when no zone is given) -> unix seconds."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as err:
+        raise ValueError(
+            f"cutoff {value!r} is not an ISO date or date-time (e.g. 2017-01-01)."
+        ) from err
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return int(parsed.timestamp())
+
+
 def _held_back_mask(ratings: pd.DataFrame, cfg: DataConfig, seed: int) -> pd.Series:
     """Rows held back for the continuous-training replay (see DataConfig.replay_from and
     DemoConfig.holdout_fraction)."""
     held = pd.Series(False, index=ratings.index)
     if cfg.replay_from is not None:
-        from movie_roulette.monitoring.batches import parse_cutoff
-
         held |= ratings[C.TIMESTAMP] >= parse_cutoff(cfg.replay_from)
     if cfg.source == "demo" and cfg.demo.holdout_fraction > 0:
         n_held = int(round(len(ratings) * cfg.demo.holdout_fraction))

@@ -100,12 +100,33 @@ def top_k_indices(scores: np.ndarray, k: int) -> np.ndarray:
     return cand[order[:k]].astype(np.int64)
 
 
+# Every Recommender subclass by class name, filled as each is defined (`__init_subclass__`):
+# the lookup for plain-format state (meta["class"]), with no module importing its users.
+_CLASSES: dict[str, type[Recommender]] = {}
+
+
+def model_from_state(meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> Recommender:
+    """The recommender that `meta["class"]` names, restored from its state. The class's module
+    must have been imported (`models.registry` imports every model module)."""
+    name = meta.get("class")
+    if name not in _CLASSES:
+        raise ValueError(
+            f"state class {name!r} is unknown; known classes are {sorted(_CLASSES)}. "
+            "Was the bundle written by a newer version?"
+        )
+    return _CLASSES[name].from_state(meta, arrays)
+
+
 class Recommender:
     """Base class of every recommender. Subclasses list their constructor params in `_params`."""
 
     name: ClassVar[str] = "recommender"
     predicts_ratings: ClassVar[bool] = False
     _params: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _CLASSES[cls.__name__] = cls
 
     def __init__(self, rating_scale: tuple[float, float] | None = None) -> None:
         self.rating_scale = tuple(rating_scale) if rating_scale is not None else None

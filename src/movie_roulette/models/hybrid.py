@@ -35,6 +35,7 @@ from movie_roulette.models.base import (
     Recommender,
     check_ratings,
     fit_baselines,
+    model_from_state,
     top_k_indices,
 )
 from movie_roulette.models.collaborative import SVDRecommender
@@ -806,8 +807,6 @@ class HybridRecommender(Recommender):
     def from_state(
         cls, meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]
     ) -> HybridRecommender:
-        from movie_roulette.models.registry import model_from_state
-
         components = {}
         comp_metas = meta["extra"]["components"]
         for name in meta["extra"].get("component_order", list(comp_metas)):

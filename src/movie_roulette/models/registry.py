@@ -1,44 +1,21 @@
-"""Class lookup for plain-format state: meta['class'] -> recommender class."""
+"""Every model class, registered for plain-format state: meta['class'] -> recommender class.
+
+Each `Recommender` subclass registers itself when its module is imported
+(`Recommender.__init_subclass__`); importing this module imports every model module, so
+`model_from_state` knows them all.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from movie_roulette.models import (  # noqa: F401  (imported to register their classes)
+    collaborative,
+    content,
+    hybrid,
+    implicit,
+    popularity,
+    review_sentiment,
+    scalable,
+)
+from movie_roulette.models.base import model_from_state
 
-import numpy as np
-
-from movie_roulette.models.base import Recommender
-from movie_roulette.models.collaborative import SVDRecommender
-from movie_roulette.models.content import ContentRecommender
-from movie_roulette.models.implicit import EASERecommender, ItemKNNRecommender
-from movie_roulette.models.popularity import PopularityRecommender
-from movie_roulette.models.review_sentiment import ReviewSentimentRecommender
-from movie_roulette.models.scalable import ALSRecommender, SparseItemKNNRecommender
-
-MODEL_CLASSES: dict[str, type[Recommender]] = {
-    cls.__name__: cls
-    for cls in (
-        PopularityRecommender,
-        SVDRecommender,
-        ContentRecommender,
-        EASERecommender,
-        ItemKNNRecommender,
-        ReviewSentimentRecommender,
-        ALSRecommender,
-        SparseItemKNNRecommender,
-    )
-}
-
-
-def model_from_state(meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> Recommender:
-    name = meta.get("class")
-    if name == "HybridRecommender":
-        from movie_roulette.models.hybrid import HybridRecommender
-
-        return HybridRecommender.from_state(meta, arrays)
-    if name not in MODEL_CLASSES:
-        raise ValueError(
-            f"state class {name!r} is unknown; known classes are {sorted(MODEL_CLASSES)} "
-            "and HybridRecommender. Was the bundle written by a newer version?"
-        )
-    return MODEL_CLASSES[name].from_state(meta, arrays)
+__all__ = ["model_from_state"]

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -55,19 +54,6 @@ class PendingBatch:
     cursor_before: dict[str, Any]
     cursor_after: dict[str, Any]
     info: dict[str, Any] = field(default_factory=dict)
-
-
-def parse_cutoff(value: str) -> int:
-    """ISO date/time (UTC when no zone is given) -> unix seconds."""
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError as err:
-        raise ValueError(
-            f"cutoff {value!r} is not an ISO date or date-time (e.g. 2017-01-01)."
-        ) from err
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return int(parsed.timestamp())
 
 
 def next_replay_batch(

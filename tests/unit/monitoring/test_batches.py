@@ -10,11 +10,11 @@ import pytest
 from movie_roulette.config import DataConfig, DemoConfig
 from movie_roulette.data import sources
 from movie_roulette.data.demo import generate_batch, generate_demo
+from movie_roulette.data.sources import parse_cutoff
 from movie_roulette.monitoring.batches import (
     next_demo_batch,
     next_event_log_batch,
     next_replay_batch,
-    parse_cutoff,
 )
 from movie_roulette.monitoring.eventlog import EventLog
 

@@ -149,7 +149,7 @@ def test_the_launcher_reads_experiments_from_the_configs_state_dir(
     from movie_roulette.config import load_config
     from movie_roulette.monitoring.batches import state_dir
     from webapp import launch
-    from webapp.app import EXTENSION
+    from webapp.services import EXTENSION
 
     monkeypatch.setenv("MOVIE_ROULETTE_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("MOVIE_ROULETTE_EXPERIMENT_DIR", raising=False)

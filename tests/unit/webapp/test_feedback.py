@@ -333,7 +333,7 @@ def test_the_launcher_logs_to_the_pipeline_configs_event_log_unless_told_otherwi
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, bundle_path: Path
 ) -> None:
     from webapp import launch
-    from webapp.app import EXTENSION
+    from webapp.services import EXTENSION
 
     monkeypatch.setenv("MOVIE_ROULETTE_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("MOVIE_ROULETTE_EVENT_LOG", raising=False)
