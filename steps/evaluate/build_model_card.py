@@ -16,16 +16,9 @@ from zenml.types import HTMLString
 
 from movie_roulette.bundle import ModelBundle
 from movie_roulette.config import config_from_dict
-from movie_roulette.evaluation.audit import audit_model, figure_key
+from movie_roulette.evaluation.audit import figure_key
 from movie_roulette.evaluation.compare import seen_ratings
-from movie_roulette.evaluation.model_card import (
-    CardContext,
-    comparable_production,
-    load_users_table,
-    render_card,
-    settings_from_config,
-)
-from movie_roulette.promotion import check_audit_gate
+from movie_roulette.evaluation.model_card import build_card
 from movie_roulette.tracking import metric_key
 from serving.registry import load_production_bundle
 
@@ -43,38 +36,17 @@ def build_model_card(
 ) -> tuple[Annotated[HTMLString, "model_card"], Annotated[dict[str, Any], "audit"]]:
     cfg = config_from_dict(config)
     seen = seen_ratings(train, valid, cfg.model.refit_on_train_and_valid)
-    settings = settings_from_config(cfg)
-    users = load_users_table(cfg.audit.users_table)
-    candidate = audit_model(model_bundle.model, seen, test, model_bundle.catalogue, settings, users)
     production = load_production_bundle(cfg.model_name)
-    prod_audit, prod_notes, prod_version = None, [], None
-    if production is not None:
-        prod_version = production[0]
-        model, prod_notes = comparable_production(
-            production[1].model, seen, test, production[1].catalogue
-        )
-        prod_audit = audit_model(model, seen, test, model_bundle.catalogue, settings, users)
-    figures = {
-        "candidate_version": mlflow_model_version,
-        "production_version": prod_version,
-        "candidate": candidate.figures(),
-        "production": prod_audit.figures() if prod_audit else None,
-        "notes": [*candidate.notes, *prod_notes],
-    }
-    gate = check_audit_gate(
-        cfg.audit.gate, figures["candidate"], figures["production"], cfg.evaluation.k
+    card = build_card(
+        cfg,
+        mlflow_model_version,
+        model_bundle.model,
+        model_bundle.catalogue,
+        seen,
+        test,
+        (production[0], production[1].model, production[1].catalogue) if production else None,
     )
-    html = render_card(
-        candidate,
-        prod_audit,
-        CardContext(
-            cfg.model_name,
-            mlflow_model_version,
-            prod_version,
-            prod_notes,
-            [check.to_dict() for check in gate],
-        ),
-    )
+    html, figures = card.html, card.figures
     flat = {f"audit.{metric_key(k)}": v for k, v in figures["candidate"].items()}
     mlflow.log_metrics(flat)
     mlflow.log_text(html, "model_card.html")

@@ -23,9 +23,11 @@ from movie_roulette.evaluation.audit import (
     AuditSettings,
     ExposureRow,
     GroupFigures,
+    audit_model,
 )
 from movie_roulette.evaluation.like_for_like import MAX_SEEN_SHARE, production_seen_share
 from movie_roulette.exceptions import ConfigError
+from movie_roulette.promotion import check_audit_gate
 
 INTENDED_USE = (
     "Ranks movies for people of a movie-night web app from their star ratings (known users) or "
@@ -366,3 +368,46 @@ __all__ = [
     "render_card",
     "settings_from_config",
 ]
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """A version's card: the HTML page and its figures (candidate, production, notes)."""
+
+    html: str
+    figures: dict[str, Any]
+
+
+def build_card(
+    cfg: PipelineConfig,
+    version: str,
+    model: Any,
+    catalogue: pd.DataFrame | None,
+    seen: pd.DataFrame,
+    test: pd.DataFrame,
+    production: tuple[str, Any, pd.DataFrame | None] | None = None,
+) -> ModelCard:
+    """Audit `model` (and production, as `(version, model, catalogue)`, made comparable on the
+    same test split), check the audit gate and render the card."""
+    settings = settings_from_config(cfg)
+    users = load_users_table(cfg.audit.users_table)
+    candidate = audit_model(model, seen, test, catalogue, settings, users)
+    prod_audit, prod_notes, prod_version = None, [], None
+    if production is not None:
+        prod_version, prod_model, prod_catalogue = production
+        prod_model, prod_notes = comparable_production(prod_model, seen, test, prod_catalogue)
+        prod_audit = audit_model(prod_model, seen, test, catalogue, settings, users)
+    figures = {
+        "candidate_version": version,
+        "production_version": prod_version,
+        "candidate": candidate.figures(),
+        "production": prod_audit.figures() if prod_audit else None,
+        "notes": [*candidate.notes, *prod_notes],
+    }
+    gate = check_audit_gate(
+        cfg.audit.gate, figures["candidate"], figures["production"], cfg.evaluation.k
+    )
+    context = CardContext(
+        cfg.model_name, version, prod_version, prod_notes, [check.to_dict() for check in gate]
+    )
+    return ModelCard(render_card(candidate, prod_audit, context), figures)
