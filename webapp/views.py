@@ -31,6 +31,7 @@ from flask import (
 )
 from werkzeug.exceptions import HTTPException
 
+from movie_roulette.results import Fallback
 from webapp.client import ModelServerError, ModelServerRejected, ModelServerUnavailable
 from webapp.feedback import (
     CLICK_DEDUP_SECONDS,
@@ -123,16 +124,16 @@ def _answer_error(answer: dict[str, Any]) -> str | None:
     return f"The recommendation service could not answer this request ({error})."
 
 
-def _fallback_note(fallback: str | None, user_id: int | None = None) -> str | None:
-    if not fallback:
-        return None
-    if fallback.startswith("cold_start"):
+def _fallback_note(wire: object, user_id: int | None = None) -> str | None:
+    """The note shown above a list for the answer's `fallback` field (None: no note)."""
+    fallback = Fallback.from_json(wire)
+    if fallback is Fallback.COLD_START:
         who = f"user {user_id}" if user_id is not None else "you"
         return (
             f"We don't know {who}'s taste yet, so these are well-loved movies across genres. "
             "Rate a few movies to get personal picks."
         )
-    if fallback.startswith("fold_in"):
+    if fallback is Fallback.FOLD_IN:
         return "Picked from the movies you just rated."
     return None
 

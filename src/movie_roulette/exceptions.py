@@ -35,6 +35,10 @@ class UnknownMovieError(MovieRouletteError, KeyError):
         return str(self.args[0]) if self.args else "unknown movie"
 
 
+class UnknownGenreError(MovieRouletteError, ValueError):
+    """A genre filter matches no movie of the model; the message lists the known genres."""
+
+
 class BundleError(MovieRouletteError):
     """A model bundle is missing, incomplete or of an unsupported schema version."""
 

@@ -26,9 +26,11 @@ from movie_roulette import columns as C
 from movie_roulette import roulette
 from movie_roulette.bundle import ModelBundle
 from movie_roulette.evaluation.audit import contributions
+from movie_roulette.exceptions import UnknownGenreError
 from movie_roulette.explain import Explainer
 from movie_roulette.logged_feedback import LoggedFeedback
 from movie_roulette.request import KINDS, MAX_ID, MAX_K, Request, RequestError, parse_request
+from movie_roulette.results import fallback_json
 from movie_roulette.search import Resolution, TitleIndex
 
 __all__ = ["KINDS", "MAX_K", "RecommenderService", "RequestError"]
@@ -295,15 +297,17 @@ class RecommenderService:
                     ids = [it.movie_id for it in recs.items]
                     components = [it.components for it in recs.items]
                     reasons = self.explainer.for_people(ids, profile, components)
-            except ValueError as err:  # unknown genre: an answer naming it, not a crash
-                if str(err).startswith("genre:"):
-                    return {"kind": kind, "error": str(err)}
-                raise
+            except UnknownGenreError as err:  # an answer naming it, not a crash
+                return {"kind": kind, "error": str(err)}
             if not recs.items:  # every movie (of the genre) seen: say so, not an empty list
                 where = f"in {genre}" if genre else "left"
                 unseen = "unseen " if exclude_seen or ratings is not None else ""
                 return {"kind": kind, "user_id": user_id, "error": f"no {unseen}movies {where}"}
-            answer: dict[str, Any] = {"kind": kind, "user_id": user_id, "fallback": recs.fallback}
+            answer: dict[str, Any] = {
+                "kind": kind,
+                "user_id": user_id,
+                "fallback": fallback_json(recs.fallback),
+            }
             if ratings is not None:
                 answer["profile_size"] = len(ratings)
             answer["items"] = self._movies([(it.movie_id, it.score) for it in recs.items], reasons)
@@ -431,15 +435,15 @@ class RecommenderService:
             error["error"] = f"unknown movie_id {movie_id}"
             return error
         with self._compute:
-            rating = float(self.model.predict_rating(user_id, np.array([movie_id]))[0])
+            rating = self.model.predict(user_id, movie_id)
             reasons = self.explainer.for_people([movie_id], self.explainer.user_profile(user_id))
         return {
             "kind": "predict",
             "user_id": user_id,
             **self._info[movie_id],
-            "prediction": round(rating, 4),
+            "prediction": round(rating.value, 4),
             "reasons": reasons[0],
-            "fallback": None if self.model.knows_user(user_id) else "unknown_user:baseline",
+            "fallback": fallback_json(rating.fallback),
         }
 
     def _similar(self, request: Request, k: int) -> dict[str, Any]:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
@@ -28,7 +27,7 @@ import pandas as pd
 
 from movie_roulette import columns as C
 from movie_roulette.config import ModelConfig
-from movie_roulette.exceptions import UnknownMovieError, UnknownUserError
+from movie_roulette.exceptions import UnknownGenreError, UnknownMovieError, UnknownUserError
 from movie_roulette.features.text import split_genres
 from movie_roulette.models.base import (
     Interactions,
@@ -46,9 +45,10 @@ from movie_roulette.models.review_sentiment import (
     ReviewSentimentRecommender,
     add_sentiment_component,
 )
+from movie_roulette.results import Fallback, RatingPrediction, Recommendations, RecommendedItem
 from movie_roulette.taste import disliked_mask
 
-COLD_START = "cold_start:popularity+content"
+COLD_START = Fallback.COLD_START
 WEIGHT_GRID = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0)
 SEARCH_POOL = 100  # weight search: per user, the union of every component's top-100 movies
 BASELINE = "baseline"
@@ -61,32 +61,6 @@ ACTIVITY = ("user_activity", "movie_activity")  # centred log1p(rating count) me
 # profiles: 0.1752 when low ratings counted as likes; 0.1695 ignoring them; 0.1656 at 0.25;
 # 0.1619 at 0.5; 0.1549 at 1.0): 0.25 pushes movies like a disliked one down at the least cost.
 DISLIKE_WEIGHT = 0.25
-
-
-@dataclass(frozen=True)
-class RecommendedItem:
-    movie_id: int
-    score: float
-    components: dict[str, float] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Recommendations:
-    items: list[RecommendedItem]
-    fallback: str | None = None
-
-    @property
-    def movie_ids(self) -> list[int]:
-        return [item.movie_id for item in self.items]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "items": [
-                {"movie_id": i.movie_id, "score": i.score, "components": dict(i.components)}
-                for i in self.items
-            ],
-            "fallback": self.fallback,
-        }
 
 
 def make_components(cfg: ModelConfig, seed: int) -> dict[str, Recommender]:
@@ -242,7 +216,6 @@ class HybridRecommender(Recommender):
         self.bi = np.empty(0)
         self.genres = np.empty(0, dtype="<U1")
         self.fit_info: dict[str, Any] = {}
-        self.last_fallback: str | None = None
         self._pos: dict[str, np.ndarray] = {}
         self._genre_sets: list[frozenset[str]] = []
         self._user_activity = np.empty(0)
@@ -397,7 +370,7 @@ class HybridRecommender(Recommender):
         mask = np.array([wanted in g for g in self._genre_sets], bool)
         if not mask.any():
             known = sorted({g for s in self.genres for g in split_genres(s)})
-            raise ValueError(f"genre: {genre!r} matches no movie; known genres are {known}.")
+            raise UnknownGenreError(f"genre: {genre!r} matches no movie; known genres are {known}.")
         return mask
 
     def _items(
@@ -454,8 +427,8 @@ class HybridRecommender(Recommender):
     ) -> Recommendations:
         """Top-k for a newcomer's few ratings {movie_id: rating}, folded in without refitting.
 
-        The rated movies are excluded. `fallback` is "fold_in:<components used>", or the
-        cold-start marker when none of the rated movies is known.
+        The rated movies are excluded. `fallback` is `Fallback.FOLD_IN` (`used`: the components
+        that scored the ratings), or `Fallback.COLD_START` when none of the rated movies is known.
         """
         self._check_fitted()
         allowed = self.genre_mask(genre)
@@ -471,7 +444,7 @@ class HybridRecommender(Recommender):
         total, z = self._blend(raw, candidates, fold_in=True)
         used = [n for n in z if n != "popularity"] or list(z)
         return Recommendations(
-            self._items(total, z, allowed, k), fallback="fold_in:" + "+".join(used)
+            self._items(total, z, allowed, k), fallback=Fallback.FOLD_IN, used=tuple(used)
         )
 
     def cold_start_scores(self) -> np.ndarray:
@@ -612,14 +585,13 @@ class HybridRecommender(Recommender):
         return pred
 
     def predict_rating(self, user_id: int, movie_ids: Iterable[int] | np.ndarray) -> np.ndarray:
-        """Stacked prediction, clipped. Unknown users/movies fall back to baselines (see
-        `last_fallback`: None, "unknown_user:item_baseline", "unknown_movie:user_baseline")."""
+        """Stacked prediction, clipped. Unknown users/movies fall back to baselines (which one:
+        `predict`)."""
         self._check_fitted()
         ids = np.asarray(list(movie_ids) if not isinstance(movie_ids, np.ndarray) else movie_ids)
         ids = ids.astype(np.int64).reshape(-1)
         pos = self.movie_positions(ids)
         if not self.knows_user(user_id):
-            self.last_fallback = "unknown_user:item_baseline"
             bi = np.where(pos >= 0, self.bi[np.maximum(pos, 0)], 0.0)
             return self.clip(self.global_mean + bi)
         feats = self._rating_features(user_id, ids)
@@ -627,8 +599,19 @@ class HybridRecommender(Recommender):
         unknown_movie = pos < 0
         if unknown_movie.any():
             pred[unknown_movie] = feats[BASELINE][unknown_movie]
-        self.last_fallback = "unknown_movie:user_baseline" if unknown_movie.any() else None
         return self.clip(pred)
+
+    def predict(self, user_id: int, movie_id: int) -> RatingPrediction:
+        """One rating with the fallback `predict_rating` used for it: `UNKNOWN_USER` (global mean
+        plus the movie's bias), `UNKNOWN_MOVIE` (the user's baseline) or None (the stack)."""
+        value = float(self.predict_rating(user_id, np.array([movie_id]))[0])
+        if not self.knows_user(user_id):
+            fallback: Fallback | None = Fallback.UNKNOWN_USER
+        elif self.movie_positions([movie_id])[0] < 0:
+            fallback = Fallback.UNKNOWN_MOVIE
+        else:
+            fallback = None
+        return RatingPrediction(int(user_id), int(movie_id), value, fallback)
 
     def _predict_ratings(self, user_idx: int, movie_idx: np.ndarray) -> np.ndarray:
         return self.predict_rating(int(self.user_ids[user_idx]), self.movie_ids[movie_idx])

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from movie_roulette.exceptions import UnknownGenreError
 from movie_roulette.models.hybrid import (
     COLD_START,
     HybridRecommender,
@@ -11,6 +12,7 @@ from movie_roulette.models.hybrid import (
     make_components,
     train_hybrid,
 )
+from movie_roulette.results import Fallback, RatingPrediction
 from tests.unit.models.tiny import ACTION, COMEDY, split_tiny, tiny_model_config
 
 
@@ -68,7 +70,8 @@ def test_recommend_from_ratings_excludes_rated_and_prefers_the_fans_genre(
 ) -> None:
     rated = {11: 5.0, 12: 5.0, 13: 4.5}
     recs = hybrid.recommend_from_ratings(rated, k=3)
-    assert recs.fallback is not None and recs.fallback.startswith("fold_in:")
+    assert recs.fallback is Fallback.FOLD_IN
+    assert recs.used and set(recs.used) <= set(hybrid.components)
     assert not set(recs.movie_ids) & set(rated)
     assert set(recs.movie_ids) <= set(COMEDY)
 
@@ -90,19 +93,32 @@ def test_genre_filter_keeps_only_that_genre(hybrid: HybridRecommender) -> None:
 
 
 def test_unknown_genre_is_a_clear_error(hybrid: HybridRecommender) -> None:
-    with pytest.raises(ValueError, match="known genres"):
+    with pytest.raises(UnknownGenreError, match="known genres"):
         hybrid.recommend_items(1, genre="Western")
+    with pytest.raises(UnknownGenreError, match="'Western' matches no movie"):
+        hybrid.recommend_from_ratings({11: 5.0}, genre="Western")
 
 
 def test_predict_rating_falls_back_for_unknown_user_and_movie(hybrid: HybridRecommender) -> None:
     preds = hybrid.predict_rating(424242, [1, 11])
-    assert hybrid.last_fallback == "unknown_user:item_baseline"
     assert preds.shape == (2,) and np.isfinite(preds).all()
-    preds = hybrid.predict_rating(1, [1, 99999])
-    assert hybrid.last_fallback == "unknown_movie:user_baseline"
-    assert np.isfinite(preds).all()
-    hybrid.predict_rating(1, [1])
-    assert hybrid.last_fallback is None
+    assert np.isfinite(hybrid.predict_rating(1, [1, 99999])).all()
+    unknown_user = hybrid.predict(424242, 11)
+    assert unknown_user == RatingPrediction(424242, 11, preds[1], Fallback.UNKNOWN_USER)
+    assert unknown_user.value == pytest.approx(
+        hybrid.global_mean + hybrid.bi[hybrid.movie_index([11])[0]]
+    )
+    assert hybrid.predict(1, 99999).fallback is Fallback.UNKNOWN_MOVIE
+    known = hybrid.predict(1, 11)
+    assert known.fallback is None and known.value == hybrid.predict_rating(1, [11])[0]
+
+
+def test_a_prediction_leaves_no_state_on_the_model(hybrid: HybridRecommender) -> None:
+    """The fallback is returned, not kept: `last_fallback` on a shared model was the answer of
+    whichever thread predicted last."""
+    hybrid.predict(424242, 11)
+    assert not hasattr(hybrid, "last_fallback")
+    assert hybrid.predict(1, 11).fallback is None
 
 
 def test_hybrid_predicts_fans_ratings_in_the_right_direction(hybrid: HybridRecommender) -> None:
