@@ -1,43 +1,28 @@
-"""`movie-roulette`: query the deployed model server from a terminal.
+"""The one HTTP client of the model server (MLflow's scoring server serving the pyfunc), used by
+the `movie-roulette` CLI (serving/cli.py, which maps its errors to exit codes) and the web app.
 
-    movie-roulette recommend --user 42 -k 5 --genre Comedy
-    movie-roulette recommend --rate 318=5 --rate 296=4.5        # a newcomer's own ratings
-    movie-roulette similar --title "heat"                        # or --movie 6
-    movie-roulette predict --user 42 --movie 318
-    movie-roulette spin --user 42 --seed 7 --genre Comedy
-    movie-roulette search "spirited away"                      # ids for predict and --rate
-    movie-roulette --json spin --user 42
-
-The server is `--server URL`, else $MOVIE_ROULETTE_SERVER_URL, else http://127.0.0.1:8000.
-With an event log ($MOVIE_ROULETTE_EVENT_LOG) and an online experiment running (experiment.json
-in $MOVIE_ROULETTE_EXPERIMENT_DIR, else beside the log), a user's recommend/spin goes to the
-user's arm (docs/experiments.md); the arm is logged, never printed.
-Exit codes: 0 answered, 1 the server answered with an error entry (unknown movie/title/genre),
-2 bad request (HTTP 400) or bad arguments, 3 server unreachable or broken.
+POST {server}/invocations with {"inputs": [row, ...]} -> {"predictions": [answer, ...]}.
+Every call has a timeout. The errors are typed:
+* `ModelServerRejected`: the request is the caller's fault: the server refused it (HTTP 4xx,
+  `status`, the server's message without MLflow's wrapping, naming the field), or it cannot be
+  sent at all (NaN or infinity is not JSON; `status` None);
+* `ModelServerUnavailable`: the server cannot be reached (`reason` "connection"), is too slow
+  ("timeout"), fails ("http_5xx") or answers something unusable ("bad_response").
+An observer (the web app's metrics) is told every call's kind, duration and failure reason.
 """
 
 from __future__ import annotations
 
 import json
-import math
-import os
 import re
-import shutil
-import sys
-import textwrap
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
-import click
 import requests
 
-from movie_roulette.request import MAX_TEMPERATURE, MIN_TEMPERATURE
-
-SERVER_ENV = "MOVIE_ROULETTE_SERVER_URL"
-EVENT_LOG_ENV = "MOVIE_ROULETTE_EVENT_LOG"
-EXPERIMENT_DIR_ENV = "MOVIE_ROULETTE_EXPERIMENT_DIR"
-ROUTED_KINDS = ("recommend", "spin")
-DEFAULT_SERVER = "http://127.0.0.1:8000"
-TIMEOUT_SECONDS = 30.0
+DEFAULT_TIMEOUT_SECONDS = 30.0
+PING_TIMEOUT_SECONDS = 2.0
 _MLFLOW_WRAPPER = re.compile(r"^Failed to predict data .*?\. \s*Error: ", re.S)
 _TYPE_HINT_FAILURE = "Failed to validate data against type hint"
 # one pydantic error inside MLflow's message: "\nuser_id\n  Input should be a valid integer
@@ -49,63 +34,28 @@ _PYDANTIC_ERROR = re.compile(
     r"input_value=(.*?), input_type="
 )
 
+Observer = Callable[[str, float, str | None], None]  # (kind, seconds, failure reason or None)
+Answer = dict[str, Any]
 
-class ServerError(click.ClickException):
-    def __init__(self, message: str, exit_code: int) -> None:
+
+class ModelServerError(Exception):
+    """Base class of the model-server errors; `reason` is the observed failure reason."""
+
+    def __init__(self, message: str, reason: str) -> None:
         super().__init__(message)
-        self.exit_code = exit_code
+        self.reason = reason
 
 
-class ModelServerClient:
-    """Thin REST client for the MLflow scoring server (`POST /invocations`)."""
+class ModelServerUnavailable(ModelServerError):
+    """The model server is down, too slow, or answered something unusable."""
 
-    def __init__(self, url: str, timeout: float = TIMEOUT_SECONDS) -> None:
-        self.url = url.rstrip("/")
-        self.timeout = timeout
-        self.session = requests.Session()
 
-    def query(self, *requests_: dict[str, Any]) -> list[dict[str, Any]]:
-        body = {"inputs": [{k: v for k, v in r.items() if v is not None} for r in requests_]}
-        try:
-            data = json.dumps(body, allow_nan=False)
-        except ValueError as err:  # NaN or infinity: not JSON
-            raise ServerError(f"Bad request: {err}", 2) from None
-        try:
-            response = self.session.post(
-                f"{self.url}/invocations",
-                data=data,
-                headers={"Content-Type": "application/json"},
-                timeout=self.timeout,
-            )
-        except requests.ConnectionError:
-            raise ServerError(
-                f"Cannot reach the model server at {self.url} "
-                f"(start it with `make serve`, or set --server / {SERVER_ENV}).",
-                3,
-            ) from None
-        except requests.Timeout:
-            raise ServerError(
-                f"The model server at {self.url} did not answer within {self.timeout:g} s.", 3
-            ) from None
-        except requests.RequestException as err:
-            raise ServerError(f"The model server at {self.url} failed: {err}", 3) from None
-        try:
-            payload = response.json()
-        except ValueError:
-            raise ServerError(
-                f"The model server at {self.url} answered HTTP {response.status_code} "
-                "with a body that is not JSON.",
-                3,
-            ) from None
-        if 400 <= response.status_code < 500 and isinstance(payload, dict):
-            raise ServerError(f"Bad request: {clean_message(payload.get('message', ''))}", 2)
-        if not response.ok or "predictions" not in payload:
-            raise ServerError(
-                f"The model server at {self.url} failed (HTTP {response.status_code}): "
-                f"{clean_message(str(payload.get('message', payload)))[:500]}",
-                3,
-            )
-        return payload["predictions"]
+class ModelServerRejected(ModelServerError):
+    """The request is malformed: refused by the server (`status` 4xx) or not sendable (None)."""
+
+    def __init__(self, message: str, status: int | None) -> None:
+        super().__init__(message, f"http_{status}" if status is not None else "bad_request")
+        self.status = status
 
 
 def clean_message(message: str) -> str:
@@ -125,304 +75,155 @@ def clean_message(message: str) -> str:
     return message
 
 
-def _fit(text: str, width: int) -> str:
-    """`text` cut to `width` characters, with an ellipsis when cut."""
-    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
-
-
-def _label(item: dict[str, Any]) -> str:
-    return f"{item['title']} ({item['year']})" if item.get("year") else str(item["title"])
-
-
-def _table(items: list[dict[str, Any]], with_reasons: bool = True, width: int | None = None) -> str:
-    """Rank, id, score, title and genres in the terminal's width: ids are never cut (their
-    column is as wide as the longest id); a long title is cut with "…", genres go first."""
-    width = max(width or shutil.get_terminal_size((100, 20)).columns, 40)
-    scored = all("score" in item for item in items)
-    id_w = max([2, *(len(str(item["movie_id"])) for item in items)])
-    lead = f"{'#':>3}  {'id':>{id_w}}  " + (f"{'score':>8}  " if scored else "")
-    room = width - len(lead)
-    labels = [_label(item) for item in items]
-    genres = [", ".join(item.get("genres") or []) for item in items]
-    title_need, genres_need = max([5, *map(len, labels)]), max([0, *map(len, genres)])
-    genres_w = min(genres_need, max(12, room // 3)) if room >= 32 else 0
-    title_w = min(title_need, room - genres_w - 2) if genres_w else min(title_need, room)
-    genres_w = room - title_w - 2  # what the title leaves
-    show_genres = genres_w >= 6 and genres_need > 0
-    head = lead + f"{'title':<{title_w}}" + ("  genres" if show_genres else "")
-    lines = [head.rstrip()]
-    indent = " " * min(len(lead), 15)
-    for rank, (item, label, genre) in enumerate(zip(items, labels, genres, strict=True), 1):
-        line = f"{rank:>3}  {item['movie_id']:>{id_w}}  "
-        if scored:
-            line += f"{item['score']:>8.3f}  "
-        line += f"{_fit(label, title_w):<{title_w}}"
-        if show_genres:
-            line += "  " + _fit(genre, genres_w)
-        lines.append(line.rstrip())
-        if with_reasons and item.get("reasons"):
-            lines.extend(
-                textwrap.wrap(
-                    "; ".join(item["reasons"]),
-                    width=width,
-                    initial_indent=indent,
-                    subsequent_indent=indent,
-                )
-            )
-    return "\n".join(lines)
-
-
-def render(answer: dict[str, Any]) -> str:
-    kind = answer.get("kind")
-    if "error" in answer:
-        text = f"Error: {answer['error']}"
-        if answer.get("candidates"):  # an ambiguous title: the movies it may mean, with ids
-            text += "\nDid you mean (use --movie ID):\n" + _table(answer["candidates"], False)
-        elif answer.get("did_you_mean"):
-            text += "\nDid you mean: " + "; ".join(answer["did_you_mean"])
-        return text
-    if kind in ("recommend",):
-        who = f"user {answer['user_id']}" if answer.get("user_id") is not None else "your ratings"
-        head = f"Top {len(answer['items'])} for {who}"
-        if answer.get("fallback"):
-            head += f"  (fallback: {answer['fallback']})"
-        return head + "\n" + _table(answer["items"])
-    if kind == "similar":
-        m = answer["movie"]
-        return f"Similar to {m['title']} ({m.get('year') or '?'})\n" + _table(answer["items"])
-    if kind == "predict":
-        text = (
-            f"User {answer['user_id']} would rate {answer['title']} ({answer.get('year') or '?'}) "
-            f"{answer['prediction']:.2f}"
-        )
-        if answer.get("fallback"):
-            text += f"  (fallback: {answer['fallback']})"
-        if answer.get("reasons"):
-            text += "\n  " + "; ".join(answer["reasons"])
-        return text
-    if kind == "spin":
-        item = answer["item"]
-        year = f" ({item['year']})" if item.get("year") else ""
-        text = (
-            f"The roulette picked: {item['title']}{year}  [{', '.join(item['genres'])}]"
-            f"  (movie {item['movie_id']})\n  from the top {answer['pool_size']}"
-        )
-        if answer.get("seed") is not None:
-            text += f" (seed {answer['seed']}: --seed {answer['seed']} lands here again)"
-        if item.get("reasons"):
-            text += "\n  " + "; ".join(item["reasons"])
-        return text
-    if kind == "search":
-        if not answer.get("items"):
-            return f"No movie title matches {answer.get('query')!r}."
-        return (
-            f"Movies matching {answer.get('query')!r} (use an id with `predict --movie ID` "
-            "or `recommend --rate ID=RATING`)\n" + _table(answer["items"], with_reasons=False)
-        )
-    return json.dumps(answer, indent=2)
-
-
-def _finite(value: float) -> float:
-    if not math.isfinite(value):  # FloatRange lets NaN through (every comparison is false)
-        raise click.BadParameter(f"{value} is not a number in {MIN_TEMPERATURE}..{MAX_TEMPERATURE}")
-    return value
-
-
-def _parse_rating(value: str) -> tuple[str, float]:
-    movie, sep, rating = value.partition("=")
+def _error_message(response: requests.Response) -> str:
     try:
-        if not sep:
-            raise ValueError
-        if not math.isfinite(float(rating)):
-            raise ValueError
-        return str(int(movie)), float(rating)
+        body = response.json()
+        if isinstance(body, dict) and body.get("message"):
+            return clean_message(str(body["message"]))
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not MOVIE_ID=RATING (for example 318=5)") from None
+        pass
+    return response.text[:300] or f"HTTP {response.status_code}"
 
 
-def _person(user_id: int | None, rates: tuple[str, ...]) -> dict[str, Any]:
-    """`user_id`, or a newcomer's `ratings` JSON from --rate MOVIE_ID=RATING options."""
-    if (user_id is None) == (not rates):
-        raise click.UsageError("Give either --user or at least one --rate MOVIE_ID=RATING.")
-    ratings = json.dumps(dict(_parse_rating(r) for r in rates)) if rates else None
-    return {"user_id": user_id, "ratings": ratings}
+def _ratings_json(ratings: Mapping[int, float]) -> str:
+    return json.dumps({str(m): float(r) for m, r in ratings.items()})
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "--server",
-    default=lambda: os.environ.get(SERVER_ENV, DEFAULT_SERVER),
-    show_default=f"${SERVER_ENV} or {DEFAULT_SERVER}",
-    help="Model server URL.",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print the raw JSON answer.")
-@click.option("--timeout", default=TIMEOUT_SECONDS, show_default=True, help="Seconds to wait.")
-@click.pass_context
-def main(ctx: click.Context, server: str, as_json: bool, timeout: float) -> None:
-    """Ask the Movie Roulette model server for recommendations."""
-    ctx.obj = {"client": ModelServerClient(server, timeout), "json": as_json, "timeout": timeout}
+class ModelServerClient:
+    """REST client of one model server; safe to share between threads (one pooled session)."""
 
+    def __init__(
+        self,
+        base_url: str,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        observer: Observer | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self._observer = observer
+        self._session = session or requests.Session()
 
-def _routed(ctx: click.Context, request: dict[str, Any]) -> dict[str, Any]:
-    """The answer from the user's experiment arm (production when no experiment runs; a
-    challenger that cannot be reached falls back to production, and that is logged)."""
-    production: ModelServerClient = ctx.obj["client"]
-    event_log = os.environ.get(EVENT_LOG_ENV, "").strip()
-    user_id = request.get("user_id")
-    if not event_log or user_id is None or request.get("kind") not in ROUTED_KINDS:
-        return production.query(request)[0]
-    from pathlib import Path
+    def _observe(self, kind: str, started: float, error: str | None) -> None:
+        if self._observer is not None:
+            self._observer(kind, time.perf_counter() - started, error)
 
-    from movie_roulette.exceptions import MovieRouletteError
-    from movie_roulette.experiments.assignment import assign
-    from movie_roulette.experiments.outcomes import read_outcomes
-    from movie_roulette.experiments.record import CHALLENGER, PRODUCTION, ExperimentStore
-    from movie_roulette.experiments.stats import posterior
-    from movie_roulette.monitoring.eventlog import EventLog
+    def _fail(self, kind: str, started: float, err: ModelServerError) -> ModelServerError:
+        self._observe(kind, started, err.reason)
+        return err
 
-    state = os.environ.get(EXPERIMENT_DIR_ENV, "").strip() or str(Path(event_log).parent)
-    try:
-        experiment = ExperimentStore(state).running()
-    except MovieRouletteError as err:
-        click.echo(f"warning: {err} (production answers)", err=True)
-        experiment = None
-    if experiment is None or not experiment.challenger_url:
-        return production.query(request)[0]
-    posteriors = None
-    if experiment.policy == "thompson":
-        counts = read_outcomes(experiment, event_log).counts()
-        posteriors = {a: (posterior(*c).alpha, posterior(*c).beta) for a, c in counts.items()}
-    arm = assign(experiment, int(user_id), posteriors)
-    log = EventLog(event_log)
-    tag = {"experiment_id": experiment.experiment_id, "user_id": int(user_id)}
-    if arm == CHALLENGER:
-        challenger = ModelServerClient(experiment.challenger_url, ctx.obj["timeout"])
+    def query(self, *rows: Mapping[str, Any]) -> list[Answer]:
+        """The answers to request rows (None fields left out), one per row, in order."""
+        kind = str(rows[0].get("kind", "?")) if len(rows) == 1 else "batch"
+        started = time.perf_counter()
+        records = [{k: v for k, v in row.items() if v is not None} for row in rows]
         try:
-            answer = challenger.query(request)[0]
-        except ServerError as err:
-            if err.exit_code != 3:  # a bad request is the user's, whichever arm
-                raise
-            log.append(
-                "experiment",
-                {**tag, "action": "fallback", "kind": request["kind"], "error": err.message},
+            body = json.dumps({"inputs": records}, allow_nan=False)
+        except ValueError as err:  # NaN or infinity: not JSON
+            raise self._fail(kind, started, ModelServerRejected(str(err), None)) from None
+        url = self.base_url
+        try:
+            response = self._session.post(
+                f"{url}/invocations",
+                data=body,
+                headers={"Content-Type": "application/json"},
+                timeout=self.timeout,
             )
-            arm, answer = PRODUCTION, production.query(request)[0]
-    else:
-        answer = production.query(request)[0]
-    if "error" not in answer:
-        shown = len(answer.get("items") or []) if request["kind"] == "recommend" else 1
-        log.append(
-            "impression",
+        except requests.Timeout as err:
+            message = f"the model server at {url} did not answer within {self.timeout:g} s"
+            raise self._fail(kind, started, ModelServerUnavailable(message, "timeout")) from err
+        except requests.RequestException as err:
+            message = f"the model server at {url} cannot be reached ({err})"
+            raise self._fail(kind, started, ModelServerUnavailable(message, "connection")) from err
+        status = response.status_code
+        if 400 <= status < 500:
+            raise self._fail(kind, started, ModelServerRejected(_error_message(response), status))
+        if status != 200:
+            message = f"the model server at {url} failed with HTTP {status}: "
+            error = ModelServerUnavailable(
+                message + _error_message(response)[:500], f"http_{status}"
+            )
+            raise self._fail(kind, started, error)
+        try:
+            predictions = response.json()["predictions"]
+            if not isinstance(predictions, list) or len(predictions) != len(rows):
+                raise TypeError(f"expected a list of {len(rows)} answers")
+            for answer in predictions:
+                if not isinstance(answer, dict):
+                    raise TypeError(f"expected an object, got {type(answer).__name__}")
+        except (ValueError, KeyError, TypeError) as err:
+            message = f"the model server at {url} answered something unexpected ({err})"
+            error = ModelServerUnavailable(message, "bad_response")
+            raise self._fail(kind, started, error) from err
+        self._observe(kind, started, None)
+        return predictions
+
+    def invoke(self, row: Mapping[str, Any]) -> Answer:
+        """One request row -> its answer."""
+        return self.query(row)[0]
+
+    def ping(self) -> bool:
+        started = time.perf_counter()
+        try:
+            timeout = min(self.timeout, PING_TIMEOUT_SECONDS)
+            ok = self._session.get(f"{self.base_url}/ping", timeout=timeout).ok
+        except requests.RequestException:
+            ok = False
+        self._observe("ping", started, None if ok else "down")
+        return ok
+
+    # ---- the request kinds (docs/serving.md) ------------------------------------------------
+    def recommend(
+        self, user_id: int, k: int = 10, genre: str | None = None, exclude_seen: bool = True
+    ) -> Answer:
+        return self.invoke(
             {
-                **tag,
-                "arm": arm,
-                "model_version": experiment.version_of(arm),
-                "kind": request["kind"],
-                "shown": shown,
-                "origin": "cli",
-            },
+                "kind": "recommend",
+                "user_id": user_id,
+                "k": k,
+                "genre": genre,
+                "exclude_seen": exclude_seen,
+            }
         )
-    return answer
+
+    def recommend_from_ratings(
+        self, ratings: Mapping[int, float], k: int = 10, genre: str | None = None
+    ) -> Answer:
+        return self.invoke(
+            {"kind": "recommend", "k": k, "genre": genre, "ratings": _ratings_json(ratings)}
+        )
+
+    def explain(self, user_id: int, k: int = 10) -> Answer:
+        """A known user's top-k with each score split by blend component (kind "explain")."""
+        return self.invoke({"kind": "explain", "user_id": user_id, "k": k})
+
+    def similar(self, movie_id: int | None = None, k: int = 8, title: str | None = None) -> Answer:
+        return self.invoke({"kind": "similar", "movie_id": movie_id, "title": title, "k": k})
+
+    def predict(self, user_id: int, movie_id: int) -> Answer:
+        return self.invoke({"kind": "predict", "user_id": user_id, "movie_id": movie_id})
+
+    def spin(
+        self,
+        user_id: int | None = None,
+        seed: int | None = None,
+        ratings: Mapping[int, float] | None = None,
+        genre: str | None = None,
+    ) -> Answer:
+        request: dict[str, Any] = {"kind": "spin", "user_id": user_id, "seed": seed, "genre": genre}
+        if ratings is not None:
+            request["ratings"] = _ratings_json(ratings)
+        return self.invoke(request)
+
+    def search(self, title: str, k: int = 10) -> Answer:
+        return self.invoke({"kind": "search", "title": title, "k": k})
 
 
-def _run(ctx: click.Context, request: dict[str, Any]) -> None:
-    answer = _routed(ctx, request)
-    click.echo(json.dumps(answer, indent=2) if ctx.obj["json"] else render(answer))
-    if "error" in answer:
-        ctx.exit(1)
-
-
-_k = click.option("-k", "k", type=int, default=10, show_default=True, help="How many movies.")
-
-
-@main.command()
-@click.option("--user", "user_id", type=int, help="User id (unknown ids get cold-start picks).")
-@click.option("--rate", "rates", multiple=True, help="MOVIE_ID=RATING (newcomer; repeatable).")
-@_k
-@click.option("--genre", help="Only movies of this genre.")
-@click.option("--include-seen", is_flag=True, help="Also show movies the user already rated.")
-@click.pass_context
-def recommend(
-    ctx: click.Context,
-    user_id: int | None,
-    rates: tuple[str, ...],
-    k: int,
-    genre: str | None,
-    include_seen: bool,
-) -> None:
-    """Top-k movies for a user, or for a newcomer's own ratings (--rate)."""
-    who = _person(user_id, rates)
-    _run(
-        ctx, {"kind": "recommend", **who, "k": k, "genre": genre, "exclude_seen": not include_seen}
-    )
-
-
-@main.command()
-@click.option("--movie", "movie_id", type=int, help="Movie id.")
-@click.option("--title", help="Title (case-insensitive; the year is optional).")
-@_k
-@click.pass_context
-def similar(ctx: click.Context, movie_id: int | None, title: str | None, k: int) -> None:
-    """Movies similar to one movie."""
-    if (movie_id is None) == (title is None):
-        raise click.UsageError("Give either --movie or --title.")
-    _run(ctx, {"kind": "similar", "movie_id": movie_id, "title": title, "k": k})
-
-
-@main.command()
-@click.option("--user", "user_id", type=int, required=True)
-@click.option("--movie", "movie_id", type=int, required=True)
-@click.pass_context
-def predict(ctx: click.Context, user_id: int, movie_id: int) -> None:
-    """Predicted rating of a movie for a user."""
-    _run(ctx, {"kind": "predict", "user_id": user_id, "movie_id": movie_id})
-
-
-@main.command()
-@click.option("--user", "user_id", type=int, help="User id.")
-@click.option("--rate", "rates", multiple=True, help="MOVIE_ID=RATING (newcomer; repeatable).")
-@click.option(
-    "--temperature",
-    type=click.FloatRange(MIN_TEMPERATURE, MAX_TEMPERATURE),
-    callback=lambda _ctx, _param, value: _finite(value),
-    default=1.0,
-    show_default=True,
-    help="Lower = safer picks from the top, higher = wilder.",
-)
-@click.option("--seed", type=click.IntRange(min=0), help="Same seed, same pick.")
-@click.option("--genre", help="Only movies of this genre.")
-@click.option(
-    "--pool",
-    "k",
-    type=int,
-    default=20,
-    show_default=True,
-    help="Draw from the top-N recommendations.",
-)
-@click.pass_context
-def spin(
-    ctx: click.Context,
-    user_id: int | None,
-    rates: tuple[str, ...],
-    temperature: float,
-    seed: int | None,
-    genre: str | None,
-    k: int,
-) -> None:
-    """Movie Roulette: one movie drawn at random from your personal top-N."""
-    who = _person(user_id, rates)
-    request = {"kind": "spin", **who, "temperature": temperature, "seed": seed, "k": k}
-    _run(ctx, {**request, "genre": genre})
-
-
-@main.command()
-@click.argument("text")
-@_k
-@click.pass_context
-def search(ctx: click.Context, text: str, k: int) -> None:
-    """Movies whose title matches TEXT (typos welcome): their ids for `predict` and `--rate`."""
-    _run(ctx, {"kind": "search", "title": text, "k": k})
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+__all__ = [
+    "DEFAULT_TIMEOUT_SECONDS",
+    "ModelServerClient",
+    "ModelServerError",
+    "ModelServerRejected",
+    "ModelServerUnavailable",
+    "clean_message",
+]

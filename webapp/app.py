@@ -7,9 +7,9 @@ import logging
 from flask import Flask
 
 from movie_roulette.search import TitleIndex
+from serving.client import ModelServerClient
 from webapp import security, views
 from webapp.catalogue import CatalogueStore
-from webapp.client import ModelServerClient
 from webapp.config import AppConfig
 from webapp.experiment import ArmRouter
 from webapp.feedback import FeedbackLog

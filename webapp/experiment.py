@@ -34,7 +34,7 @@ from movie_roulette.experiments.record import (
 )
 from movie_roulette.experiments.stats import posterior
 from movie_roulette.monitoring.eventlog import EventLog, EventLogError
-from webapp.client import ModelServerClient, ModelServerUnavailable
+from serving.client import ModelServerClient, ModelServerUnavailable
 
 log = logging.getLogger(__name__)
 POSTERIOR_REFRESH_SECONDS = 5.0

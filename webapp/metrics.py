@@ -35,8 +35,8 @@ def status_label(status: int) -> str:
 
 
 def server_error_label(reason: str) -> str:
-    """connection, timeout, bad_response, down or http_<3 digits>; anything else "other"."""
-    if reason in ("connection", "timeout", "bad_response", "down"):
+    """connection, timeout, bad_response, bad_request, down or http_<3 digits>; else "other"."""
+    if reason in ("connection", "timeout", "bad_response", "bad_request", "down"):
         return reason
     code = reason.removeprefix("http_")
     if reason.startswith("http_") and code.isdigit() and 100 <= int(code) <= 599:

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from flask import current_app
 
 from movie_roulette.search import TitleIndex
+from serving.client import ModelServerClient
 from webapp.catalogue import CatalogueStore
-from webapp.client import ModelServerClient
 from webapp.config import AppConfig
 from webapp.experiment import ArmRouter
 from webapp.feedback import FeedbackLog

@@ -32,7 +32,7 @@ from flask import (
 from werkzeug.exceptions import HTTPException
 
 from movie_roulette.results import Fallback
-from webapp.client import ModelServerError, ModelServerRejected, ModelServerUnavailable
+from serving.client import ModelServerError, ModelServerRejected, ModelServerUnavailable
 from webapp.feedback import (
     CLICK_DEDUP_SECONDS,
     CLICK_MEMORY,
@@ -307,9 +307,7 @@ def _movie_page(movie_id: int, rating_error: str | None = None, status: int = 20
         similar = _track(_decorate(answer.get("items") or []), "similar", feedback_user)
         user_id = session.get("user_id")
         if isinstance(user_id, int):
-            predicted = svc.client.invoke(
-                {"kind": "predict", "user_id": user_id, "movie_id": movie_id}
-            )
+            predicted = svc.client.predict(user_id, movie_id)
             if isinstance(predicted.get("prediction"), int | float):
                 prediction = {"user_id": user_id, "value": float(predicted["prediction"])}
     except ModelServerError as err:

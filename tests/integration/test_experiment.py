@@ -41,7 +41,7 @@ def test_a_short_simulated_experiment_is_decided_by_the_continuous_pipeline(
     from movie_roulette.experiments.status import experiment_status
     from movie_roulette.monitoring.batches import event_log_path
     from movie_roulette.monitoring.eventlog import EventLog
-    from serving.client import main as client_main
+    from serving.cli import main as client_main
     from serving.deployment import challenger_server_name, list_servers, stop_servers
 
     name = "mr_exp_it"

@@ -181,7 +181,7 @@ def test_unknown_movies_and_titles_are_error_entries(served: dict[str, Any]) -> 
 
 
 def test_cli_client_prints_tables_json_and_clear_errors(served: dict[str, Any]) -> None:
-    from serving.client import main
+    from serving.cli import main
 
     user = str(int(served["bundle"].model.user_ids[0]))
     runner = CliRunner()

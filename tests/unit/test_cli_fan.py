@@ -16,7 +16,7 @@ from movie_roulette.config import ModelConfig, SplitConfig
 from movie_roulette.data.demo import generate_demo
 from movie_roulette.data.split import train_valid_test
 from movie_roulette.models.hybrid import train_hybrid
-from serving.client import _table, main, render
+from serving.cli import _table, main, render
 from tests.webapp_support import contract_server
 
 TITLES = {

@@ -6,7 +6,8 @@ import socket
 
 from click.testing import CliRunner
 
-from serving.client import clean_message, main, render
+from serving.cli import main, render
+from serving.client import clean_message
 
 
 def _closed_port() -> int:
@@ -111,3 +112,39 @@ def test_clean_message_is_linear_in_the_echoed_request_text() -> None:
     started = time.perf_counter()
     clean_message(f"Failed to validate data against type hint {echoed}")
     assert time.perf_counter() - started < 0.5
+
+
+def test_a_failing_server_is_exit_3_and_a_refused_non_json_body_exit_2() -> None:
+    """The CLI maps the one client's typed errors to exit codes: a 5xx is the server's (3),
+    any 4xx the request's (2), whatever its body."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    replies = [(500, b'{"message": "boom"}'), (404, b"<html>not here</html>")]
+
+    class Reply(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            self.rfile.read(int(self.headers["Content-Length"]))
+            status, body = replies.pop(0)
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Reply)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}"
+        failed = CliRunner().invoke(
+            main, ["--server", url, "predict", "--user", "1", "--movie", "2"]
+        )
+        refused = CliRunner().invoke(main, ["--server", url, "search", "heat"])
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert failed.exit_code == 3
+    assert failed.output.strip() == f"Error: The model server at {url} failed with HTTP 500: boom."
+    assert refused.exit_code == 2 and "Bad request: <html>not here</html>" in refused.output

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from serving.client import ModelServerClient, ModelServerRejected, ModelServerUnavailable
 from tests.webapp_support import contract_server, free_port
-from webapp.client import ModelServerClient, ModelServerRejected, ModelServerUnavailable
 
 
 @contextmanager
@@ -110,3 +110,50 @@ def test_server_failures_are_unavailable(status: int, body: bytes, reason: str) 
         with pytest.raises(ModelServerUnavailable):
             ModelServerClient(url, observer=seen).recommend(1)
     assert seen.calls == [("recommend", reason)]
+
+
+def test_a_request_that_is_not_json_is_rejected_before_it_is_sent() -> None:
+    """NaN is not JSON: the web app's client counted it as an unreachable server ("connection")
+    and the CLI's raised a click error; the one client says it is the caller's request."""
+    seen = Recorder()
+    client = ModelServerClient(f"http://127.0.0.1:{free_port()}", observer=seen)
+    with pytest.raises(ModelServerRejected, match="Out of range float") as err:
+        client.invoke({"kind": "spin", "user_id": 1, "temperature": float("nan")})
+    assert err.value.status is None and err.value.reason == "bad_request"
+    assert seen.calls == [("spin", "bad_request")]
+
+
+def test_several_rows_are_answered_in_order_and_a_short_answer_is_unusable(
+    enriched_bundle: Path,
+) -> None:
+    with contract_server(enriched_bundle) as url:
+        client = ModelServerClient(url, timeout=10)
+        movie = client.recommend(5, k=1)["items"][0]["movie_id"]
+        rows = [{"kind": "similar", "movie_id": movie, "k": 2}, {"kind": "search", "title": "a"}]
+        answers = client.query(*rows)
+    assert [a["kind"] for a in answers] == ["similar", "search"]
+    seen = Recorder()
+    with canned_server(200, b'{"predictions": [{"kind": "similar"}]}') as url:
+        with pytest.raises(ModelServerUnavailable, match="a list of 2 answers") as err:
+            ModelServerClient(url, observer=seen).query(*rows)
+    assert err.value.reason == "bad_response" and seen.calls == [("batch", "bad_response")]
+
+
+def test_one_client_serves_the_cli_and_the_web_app_and_needs_no_click() -> None:
+    """There were two `ModelServerClient`s (serving/client.py raising click exceptions, and
+    webapp/client.py); the one left is importable without click, and the app is wired to it."""
+    import subprocess
+    import sys
+    import typing
+
+    import serving.client
+    from webapp.experiment import ArmRouter
+    from webapp.services import Services
+
+    code = "import sys, serving.client; print('click' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+    assert typing.get_type_hints(Services)["client"] is serving.client.ModelServerClient
+    assert typing.get_type_hints(ArmRouter.__init__)["production"] is ModelServerClient
+    with pytest.raises(ModuleNotFoundError):
+        __import__("webapp.client")

@@ -107,7 +107,7 @@ def test_no_experiment_changes_nothing(bundle_path: Path, server_url: str, tmp_p
 def test_the_cli_client_routes_users_and_falls_back(
     enriched_bundle: Path, challenger_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from serving.client import main
+    from serving.cli import main
 
     log_path = tmp_path / "state" / "events.jsonl"
     exp = _start(log_path.parent, challenger_url)
