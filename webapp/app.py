@@ -8,7 +8,7 @@ from flask import Flask
 
 from movie_roulette.search import TitleIndex
 from serving.client import ModelServerClient
-from webapp import security, views
+from webapp import blueprints, security
 from webapp.catalogue import CatalogueStore
 from webapp.config import AppConfig
 from webapp.experiment import ArmRouter
@@ -62,8 +62,7 @@ def create_app(config: AppConfig | None = None, store: CatalogueStore | None = N
     )
     metrics.init_app(app)
     security.init_app(app)
-    app.register_blueprint(views.bp)
-    views.register_error_pages(app)
+    blueprints.register(app)
     log.info(
         "web app: %d movies, %d known users, model server %s, feedback log %s",
         len(store),

@@ -1,6 +1,6 @@
 """The app's services (catalogue, model-server client, metrics, ...), one per app instance:
-`services()` inside a request, like flaskr's `get_db()`. The views import this module, not the
-app factory (which imports the views)."""
+`services()` inside a request, like flaskr's `get_db()`. The blueprints import this module, not
+the app factory (which imports the blueprints)."""
 
 from __future__ import annotations
 
