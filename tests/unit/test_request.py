@@ -107,7 +107,7 @@ def test_the_packaged_model_answers_rows_and_refuses_bad_ones(
         ]
     )
     assert len(answers[0]["items"]) == 3 and answers[0]["fallback"] is None
-    assert answers[1]["fallback"].startswith("cold_start")
+    assert answers[1]["fallback"] == "cold_start:popularity+content"
     assert answers[2]["error"] == f"unknown movie_id {10**9}"
     with pytest.raises(MlflowException) as refused:
         model.predict([{"kind": "recommend", "user_id": 1, "k": 0}])
