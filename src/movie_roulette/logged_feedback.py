@@ -80,9 +80,7 @@ class LoggedFeedback:
                 if self._offset and self._tail_at(handle, self._offset) != self._tail:
                     # truncated and written again past where we were (copy-truncate rotation)
                     self._reset(identity)
-                result = self._log.read(
-                    self._offset, first_line=self._line, types=EXCLUDING_EVENTS
-                )
+                result = self._log.read(self._offset, first_line=self._line, types=EXCLUDING_EVENTS)
                 tail = self._tail_at(handle, result.end_offset)
         except (OSError, EventLogError) as err:
             # e.g. replaced between the stat and the read: read it again from its start next time

@@ -98,7 +98,7 @@ def test_the_web_app_never_shows_a_movie_the_user_just_rated(
 
 
 def _requests(log: EventLog, n: int) -> None:
-    log.append_many([("request", {"kind": "recommend", "user_id": i, "k": 10}, None) for i in range(n)])
+    log.append_many([("request", {"kind": "recommend", "user_id": i}, None) for i in range(n)])
 
 
 def test_each_read_takes_only_the_appended_bytes_and_skips_request_records(

@@ -382,11 +382,11 @@ class EventLog:
                 reason = f"line of {length} bytes exceeds the {MAX_READ_LINE_BYTES}-byte limit"
                 parsed: dict[str, Any] | str | None = reason
             elif types is not None and _other_type(raw, types):
-                parsed = None
+                parsed = None  # a record of a type not asked for: skipped unparsed
             else:
                 parsed = self._parse(raw)
-                if not isinstance(parsed, str) and types is not None and parsed["type"] not in types:
-                    parsed = None
+            if isinstance(parsed, dict) and types is not None and parsed["type"] not in types:
+                parsed = None
             if parsed is None:
                 pass
             elif isinstance(parsed, str):
