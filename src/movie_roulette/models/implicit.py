@@ -66,6 +66,22 @@ def _spd_inverse(matrix: np.ndarray) -> np.ndarray:
     return upper + np.triu(inv, 1).T
 
 
+def one_row(columns: np.ndarray, values: np.ndarray | None, width: int, dtype: Any) -> Any:
+    """A 1 x `width` CSR row with `values` (None: ones) at `columns`."""
+    data = np.ones(len(columns), dtype) if values is None else np.asarray(values, dtype)
+    indptr = np.array([0, len(columns)], np.int64)
+    return sparse.csr_matrix((data, np.asarray(columns, np.int64), indptr), shape=(1, width))
+
+
+def sum_rows(matrix: np.ndarray, rows: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    """`weights @ matrix[rows]` (weights None: the plain sum of the rows) without copying them:
+    a one-row sparse vector times the dense matrix, which adds the rows one after another in the
+    matrix's precision. The plain sum is bit for bit `matrix[rows].sum(axis=0)` (numpy adds the
+    rows of a C-ordered block in the same order) at half the cost: a served request sums ~130
+    rows of each EASE matrix (3 MB) and no longer copies them first."""
+    return np.asarray(one_row(rows, weights, matrix.shape[0], matrix.dtype) @ matrix).ravel()
+
+
 class EASERecommender(Recommender):
     """Embarrassingly Shallow Autoencoder: B = I - P / diag(P), P = (X^T X + l2 I)^-1.
 
@@ -193,7 +209,7 @@ class EASERecommender(Recommender):
         rows, w = self._profile_rows(movie_idx, ratings)
         if len(rows) == 0:
             return np.zeros(self.n_movies, np.float32)
-        return self.B[rows].sum(axis=0) if w is None else w @ self.B[rows]
+        return sum_rows(self.B, rows, w)
 
     def _score_at(self, user_idx: int, movie_idx: np.ndarray) -> np.ndarray:
         """Only the columns of B asked for: ~#rated x len(movie_idx) values instead of
@@ -314,9 +330,11 @@ class ItemKNNRecommender(Recommender):
     def _score_profile(self, movie_idx: np.ndarray, ratings: np.ndarray) -> np.ndarray:
         if len(movie_idx) == 0:
             return np.zeros(self.n_movies)
-        x = np.zeros(self.n_movies, np.float32)
-        x[movie_idx] = 1.0
-        return np.asarray(self.sim_rank.T @ x).ravel()
+        # the sum of the profile movies' rows of sim_rank: only their ~n_neighbours entries
+        # each are read (a mat-vec with the transposed matrix read all of them); the same sums,
+        # added in the same order
+        x = one_row(np.unique(movie_idx), None, self.n_movies, np.float32)
+        return (x @ self.sim_rank).toarray().ravel()
 
     def _predict_ratings(self, user_idx: int, movie_idx: np.ndarray) -> np.ndarray:
         movie_idx = np.asarray(movie_idx, np.int64)
