@@ -32,6 +32,7 @@ import pandas as pd
 
 from movie_roulette import columns as C
 from movie_roulette.features.text import split_genres
+from movie_roulette.models.rows import row_entries
 from movie_roulette.taste import LIKE_THRESHOLD, liked_mask
 
 MAX_REASONS = 3
@@ -148,11 +149,7 @@ class Explainer:
     def _entries(self, rows: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(position in `rows`, feature, value) of every stored entry of those content rows."""
         matrix = self._matrix
-        starts = matrix.indptr[rows]
-        lengths = matrix.indptr[np.asarray(rows) + 1] - starts
-        total = int(lengths.sum())
-        shift = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
-        take = shift + np.arange(total)
+        take, lengths = row_entries(matrix.indptr, np.asarray(rows, np.int64))
         owner = np.repeat(np.arange(len(rows)), lengths)
         return owner, matrix.indices[take], matrix.data[take].astype(np.float64)
 

@@ -13,6 +13,7 @@ from scipy.linalg import lapack
 from movie_roulette import columns as C
 from movie_roulette.exceptions import MemoryBudgetError
 from movie_roulette.models.base import Interactions, Recommender, fit_baselines
+from movie_roulette.models.rows import row_entries, sum_rows
 
 EASE_WEIGHTINGS = ("binary", "centered")
 CENTERED_FLOOR = 0.1
@@ -64,22 +65,6 @@ def _spd_inverse(matrix: np.ndarray) -> np.ndarray:
         raise np.linalg.LinAlgError(f"Cholesky inverse failed (potri info={info}).")
     upper = np.triu(inv)
     return upper + np.triu(inv, 1).T
-
-
-def one_row(columns: np.ndarray, values: np.ndarray | None, width: int, dtype: Any) -> Any:
-    """A 1 x `width` CSR row with `values` (None: ones) at `columns`."""
-    data = np.ones(len(columns), dtype) if values is None else np.asarray(values, dtype)
-    indptr = np.array([0, len(columns)], np.int64)
-    return sparse.csr_matrix((data, np.asarray(columns, np.int64), indptr), shape=(1, width))
-
-
-def sum_rows(matrix: np.ndarray, rows: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
-    """`weights @ matrix[rows]` (weights None: the plain sum of the rows) without copying them:
-    a one-row sparse vector times the dense matrix, which adds the rows one after another in the
-    matrix's precision. The plain sum is bit for bit `matrix[rows].sum(axis=0)` (numpy adds the
-    rows of a C-ordered block in the same order) at half the cost: a served request sums ~130
-    rows of each EASE matrix (3 MB) and no longer copies them first."""
-    return np.asarray(one_row(rows, weights, matrix.shape[0], matrix.dtype) @ matrix).ravel()
 
 
 class EASERecommender(Recommender):
@@ -331,10 +316,13 @@ class ItemKNNRecommender(Recommender):
         if len(movie_idx) == 0:
             return np.zeros(self.n_movies)
         # the sum of the profile movies' rows of sim_rank: only their ~n_neighbours entries
-        # each are read (a mat-vec with the transposed matrix read all of them); the same sums,
-        # added in the same order
-        x = one_row(np.unique(movie_idx), None, self.n_movies, np.float32)
-        return (x @ self.sim_rank).toarray().ravel()
+        # each are read (a mat-vec with the transposed matrix read all of them): the same
+        # float32 additions in the same order (profile movies ascending), bit for bit
+        S = self.sim_rank
+        take, _ = row_entries(S.indptr, np.unique(movie_idx))
+        out = np.zeros(self.n_movies, np.float32)
+        np.add.at(out, S.indices[take], S.data[take])
+        return out
 
     def _predict_ratings(self, user_idx: int, movie_idx: np.ndarray) -> np.ndarray:
         movie_idx = np.asarray(movie_idx, np.int64)

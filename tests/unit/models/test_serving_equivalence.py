@@ -17,8 +17,10 @@ from movie_roulette.data.demo import generate_demo
 from movie_roulette.data.split import train_valid_test
 from movie_roulette.explain import Explainer
 from movie_roulette.models.collaborative import SVDRecommender
+from movie_roulette.models.content import ContentRecommender
 from movie_roulette.models.hybrid import HybridRecommender, train_hybrid
-from movie_roulette.models.implicit import EASERecommender, ItemKNNRecommender, sum_rows
+from movie_roulette.models.implicit import EASERecommender, ItemKNNRecommender
+from movie_roulette.models.rows import sum_rows
 from movie_roulette.service import RecommenderService
 
 # ---- the previous implementations ------------------------------------------------------------
@@ -39,6 +41,19 @@ def knn_before(self: ItemKNNRecommender, movie_idx: np.ndarray, ratings: np.ndar
     return np.asarray(self.sim_rank.T @ x).ravel()
 
 
+def content_before(
+    self: ContentRecommender, movie_idx: np.ndarray, ratings: np.ndarray
+) -> np.ndarray:
+    if len(movie_idx) == 0 or self.item_matrix.shape[1] == 0:
+        return np.zeros(self.n_movies)
+    w = self.profile_weights(ratings)
+    profile = np.asarray(self.item_matrix[movie_idx].T @ w).ravel()
+    norm = float(np.sqrt(profile @ profile))
+    if norm == 0:
+        return np.zeros(self.n_movies)
+    return np.asarray(self.item_matrix @ profile).ravel() / norm
+
+
 def svd_all_before(self: SVDRecommender, user_idx: int) -> np.ndarray:
     return self.global_mean + self.bu[user_idx] + self.bi + self.qi @ self.pu[user_idx]
 
@@ -57,6 +72,7 @@ def cosines_before(self: Explainer, left: list[int], right: list[int]) -> np.nda
 BEFORE = [
     (EASERecommender, "_score_profile", ease_before),
     (ItemKNNRecommender, "_score_profile", knn_before),
+    (ContentRecommender, "_score_profile", content_before),
     (SVDRecommender, "_score_all", svd_all_before),
     (SVDRecommender, "_score_profile", svd_profile_before),
     (Explainer, "_cosines", cosines_before),
@@ -131,13 +147,17 @@ def test_component_scores_equal_the_previous_ones(model_path: Path) -> None:
                 got, want = comp._score_profile(rows, ratings), knn_before(comp, rows, ratings)
                 np.testing.assert_array_equal(got, want)
                 checked.add("itemknn")
+            elif isinstance(comp, ContentRecommender):
+                got = comp._score_profile(rows, ratings)
+                np.testing.assert_array_equal(got, content_before(comp, rows, ratings))
+                checked.add("content")
             elif isinstance(comp, SVDRecommender):
                 got, want = comp._score_all(uidx), svd_all_before(comp, uidx)
                 np.testing.assert_allclose(got, want, rtol=1e-6)
                 got = comp._score_profile(rows[:5], ratings[:5])
                 np.testing.assert_allclose(got, svd_profile_before(comp, rows[:5], ratings[:5]))
                 checked.add("svd")
-    assert checked == {"ease:binary", "ease:centered", "itemknn", "svd"}
+    assert checked == {"ease:binary", "ease:centered", "itemknn", "content", "svd"}
 
 
 def test_sum_rows_is_the_plain_or_weighted_sum_of_the_rows() -> None:
