@@ -61,9 +61,13 @@ def is_collaborative(component: str) -> bool:
 def collaborative_share(components: Mapping[str, float], weights: Mapping[str, float]) -> float:
     """The collaborative components' share of a movie's positive weighted blend contributions
     (0 when their summed contribution is not positive)."""
-    parts = {n: weights.get(n, 0.0) * z for n, z in components.items()}
-    collab = sum(v for n, v in parts.items() if is_collaborative(n))
-    positive = sum(v for v in parts.values() if v > 0)
+    collab = positive = 0  # one pass, summing in the same order as two sums did
+    for name, z in components.items():
+        value = weights.get(name, 0.0) * z
+        if is_collaborative(name):
+            collab += value
+        if value > 0:
+            positive += value
     if collab <= 0 or positive <= 0:
         return 0.0
     return collab / positive
