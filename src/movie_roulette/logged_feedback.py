@@ -14,6 +14,9 @@ a record), so the cost per request matters:
   the file's newlines from its start again);
 * request records (most of the log) are recognised by their last bytes and skipped unparsed;
   only rating and accepted-spin records are parsed and checked;
+* the read takes no lock, so a request never waits for a writer's write and fsync (the
+  request logger fsyncs a batch every 0.05 s: with the shared lock, a recommend waited for it,
+  milliseconds on a busy disk);
 * a torn final line (a writer killed mid-record, or one still writing) is not consumed: it is
   read again once it is complete;
 * a log that is missing, unreadable, truncated (shorter than the last read, or no longer ending
@@ -80,7 +83,12 @@ class LoggedFeedback:
                 if self._offset and self._tail_at(handle, self._offset) != self._tail:
                     # truncated and written again past where we were (copy-truncate rotation)
                     self._reset(identity)
-                result = self._log.read(self._offset, first_line=self._line, types=EXCLUDING_EVENTS)
+                result = self._log.read(
+                    self._offset,
+                    first_line=self._line,
+                    types=EXCLUDING_EVENTS,
+                    wait_for_writers=False,  # never wait for the request logger's fsync
+                )
                 tail = self._tail_at(handle, result.end_offset)
         except (OSError, EventLogError) as err:
             # e.g. replaced between the stat and the read: read it again from its start next time

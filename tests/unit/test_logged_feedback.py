@@ -191,3 +191,28 @@ def test_an_unreadable_log_is_empty_and_says_why(tmp_path: Path) -> None:
     path.rmdir()
     EventLog(path).log_rating(1, 7, 5.0)
     assert feedback.movies(1) == {7}
+
+
+def test_a_request_never_waits_for_a_writer_holding_the_log(tmp_path: Path) -> None:
+    """The request logger holds the log's exclusive lock through its write and fsync (ms on a
+    busy disk); a recommend reading the feedback must not wait for it."""
+    import fcntl
+    import threading
+
+    log = EventLog(tmp_path / "events.jsonl")
+    log.log_rating(1, 7, 5.0)
+    feedback = LoggedFeedback(log.path)
+    assert feedback.movies(1) == {7}
+    log.log_rating(1, 8, 5.0)
+    answers: list[frozenset[int]] = []
+    with log.path.open("ab") as writer:
+        fcntl.flock(writer.fileno(), fcntl.LOCK_EX)  # a writer mid-batch
+        try:
+            reader = threading.Thread(target=lambda: answers.append(feedback.movies(1)))
+            reader.start()
+            reader.join(timeout=5)
+            assert not reader.is_alive(), "the request waited for the writer's lock"
+        finally:
+            fcntl.flock(writer.fileno(), fcntl.LOCK_UN)
+    reader.join()
+    assert answers == [{7, 8}]
