@@ -3,12 +3,14 @@
     python benchmarks/serving.py                       # ml-latest-small model, 8 clients, 10 s/kind
     python benchmarks/serving.py --dataset demo --duration 3 --json
     python benchmarks/serving.py --server http://127.0.0.1:8000   # a server `make serve` started
+    python benchmarks/serving.py --baseline 6bd485b --modes computed   # before/after, one run
 
 What it does, in one run:
 1. trains the hybrid on the dataset exactly as the pipeline does (configs/movielens.yaml or
    configs/quickstart.yaml model settings) and packages it exactly as the pipeline registers it
-   (pyfunc from code, same signature; cached under --cache-dir between runs: pass --rebuild
-   after changing the library, the package carries a copy of it);
+   (pyfunc from code, same signature; cached under --cache-dir between runs, and packaged
+   again, without retraining, when the library changed: the package carries a copy of it;
+   --rebuild retrains);
 2. serves it the way ZenML's MLflow deployer does (MLflow's scoring server: uvicorn,
    `--env-manager local`, the config's `serving.workers` and `serving.warm_seconds`) on a free
    loopback port, twice: as deployed (answer cache on, warmed at start-up) and with every request
@@ -20,6 +22,9 @@ What it does, in one run:
    server's own ceiling) with the machine to itself;
 4. measures the in-process time of the loaded pyfunc's `predict` on the same requests, cache off
    (the floor: no HTTP, no JSON).
+With `--baseline REF` the same trained bundle is also packaged with the library of git commit
+REF and served before each mode ("computed@REF", then "computed"): before and after in one run,
+on the same model and the same (shared, noisy) machine, with their ratios.
 Prints p50/p95/p99 latency (ms), throughput (req/s), server and load-generator CPU per request,
 and the ratios to the identity server; the targets are checked on the deployed configuration.
 """
@@ -48,6 +53,9 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 KINDS = ("recommend", "similar", "predict", "spin")
 TARGETS = {"recommend_p50_ms": 10.0, "recommend_p99_ms": 40.0, "throughput_vs_identity": 0.5}
+# issue 13: with every request computed (answer cache off), 8 clients
+COMPUTED_TARGETS = {"recommend_p99_ms": 40.0, "similar_p99_ms": 20.0}
+BASELINE_SUFFIX = "@"  # "computed@6bd485b": a mode served with the library of another commit
 
 
 def free_port() -> int:
@@ -72,6 +80,8 @@ def build_model(dataset: str, data_dir: str | None, cache_dir: Path, rebuild: bo
 
     target = cache_dir / f"serving-model-{dataset}"
     if target.is_dir() and not rebuild:
+        if _code_stamp(target) != library_fingerprint():  # the library changed: same bundle
+            repackage(target, target / "artifacts" / "bundle")
         return target
     cfg = load_config(
         ROOT / "configs" / ("quickstart.yaml" if dataset == "demo" else "movielens.yaml")
@@ -97,11 +107,77 @@ def build_model(dataset: str, data_dir: str | None, cache_dir: Path, rebuild: bo
 
             shutil.rmtree(staging)
         mlflow.pyfunc.save_model(str(staging), artifacts={"bundle": str(path)}, **pyfunc_kwargs())
+    (staging / CODE_STAMP).write_text(library_fingerprint())
     if target.exists():
         import shutil
 
         shutil.rmtree(target)
     staging.rename(target)
+    return target
+
+
+CODE_STAMP = "library.sha256"
+
+
+def library_fingerprint(root: Path = ROOT) -> str:
+    """sha256 of the library and the pyfunc model file the package carries."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    files = sorted((root / "src" / "movie_roulette").rglob("*.py"))
+    for path in [*files, root / "serving" / "pyfunc_model.py"]:
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _code_stamp(model_dir: Path) -> str | None:
+    stamp = model_dir / CODE_STAMP
+    return stamp.read_text() if stamp.exists() else None
+
+
+def repackage(target: Path, bundle_dir: Path, code_root: Path = ROOT) -> Path:
+    """Package the trained bundle at `bundle_dir` again, with the library and pyfunc model file
+    of `code_root` (this checkout, or another commit's sources): no retraining. The bundle is
+    copied first, as it may live inside `target`."""
+    import shutil
+
+    import mlflow
+
+    from serving.registry import pyfunc_kwargs
+
+    kwargs = pyfunc_kwargs()
+    kwargs["python_model"] = str(code_root / "serving" / "pyfunc_model.py")
+    kwargs["code_paths"] = [str(code_root / "src" / "movie_roulette")]
+    with tempfile.TemporaryDirectory() as tmp:
+        bundle_copy = Path(tmp) / "bundle"
+        shutil.copytree(bundle_dir, bundle_copy)
+        staging = target.with_name(f".{target.name}.tmp")
+        if staging.exists():
+            shutil.rmtree(staging)
+        mlflow.pyfunc.save_model(str(staging), artifacts={"bundle": str(bundle_copy)}, **kwargs)
+    (staging / CODE_STAMP).write_text(library_fingerprint(code_root))
+    if target.exists():
+        shutil.rmtree(target)
+    staging.rename(target)
+    print(f"packaged {target.name} with the library of {code_root}", file=sys.stderr)
+    return target
+
+
+def build_baseline(model_dir: Path, ref: str, cache_dir: Path) -> Path:
+    """The same trained bundle packaged with the library of git commit `ref` (before/after in
+    one run: same model, same machine, same load)."""
+    import subprocess as sp
+
+    target = cache_dir / f"serving-model-baseline-{ref}"
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = sp.run(
+            ["git", "-C", str(ROOT), "archive", ref, "src/movie_roulette", "serving"],
+            check=True, capture_output=True,
+        ).stdout  # fmt: skip
+        sp.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+        code_root = Path(tmp)
+        if not target.is_dir() or _code_stamp(target) != library_fingerprint(code_root):
+            repackage(target, model_dir / "artifacts" / "bundle", code_root)
     return target
 
 
@@ -370,6 +446,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     workers = args.workers or workers
     warm = warm if args.warm_seconds is None else args.warm_seconds
     model_dir = build_model(args.dataset, args.data_dir, cache_dir, args.rebuild)
+    baseline_dir = build_baseline(model_dir, args.baseline, cache_dir) if args.baseline else None
     identity_dir = build_identity(cache_dir)
     pool = request_pool(model_dir, 2000, args.seed)
     result: dict[str, Any] = {
@@ -384,15 +461,26 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "server": {},
         "start_seconds": {},
     }
+    if args.baseline:
+        result["baseline"] = args.baseline
     event_log = Path(tempfile.mkdtemp(prefix="serving-bench-")) / "events.jsonl"
-    modes = {"given": {}} if args.server else {m: MODES[m](warm, event_log) for m in args.modes}
-    for mode, env in modes.items():
+    modes: dict[str, tuple[dict[str, str], Path]] = {}
+    if args.server:
+        modes["given"] = ({}, model_dir)
+    for m in [] if args.server else args.modes:
+        if baseline_dir is not None:  # the baseline first, then this checkout, mode by mode
+            modes[f"{m}{BASELINE_SUFFIX}{args.baseline}"] = (
+                MODES[m](warm, event_log),
+                baseline_dir,
+            )
+        modes[m] = (MODES[m](warm, event_log), model_dir)
+    for mode, (env, served) in modes.items():
         server = None
         try:
             if args.server:
                 url = args.server.rstrip("/")
             else:  # one server at a time: each gets the machine to itself
-                server = Server(model_dir, workers, env)
+                server = Server(served, workers, env)
                 result["start_seconds"][mode] = server.wait(workers)
                 url = server.url
             result["server"][mode] = {}
@@ -431,13 +519,53 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             ),
             "recommend_p50_vs_identity": round(rec["p50_ms"] / ident["p50_ms"], 2),
         }
+        if mode.startswith("computed"):
+            result["targets"][mode] = {
+                f"{kind}_p99_ms<={limit:g}": kinds[kind]["p99_ms"] <= limit
+                for kind, limit in (
+                    (name.removesuffix("_p99_ms"), value)
+                    for name, value in COMPUTED_TARGETS.items()
+                )
+            }
+            continue
         result["targets"][mode] = {
             "recommend_p50_ms<=10": rec["p50_ms"] <= TARGETS["recommend_p50_ms"],
             "recommend_p99_ms<=40": rec["p99_ms"] <= TARGETS["recommend_p99_ms"],
             "throughput>=0.5x_identity": result["ratios"][mode]["recommend_throughput_vs_identity"]
             >= TARGETS["throughput_vs_identity"],
         }
+    result["before_after"] = before_after(result["server"])
     return result
+
+
+def before_after(servers: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:
+    """For each mode served both with a baseline library and with this checkout's, per kind:
+    the baseline's figure divided by this checkout's (p50, p99: > 1 = faster now; req/s and
+    server CPU per request as after/before and before/after)."""
+    out: dict[str, Any] = {}
+    for name, before in servers.items():
+        if BASELINE_SUFFIX not in name:
+            continue
+        mode = name.split(BASELINE_SUFFIX)[0]
+        after = servers.get(mode)
+        if after is None:
+            continue
+        out[mode] = {}
+        for kind, b in before.items():
+            a = after.get(kind)
+            if not a:
+                continue
+            ratios = {
+                "p50_speedup": round(b["p50_ms"] / max(a["p50_ms"], 1e-9), 2),
+                "p99_speedup": round(b["p99_ms"] / max(a["p99_ms"], 1e-9), 2),
+                "throughput_gain": round(a["throughput_rps"] / max(b["throughput_rps"], 1e-9), 2),
+            }
+            if "server_cpu_ms_per_request" in a and "server_cpu_ms_per_request" in b:
+                ratios["server_cpu_saving"] = round(
+                    b["server_cpu_ms_per_request"] / max(a["server_cpu_ms_per_request"], 1e-9), 2
+                )
+            out[mode][kind] = ratios
+    return out
 
 
 def markdown(result: dict[str, Any]) -> str:
@@ -460,13 +588,18 @@ def markdown(result: dict[str, Any]) -> str:
 
     for mode, kinds in result["server"].items():
         for kind, r in kinds.items():
-            lines.append(row(mode, kind, r, result["in_process"][kind]["p50_ms"]))
+            floor = "–" if BASELINE_SUFFIX in mode else result["in_process"][kind]["p50_ms"]
+            lines.append(row(mode, kind, r, floor))
     lines.append(row("identity pyfunc (ceiling)", "recommend", result["identity"], "–"))
     lines.append("")
     for mode, targets in result["targets"].items():
         ratio = result["ratios"][mode]["recommend_throughput_vs_identity"]
         met = ", ".join(f"{name}: {'met' if ok else 'NOT met'}" for name, ok in targets.items())
         lines.append(f"* {mode}: throughput {ratio}x identity; {met}")
+    for mode, kinds in result.get("before_after", {}).items():
+        for kind, r in kinds.items():
+            parts = ", ".join(f"{name} {value}x" for name, value in r.items())
+            lines.append(f"* {mode} {kind}, before ({result['baseline']}) / after: {parts}")
     for mode, rss in result.get("rss_mb", {}).items():
         lines.append(f"* {mode}: resident memory per server process after the load: {rss} MB")
     for mode, logged in result.get("requests_logged", {}).items():
@@ -495,6 +628,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache-dir", default=os.environ.get(
         "MOVIE_ROULETTE_CACHE_DIR", "~/.cache/movie_roulette"))  # fmt: skip
     parser.add_argument("--rebuild", action="store_true", help="retrain the cached model")
+    parser.add_argument("--baseline", metavar="GIT_REF",
+                        help="also serve the same model with the library of this commit, "
+                        "before each mode (before/after in one run)")  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
     if args.data_dir is None and args.dataset != "demo":

@@ -32,6 +32,7 @@ import pandas as pd
 
 from movie_roulette import columns as C
 from movie_roulette.features.text import split_genres
+from movie_roulette.models.rows import row_entries
 from movie_roulette.taste import LIKE_THRESHOLD, liked_mask
 
 MAX_REASONS = 3
@@ -60,9 +61,13 @@ def is_collaborative(component: str) -> bool:
 def collaborative_share(components: Mapping[str, float], weights: Mapping[str, float]) -> float:
     """The collaborative components' share of a movie's positive weighted blend contributions
     (0 when their summed contribution is not positive)."""
-    parts = {n: weights.get(n, 0.0) * z for n, z in components.items()}
-    collab = sum(v for n, v in parts.items() if is_collaborative(n))
-    positive = sum(v for v in parts.values() if v > 0)
+    collab = positive = 0  # one pass, summing in the same order as two sums did
+    for name, z in components.items():
+        value = weights.get(name, 0.0) * z
+        if is_collaborative(name):
+            collab += value
+        if value > 0:
+            positive += value
     if collab <= 0 or positive <= 0:
         return 0.0
     return collab / positive
@@ -108,11 +113,15 @@ class Explainer:
 
     # ---- profiles ---------------------------------------------------------------------------
     def profile_from_ratings(self, ratings: Mapping[int, float]) -> Profile:
-        values = np.fromiter(ratings.values(), np.float64, len(ratings))
+        ids = np.fromiter(ratings.keys(), np.int64, len(ratings))
+        return self._profile(ids, np.fromiter(ratings.values(), np.float64, len(ratings)))
+
+    def _profile(self, ids: np.ndarray, values: np.ndarray) -> Profile:
+        """The profile of ratings `values` of movies `ids`: the liked ones, best rated first
+        (ties in the given order), and their favourite genres."""
         mask = liked_mask(values, self.like_threshold)
-        liked = sorted(
-            (m for m, ok in zip(ratings, mask, strict=True) if ok), key=lambda m: -ratings[m]
-        )[:MAX_ANCHORS]
+        order = np.argsort(-values[mask], kind="stable")[:MAX_ANCHORS]
+        liked = ids[mask][order].tolist()
         counts = Counter(g for m in liked for g in self._genres.get(m, []))
         total = max(len(liked), 1)
         favourite = [g for g, n in counts.most_common(3) if n / total >= 0.25]
@@ -122,10 +131,7 @@ class Explainer:
         if not self.model.knows_user(user_id):
             return None
         idx, ratings = self.model.seen(self.model.user_index(user_id))
-        ids = self.model.movie_ids[idx]
-        return self.profile_from_ratings(
-            dict(zip(ids.tolist(), np.asarray(ratings, np.float64).tolist(), strict=True))
-        )
+        return self._profile(self.model.movie_ids[idx], np.asarray(ratings, np.float64))
 
     # ---- reasons ----------------------------------------------------------------------------
     def _anchors(self, movie_ids: list[int], profile: Profile) -> dict[int, int]:
@@ -136,17 +142,37 @@ class Explainer:
         targets = [m for m in movie_ids if m in self._row]
         if not liked or not targets:
             return {}
-        sims = (
-            self._matrix[[self._row[m] for m in liked]]
-            @ self._matrix[[self._row[m] for m in targets]].T
-        )
-        sims = np.asarray(sims.todense())
+        sims = self._cosines([self._row[m] for m in liked], [self._row[m] for m in targets])
         out = {}
         for j, movie in enumerate(targets):
             best = int(np.argmax(sims[:, j]))
             if sims[best, j] >= MIN_ANCHOR_COSINE and liked[best] != movie:
                 out[movie] = liked[best]
         return out
+
+    def _entries(self, rows: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(position in `rows`, feature, value) of every stored entry of those content rows."""
+        matrix = self._matrix
+        take, lengths = row_entries(matrix.indptr, np.asarray(rows, np.int64))
+        owner = np.repeat(np.arange(len(rows)), lengths)
+        return owner, matrix.indices[take], matrix.data[take].astype(np.float64)
+
+    def _cosines(self, left_rows: list[int], right_rows: list[int]) -> np.ndarray:
+        """Dot products (cosines: the rows are unit vectors) of every left row with every right
+        row, as a small dense product over the right rows' features only: a request compares
+        at most 50 liked movies with 20 picks, and three sparse products with their fancy
+        indexing cost ~10x more. float64 sums of the float32 values."""
+        right_owner, right_feature, right_value = self._entries(right_rows)
+        features, right_col = np.unique(right_feature, return_inverse=True)
+        right = np.zeros((len(right_rows), len(features)))
+        np.add.at(right, (right_owner, right_col), right_value)
+        left_owner, left_feature, left_value = self._entries(left_rows)
+        left = np.zeros((len(left_rows), len(features)))
+        if len(features):
+            col = np.minimum(np.searchsorted(features, left_feature), len(features) - 1)
+            shared = features[col] == left_feature
+            np.add.at(left, (left_owner[shared], col[shared]), left_value[shared])
+        return left @ right.T
 
     def cited_movies(self, movie_ids: list[int], profile: Profile) -> dict[int, int]:
         """{recommended movie: the liked movie of its "because you rated X highly" reason}."""

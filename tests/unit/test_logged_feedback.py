@@ -92,3 +92,127 @@ def test_the_web_app_never_shows_a_movie_the_user_just_rated(
         assert f'href="/movie/{movie}?src=recommendations' not in page
         for _ in range(15):
             assert client.get(f"/api/spin?user_id={user}").get_json()["item"]["movie_id"] != movie
+
+
+# ---- incremental reading (the server's own request log is the same file: issue 13) -----------
+
+
+def _requests(log: EventLog, n: int) -> None:
+    log.append_many([("request", {"kind": "recommend", "user_id": i}, None) for i in range(n)])
+
+
+def test_each_read_takes_only_the_appended_bytes_and_skips_request_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from movie_roulette.monitoring import eventlog
+
+    log = EventLog(tmp_path / "events.jsonl")
+    _requests(log, 200)
+    log.log_rating(1, 7, 5.0)
+    feedback = LoggedFeedback(log.path)
+    assert feedback.movies(1) == {7}
+    first = feedback.bytes_read
+    assert first == log.path.stat().st_size
+
+    def no_recount(*args: object) -> int:
+        raise AssertionError("the log's newlines were counted from its start again")
+
+    parsed: list[bytes] = []
+    parse = eventlog.EventLog._parse
+    monkeypatch.setattr(eventlog, "_count_newlines", no_recount)
+    monkeypatch.setattr(
+        eventlog.EventLog, "_parse", staticmethod(lambda raw: parsed.append(raw) or parse(raw))
+    )
+    before = log.path.stat().st_size
+    _requests(log, 50)
+    log.log_spin_accepted(1, 8)
+    appended = log.path.stat().st_size - before
+    assert feedback.movies(1) == {7, 8}
+    assert feedback.bytes_read - first == appended  # nothing before them read again
+    assert len(parsed) == 1 and b"spin_accepted" in parsed[0]  # 50 requests skipped unparsed
+    assert feedback.movies(1) == {7, 8} and feedback.bytes_read - first == appended  # no change
+
+
+def test_a_log_replaced_by_a_longer_one_is_read_from_its_start(tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    EventLog(path).log_rating(1, 7, 5.0)
+    feedback = LoggedFeedback(path)
+    assert feedback.movies(1) == {7}
+    rotated = EventLog(tmp_path / "new.jsonl")  # rotation: a new file renamed over the old one
+    _requests(rotated, 3)
+    rotated.log_rating(2, 9, 4.0)
+    rotated.path.replace(path)
+    assert feedback.movies(1) == frozenset() and feedback.movies(2) == {9}
+
+
+def test_a_log_truncated_and_written_past_the_old_end_is_read_from_its_start(
+    tmp_path: Path,
+) -> None:
+    log = EventLog(tmp_path / "events.jsonl")
+    _requests(log, 2)
+    log.log_rating(1, 7, 5.0)
+    feedback = LoggedFeedback(log.path)
+    assert feedback.movies(1) == {7}
+    with log.path.open("r+b") as handle:  # copy-truncate rotation, same file
+        handle.truncate(0)
+    _requests(log, 5)  # longer than before the truncation by the next request
+    log.log_rating(3, 11, 4.0)
+    assert feedback.movies(1) == frozenset() and feedback.movies(3) == {11}
+    assert feedback.problem is None
+
+
+def test_a_torn_line_is_not_consumed_until_it_is_complete(tmp_path: Path) -> None:
+    from movie_roulette.monitoring.eventlog import encode_record
+
+    log = EventLog(tmp_path / "events.jsonl")
+    log.log_rating(1, 7, 5.0)
+    feedback = LoggedFeedback(log.path)
+    assert feedback.movies(1) == {7}
+    record = encode_record("rating", {"user_id": 1, "movie_id": 8, "rating": 4.0})
+    with log.path.open("ab") as handle:  # a writer in the middle of its record
+        handle.write(record[:30])
+    assert feedback.movies(1) == {7}
+    with log.path.open("ab") as handle:
+        handle.write(record[30:])
+    assert feedback.movies(1) == {7, 8}
+    with log.path.open("ab") as handle:  # a writer killed mid-record; the next one goes on
+        handle.write(b'{"data": {"user_id": 1, "movie_id": 99')
+    assert feedback.movies(1) == {7, 8}
+    log.log_spin_accepted(1, 12)
+    assert feedback.movies(1) == {7, 8, 12}
+
+
+def test_an_unreadable_log_is_empty_and_says_why(tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    path.mkdir()  # a folder where the log should be
+    feedback = LoggedFeedback(path)
+    assert feedback.movies(1) == frozenset()
+    assert feedback.problem is not None and str(path) in feedback.problem
+    path.rmdir()
+    EventLog(path).log_rating(1, 7, 5.0)
+    assert feedback.movies(1) == {7}
+
+
+def test_a_request_never_waits_for_a_writer_holding_the_log(tmp_path: Path) -> None:
+    """The request logger holds the log's exclusive lock through its write and fsync (ms on a
+    busy disk); a recommend reading the feedback must not wait for it."""
+    import fcntl
+    import threading
+
+    log = EventLog(tmp_path / "events.jsonl")
+    log.log_rating(1, 7, 5.0)
+    feedback = LoggedFeedback(log.path)
+    assert feedback.movies(1) == {7}
+    log.log_rating(1, 8, 5.0)
+    answers: list[frozenset[int]] = []
+    with log.path.open("ab") as writer:
+        fcntl.flock(writer.fileno(), fcntl.LOCK_EX)  # a writer mid-batch
+        try:
+            reader = threading.Thread(target=lambda: answers.append(feedback.movies(1)))
+            reader.start()
+            reader.join(timeout=5)
+            assert not reader.is_alive(), "the request waited for the writer's lock"
+        finally:
+            fcntl.flock(writer.fileno(), fcntl.LOCK_UN)
+    reader.join()
+    assert answers == [{7, 8}]

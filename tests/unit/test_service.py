@@ -263,6 +263,32 @@ def test_warm_fills_the_cache_most_active_users_first_within_its_limits(
     assert _fresh(service).warm(max_users=10**9, budget_seconds=60)["users"] == 0
 
 
+def test_warm_then_fills_the_cache_with_the_most_rated_movies_similar_answers(
+    service: RecommenderService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import numpy as np
+
+    from movie_roulette import service as service_module
+
+    warmed = _fresh(service)
+    stats = warmed.warm(max_users=2, max_movies=4, budget_seconds=60)
+    assert stats["users"] == 2 and stats["movies"] == 4 and len(warmed._answers) == 6
+    counts = service.model.movie_rating_counts()
+    most_rated = service.model.movie_ids[np.argsort(-counts, kind="stable")[:4]]
+    for movie in most_rated:  # answered from the cache, as computed
+        hits = warmed._answers.hits
+        request = {"kind": "similar", "movie_id": int(movie), "k": 10}
+        assert warmed.handle(request) == service.handle(request)
+        assert warmed._answers.hits == hits + 1
+    assert _fresh(service).warm(max_users=2, budget_seconds=60)["movies"] == 0  # default: none
+    # the warm-up leaves WARM_RESERVE entries of the cache to the traffic
+    monkeypatch.setenv("MOVIE_ROULETTE_ANSWER_CACHE", "10")
+    monkeypatch.setattr(service_module, "WARM_RESERVE", 3)
+    small = _fresh(service)
+    assert small.warm(max_users=2, max_movies=None, budget_seconds=60)["movies"] == 5
+    assert len(small._answers) == 7
+
+
 def test_every_unknown_user_shares_one_cached_cold_start_answer_per_k_and_genre(
     service: RecommenderService, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -90,3 +90,42 @@ def test_markdown_reports_every_mode_and_the_targets(bench: ModuleType) -> None:
     assert "| deployed | recommend | 5.0 |" in text and "| computed | spin |" in text
     assert "* computed: throughput 0.8x identity; recommend_p50_ms<=10: NOT met" in text
     assert "answer cache warmed for 610 users" in text
+
+
+def test_before_after_divides_the_baselines_figures_by_this_checkouts(bench: ModuleType) -> None:
+    def figures(p50: float, p99: float, rps: float, cpu: float) -> dict:
+        return {"p50_ms": p50, "p99_ms": p99, "throughput_rps": rps,
+                "server_cpu_ms_per_request": cpu}  # fmt: skip
+
+    servers = {
+        "computed@abc123": {"recommend": figures(20.0, 120.0, 200.0, 8.0)},
+        "computed": {"recommend": figures(10.0, 30.0, 400.0, 4.0)},
+        "deployed": {"recommend": figures(5.0, 15.0, 1000.0, 1.0)},  # no baseline: no ratios
+    }
+    ratios = bench.before_after(servers)
+    assert ratios == {
+        "computed": {
+            "recommend": {
+                "p50_speedup": 2.0,
+                "p99_speedup": 4.0,
+                "throughput_gain": 2.0,
+                "server_cpu_saving": 2.0,
+            }
+        }
+    }
+    result = {
+        "clients": 8, "duration_s": 10, "workers": 2, "warm_seconds": 30, "cpus": 2,
+        "dataset": "demo", "baseline": "abc123",
+        "server": {m: {"recommend": {**k["recommend"], "p95_ms": 1.0, "errors": 0,
+                                     "client_cpu_ms_per_request": 0.2}}
+                   for m, k in servers.items()},
+        "in_process": {"recommend": {"p50_ms": 1.0}},
+        "identity": {**figures(1.0, 2.0, 2000.0, 0.5), "p95_ms": 1.5, "errors": 0,
+                     "client_cpu_ms_per_request": 0.2},
+        "ratios": {m: {"recommend_throughput_vs_identity": 0.1} for m in servers},
+        "targets": {m: {} for m in servers},
+        "before_after": ratios,
+    }  # fmt: skip
+    text = bench.markdown(result)
+    assert "| computed@abc123 | recommend | 20.0 |" in text  # no in-process floor for it: "–"
+    assert "* computed recommend, before (abc123) / after: p50_speedup 2.0x" in text

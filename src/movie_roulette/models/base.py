@@ -246,6 +246,10 @@ class Recommender:
         """Training ratings per user, aligned with `user_ids`."""
         return np.diff(self._ui_indptr)
 
+    def movie_rating_counts(self) -> np.ndarray:
+        """Training ratings per movie, aligned with `movie_ids`."""
+        return np.bincount(self._ui_indices, minlength=self.n_movies)
+
     def seen_movie_ids(self, user_id: int) -> np.ndarray:
         return self.movie_ids[self.seen(self.user_index(user_id))[0]]
 

@@ -217,6 +217,7 @@ class HybridRecommender(Recommender):
         self.genres = np.empty(0, dtype="<U1")
         self.fit_info: dict[str, Any] = {}
         self._pos: dict[str, np.ndarray] = {}
+        self._align: dict[str, tuple[np.ndarray, np.ndarray, bool]] = {}
         self._genre_sets: list[frozenset[str]] = []
         self._user_activity = np.empty(0)
         self._movie_activity = np.empty(0)
@@ -259,6 +260,11 @@ class HybridRecommender(Recommender):
 
     def _prepare(self) -> None:
         self._pos = {n: c.movie_positions(self.movie_ids) for n, c in self.components.items()}
+        # serve-fast: (blend positions a component knows, its positions of them, knows all)
+        self._align = {
+            n: (np.flatnonzero(pos >= 0), pos[pos >= 0], bool((pos >= 0).all()))
+            for n, pos in self._pos.items()
+        }
         self._z_memo: dict[tuple[str, int], tuple[float, float, float] | None] = {}
         self._genre_sets = [frozenset(g.lower() for g in split_genres(s)) for s in self.genres]
         # centred on the data the model is fitted on now, so a refit on more data keeps the scale
@@ -283,21 +289,31 @@ class HybridRecommender(Recommender):
 
     # ------------------------------------------------------------------ component scores
     def _aligned(self, name: str, values: np.ndarray) -> np.ndarray:
-        pos = self._pos[name]
-        out = np.full(self.n_movies, np.nan)
-        ok = pos >= 0
-        out[ok] = np.asarray(values, np.float64)[pos[ok]]
+        # serve-fast: where each component's movies sit is worked out once (`_prepare`)
+        known, source, everywhere = self._align[name]
+        if everywhere:  # the component knows every movie of the blend
+            out = np.asarray(values)[source].astype(np.float64)
+        else:
+            out = np.full(self.n_movies, np.nan)
+            out[known] = np.asarray(values)[source]
         return _scaled(name, out)
 
-    def _raw_component_scores(self, user_id: int) -> dict[str, np.ndarray]:
+    def _ranking(self, name: str, ranking: bool) -> bool:
+        """False for a component that a ranking request would score for nothing (weight 0)."""
+        return not ranking or self.weights.get(name, 0.0) != 0.0
+
+    def _raw_component_scores(self, user_id: int, ranking: bool = False) -> dict[str, np.ndarray]:
+        """Each component's scores for a known user; `ranking`: only the weighted ones."""
         out = {}
         for name, comp in self.components.items():
-            if not comp.knows_user(user_id):
+            if not self._ranking(name, ranking) or not comp.knows_user(user_id):
                 continue
             out[name] = self._aligned(name, comp._score_all(comp.user_index(user_id)))
         return out
 
-    def _profile_component_scores(self, ratings: Mapping[int, float]) -> dict[str, np.ndarray]:
+    def _profile_component_scores(
+        self, ratings: Mapping[int, float], ranking: bool = False
+    ) -> dict[str, np.ndarray]:
         """Each component's scores for a newcomer's ratings. Disliked ratings (`taste`) are
         negative evidence: a component that reads every rating as "watched" (EASE, item-kNN,
         content) scores the rest of the profile minus `DISLIKE_WEIGHT` times what it scores for
@@ -306,6 +322,8 @@ class HybridRecommender(Recommender):
         top = self.rating_scale[1] if self.rating_scale else 5.0
         out = {}
         for name, comp in self.components.items():
+            if not self._ranking(name, ranking):
+                continue
             known = {m: r for m, r in ratings.items() if comp.movie_positions([m])[0] >= 0}
             if not known and name != "popularity":
                 continue
@@ -352,7 +370,8 @@ class HybridRecommender(Recommender):
     def _score_all(self, user_idx: int) -> np.ndarray:
         candidates = np.ones(self.n_movies, bool)
         candidates[self.seen(user_idx)[0]] = False
-        return self._blend(self._raw_component_scores(int(self.user_ids[user_idx])), candidates)[0]
+        raw = self._raw_component_scores(int(self.user_ids[user_idx]), ranking=True)
+        return self._blend(raw, candidates)[0]
 
     def _score_profile(self, movie_idx: np.ndarray, ratings: np.ndarray) -> np.ndarray:
         candidates = np.ones(self.n_movies, bool)
@@ -360,7 +379,7 @@ class HybridRecommender(Recommender):
         profile = dict(
             zip(self.movie_ids[movie_idx].tolist(), np.asarray(ratings).tolist(), strict=True)
         )
-        return self._blend(self._profile_component_scores(profile), candidates, True)[0]
+        return self._blend(self._profile_component_scores(profile, True), candidates, True)[0]
 
     # ------------------------------------------------------------------ recommendations
     def genre_mask(self, genre: str | None) -> np.ndarray:
@@ -398,7 +417,7 @@ class HybridRecommender(Recommender):
         uidx = self.user_index(user_id)
         candidates = np.ones(self.n_movies, bool)
         candidates[self.seen(uidx)[0]] = False
-        total, z = self._blend(self._raw_component_scores(user_id), candidates)
+        total, z = self._blend(self._raw_component_scores(user_id, ranking=True), candidates)
         if exclude_seen:
             allowed = allowed & candidates
         return Recommendations(self._items(total, z, allowed, k), fallback=None)
@@ -440,7 +459,7 @@ class HybridRecommender(Recommender):
             return Recommendations(self._cold_start(k, allowed), fallback=COLD_START)
         candidates = np.ones(self.n_movies, bool)
         candidates[rated[rated >= 0]] = False
-        raw = self._profile_component_scores(known)
+        raw = self._profile_component_scores(known, ranking=True)
         total, z = self._blend(raw, candidates, fold_in=True)
         used = [n for n in z if n != "popularity"] or list(z)
         return Recommendations(

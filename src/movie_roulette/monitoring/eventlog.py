@@ -28,8 +28,9 @@ import hashlib
 import json
 import math
 import os
+import re
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -312,14 +313,26 @@ class EventLog:
 
     # ---- reading ---------------------------------------------------------------------------
     def read(
-        self, start_offset: int = 0, max_bytes: int | None = None, first_line: int | None = None
+        self,
+        start_offset: int = 0,
+        max_bytes: int | None = None,
+        first_line: int | None = None,
+        types: Collection[str] | None = None,
+        wait_for_writers: bool = True,
     ) -> ReadResult:
         """Every complete, valid record from `start_offset` (a line start) onwards.
 
         The file is read in chunks: at most `max_bytes` of lines (at least one line) are read,
         and `more` says whether the log goes on (resume at `end_offset` / `end_line`). A line
         longer than `MAX_READ_LINE_BYTES` is reported damaged without being held in memory.
-        `first_line` is the line number at `start_offset` (counted from the file when omitted).
+        `first_line` is the line number at `start_offset` (counted from the file when omitted:
+        a reader that resumes should pass `end_line`, or every read counts the file's newlines
+        from its start). `types`: only records of these types are returned; a record the writer
+        wrote of another type is skipped without being parsed (`_other_type`).
+        `wait_for_writers=False` reads without the shared lock, so it never waits for a writer's
+        write and fsync (milliseconds on a busy disk; a model server reads on its request path):
+        a record still being written then looks like a torn tail, which a resuming reader simply
+        reads again next time.
         """
         if start_offset < 0:
             raise EventLogError(f"start_offset must be >= 0, got {start_offset}.")
@@ -335,11 +348,13 @@ class EventLog:
         with open(self.path, "rb") as handle:
             # The size under a shared lock: no writer is mid-record, so a partial final line
             # is a writer that died, not one that is still writing.
-            fcntl.flock(handle.fileno(), fcntl.LOCK_SH)
+            if wait_for_writers:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_SH)
             try:
                 size = os.fstat(handle.fileno()).st_size
             finally:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+                if wait_for_writers:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
             if start_offset > size:
                 raise EventLogError(
                     f"cursor at byte {start_offset} is past the end of {self.path} ({size} "
@@ -347,10 +362,17 @@ class EventLog:
                 )
             if first_line is None:
                 first_line = 1 + _count_newlines(handle, start_offset)
-            return self._read_lines(handle, start_offset, size, max_bytes, first_line)
+            wanted = None if types is None else frozenset(types)
+            return self._read_lines(handle, start_offset, size, max_bytes, first_line, wanted)
 
     def _read_lines(
-        self, handle: Any, start: int, size: int, max_bytes: int | None, first_line: int
+        self,
+        handle: Any,
+        start: int,
+        size: int,
+        max_bytes: int | None,
+        first_line: int,
+        types: frozenset[str] | None = None,
     ) -> ReadResult:
         result = ReadResult(events=[], end_offset=start, end_line=first_line)
         line_no = first_line
@@ -365,10 +387,16 @@ class EventLog:
                 break
             if raw is None:
                 reason = f"line of {length} bytes exceeds the {MAX_READ_LINE_BYTES}-byte limit"
-                parsed: dict[str, Any] | str = reason
+                parsed: dict[str, Any] | str | None = reason
+            elif types is not None and _other_type(raw, types):
+                parsed = None  # a record of a type not asked for: skipped unparsed
             else:
                 parsed = self._parse(raw)
-            if isinstance(parsed, str):
+            if isinstance(parsed, dict) and types is not None and parsed["type"] not in types:
+                parsed = None
+            if parsed is None:
+                pass
+            elif isinstance(parsed, str):
                 result.damaged.append({"line": line_no, "offset": offset, "reason": parsed})
             else:
                 result.events.append(
@@ -410,6 +438,20 @@ class EventLog:
         except RecursionError:
             return "invalid payload: nested too deeply"
         return record
+
+
+# The end of a line as `encode_record` writes it: the canonical JSON's keys are sorted, so the
+# record's own "type" and "v" are its last two members (the payload, "data", comes first).
+_CANONICAL_TAIL = re.compile(rb',"type":"([a-z_]+)","v":1\}\Z')
+
+
+def _other_type(raw: bytes, types: frozenset[str]) -> bool:
+    """True when `raw` is a line as the writer writes it whose record type is not in `types`
+    (decided from its last bytes, without parsing it); False when unsure (then it is parsed).
+    In a valid JSON object the final `,"type":"...","v":1}` can only be its own last members:
+    quotes inside strings are escaped and a nested object would end in a second brace."""
+    found = _CANONICAL_TAIL.search(raw, max(0, len(raw) - 64))
+    return found is not None and found.group(1).decode() not in types
 
 
 def _count_newlines(handle: Any, end: int) -> int:

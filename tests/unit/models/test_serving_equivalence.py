@@ -1,0 +1,186 @@
+"""The faster per-request scoring paths (issue 13, serving targets) answer what the previous
+ones answered: the previous implementations are kept here as references, and a served request's
+top-k with its scores, components and reasons is compared for a sample of users and movies."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import sparse
+
+from movie_roulette import bundle
+from movie_roulette.config import ModelConfig, SplitConfig
+from movie_roulette.data.demo import generate_demo
+from movie_roulette.data.split import train_valid_test
+from movie_roulette.explain import Explainer
+from movie_roulette.models.collaborative import SVDRecommender
+from movie_roulette.models.content import ContentRecommender
+from movie_roulette.models.hybrid import HybridRecommender, train_hybrid
+from movie_roulette.models.implicit import EASERecommender, ItemKNNRecommender
+from movie_roulette.models.rows import sum_rows
+from movie_roulette.service import RecommenderService
+
+# ---- the previous implementations ------------------------------------------------------------
+
+
+def ease_before(self: EASERecommender, movie_idx: np.ndarray, ratings: np.ndarray) -> np.ndarray:
+    rows, w = self._profile_rows(movie_idx, ratings)
+    if len(rows) == 0:
+        return np.zeros(self.n_movies, np.float32)
+    return self.B[rows].sum(axis=0) if w is None else w @ self.B[rows]
+
+
+def knn_before(self: ItemKNNRecommender, movie_idx: np.ndarray, ratings: np.ndarray) -> np.ndarray:
+    if len(movie_idx) == 0:
+        return np.zeros(self.n_movies)
+    x = np.zeros(self.n_movies, np.float32)
+    x[movie_idx] = 1.0
+    return np.asarray(self.sim_rank.T @ x).ravel()
+
+
+def content_before(
+    self: ContentRecommender, movie_idx: np.ndarray, ratings: np.ndarray
+) -> np.ndarray:
+    if len(movie_idx) == 0 or self.item_matrix.shape[1] == 0:
+        return np.zeros(self.n_movies)
+    w = self.profile_weights(ratings)
+    profile = np.asarray(self.item_matrix[movie_idx].T @ w).ravel()
+    norm = float(np.sqrt(profile @ profile))
+    if norm == 0:
+        return np.zeros(self.n_movies)
+    return np.asarray(self.item_matrix @ profile).ravel() / norm
+
+
+def svd_all_before(self: SVDRecommender, user_idx: int) -> np.ndarray:
+    return self.global_mean + self.bu[user_idx] + self.bi + self.qi @ self.pu[user_idx]
+
+
+def svd_profile_before(
+    self: SVDRecommender, movie_idx: np.ndarray, ratings: np.ndarray
+) -> np.ndarray:
+    bu, pu = self.fold_in(movie_idx, ratings)
+    return self.global_mean + bu + self.bi + self.qi @ pu
+
+
+def cosines_before(self: Explainer, left: list[int], right: list[int]) -> np.ndarray:
+    return np.asarray((self._matrix[left] @ self._matrix[right].T).todense())
+
+
+BEFORE = [
+    (EASERecommender, "_score_profile", ease_before),
+    (ItemKNNRecommender, "_score_profile", knn_before),
+    (ContentRecommender, "_score_profile", content_before),
+    (SVDRecommender, "_score_all", svd_all_before),
+    (SVDRecommender, "_score_profile", svd_profile_before),
+    (Explainer, "_cosines", cosines_before),
+]
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    demo = generate_demo(seed=5, n_movies=400, n_users=150, mean_ratings_per_user=40)
+    train, valid, _ = train_valid_test(demo.ratings, SplitConfig(), seed=5)
+    model = train_hybrid(train, valid, demo.catalogue, ModelConfig(), seed=5)
+    path = tmp_path_factory.mktemp("equivalence") / "bundle"
+    return bundle.save(path, model, demo.catalogue, {"purpose": "equivalence"})
+
+
+def answers(path: Path, users: list[int], movies: list[int]) -> list[dict]:
+    service = RecommenderService(bundle.load(path))  # built under the active implementation
+    service._answers.max_entries = 0  # every answer computed
+    out = []
+    for user in users:
+        out.append(service.handle({"kind": "recommend", "user_id": user, "k": 20}))
+        out.append(service.handle({"kind": "recommend", "user_id": user, "genre": "Drama"}))
+    for movie in movies:
+        out.append(service.handle({"kind": "similar", "movie_id": movie, "k": 20}))
+    profile = json.dumps(dict(zip(map(str, movies[:3]), (5, 2, 4), strict=True)))
+    out.append(service.handle({"kind": "recommend", "ratings": profile, "k": 20}))
+    return out
+
+
+def same_answers(now: list[dict], then: list[dict]) -> None:
+    assert len(now) == len(then)
+    for a, b in zip(now, then, strict=True):
+        assert [it["movie_id"] for it in a["items"]] == [it["movie_id"] for it in b["items"]]
+        assert [it["reasons"] for it in a["items"]] == [it["reasons"] for it in b["items"]]
+        np.testing.assert_allclose(
+            [it["score"] for it in a["items"]], [it["score"] for it in b["items"]], atol=2e-6
+        )
+
+
+def test_served_answers_are_the_previous_implementations_answers(
+    model_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = bundle.load(model_path).model
+    assert isinstance(model, HybridRecommender)
+    rng = np.random.default_rng(0)
+    users = sorted(int(u) for u in rng.choice(model.user_ids, 60, replace=False))
+    movies = sorted(int(m) for m in rng.choice(model.movie_ids, 40, replace=False))
+    now = answers(model_path, users, movies)
+    with monkeypatch.context() as patch:
+        for cls, name, function in BEFORE:
+            patch.setattr(cls, name, function)
+        then = answers(model_path, users, movies)
+    same_answers(now, then)
+
+
+def test_component_scores_equal_the_previous_ones(model_path: Path) -> None:
+    model = bundle.load(model_path).model
+    assert isinstance(model, HybridRecommender)
+    checked = set()
+    for comp in model.components.values():
+        for uidx in range(0, comp.n_users, 7):
+            rows, ratings = comp.seen(uidx)
+            if isinstance(comp, EASERecommender):
+                binary = comp.weighting == "binary"
+                got, want = comp._score_profile(rows, ratings), ease_before(comp, rows, ratings)
+                if binary:  # the same float32 additions in the same order: bit for bit
+                    np.testing.assert_array_equal(got, want)
+                else:  # weighted: BLAS's gemv adds in another order
+                    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+                checked.add(f"ease:{comp.weighting}")
+            elif isinstance(comp, ItemKNNRecommender):
+                got, want = comp._score_profile(rows, ratings), knn_before(comp, rows, ratings)
+                np.testing.assert_array_equal(got, want)
+                checked.add("itemknn")
+            elif isinstance(comp, ContentRecommender):
+                got = comp._score_profile(rows, ratings)
+                np.testing.assert_array_equal(got, content_before(comp, rows, ratings))
+                checked.add("content")
+            elif isinstance(comp, SVDRecommender):
+                got, want = comp._score_all(uidx), svd_all_before(comp, uidx)
+                np.testing.assert_allclose(got, want, rtol=1e-6)
+                got = comp._score_profile(rows[:5], ratings[:5])
+                np.testing.assert_allclose(got, svd_profile_before(comp, rows[:5], ratings[:5]))
+                checked.add("svd")
+    assert checked == {"ease:binary", "ease:centered", "itemknn", "content", "svd"}
+
+
+def test_sum_rows_is_the_plain_or_weighted_sum_of_the_rows() -> None:
+    rng = np.random.default_rng(1)
+    matrix = rng.normal(size=(50, 30)).astype(np.float32)
+    rows = np.array([3, 7, 7, 0, 49])  # repeated rows count twice, like matrix[rows].sum(0)
+    np.testing.assert_array_equal(sum_rows(matrix, rows, None), matrix[rows].sum(axis=0))
+    weights = rng.uniform(0.1, 2, size=len(rows)).astype(np.float32)
+    np.testing.assert_allclose(sum_rows(matrix, rows, weights), weights @ matrix[rows], rtol=1e-5)
+    assert sum_rows(matrix, rows, None).dtype == np.float32
+
+
+def test_explainer_cosines_equal_the_sparse_products(model_path: Path) -> None:
+    loaded = bundle.load(model_path)
+    explainer = Explainer(loaded.model, loaded.catalogue)
+    rng = np.random.default_rng(2)
+    n = explainer._matrix.shape[0]
+    for _ in range(30):
+        left = [int(i) for i in rng.choice(n, int(rng.integers(1, 50)), replace=False)]
+        right = [int(i) for i in rng.choice(n, int(rng.integers(1, 20)), replace=False)]
+        np.testing.assert_allclose(
+            explainer._cosines(left, right), cosines_before(explainer, left, right), atol=1e-6
+        )
+    empty = sparse.csr_matrix((3, 4), dtype=np.float32)  # rows without any feature
+    explainer._matrix = empty
+    assert explainer._cosines([0, 1], [2]).tolist() == [[0.0], [0.0]]
