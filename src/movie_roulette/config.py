@@ -522,6 +522,11 @@ def check_spark(cfg: PipelineConfig) -> None:
         raise ConfigError(f"spark.als_implicit.alpha: {sp.als_implicit.alpha} must be > 0.")
     if sp.connect_timeout_s <= 0:
         raise ConfigError(f"spark.connect_timeout_s: {sp.connect_timeout_s} must be > 0.")
+    if cfg.engine == "spark" and cfg.sentiment.enabled:
+        raise ConfigError(
+            "sentiment.enabled: the review-sentiment component is not wired into engine: spark "
+            "yet; set sentiment.enabled: false (or engine: local)."
+        )
     if cfg.engine == "spark" and cfg.split.strategy == "time":
         raise ConfigError(
             "split.strategy: 'time' is not available with engine: spark; use per_user or "

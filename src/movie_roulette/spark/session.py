@@ -44,6 +44,7 @@ _LOST = re.compile(
 _RAISED = re.compile(r"^[A-Za-z_.]*(Error|Exception): ")
 _session: SparkSession | None = None
 _session_key: tuple | None = None
+_last_cfg: SparkConfig | None = None
 
 
 class SparkEngineError(MovieRouletteError):
@@ -210,14 +211,15 @@ def _wait_for_executors(spark: SparkSession, cfg: SparkConfig) -> None:
 
 def get_session(cfg: SparkConfig) -> SparkSession:
     """The process's SparkSession for these settings (started, or reused when unchanged)."""
-    global _session, _session_key
+    global _session, _session_key, _last_cfg
+    _last_cfg = cfg
     key = _key(cfg)
     if _session is not None and _session_key == key and _alive(_session):
         return _session
-    stop_session()
     check_master(cfg.master)
     check_java()
     check_reachable(cfg.master, cfg.connect_timeout_s)
+    stop_session()
     # pyspark reads the workers' interpreter from the environment (SparkContext.pythonExec)
     os.environ["PYSPARK_PYTHON"] = sys.executable
     if cfg.master.startswith("local") and not cfg.driver_host:
@@ -241,10 +243,11 @@ def get_session(cfg: SparkConfig) -> SparkSession:
 
 
 def active_session() -> SparkSession:
-    """The session started by `get_session` (a default local one when none was)."""
+    """The session of the last `get_session` call (restarted with its settings if it was
+    stopped; a default local one when there was none in this process)."""
     if _session is not None and _alive(_session):
         return _session
-    return get_session(SparkConfig())
+    return get_session(_last_cfg or SparkConfig())
 
 
 def _alive(spark: SparkSession) -> bool:
