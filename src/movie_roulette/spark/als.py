@@ -48,7 +48,10 @@ def fit_als_frame(
     model: FactorALSRecommender, df: DataFrame, n_users: int, n_movies: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Fit on a Spark frame of (u, i, r) with u, i dense int indices; factors as arrays."""
+    blocks = max(1, df.sparkSession.sparkContext.defaultParallelism)
     als = ALS(
+        numUserBlocks=blocks,
+        numItemBlocks=blocks,
         rank=model.rank,
         maxIter=model.max_iter,
         regParam=model.reg_param,

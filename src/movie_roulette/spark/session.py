@@ -150,9 +150,11 @@ def _builder(cfg: SparkConfig) -> SparkSession.Builder:
         .config("spark.executor.heartbeatInterval", "10s")
     )
     log4j = _log4j_file(cfg.log_level)
-    builder = builder.config(
-        "spark.driver.extraJavaOptions", f"-Dlog4j.configurationFile=file:{log4j}"
-    ).config("spark.executor.extraJavaOptions", f"-Dlog4j.configurationFile=file:{log4j}")
+    # a deep stack: ALS iterations build long task lineages (deserialised recursively)
+    java_opts = f"-Dlog4j.configurationFile=file:{log4j} -Xss16m"
+    builder = builder.config("spark.driver.extraJavaOptions", java_opts).config(
+        "spark.executor.extraJavaOptions", java_opts
+    )
     if cfg.executor_cores is not None:
         builder = builder.config("spark.executor.cores", str(cfg.executor_cores))
     if cfg.driver_host:
@@ -233,6 +235,10 @@ def get_session(cfg: SparkConfig) -> SparkSession:
             "spark.master, spark.driver_memory and that Java 17 runs (java -version)."
         ) from None
     spark.sparkContext.setLogLevel(cfg.log_level)
+    # ALS checkpoints every 10 iterations (checkpointInterval) only when a folder is set;
+    # without it the lineage grows with the iterations until a task overflows the stack.
+    # The folder is on this machine's file system, which the namespace cluster's workers share.
+    spark.sparkContext.setCheckpointDir(str(_checkpoint_dir()))
     try:
         _wait_for_executors(spark, cfg)
     except SparkEngineError:
@@ -240,6 +246,10 @@ def get_session(cfg: SparkConfig) -> SparkSession:
         raise
     _session, _session_key = spark, key
     return spark
+
+
+def _checkpoint_dir() -> Path:
+    return Path(tempfile.gettempdir()) / f"movie-roulette-spark-checkpoints-{os.getpid()}"
 
 
 def active_session() -> SparkSession:
@@ -264,6 +274,7 @@ def stop_session() -> None:
             _session.stop()
         except Exception:  # noqa: BLE001
             logger.debug("stopping the SparkSession failed", exc_info=True)
+        shutil.rmtree(_checkpoint_dir(), ignore_errors=True)
     _session, _session_key = None, None
 
 
