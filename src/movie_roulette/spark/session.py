@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -45,6 +46,7 @@ _RAISED = re.compile(r"^[A-Za-z_.]*(Error|Exception): ")
 _session: SparkSession | None = None
 _session_key: tuple | None = None
 _last_cfg: SparkConfig | None = None
+_lost: list[str] = []  # set by the watchdog when it cancels the jobs of a cluster without workers
 
 
 class SparkEngineError(MovieRouletteError):
@@ -245,7 +247,35 @@ def get_session(cfg: SparkConfig) -> SparkSession:
         spark.stop()
         raise
     _session, _session_key = spark, key
+    if cfg.master.startswith("spark://"):
+        threading.Thread(
+            target=_watch_executors, args=(spark, cfg), name="spark-executor-watchdog", daemon=True
+        ).start()
     return spark
+
+
+def _executor_count(spark: SparkSession) -> int:
+    return spark.sparkContext._jsc.sc().getExecutorMemoryStatus().size() - 1  # type: ignore
+
+
+def _watch_executors(spark: SparkSession, cfg: SparkConfig) -> None:
+    """A standalone application whose workers all died waits for new executors forever: after
+    `connect_timeout_s` without any, cancel its jobs so the run fails with a clear message."""
+    since: float | None = None
+    while _session is spark and _alive(spark):
+        try:
+            count = _executor_count(spark)
+        except Exception:  # noqa: BLE001  (the gateway is going away)
+            return
+        if count > 0:
+            since = None
+        elif since is None:
+            since = time.monotonic()
+        elif time.monotonic() - since > cfg.connect_timeout_s:
+            _lost.append(f"no executor for {cfg.connect_timeout_s:g} s")
+            spark.sparkContext.cancelAllJobs()
+            since = time.monotonic()
+        time.sleep(1.0)
 
 
 def _checkpoint_dir() -> Path:
@@ -296,6 +326,12 @@ def first_line(err: BaseException) -> str:
 
 
 def describe_failure(err: BaseException, what: str) -> str:
+    if _lost:
+        reason = _lost.pop()
+        return (
+            f"Spark lost every worker while {what} ({reason}, spark.connect_timeout_s): check "
+            "the workers (make spark-cluster; their logs are in the cluster's folder) and rerun."
+        )
     text = str(err)
     if isinstance(err, Py4JJavaError):
         try:
