@@ -10,8 +10,9 @@ Every mode runs in a fresh process (so its peak RSS is its own) and does the sam
 * split: the pipeline's per-user train / valid / test split (local: `data.split`; Spark modes:
   `spark.split` on the ratings read by Spark: the same rows, checked by the unit tests);
 * fit: `HybridRecommender` over its components, fitted on train, blend weights and rating
-  stack tuned on (a sample of --tune-users) valid users, refitted on train + valid, as
-  `models.hybrid.train_hybrid` does;
+  stack tuned on (a sample of --tune-users) valid users (and with --refit refitted on train +
+  valid, as `models.hybrid.train_hybrid` does; off by default: it doubles the time and changes
+  no ratio between the modes), evaluated on test;
   - local: implicit ALS (the `implicit` package, ranking) + surprise SVD (ratings) + content +
     popularity: the local components with the same roles as Spark's two ALS;
   - spark / cluster: pyspark.ml ALS implicit (ranking) + ALS explicit (ratings) + content +
@@ -76,15 +77,16 @@ def _evaluate(model, test, users: np.ndarray) -> dict[str, float]:
     }
 
 
-def _fit_hybrid(components, train, valid, catalogue, tune_users: int):
+def _fit_hybrid(components, train, valid, catalogue, tune_users: int, refit: bool):
     import pandas as pd
 
     from movie_roulette.models.hybrid import HybridRecommender
 
     model = HybridRecommender(components).fit(train, catalogue)
     model.tune(valid, k=10, threshold=4.0, max_users=tune_users)
-    cols = ["user_id", "movie_id", "rating"]
-    model.refit(pd.concat([train[cols], valid[cols]], ignore_index=True), catalogue)
+    if refit:
+        cols = ["user_id", "movie_id", "rating"]
+        model.refit(pd.concat([train[cols], valid[cols]], ignore_index=True), catalogue)
     return model
 
 
@@ -159,7 +161,7 @@ def run_mode(args: argparse.Namespace) -> dict:
     )
     components["popularity"] = PopularityRecommender()
     fit_start = time.perf_counter()
-    model = _fit_hybrid(components, train, valid, catalogue, args.tune_users)
+    model = _fit_hybrid(components, train, valid, catalogue, args.tune_users, args.refit)
     fit_s = time.perf_counter() - fit_start
     if args.mode != "local":
         jvm = _jvm_hwm_mb(spark)
@@ -212,6 +214,8 @@ def _child(args: argparse.Namespace, mode: str, **extra: str) -> dict:
         "--mode",
         mode,
     ]
+    if args.refit:
+        cmd.append("--refit")
     for key, value in extra.items():
         cmd += [f"--{key.replace('_', '-')}", value]
     print(f"[spark-benchmark] {mode} {extra or ''}", file=sys.stderr, flush=True)
@@ -247,6 +251,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--executor-memory", default="2g")
     parser.add_argument("--modes", default="local,spark,cluster")
     parser.add_argument("--cluster-workers", default="1,2")
+    parser.add_argument(
+        "--refit",
+        action="store_true",
+        help="refit on train + valid after tuning (the pipeline does)",
+    )
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--mode", help=argparse.SUPPRESS)
     parser.add_argument("--master", help=argparse.SUPPRESS)
