@@ -25,6 +25,7 @@ import pandas as pd
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 from movie_roulette import columns as C
 from movie_roulette.config import SplitConfig
@@ -82,7 +83,7 @@ def _with_random_keys(df: DataFrame, seed: int) -> DataFrame:
             keys[order] = keys_at(seed, pos[order])
             yield batch.assign(**{_KEY: keys})
 
-    schema = positioned.schema.add(_KEY, "double")
+    schema = T.StructType([*positioned.schema.fields, T.StructField(_KEY, T.DoubleType())])
     return ordered.mapInPandas(draw, schema=schema)
 
 
