@@ -9,6 +9,7 @@ export GX_ANALYTICS_ENABLED := False
 CONFIG ?= configs/quickstart.yaml
 APP_PORT ?= 8080
 
+.PHONY: spark-cluster spark-cluster-stop spark-cluster-status
 .PHONY: install setup run run-movielens serve serve-list serve-stop app continuous dashboards dashboards-stop test test-unit lint format clean
 .PHONY: lock wheels base-image images stack-up stack-down stack-status stack-restart-serving stack-destroy stack-setup team-run test-docker
 
@@ -64,6 +65,18 @@ format: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+# --- Spark standalone cluster: a master + 2 workers, each in its own network namespace (docs/spark.md)
+SPARK_WORKERS ?= 2
+SPARK_WORKER_MEMORY ?= 2g
+spark-cluster: install  ## start the namespace Spark cluster (root); prints spark.master to use
+	$(PY) -m movie_roulette.spark.cluster start --workers $(SPARK_WORKERS) --worker-memory $(SPARK_WORKER_MEMORY)
+
+spark-cluster-stop: install  ## stop the namespace Spark cluster and remove its network
+	$(PY) -m movie_roulette.spark.cluster stop
+
+spark-cluster-status: install
+	$(PY) -m movie_roulette.spark.cluster status
 
 # --- team stack: images, servers in containers (docs/team-stack.md) -------------------------------
 BASE_IMAGE ?= python:3.11-slim-bookworm

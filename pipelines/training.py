@@ -30,6 +30,8 @@ from steps.ingest.load_reviews import load_reviews
 from steps.ingest.scrape_imdb_reviews import scrape_imdb_reviews
 from steps.register.promote_model import promote_model
 from steps.register.register_model import register_model
+from steps.spark.prepare_ratings_spark import prepare_ratings_spark
+from steps.spark.train_hybrid_spark import train_hybrid_spark
 from steps.train.refit_for_serving import refit_on_all_ratings
 from steps.train.train_hybrid import train_hybrid, train_hybrid_with_sentiment
 from steps.train.train_sentiment import train_sentiment
@@ -48,7 +50,12 @@ def _on(config: dict[str, Any], *keys: str) -> bool:
 
 @pipeline(enable_cache=False)
 def training_pipeline(config: dict[str, Any]) -> None:
-    ratings = load_ratings(config)
+    # engine: spark (docs/spark.md): one step prepares, validates and splits on Spark
+    spark = config.get("engine") == "spark"
+    if spark:
+        ratings, train, valid, test, ratings_validation, _ = prepare_ratings_spark(config)
+    else:
+        ratings = load_ratings(config)
     sources = load_catalogue_sources(config)
     catalogue = merge_catalogue(sources, ratings)
     tmdb_movies = tmdb_reviews = imdb_reviews = None
@@ -57,11 +64,13 @@ def training_pipeline(config: dict[str, Any]) -> None:
         catalogue = enrich_catalogue(catalogue, tmdb_movies)
     if _on(config, "sources", "imdb_reviews"):
         imdb_reviews, _ = scrape_imdb_reviews(catalogue, config)
-    ratings_validation, _ = validate_ratings(ratings)
+    if not spark:
+        ratings_validation, _ = validate_ratings(ratings)
     catalogue_validation, join_validation, _ = validate_catalogue(catalogue, ratings, config)
     passed = check_validation(ratings_validation, catalogue_validation, join_validation)
     features = build_content_features(catalogue, after=["check_validation"])
-    train, valid, test = split_ratings(ratings, config, passed)
+    if not spark:
+        train, valid, test = split_ratings(ratings, config, passed)
     live = _on(config, "sources", "tmdb_api") or _on(config, "sources", "imdb_reviews")
     if live or _on(config, "sentiment"):
         reviews = load_reviews(config, tmdb_reviews, imdb_reviews)
@@ -72,6 +81,8 @@ def training_pipeline(config: dict[str, Any]) -> None:
         bundle = train_hybrid_with_sentiment(
             train, valid, features, config, scored_reviews, sentiment_model
         )
+    elif spark:
+        bundle = train_hybrid_spark(train, valid, features, config, after=["check_validation"])
     else:
         bundle = train_hybrid(train, valid, features, config)
     metrics = evaluate_models(bundle, train, valid, test, config)

@@ -275,6 +275,53 @@ class SentimentConfig:
 
 
 @dataclass(frozen=True)
+class SparkExplicitALSConfig:
+    """pyspark.ml ALS on the ratings (rating prediction / RMSE)."""
+
+    rank: int = 32
+    max_iter: int = 15
+    reg_param: float = 0.08  # Spark scales it by each user's / movie's number of ratings
+    enabled: bool = True  # false: the hybrid gets no explicit ALS component
+
+
+@dataclass(frozen=True)
+class SparkImplicitALSConfig:
+    """pyspark.ml ALS with implicitPrefs (ranking): each rating is an interaction."""
+
+    rank: int = 64
+    max_iter: int = 15
+    reg_param: float = 0.01
+    alpha: float = 10.0  # confidence of an interaction = 1 + alpha
+    min_rating: float | None = None  # interactions: None = every rating
+    enabled: bool = True  # false: the hybrid gets no implicit ALS component
+
+
+@dataclass(frozen=True)
+class SparkConfig:
+    """The Spark engine (engine: spark; docs/spark.md)."""
+
+    # local[*] / local[N]: in-process; spark://HOST:7077: a standalone cluster
+    master: str = "local[*]"
+    app_name: str = "movie-roulette"
+    driver_memory: str = "2g"
+    executor_memory: str = "1g"
+    executor_cores: int | None = None  # cluster: cores per executor (None = Spark's default)
+    log_level: Literal["ERROR", "WARN", "INFO", "DEBUG"] = "WARN"
+    ui: bool = False
+    shuffle_partitions: int = 8
+    # a cluster that does not accept the application (master unreachable, no executor)
+    # within this many seconds is an error naming spark.master
+    connect_timeout_s: float = 60.0
+    # the driver's address as the workers see it (cluster in network namespaces); None = auto
+    driver_host: str | None = None
+    # ratings file or folder (CSV with a header, or Parquet) read by Spark instead of the
+    # configured data source's ratings; None = data.source's ratings
+    ratings_path: str | None = None
+    als: SparkExplicitALSConfig = field(default_factory=SparkExplicitALSConfig)
+    als_implicit: SparkImplicitALSConfig = field(default_factory=SparkImplicitALSConfig)
+
+
+@dataclass(frozen=True)
 class PipelineConfig:
     seed: int = 42
     model_name: str = "movie_roulette"
@@ -289,6 +336,10 @@ class PipelineConfig:
     serving: ServingConfig = field(default_factory=ServingConfig)
     sources: SourcesConfig = field(default_factory=SourcesConfig)
     sentiment: SentimentConfig = field(default_factory=SentimentConfig)
+    # local: pandas/numpy on this machine; spark: data prep, validation, split and ALS on
+    # Apache Spark (the spark section; docs/spark.md)
+    engine: Literal["local", "spark"] = "local"
+    spark: SparkConfig = field(default_factory=SparkConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -447,6 +498,40 @@ def _check_ranges(cfg: PipelineConfig) -> None:
                 f"data.replay_from: {cfg.data.replay_from!r} is not an ISO date such as 2017-01-01."
             ) from err
     check_serving(cfg.serving)
+    check_spark(cfg)
+
+
+def check_spark(cfg: PipelineConfig) -> None:
+    sp = cfg.spark
+    for name, value in (
+        ("spark.als.rank", sp.als.rank),
+        ("spark.als.max_iter", sp.als.max_iter),
+        ("spark.als_implicit.rank", sp.als_implicit.rank),
+        ("spark.als_implicit.max_iter", sp.als_implicit.max_iter),
+        ("spark.shuffle_partitions", sp.shuffle_partitions),
+    ):
+        if value < 1:
+            raise ConfigError(f"{name}: {value} must be at least 1.")
+    for name, value in (
+        ("spark.als.reg_param", sp.als.reg_param),
+        ("spark.als_implicit.reg_param", sp.als_implicit.reg_param),
+    ):
+        if value < 0:
+            raise ConfigError(f"{name}: {value} must be at least 0.")
+    if sp.als_implicit.alpha <= 0:
+        raise ConfigError(f"spark.als_implicit.alpha: {sp.als_implicit.alpha} must be > 0.")
+    if sp.connect_timeout_s <= 0:
+        raise ConfigError(f"spark.connect_timeout_s: {sp.connect_timeout_s} must be > 0.")
+    if cfg.engine == "spark" and cfg.sentiment.enabled:
+        raise ConfigError(
+            "sentiment.enabled: the review-sentiment component is not wired into engine: spark "
+            "yet; set sentiment.enabled: false (or engine: local)."
+        )
+    if cfg.engine == "spark" and cfg.split.strategy == "time":
+        raise ConfigError(
+            "split.strategy: 'time' is not available with engine: spark; use per_user or "
+            "per_user_time (or engine: local)."
+        )
 
 
 def check_audit(audit: AuditConfig) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from movie_roulette.models import (  # noqa: F401  (imported to register their classes)
     collaborative,
     content,
+    factor_als,
     hybrid,
     implicit,
     popularity,

@@ -1,0 +1,150 @@
+"""Per-user train / valid / test split on Spark: the same rows as `data.split` for the same seed.
+
+The local rule (`data.split.per_user_holdout`) sorts the ratings by (user, movie), draws one
+uniform key per row from `numpy.random.default_rng(seed)` in that order, and holds out, per
+user, the `rint(n * fraction)` ratings (clipped to [1, n - 1]; none under `min_user_ratings`)
+with the smallest keys (ties: lower movie id). Spark reproduces it exactly:
+
+* the global position of each row in (user, movie) order: the cumulated per-user counts (one
+  row per user, summed on the driver) plus a `row_number` within the user;
+* the key at position p is the p-th draw of the seeded PCG64 stream: each partition (whole
+  users, range-partitioned and sorted by position) advances its own PCG64(seed) to its first
+  position (`PCG64.advance`, O(log p)) and draws its keys in `mapInPandas`;
+* the per-user rank and the number held out are window functions (`row_number` over the user
+  ordered by key then movie; `bround` is numpy's round-half-even `rint`).
+
+`per_user_time` orders by timestamp, latest first (ties: lower movie id), like `latest=True`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, Window
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from movie_roulette import columns as C
+from movie_roulette.config import SplitConfig
+
+_POS, _KEY = "_split_pos", "_split_key"
+
+
+def keys_at(seed: int, positions: np.ndarray) -> np.ndarray:
+    """`default_rng(seed).random(n)[positions]` without drawing the n - len(positions) others
+    (positions sorted ascending: one PCG64 advance per run of consecutive positions)."""
+    positions = np.asarray(positions, np.int64)
+    out = np.empty(len(positions))
+    if len(positions) == 0:
+        return out
+    breaks = np.flatnonzero(np.diff(positions) != 1) + 1
+    starts, stops = np.r_[0, breaks], np.r_[breaks, len(positions)]
+    for a, b in zip(starts, stops, strict=True):
+        bits = np.random.PCG64(seed)
+        bits.advance(int(positions[a]))
+        out[a:b] = np.random.Generator(bits).random(int(b - a))
+    return out
+
+
+def _with_positions(df: DataFrame) -> DataFrame:
+    """Each row's index in (user, movie) order: the user's offset (cumulated per-user counts:
+    one row per user, summed on the driver) plus its row number within the user."""
+    per_user = df.groupBy(C.USER_ID).agg(F.count(F.lit(1)).alias("_n")).toPandas()
+    per_user = per_user.sort_values(C.USER_ID, kind="stable")
+    counts = per_user["_n"].to_numpy(np.int64)
+    offsets = pd.DataFrame(
+        {
+            C.USER_ID: per_user[C.USER_ID].to_numpy(np.int64),
+            "_offset": np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64),
+        }
+    )
+    table = df.sparkSession.createDataFrame(offsets, schema=f"{C.USER_ID} long, _offset long")
+    in_user = Window.partitionBy(C.USER_ID).orderBy(C.MOVIE_ID)
+    return (
+        df.join(F.broadcast(table), C.USER_ID)
+        .withColumn(_POS, F.col("_offset") + F.row_number().over(in_user) - 1)
+        .drop("_offset")
+    )
+
+
+def _with_random_keys(df: DataFrame, seed: int) -> DataFrame:
+    positioned = _with_positions(df)
+    parts = max(1, positioned.sparkSession.sparkContext.defaultParallelism)
+    ordered = positioned.repartitionByRange(parts, C.USER_ID).sortWithinPartitions(_POS)
+
+    def draw(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for batch in batches:
+            pos = batch[_POS].to_numpy(np.int64)
+            order = np.argsort(pos, kind="stable")
+            keys = np.empty(len(pos))
+            keys[order] = keys_at(seed, pos[order])
+            yield batch.assign(**{_KEY: keys})
+
+    schema = T.StructType([*positioned.schema.fields, T.StructField(_KEY, T.DoubleType())])
+    return ordered.mapInPandas(draw, schema=schema)
+
+
+def label_holdout(
+    df: DataFrame,
+    fraction: float,
+    seed: int,
+    min_user_ratings: int = 5,
+    *,
+    latest: bool = False,
+) -> DataFrame:
+    """`df` with a boolean column `_holdout` (the rows `per_user_holdout` puts in test)."""
+    if not 0.0 <= fraction < 1.0:
+        raise ValueError(f"test_fraction must be in [0, 1), got {fraction}.")
+    if fraction == 0.0:
+        return df.withColumn("_holdout", F.lit(False))
+    user = Window.partitionBy(C.USER_ID)
+    if latest:
+        keyed = df
+        order = [F.col(C.TIMESTAMP).desc(), F.col(C.MOVIE_ID)]
+    else:
+        keyed = _with_random_keys(df, seed)
+        order = [F.col(_KEY), F.col(C.MOVIE_ID)]
+    size = F.count(F.lit(1)).over(user)
+    n_test = F.least(F.greatest(F.bround(size * F.lit(float(fraction)), 0), F.lit(1.0)), size - 1)
+    n_test = F.when(size < max(min_user_ratings, 2), F.lit(0.0)).otherwise(n_test)
+    rank = F.row_number().over(user.orderBy(*order)) - 1
+    out = keyed.withColumn("_holdout", rank < n_test)
+    return out.drop(_POS, _KEY)
+
+
+def per_user_holdout(
+    df: DataFrame,
+    fraction: float,
+    seed: int,
+    min_user_ratings: int = 5,
+    *,
+    latest: bool = False,
+) -> tuple[DataFrame, DataFrame]:
+    """(kept, held out), the rows of `data.split.per_user_holdout` on the same input."""
+    labelled = label_holdout(df, fraction, seed, min_user_ratings, latest=latest).persist(
+        StorageLevel.MEMORY_AND_DISK
+    )
+    return (
+        labelled.where(~F.col("_holdout")).drop("_holdout"),
+        labelled.where(F.col("_holdout")).drop("_holdout"),
+    )
+
+
+def train_valid_test(
+    df: DataFrame, cfg: SplitConfig, seed: int
+) -> tuple[DataFrame, DataFrame, DataFrame]:
+    """`data.split.train_valid_test` on Spark ("per_user" and "per_user_time")."""
+    if cfg.strategy not in ("per_user", "per_user_time"):
+        raise ValueError(
+            f"split.strategy {cfg.strategy!r} is not available with engine: spark; use "
+            "per_user or per_user_time."
+        )
+    latest = cfg.strategy == "per_user_time"
+    rest, test = per_user_holdout(df, cfg.test_fraction, seed, cfg.min_user_ratings, latest=latest)
+    train, valid = per_user_holdout(
+        rest, cfg.valid_fraction, seed + 1, cfg.min_user_ratings, latest=latest
+    )
+    return train, valid, test

@@ -1,0 +1,120 @@
+"""engine: spark: the ratings prepared on Spark, and the hybrid with Spark ALS components.
+
+`prepare_ratings` reads, type-checks, deduplicates, validates (Great Expectations on the Spark
+DataFrame) and splits the ratings on Spark; only the split frames the hybrid and the evaluation
+need are collected. `train_spark_hybrid` composes the same `HybridRecommender` as the local path
+over the public component API, with `pyspark.ml` ALS (explicit: rating prediction; implicit
+preferences: ranking) in place of the local collaborative components; content and popularity
+stay as they are. The fitted ALS components hold numpy factors only, so the bundle, the model
+server, the web app and continuous training read it like any other.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from movie_roulette import columns as C
+from movie_roulette.config import PipelineConfig
+from movie_roulette.models.base import Recommender
+from movie_roulette.models.content import ContentRecommender
+from movie_roulette.models.hybrid import HybridRecommender
+from movie_roulette.models.popularity import PopularityRecommender
+from movie_roulette.models.review_sentiment import add_sentiment_component
+from movie_roulette.spark import prep
+from movie_roulette.spark.als import make_spark_als_components
+from movie_roulette.spark.session import get_session
+from movie_roulette.spark.split import train_valid_test
+from movie_roulette.spark.validation import validate_ratings_spark
+from movie_roulette.validation.report import ValidationReport
+
+
+@dataclass(frozen=True)
+class PreparedRatings:
+    """What the Spark data preparation hands to the rest of the pipeline."""
+
+    ratings: pd.DataFrame  # cleaned (typed, deduplicated)
+    train: pd.DataFrame
+    valid: pd.DataFrame
+    test: pd.DataFrame
+    validation: ValidationReport
+    prep: prep.PrepStats
+    seconds: dict[str, float]
+
+    def metadata(self) -> dict[str, Any]:
+        return {
+            "rows": len(self.ratings),
+            "train_rows": len(self.train),
+            "valid_rows": len(self.valid),
+            "test_rows": len(self.test),
+            "prep": {k: v for k, v in self.prep.to_dict().items() if k != "bad_type_examples"},
+            "seconds": self.seconds,
+        }
+
+
+def prepare_ratings(cfg: PipelineConfig) -> PreparedRatings:
+    """Ratings -> clean -> GX validation -> per-user split, on Spark. A failed validation skips
+    the split (empty frames): the pipeline's validation gate then stops the run."""
+    seconds: dict[str, float] = {}
+    start = time.perf_counter()
+    spark = get_session(cfg.spark)
+    seconds["session"] = round(time.perf_counter() - start, 3)
+    start = time.perf_counter()
+    clean, stats = prep.clean_ratings(prep.load_ratings(spark, cfg))
+    clean = clean.persist()
+    seconds["prepare"] = round(time.perf_counter() - start, 3)
+    start = time.perf_counter()
+    report = validate_ratings_spark(clean, stats)
+    seconds["validate"] = round(time.perf_counter() - start, 3)
+    start = time.perf_counter()
+    ratings = prep.to_pandas(clean)
+    if report.success:
+        train, valid, test = (
+            prep.to_pandas(f) for f in train_valid_test(clean, cfg.split, cfg.seed)
+        )
+    else:
+        train = valid = test = ratings.iloc[:0]
+    seconds["split"] = round(time.perf_counter() - start, 3)
+    clean.unpersist()
+    return PreparedRatings(ratings, train, valid, test, report, stats, seconds)
+
+
+def make_spark_components(cfg: PipelineConfig) -> dict[str, Recommender]:
+    """Spark ALS (explicit and implicit, as enabled) + content + popularity."""
+    components: dict[str, Recommender] = dict(make_spark_als_components(cfg.spark, cfg.seed))
+    content = cfg.model.content
+    components["content"] = ContentRecommender(
+        like_threshold=content.like_threshold,
+        max_features=content.max_features,
+        n_neighbours=content.n_neighbours,
+    )
+    components["popularity"] = PopularityRecommender()
+    return components
+
+
+def train_spark_hybrid(
+    train: pd.DataFrame,
+    valid: pd.DataFrame,
+    catalogue: pd.DataFrame | None,
+    cfg: PipelineConfig,
+    use_sentiment: bool | None = False,
+) -> HybridRecommender:
+    """`models.hybrid.train_hybrid`'s recipe (fit on train, tune on valid, refit on train +
+    valid) over `make_spark_components`, on the run's SparkSession."""
+    start = time.perf_counter()
+    get_session(cfg.spark)
+    components = add_sentiment_component(
+        make_spark_components(cfg), catalogue, use_sentiment, cfg.sentiment.prior_strength
+    )
+    model = HybridRecommender(components).fit(train, catalogue)
+    if len(valid):
+        model.tune(valid, k=cfg.evaluation.k, threshold=cfg.evaluation.relevance_threshold)
+    if cfg.model.refit_on_train_and_valid and len(valid):
+        cols = [C.USER_ID, C.MOVIE_ID, C.RATING]
+        model.refit(pd.concat([train[cols], valid[cols]], ignore_index=True), catalogue)
+    model.fit_info["total_fit_seconds"] = round(time.perf_counter() - start, 3)
+    model.fit_info["engine"] = "spark"
+    return model

@@ -1,0 +1,1 @@
+"""Steps of the Spark engine (engine: spark; docs/spark.md)."""

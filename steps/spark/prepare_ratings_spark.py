@@ -1,0 +1,46 @@
+"""engine: spark: load, type-check, deduplicate, validate (GX on Spark) and split the ratings.
+
+One step because a Spark DataFrame cannot cross a step boundary: the split frames leave it.
+"""
+
+from typing import Annotated, Any
+
+import pandas as pd
+from zenml import log_metadata, step
+from zenml.types import HTMLString
+
+from movie_roulette.config import config_from_dict
+from movie_roulette.fingerprint import frame_checksum
+from movie_roulette.spark.training import prepare_ratings
+
+
+@step(enable_cache=False)
+def prepare_ratings_spark(
+    config: dict[str, Any],
+) -> tuple[
+    Annotated[pd.DataFrame, "ratings"],
+    Annotated[pd.DataFrame, "train"],
+    Annotated[pd.DataFrame, "valid"],
+    Annotated[pd.DataFrame, "test"],
+    Annotated[dict[str, Any], "ratings_validation"],
+    Annotated[HTMLString, "ratings_validation_report"],
+]:
+    cfg = config_from_dict(config)
+    out = prepare_ratings(cfg)
+    meta = out.metadata()
+    meta.update(
+        users=int(out.ratings["user_id"].nunique()),
+        movies=int(out.ratings["movie_id"].nunique()),
+        sha256=frame_checksum(out.ratings),
+        master=cfg.spark.master,
+    )
+    log_metadata(metadata=meta)
+    report = out.validation
+    return (
+        out.ratings,
+        out.train,
+        out.valid,
+        out.test,
+        report.to_dict(),
+        HTMLString(report.to_html()),
+    )

@@ -1,0 +1,65 @@
+"""The Spark split holds out exactly the rows of the local split (data.split) for the seed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from movie_roulette.config import SplitConfig
+from movie_roulette.data import split as local
+from movie_roulette.spark import prep
+from movie_roulette.spark import split as spark_split
+
+pytestmark = pytest.mark.spark
+
+
+def _ratings(seed: int = 3) -> pd.DataFrame:
+    """Users with 1..40 ratings (some under min_user_ratings), ids not contiguous, rows shuffled,
+    timestamps with ties."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for user in range(1, 61):
+        n = int(rng.integers(1, 41))
+        movies = rng.choice(np.arange(1, 300) * 7, size=n, replace=False)
+        for m in movies:
+            rows.append(
+                (user * 13, int(m), float(rng.integers(1, 11)) / 2, int(rng.integers(0, 50)))
+            )
+    frame = pd.DataFrame(rows, columns=["user_id", "movie_id", "rating", "timestamp"])
+    frame["timestamp"] += 1_500_000_000
+    return frame.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+
+
+def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
+    cols = ["user_id", "movie_id", "rating", "timestamp"]
+    return frame[cols].sort_values(["user_id", "movie_id"]).reset_index(drop=True)
+
+
+def test_keys_at_is_the_seeded_stream_at_those_positions() -> None:
+    full = np.random.default_rng(42).random(5000)
+    positions = np.array([0, 1, 2, 17, 18, 4000, 4999])
+    np.testing.assert_array_equal(spark_split.keys_at(42, positions), full[positions])
+
+
+@pytest.mark.parametrize(("strategy", "seed"), [("per_user", 42), ("per_user_time", 0)])
+def test_spark_split_equals_the_local_split(spark, strategy: str, seed: int) -> None:
+    ratings = _ratings()
+    cfg = SplitConfig(strategy=strategy, test_fraction=0.25, valid_fraction=0.2)
+    expected = local.train_valid_test(ratings, cfg, seed=seed)
+    got = spark_split.train_valid_test(prep.from_pandas(spark, ratings), cfg, seed)
+    for want, have in zip(expected, got, strict=True):
+        pd.testing.assert_frame_equal(prep.to_pandas(have), _sorted(want))
+    # a different seed gives a different split (the test could fail)
+    if strategy == "per_user":
+        other = local.train_valid_test(ratings, cfg, seed=seed + 100)[2]
+        assert not _sorted(other).equals(_sorted(expected[2]))
+
+
+def test_small_users_stay_in_train(spark) -> None:
+    ratings = _ratings()
+    df = prep.from_pandas(spark, ratings)
+    _, test = spark_split.per_user_holdout(df, 0.5, seed=1, min_user_ratings=30)
+    counts = ratings.groupby("user_id").size()
+    held_users = set(prep.to_pandas(test)["user_id"])
+    assert held_users and held_users <= set(counts[counts >= 30].index)
