@@ -54,8 +54,8 @@ dashboards-stop: install  ## stop the ZenML local server and the MLflow UI
 test: install  ## the whole suite: unit, integration (real ZenML + MLflow), e2e
 	$(PY) -m pytest
 
-test-unit: install  ## the fast inner loop: unit tests without the slow real-data ones (no servers, no browser)
-	$(PY) -m pytest tests/unit -m "not slow"
+test-unit: install  ## the fast inner loop: unit tests without the slow real-data and Spark ones (no servers, no browser, no JVM)
+	$(PY) -m pytest tests/unit -m "not slow and not spark"
 
 lint: install
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
