@@ -71,7 +71,7 @@ STEP_STARTED = re.compile(r"^Step `?([^`\s]+)`? has started")
 STEP_ENDED = re.compile(r"^(Step \S+ (has finished|failed)|Pipeline run )")
 # The INFO lines of ZenML shown by default: a run's milestones.
 ZENML_MILESTONES = re.compile(
-    r"^(Initiating a new run for the pipeline|Step .+ has finished in|Pipeline run has finished"
+    r"^(Initiating a new run for the pipeline|Step .+ has finished in"
     r"|Pipeline run .+ (failed|stopped)|Step .+ failed|Using cached version of step|Skipping step)"
 )
 # (logger, message pattern): warnings that tell a user nothing they can act on; shown with -v.

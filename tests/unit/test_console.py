@@ -89,3 +89,30 @@ def test_run_pipeline_has_no_basic_config() -> None:
 
     source = (Path(__file__).resolve().parents[2] / "run_pipeline.py").read_text()
     assert "basicConfig" not in source and "setup_console(verbose)" in source
+
+
+def test_library_telemetry_is_off_whatever_imports_it_first() -> None:
+    """whylogs decides at import (WHYLOGS_NO_ANALYTICS); the library set it only in
+    monitoring/profiles.py, too late when whylogs came in through another module first."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if k != "WHYLOGS_NO_ANALYTICS"}
+    code = (
+        "import console; console.setup_console()\n"
+        "import whylogs.api.usage_stats as u, os\n"
+        "print(u._TELEMETRY_DISABLED, os.environ['GX_ANALYTICS_ENABLED'],"
+        " os.environ['ZENML_ANALYTICS_OPT_IN'])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    ).stdout.split()
+    assert out[-3:] == ["True", "False", "false"]
