@@ -28,20 +28,20 @@ def _cli(*args: str) -> tuple[int, list[tuple[float, str]]]:
     """Run run_pipeline.py; every output line (stdout and stderr) with the time it arrived."""
     env = {k: v for k, v in os.environ.items() if k != "ZENML_LOGGING_VERBOSITY"}
     env["PYTHONUNBUFFERED"] = "1"
-    proc = subprocess.Popen(
+    start = time.monotonic()
+    lines = []
+    with subprocess.Popen(
         [sys.executable, str(REPO_ROOT / "run_pipeline.py"), *args],
         cwd=REPO_ROOT,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-    )
-    start = time.monotonic()
-    lines = []
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        lines.append((time.monotonic() - start, ANSI.sub("", line.rstrip("\n"))))
-    return proc.wait(timeout=60), lines
+    ) as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append((time.monotonic() - start, ANSI.sub("", line.rstrip("\n"))))
+        return proc.wait(timeout=60), lines
 
 
 def test_demo_run_prints_a_short_summary_once_and_reports_lists_the_reports(
