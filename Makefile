@@ -45,8 +45,8 @@ app: setup  ## the web app on http://127.0.0.1:$(APP_PORT), talking to `make ser
 continuous: setup  ## one continuous-training run on the demo data (drift check, maybe retrain)
 	$(PY) run_pipeline.py --pipeline continuous --config configs/continuous_demo.yaml
 
-dashboards: setup  ## ZenML dashboard + MLflow UI on 127.0.0.1; prints their URLs
-	$(PY) dashboards.py
+dashboards: setup  ## ZenML dashboard + MLflow UI on 127.0.0.1; prints their URLs and CONFIG's latest reports
+	$(PY) dashboards.py --config $(CONFIG)
 
 dashboards-stop: install  ## stop the ZenML local server and the MLflow UI
 	$(PY) dashboards.py --stop

@@ -1,6 +1,6 @@
 """Start (or stop) the ZenML dashboard and the MLflow UI on loopback and print their URLs.
 
-make dashboards          # python dashboards.py
+make dashboards          # python dashboards.py --config $(CONFIG): then the latest run's reports
 make dashboards-stop     # python dashboards.py --stop
 
 ZenML: `zenml login --local` starts the local ZenML server (a daemon) against this machine's
@@ -94,23 +94,35 @@ def zenml(*args: str) -> str:
 @click.command()
 @click.option("--zenml-port", default=8237, show_default=True)
 @click.option("--mlflow-port", default=5000, show_default=True)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path(__file__).resolve().parent / "configs" / "quickstart.yaml",
+    help="Whose reports to list (its model_name).  [default: configs/quickstart.yaml]",
+)
 @click.option("--stop", is_flag=True, help="Stop both dashboards.")
-def main(zenml_port: int, mlflow_port: int, stop: bool) -> None:
-    """Start the ZenML dashboard and the MLflow UI on loopback; print where they are."""
+def main(zenml_port: int, mlflow_port: int, config_path: Path, stop: bool) -> None:
+    """Start the ZenML dashboard and the MLflow UI on loopback; print where they are and the
+    latest run's reports."""
     if stop:
         zenml("logout", "--local")
         click.echo("ZenML local server stopped.")
         click.echo("MLflow UI stopped." if stop_mlflow_ui() else "No MLflow UI was running.")
         return
+    from movie_roulette.config import load_config
+    from reports import reports_view
     from stack_setup import ensure_stack, mlflow_tracking_uri
 
     ensure_stack()
     tracking_uri = mlflow_tracking_uri()  # read before the client switches to the server
     mlflow_url = start_mlflow_ui(tracking_uri, mlflow_port)
     zenml("login", "--local", "--ip-address", HOST, "--port", str(zenml_port))
-    click.echo(f"ZenML dashboard: http://{HOST}:{zenml_port}  (runs, artifacts, drift reports)")
+    zenml_url = f"http://{HOST}:{zenml_port}"
+    click.echo(f"ZenML dashboard: {zenml_url}  (runs: DAG, step logs, artifact visualisations)")
     click.echo(f"MLflow UI:       {mlflow_url}  (experiments, metrics, model versions)")
     click.echo(f"MLflow tracking URI: {tracking_uri}")
+    click.echo(reports_view(load_config(config_path).model_name, zenml_url, mlflow_url))
     click.echo("Stop both with `make dashboards-stop`.")
 
 

@@ -13,12 +13,13 @@ python run_pipeline.py --experiment status | --experiment stop     # docs/experi
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from pathlib import Path
 
 import click
+
+from console import setup_console
 
 os.environ.setdefault("ZENML_ANALYTICS_OPT_IN", "false")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
@@ -114,6 +115,8 @@ class ConfigProblem(click.ClickException):
     help="--experiment start: a stopping-rule setting (min_impressions, p_promote, p_stop, "
     "max_impressions, max_days); repeatable. Defaults: docs/experiments.md.",
 )
+@click.option("--reports", "show_reports", is_flag=True, help="Where the latest run's reports are.")
+@click.option("-v", "--verbose", is_flag=True, help="Every log line (libraries' INFO included).")
 def main(
     config_path: Path,
     pipeline_name: str,
@@ -130,8 +133,11 @@ def main(
     policy: str,
     challenger_port: int | None,
     rule_options: tuple[str, ...],
+    show_reports: bool = False,
+    verbose: bool = False,
 ) -> None:
     """Run a Movie Roulette pipeline on the local ZenML stack."""
+    setup_console(verbose)
     from movie_roulette.config import check_for_pipeline, load_config
     from movie_roulette.exceptions import ConfigError, MovieRouletteError
 
@@ -143,6 +149,11 @@ def main(
         cfg = load_config(config_path)  # its errors name the file
     except ConfigError as err:
         raise ConfigProblem(str(err)) from err
+    if show_reports:  # reads the ZenML store only: no key check, no stack change
+        from reports import reports_view
+
+        click.echo(reports_view(cfg.model_name))
+        return
     try:
         if not (list_servers or stop_servers or rollback or experiment_action):
             check_for_pipeline(cfg, pipeline_name)
@@ -255,6 +266,10 @@ def main(
     comparison = step_output(run, "comparison")
     if comparison:
         click.echo(comparison["reason"])
+    if pipeline_name == "training":
+        from reports import run_summary
+
+        click.echo("\n".join(run_summary(run)))
     deployment = step_output(run, "deployment")
     if deployment:
         if deployment.get("deployed"):
@@ -516,5 +531,4 @@ def failed_step_messages(pipeline_name: str) -> str:
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.WARNING)
     sys.exit(main())

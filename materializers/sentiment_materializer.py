@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -25,7 +26,7 @@ class SentimentModelMaterializer(BaseMaterializer):
         with tempfile.TemporaryDirectory() as tmp:
             for name in (META, ARRAYS):
                 fileio.copy(os.path.join(self.uri, name), os.path.join(tmp, name))
-            meta = json.loads(open(os.path.join(tmp, META), encoding="utf-8").read())
+            meta = json.loads(Path(tmp, META).read_text(encoding="utf-8"))
             with np.load(os.path.join(tmp, ARRAYS), allow_pickle=False) as data:
                 arrays = {k: data[k] for k in data.files}
         return SentimentModel.from_state(meta, arrays)

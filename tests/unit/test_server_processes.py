@@ -52,6 +52,8 @@ def started() -> Iterator[list[subprocess.Popen]]:
     for proc in procs:
         proc.kill()
         proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
 
 
 def test_an_orphaned_server_process_is_found_by_port_and_stopped(

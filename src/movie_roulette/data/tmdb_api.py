@@ -1,13 +1,22 @@
-"""TMDB API v3 client: movie details, credits, keywords and user reviews for the catalogue.
+"""TMDB API v3 client on tmdbv3api: movie details, credits, keywords and user reviews.
 
-Why not tmdbv3api (a project dependency)? Its `TMDb` object keeps the API key in `os.environ`
-(so it leaks into every child process) and puts it in every URL it builds, hard-codes the base
-URL in `__init__`, sends requests without a timeout, retries only on its own rate-limit
-counter (no 5xx retries, no backoff, no `Retry-After`), caches in memory only, logs whole
-responses in debug mode, and returns TMDB's 404 body (status 34) as if it were a movie. Each of
-those would need patching around its private attributes, so this module talks to the API with
-`requests` through `movie_roulette.data.http.Fetcher`, which owns timeouts, retries, budget,
-rate limit and the disk cache, and never shows the key.
+tmdbv3api builds the requests (`Movie.details/credits/keywords/reviews`, `Genre.movie_list`)
+and sends them through the `requests.Session` it is given (`TMDb(session=...)`). That session,
+`TMDBSession`, is where this project's guarantees live:
+
+* tmdbv3api builds its URLs on the hard-coded https://api.themoviedb.org/3; the session points
+  them at `sources.tmdb_api.base_url` (the fixture server in tests);
+* tmdbv3api would read the key from `os.environ` and put it in every URL; here it only ever sees
+  a placeholder, and the session swaps in the real key (a `Secret`) as the `api_key` query
+  parameter or a `Authorization: Bearer` header right before sending;
+* requests go through `movie_roulette.data.http.Fetcher`: timeouts, retries with backoff and
+  `Retry-After`, the per-run request budget, the rate limit and the disk cache (keyed without
+  the key); urllib3's request log is redacted;
+* TMDB's error answers become `SourceAuthError` (401 / status 7) or `FetchError` (404 / status
+  34, other HTTP errors, malformed JSON) inside the session, before tmdbv3api would turn them
+  into objects (it returns a 404 body as if it were a movie).
+
+What tmdbv3api still does on its own, and why it is harmless here: docs/sources.md.
 
 Authentication: a v3 API key goes in the `api_key` query parameter; a v4 "API read access
 token" (a JWT, starting with "eyJ") goes in an `Authorization: Bearer` header. Either way, the
@@ -24,26 +33,33 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import numpy as np
 import pandas as pd
+import requests
+from tmdbv3api import Genre, Movie
 
 from movie_roulette import columns as C
 from movie_roulette.config import TMDBApiConfig
 from movie_roulette.data._frames import fetched_reviews_frame
 from movie_roulette.data.download import default_cache_dir
-from movie_roulette.data.http import Fetcher, FetchError, FetchReport, ResponseCache, fetch_each
+from movie_roulette.data.http import (
+    Fetcher,
+    FetchError,
+    FetchReport,
+    FetchResult,
+    ResponseCache,
+    fetch_each,
+)
 from movie_roulette.exceptions import ConfigError, SourceAuthError
 
 log = logging.getLogger(__name__)
 
 PARTS = ("details", "credits", "keywords", "reviews")
-_ENDPOINTS = {
-    "details": "/movie/{id}",
-    "credits": "/movie/{id}/credits",
-    "keywords": "/movie/{id}/keywords",
-    "reviews": "/movie/{id}/reviews",
-}
+TMDBV3API_BASE = "https://api.themoviedb.org/3"  # where tmdbv3api builds every URL
+KEY_PLACEHOLDER = "set-by-TMDBSession"  # all tmdbv3api ever sees of the key
+UNCACHED_PATHS = frozenset({"/genre/movie/list"})  # the key check always asks TMDB
 STATUS_INVALID_KEY = 7
 STATUS_NOT_FOUND = 34
 TOP_CAST = 5
@@ -148,8 +164,106 @@ def _check_json(text: str, where: str = "") -> dict[str, Any]:
     return body
 
 
+class TMDBSession(requests.Session):
+    """The session tmdbv3api sends through: base URL, key, Fetcher and TMDB's error answers.
+
+    `request` accepts tmdbv3api's GETs on `TMDBV3API_BASE` only; it returns a 200 response
+    or raises `SourceAuthError` / `FetchError` / `RequestBudgetExceeded`."""
+
+    def __init__(self, key: Secret, base_url: str, fetcher: Fetcher, key_env: str) -> None:
+        super().__init__()
+        self._key = key
+        self.base_url = base_url.rstrip("/")
+        self.fetcher = fetcher
+        self.key_env = key_env
+
+    def __repr__(self) -> str:
+        return f"TMDBSession(base_url={self.base_url!r}, api_key=***)"
+
+    def _auth(self) -> tuple[dict[str, str], dict[str, str]]:
+        key = self._key.reveal()
+        if _is_bearer_token(key):
+            return {}, {"Authorization": f"Bearer {key}"}
+        return {"api_key": key}, {}
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
+        method, url = str(method), str(url)
+        if method.upper() != "GET" or not url.startswith(TMDBV3API_BASE + "/"):
+            raise FetchError(f"TMDBSession sends tmdbv3api's GET requests only, not {method}")
+        parts = urlsplit(url)
+        path = parts.path[len(urlsplit(TMDBV3API_BASE).path) :]
+        # tmdbv3api's placeholder key and its empty parameters ("append_to_response=") go
+        query = {k: v for k, v in parse_qsl(parts.query) if k != "api_key"}
+        return self._response(self._get(path, query, cache=path not in UNCACHED_PATHS))
+
+    def _get(self, path: str, query: Mapping[str, str], cache: bool) -> FetchResult:
+        auth_params, headers = self._auth()
+        key = None
+        if cache:
+            key = ResponseCache.key("tmdb", self.base_url, path, sorted(query.items()))
+        url = f"{self.base_url}{path}"
+        result = self.fetcher.get(
+            url, {**query, **auth_params}, headers, cache_key=key, check=_check_json
+        )
+        code, message = _tmdb_status(result.text)
+        if result.status == 401 or code == STATUS_INVALID_KEY:
+            raise SourceAuthError(
+                f"TMDB rejected the API key (HTTP {result.status}, status_code {code}: "
+                f"{message or 'invalid API key'}). Check {self.key_env} "
+                "(or sources.tmdb_api.api_key_file) holds a valid v3 key or v4 read token."
+            )
+        if result.status == 404 or code == STATUS_NOT_FOUND:
+            raise FetchError(f"not_found: TMDB status_code {code} on {result.url}", 404)
+        if result.status != 200:
+            raise FetchError(f"http_{result.status}: {message or 'error'} on {result.url}")
+        _check_json(result.text, result.url)  # cached answers are checked too
+        return result
+
+    @staticmethod
+    def _response(result: FetchResult) -> requests.Response:
+        """A checked 200 answer as the `requests.Response` tmdbv3api reads (`json()`, and
+        `headers`, which carry none of the X-RateLimit headers its own limiter acts on)."""
+        response = requests.Response()
+        response.status_code = result.status
+        response._content = result.text.encode("utf-8")
+        response.encoding = "utf-8"
+        response.url = result.url
+        response.headers["Content-Type"] = "application/json;charset=utf-8"
+        return response
+
+
+class _Guarded:
+    """What tmdbv3api's `TMDb` reads from `os.environ`, fixed per client instead: the key (a
+    placeholder; `TMDBSession` adds the real one), its in-memory cache (off: it calls
+    `requests.request` directly, around the session, with the key in the URL), debug logging of
+    whole answers (off), proxies (it `eval`s $TMDB_PROXIES; none) and its rate-limit sleep (off;
+    the session paces requests)."""
+
+    api_key = KEY_PLACEHOLDER
+    cache = False
+    debug = False
+    proxies = None
+    wait_on_rate_limit = False
+    language = "en-US"
+
+
+def _bind(api: type, session: TMDBSession, language: str) -> Any:
+    """An instance of the tmdbv3api class `api` on `session`. `TMDb` keeps the session in a
+    class attribute, so each client gets its own subclass (two clients never share one)."""
+    bound = type(f"Bound{api.__name__}", (_Guarded, api), {"language": language})
+    return bound(obj_cached=False, session=session)
+
+
+def _json_of(obj: Any) -> dict[str, Any]:
+    """The decoded answer behind a tmdbv3api `AsObj` (its `_json`), for `parse_movie`."""
+    body = getattr(obj, "_json", None)
+    if not isinstance(body, dict):
+        raise FetchError("malformed_json: expected a JSON object")
+    return body
+
+
 class TMDBClient:
-    """Fetch movies from TMDB through a resilient, caching `Fetcher`."""
+    """Fetch movies from TMDB with tmdbv3api through a `TMDBSession` (resilient, caching)."""
 
     def __init__(
         self,
@@ -165,58 +279,31 @@ class TMDBClient:
         self.cfg = cfg or TMDBApiConfig()
         self.base_url = base_url.rstrip("/")
         self.language = self.cfg.language
-        self._key = Secret(api_key)
         cache = ResponseCache(cache_dir) if cache_dir is not None else None
         self.fetcher = fetcher or Fetcher(self.cfg.http, cache=cache)
+        self.session = TMDBSession(
+            Secret(api_key), self.base_url, self.fetcher, self.cfg.api_key_env
+        )
+        self._movie = _bind(Movie, self.session, self.language)
+        self._genre = _bind(Genre, self.session, self.language)
+        self._parts = {
+            "details": lambda i: self._movie.details(i, append_to_response=""),
+            "credits": self._movie.credits,
+            "keywords": self._movie.keywords,
+            "reviews": self._movie.reviews,
+        }
 
     def __repr__(self) -> str:
         return f"TMDBClient(base_url={self.base_url!r}, api_key=***)"
 
-    # ------------------------------------------------------------------ low level
-    def _auth(self) -> tuple[dict[str, str], dict[str, str]]:
-        key = self._key.reveal()
-        if _is_bearer_token(key):
-            return {}, {"Authorization": f"Bearer {key}"}
-        return {"api_key": key}, {}
-
-    def _get(self, path: str, params: Mapping[str, str] | None = None, cache: bool = True) -> Any:
-        """Decoded JSON of one endpoint. Raises SourceAuthError (401 / status 7) and
-        FetchError (404 / status 34, other HTTP errors, malformed JSON)."""
-        query = {"language": self.language, **(params or {})}
-        auth_params, headers = self._auth()
-        key = None
-        if cache:
-            key = ResponseCache.key("tmdb", self.base_url, path, sorted(query.items()))
-        url = f"{self.base_url}{path}"
-        result = self.fetcher.get(
-            url, {**query, **auth_params}, headers, cache_key=key, check=_check_json
-        )
-        code, message = _tmdb_status(result.text)
-        if result.status == 401 or code == STATUS_INVALID_KEY:
-            raise SourceAuthError(
-                f"TMDB rejected the API key (HTTP {result.status}, status_code {code}: "
-                f"{message or 'invalid API key'}). Check {self.cfg.api_key_env} "
-                "(or sources.tmdb_api.api_key_file) holds a valid v3 key or v4 read token."
-            )
-        if result.status == 404 or code == STATUS_NOT_FOUND:
-            raise FetchError(f"not_found: TMDB status_code {code} on {result.url}", 404)
-        if result.status != 200:
-            raise FetchError(f"http_{result.status}: {message or 'error'} on {result.url}")
-        try:
-            body = json.loads(result.text)
-        except json.JSONDecodeError as err:
-            raise FetchError(
-                f"malformed_json: {err.msg} at char {err.pos} on {result.url}"
-            ) from None
-        if not isinstance(body, dict):
-            raise FetchError(f"malformed_json: expected an object on {result.url}")
-        return body
+    def close(self) -> None:
+        self.fetcher.close()
+        self.session.close()
 
     def check_key(self) -> dict[str, str]:
         """One cheap authenticated request (the movie genre list, never cached): raises
         `SourceAuthError` for a rejected key. Returns {genre id: name}."""
-        body = self._get("/genre/movie/list", cache=False)
-        genres = body.get("genres")
+        genres = _json_of(self._genre.movie_list()).get("genres")
         if not isinstance(genres, list):
             raise FetchError("malformed_json: genre list without 'genres' array")
         return {str(g.get("id")): str(g.get("name")) for g in genres if isinstance(g, dict)}
@@ -225,11 +312,11 @@ class TMDBClient:
     def movie_parts(self, tmdb_id: int, parts: Iterable[str] = PARTS) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for part in parts:
-            if part not in _ENDPOINTS:
+            if part not in self._parts:
                 raise ConfigError(
                     f"sources.tmdb_api.parts: unknown part {part!r}; choose from {list(PARTS)}."
                 )
-            out[part] = self._get(_ENDPOINTS[part].format(id=int(tmdb_id)))
+            out[part] = _json_of(self._parts[part](int(tmdb_id)))
         if "details" in out and out["details"].get("id") not in (None, int(tmdb_id)):
             raise FetchError(
                 f"malformed_json: asked for movie {tmdb_id}, got id {out['details'].get('id')}"
@@ -373,7 +460,7 @@ def fetch_tmdb_for_catalogue(catalogue: pd.DataFrame, cfg: TMDBApiConfig) -> TMD
         client.check_key()
         result = client.fetch_movies(select_tmdb_ids(catalogue, cfg.limit, cfg.tmdb_ids))
     finally:
-        client.fetcher.close()
+        client.close()
     ids = catalogue[catalogue[C.TMDB_ID].notna()].drop_duplicates(C.TMDB_ID)
     to_movie = pd.Series(ids[C.MOVIE_ID].to_numpy(), index=ids[C.TMDB_ID].astype("int64"))
     movies = result.movies.copy()
@@ -397,4 +484,4 @@ def preflight(cfg: TMDBApiConfig) -> None:
             "and the network, or set sources.tmdb_api.enabled: false."
         ) from None
     finally:
-        client.fetcher.close()
+        client.close()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping
+from contextlib import nullcontext
 from typing import Any, ClassVar
 
 import numpy as np
@@ -45,6 +46,7 @@ from movie_roulette.models.review_sentiment import (
     ReviewSentimentRecommender,
     add_sentiment_component,
 )
+from movie_roulette.progress import Progress
 from movie_roulette.results import Fallback, RatingPrediction, Recommendations, RecommendedItem
 from movie_roulette.taste import disliked_mask
 
@@ -216,6 +218,7 @@ class HybridRecommender(Recommender):
         self.bi = np.empty(0)
         self.genres = np.empty(0, dtype="<U1")
         self.fit_info: dict[str, Any] = {}
+        self.progress: Progress | None = None  # phase lines while training (train_hybrid)
         self._pos: dict[str, np.ndarray] = {}
         self._align: dict[str, tuple[np.ndarray, np.ndarray, bool]] = {}
         self._genre_sets: list[frozenset[str]] = []
@@ -244,7 +247,8 @@ class HybridRecommender(Recommender):
         for name, comp in self.components.items():
             start = time.perf_counter()
             comp.rating_scale = comp.rating_scale or self.rating_scale
-            comp.fit(frame, catalogue)
+            with self.progress.phase(f"fitting {name}") if self.progress else nullcontext():
+                comp.fit(frame, catalogue)
             timings[name] = round(time.perf_counter() - start, 3)
         self.fit_info["component_fit_seconds"] = timings
         self.global_mean, self.bu, self.bi = fit_baselines(data)
@@ -861,13 +865,19 @@ def train_hybrid(
     components = add_sentiment_component(
         make_components(cfg, seed), catalogue, use_sentiment, sentiment_prior
     )
-    model = HybridRecommender(components).fit(train, catalogue)
+    model = HybridRecommender(components)
+    model.progress = progress = Progress("train_hybrid")
+    model.fit(train, catalogue)
     if len(valid):
-        model.tune(valid, k=k, threshold=threshold, ranking=tune_ranking)
+        with progress.phase("tuning the blend on the validation split"):
+            model.tune(valid, k=k, threshold=threshold, ranking=tune_ranking)
     if cfg.refit_on_train_and_valid and len(valid):
         cols = [C.USER_ID, C.MOVIE_ID, C.RATING]
-        model.refit(pd.concat([train[cols], valid[cols]], ignore_index=True), catalogue)
+        with progress.phase("refitting every component on train + valid"):
+            model.refit(pd.concat([train[cols], valid[cols]], ignore_index=True), catalogue)
+    model.progress = None
     model.fit_info["total_fit_seconds"] = round(time.perf_counter() - start, 3)
+    progress.done(f"{len(components)} components")
     return model
 
 

@@ -58,7 +58,7 @@ def validate_join_coverage(
         {
             C.MOVIE_ID: movie_ids.to_numpy(),
             IN_CATALOGUE: known.to_numpy(),
-            HAS_CONTENT: movie_ids.map(content_by_movie).fillna(False).astype(float).to_numpy(),
+            HAS_CONTENT: movie_ids.map(content_by_movie).astype(float).fillna(0.0).to_numpy(),
         }
     )
     unknown_ids = movie_ids[~known].dropna().unique()

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from tmdbv3api import Genre as TMDbGenre
+from tmdbv3api import Movie as TMDbMovie
+from tmdbv3api import TMDb
 
 from movie_roulette import columns as C
 from movie_roulette.config import HttpConfig, TMDBApiConfig
-from movie_roulette.data.http import Fetcher, ResponseCache, parse_retry_after
+from movie_roulette.data.http import Fetcher, FetchError, ResponseCache, parse_retry_after
 from movie_roulette.data.tmdb_api import TMDBClient, fetch_tmdb_for_catalogue, resolve_api_key
 from movie_roulette.exceptions import SourceAuthError, TooManyFailures
 from tests.fixture_server import FIGHT_CLUB, VALID_KEY, Answer, FixtureServer
@@ -206,8 +210,6 @@ def test_the_api_key_is_never_printed_logged_cached_or_in_errors(
         wrong.check_key()
     texts += [str(info.value), repr(info.value)]
     dead = Fetcher(FAST)  # connection refused: requests' own message holds the full URL
-    from movie_roulette.data.http import FetchError
-
     with pytest.raises(FetchError) as refused:
         dead.get("http://127.0.0.1:9/3/movie/1", {"api_key": VALID_KEY})
     texts.append(str(refused.value))
@@ -224,3 +226,43 @@ def test_retry_after_accepts_seconds_and_http_dates() -> None:
     assert parse_retry_after("7") == 7.0
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0) == 10.0
     assert parse_retry_after(None) is None and parse_retry_after("soon") is None
+
+
+def test_requests_are_built_by_tmdbv3api_on_the_clients_own_session(
+    fixture_server: FixtureServer,
+) -> None:
+    """Issue 16 #5: tmdbv3api's Movie/Genre build the requests; each client's configured
+    session sends them (tmdbv3api keeps the session in a class attribute: never shared)."""
+    first, second = client(fixture_server), client(fixture_server)
+    assert isinstance(first._movie, TMDbMovie) and isinstance(first._genre, TMDbGenre)
+    assert first._movie._session is first.session and second._movie._session is second.session
+    assert TMDb._session is not first.session  # tmdbv3api's global session is left alone
+    first.fetch_movies([FIGHT_CLUB])
+    reviews = [r for r in fixture_server.requests if r.path == f"/3/movie/{FIGHT_CLUB}/reviews"]
+    assert reviews[0].query["page"] == ["1"]  # tmdbv3api's own query, sent to base_url
+    assert reviews[0].query["api_key"] == [VALID_KEY]  # the real key, swapped in by the session
+    with pytest.raises(FetchError, match="GET requests only"):
+        first.session.request("POST", "https://api.themoviedb.org/3/movie/550/rating")
+
+
+def test_the_key_never_reaches_the_process_environment(
+    fixture_server: FixtureServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """tmdbv3api keeps its key in os.environ (inherited by every child process); a key read
+    from a key file must stay in the client."""
+    monkeypatch.delenv("TMDB_API_KEY", raising=False)
+    (tmp_path / "key").write_text(VALID_KEY)
+    cfg = TMDBApiConfig(
+        enabled=True,
+        base_url=fixture_server.tmdb_url,
+        api_key_file=str(tmp_path / "key"),
+        cache_dir=str(tmp_path / "cache"),
+        http=FAST,
+    )
+    catalogue = pd.DataFrame(
+        {C.MOVIE_ID: [2959], C.TMDB_ID: pd.array([FIGHT_CLUB], "Int64"), C.POPULARITY: [1.0]}
+    )
+    result = fetch_tmdb_for_catalogue(catalogue, cfg)
+    assert result.report.succeeded == 1
+    assert not any(VALID_KEY in value for value in os.environ.values())
+    assert "TMDB_API_KEY" not in os.environ
