@@ -155,3 +155,24 @@ def test_a_section_can_be_rebuilt_from_its_dump() -> None:
     cfg = load_config(REPO / "configs" / "movielens.yaml")
     for section in (cfg.data, cfg.model, cfg.serving, cfg.audit, cfg.sources):
         assert type(section).model_validate(section.to_dict()) == section
+
+
+def test_the_data_fingerprint_follows_the_bytes_not_the_folder(tmp_path: Path) -> None:
+    from movie_roulette.data import sources
+    from movie_roulette.data.movielens import ML_FILES
+    from movie_roulette.fingerprint import files_fingerprint
+
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        for name in ML_FILES:
+            (tmp_path / folder / name).write_text(f"{name}\n1,2\n")
+    cfg = {"source": "movielens", "download": False, "use_imdb": False, "use_tmdb": False}
+    data_a = config_from_dict({"data": {**cfg, "data_dir": str(tmp_path / "a")}}).data
+    data_b = config_from_dict({"data": {**cfg, "data_dir": str(tmp_path / "b")}}).data
+    files = sources.source_files(data_a)
+    assert sorted(p.name for p in files) == sorted(ML_FILES)
+    before = files_fingerprint(files)
+    assert files_fingerprint(sources.source_files(data_b)) == before  # same bytes elsewhere
+    (tmp_path / "a" / "ratings.csv").write_text("ratings.csv\n1,3\n")
+    assert files_fingerprint(sources.source_files(data_a)) != before
+    assert sources.source_files(config_from_dict({}).data) == []  # demo: generated, no files
