@@ -167,14 +167,14 @@ def main(
             preflight(cfg.sources.tmdb_api)  # a missing/invalid key stops here, before any work
     except MovieRouletteError as err:
         raise click.ClickException(str(err)) from err
-    raw = cfg.to_dict()
     if data_dir is not None:
-        raw["data"]["data_dir"] = str(data_dir)
+        cfg = cfg.model_copy(
+            update={"data": cfg.data.model_copy(update={"data_dir": str(data_dir)})}
+        )
     if pipeline_name != "deploy" and not (list_servers or stop_servers or rollback or cron):
-        from movie_roulette.config import config_from_dict
         from movie_roulette.data.sources import missing_metadata_note
 
-        note = missing_metadata_note(config_from_dict(raw).data)
+        note = missing_metadata_note(cfg.data)
         if note:  # once, before the run (the step records it on the run too)
             click.echo(note)
     if challenger is not None and experiment_action != "start":
@@ -187,7 +187,9 @@ def main(
     if force:
         if pipeline_name != "continuous":
             raise click.UsageError("--force only applies to --pipeline continuous.")
-        raw["continuous"]["force"] = True
+        cfg = cfg.model_copy(
+            update={"continuous": cfg.continuous.model_copy(update={"force": True})}
+        )
     if cron is not None:
         from movie_roulette.monitoring.schedule import ScheduleError, validate_cron
 
@@ -210,7 +212,7 @@ def main(
         return
     if experiment_action:
         run_experiment_action(
-            config_from_raw(raw),
+            cfg,
             experiment_action,
             challenger,
             traffic,
@@ -234,6 +236,7 @@ def main(
     else:
         from pipelines.training import training_pipeline as chosen
     options: dict = {
+        # the steps' own choices (docs/pipeline.md) unless --no-cache turns caching off for all
         "enable_cache": False if no_cache else None,
         "settings": {
             "experiment_tracker": {"experiment_name": cfg.experiment_name},
@@ -241,10 +244,10 @@ def main(
         },
     }
     if cron is not None:
-        if not schedule_pipeline(chosen, options, raw, cfg, pipeline_name, cron, config_path):
+        if not schedule_pipeline(chosen, options, cfg, pipeline_name, cron, config_path):
             return
     try:
-        run = chosen.with_options(**options)(config=raw)
+        run = chosen.with_options(**options)(config=cfg)
     except MovieRouletteError as err:
         raise click.ClickException(f"{type(err).__name__}: {err}") from err
     except RuntimeError as err:
@@ -301,7 +304,6 @@ def fetches_from_tmdb(pipeline_name: str, server_action: bool) -> bool:
 def schedule_pipeline(
     chosen: object,
     options: dict,
-    raw: dict,
     cfg: object,
     pipeline_name: str,
     cron: str,
@@ -398,12 +400,6 @@ def roll_back(cfg: object) -> None:
             f"Live: version {result['live_version']} (no model server running; serve it with "
             "`make serve` or `python run_pipeline.py --pipeline deploy`)."
         )
-
-
-def config_from_raw(raw: dict) -> object:
-    from movie_roulette.config import config_from_dict
-
-    return config_from_dict(raw)
 
 
 def parse_rule(options: tuple[str, ...]) -> object:

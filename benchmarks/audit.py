@@ -20,7 +20,6 @@ import json
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,7 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     cfg = load_config(args.config)
     if args.data_dir:
-        cfg = replace(cfg, data=replace(cfg.data, data_dir=args.data_dir))
+        cfg = cfg.model_copy(
+            update={"data": cfg.data.model_copy(update={"data_dir": args.data_dir})}
+        )
     start = time.perf_counter()
     ratings = sources.load_ratings(cfg.data, seed=cfg.seed)
     train, valid, test = train_valid_test(ratings, cfg.split, seed=cfg.seed)

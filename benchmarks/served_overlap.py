@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import time
-from dataclasses import replace
 from pathlib import Path
 
 from movie_roulette.bundle import ModelBundle
@@ -47,7 +46,9 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=0, help="first N users only (0 = all)")
     args = parser.parse_args()
     cfg = load_config(ROOT / "configs" / "movielens.yaml")
-    data = cfg.data if args.data_dir is None else replace(cfg.data, data_dir=args.data_dir)
+    data = cfg.data
+    if args.data_dir is not None:
+        data = data.model_copy(update={"data_dir": args.data_dir})
     ratings = sources.load_ratings(data, cfg.seed)
     features = add_content_text(
         merge_catalogue(sources.load_catalogue_sources(data, cfg.seed), ratings)

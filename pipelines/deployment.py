@@ -1,12 +1,12 @@
 """Deployment: serve the current production version on the configured loopback port."""
 
-from typing import Any
-
 from zenml import pipeline
 
+from movie_roulette.config import PipelineConfig
+from movie_roulette.monitoring.batches import event_log_path
 from steps.deploy.deploy_production import deploy_production
 
 
-@pipeline(enable_cache=False)
-def deployment_pipeline(config: dict[str, Any]) -> None:
-    deploy_production(config)
+@pipeline
+def deployment_pipeline(config: PipelineConfig) -> None:
+    deploy_production(config.model_name, config.serving, str(event_log_path(config)))

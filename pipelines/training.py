@@ -9,10 +9,10 @@ The live sources and the sentiment model are switched on in the config (`sources
 `sources.imdb_reviews`, `sentiment`); when they are off, their steps are not in the run.
 """
 
-from typing import Any
-
 from zenml import pipeline
 
+from movie_roulette.config import PipelineConfig
+from movie_roulette.monitoring.batches import event_log_path
 from pipelines.model import registered_model
 from steps.deploy.deploy_model import deploy_model
 from steps.evaluate.build_model_card import build_model_card
@@ -24,6 +24,8 @@ from steps.features.merge_catalogue import merge_catalogue
 from steps.features.score_reviews import score_reviews
 from steps.features.split_ratings import split_ratings
 from steps.ingest.fetch_tmdb_api import fetch_tmdb_api
+from steps.ingest.fingerprint_data import fingerprint_data
+from steps.ingest.fingerprint_labelled_reviews import fingerprint_labelled_reviews
 from steps.ingest.load_catalogue_sources import load_catalogue_sources
 from steps.ingest.load_ratings import load_ratings
 from steps.ingest.load_reviews import load_reviews
@@ -41,63 +43,92 @@ from steps.validate.validate_ratings import validate_ratings
 from steps.validate.validate_reviews import validate_review_sources
 
 
-def _on(config: dict[str, Any], *keys: str) -> bool:
-    node: Any = config
-    for key in keys:
-        node = node.get(key, {}) if isinstance(node, dict) else {}
-    return bool(node.get("enabled")) if isinstance(node, dict) else False
-
-
-@pipeline(enable_cache=False)
-def training_pipeline(config: dict[str, Any]) -> None:
+@pipeline
+def training_pipeline(config: PipelineConfig) -> None:
+    """Caching is on (docs/pipeline.md): each step gets only the sections it uses, the loading
+    steps get the data files' fingerprint, and the steps that read live sources or state
+    (TMDB, IMDb, the registry, the model server) are never cached."""
+    data_fingerprint = fingerprint_data(config.data)
     # engine: spark (docs/spark.md): one step prepares, validates and splits on Spark
-    spark = config.get("engine") == "spark"
+    spark = config.engine == "spark"
     if spark:
         ratings, train, valid, test, ratings_validation, _ = prepare_ratings_spark(config)
     else:
-        ratings = load_ratings(config)
-    sources = load_catalogue_sources(config)
+        ratings = load_ratings(config.data, config.seed, data_fingerprint)
+    sources = load_catalogue_sources(config.data, config.seed, data_fingerprint)
     catalogue = merge_catalogue(sources, ratings)
+    tmdb_on, imdb_on = config.sources.tmdb_api.enabled, config.sources.imdb_reviews.enabled
     tmdb_movies = tmdb_reviews = imdb_reviews = None
-    if _on(config, "sources", "tmdb_api"):
-        tmdb_movies, tmdb_reviews, _ = fetch_tmdb_api(catalogue, config)
+    if tmdb_on:
+        tmdb_movies, tmdb_reviews, _ = fetch_tmdb_api(catalogue, config.sources.tmdb_api)
         catalogue = enrich_catalogue(catalogue, tmdb_movies)
-    if _on(config, "sources", "imdb_reviews"):
-        imdb_reviews, _ = scrape_imdb_reviews(catalogue, config)
+    if imdb_on:
+        imdb_reviews, _ = scrape_imdb_reviews(catalogue, config.sources.imdb_reviews)
     if not spark:
         ratings_validation, _ = validate_ratings(ratings)
-    catalogue_validation, join_validation, _ = validate_catalogue(catalogue, ratings, config)
+    catalogue_validation, join_validation, _ = validate_catalogue(catalogue, ratings, config.data)
     passed = check_validation(ratings_validation, catalogue_validation, join_validation)
     features = build_content_features(catalogue, after=["check_validation"])
     if not spark:
-        train, valid, test = split_ratings(ratings, config, passed)
-    live = _on(config, "sources", "tmdb_api") or _on(config, "sources", "imdb_reviews")
-    if live or _on(config, "sentiment"):
-        reviews = load_reviews(config, tmdb_reviews, imdb_reviews)
+        train, valid, test = split_ratings(ratings, config.split, config.seed, passed)
+    sentiment = config.sentiment
+    if tmdb_on or imdb_on or sentiment.enabled:
+        reviews = load_reviews(config.data, config.seed, tmdb_reviews, imdb_reviews)
         validate_review_sources(reviews, tmdb_movies)
-    if _on(config, "sentiment"):
-        sentiment_model, _ = train_sentiment(reviews, config, after=["validate_review_sources"])
+    if sentiment.enabled:
+        labelled = fingerprint_labelled_reviews(sentiment, config.data.data_dir)
+        sentiment_model, _ = train_sentiment(
+            reviews,
+            sentiment,
+            config.data.data_dir,
+            config.data.source,
+            config.seed,
+            labelled,
+            after=["validate_review_sources"],
+        )
         scored_reviews, features = score_reviews(reviews, features, sentiment_model, valid, test)
         bundle = train_hybrid_with_sentiment(
-            train, valid, features, config, scored_reviews, sentiment_model
+            train,
+            valid,
+            features,
+            config.model,
+            config.evaluation,
+            config.seed,
+            sentiment,
+            scored_reviews,
+            sentiment_model,
         )
     elif spark:
-        bundle = train_hybrid_spark(train, valid, features, config, after=["check_validation"])
+        bundle = train_hybrid_spark(
+            train,
+            valid,
+            features,
+            config.model,
+            config.evaluation,
+            config.spark,
+            config.seed,
+            after=["check_validation"],
+        )
     else:
-        bundle = train_hybrid(train, valid, features, config)
-    metrics = evaluate_models(bundle, train, valid, test, config)
-    behaviour = run_behavioural_checks(bundle, train, valid, config)
-    served, fits = refit_on_all_ratings(bundle, train, valid, test, config)
-    model = registered_model(config)
+        bundle = train_hybrid(train, valid, features, config.model, config.evaluation, config.seed)
+    refit_all = config.model.refit_on_train_and_valid
+    metrics = evaluate_models(bundle, train, valid, test, config.evaluation, refit_all)
+    behaviour = run_behavioural_checks(
+        bundle, train, valid, config.evaluation.k, config.seed, refit_all
+    )
+    served, fits = refit_on_all_ratings(bundle, train, valid, test, refit_all)
+    model = registered_model(config.model_name)
     version = register_model.with_options(model=model)(
         served, metrics, behaviour, ratings, fits, config
     )
     audit = None
-    if (config.get("audit") or {}).get("enabled", True):
+    if config.audit.enabled:
         _, audit = build_model_card.with_options(model=model)(
             version, bundle, train, valid, test, config
         )
     promotion = promote_model.with_options(model=model)(
         version, bundle, metrics, train, valid, test, config, audit
     )
-    deploy_model.with_options(model=model)(promotion, config)
+    deploy_model.with_options(model=model)(
+        promotion, config.model_name, config.serving, str(event_log_path(config))
+    )

@@ -68,7 +68,7 @@ def start(
         server = deploy_version(
             cfg.model_name,
             experiment.challenger_version,
-            dataclasses.replace(cfg.serving, port=port),
+            cfg.serving.model_copy(update={"port": port}),
             event_log=event_log_path(cfg),
             server_name=challenger_server_name(cfg.model_name),
         )

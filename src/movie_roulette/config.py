@@ -1,38 +1,64 @@
-"""Typed pipeline configuration loaded from YAML.
+"""Typed pipeline configuration loaded from YAML: one pydantic model per section.
 
-Unknown keys, missing required keys and wrong types raise `ConfigError` naming the key and the fix.
+Every section is a `Section`: unknown keys, wrong types and values out of range are refused
+(strict types: no "100" for 100, no 1 for true), and the model is immutable once built. A bad
+config is one `ConfigError` naming the key path and the fix (`load_config`, `config_from_dict`).
+
+Adding a key (docs/pipeline.md): add a typed field with its default to the section class,
+with `Field(ge=..., le=...)` for a range or a `Literal[...]` for a choice, and a comment; a rule
+that spans several keys goes into the section's `model_validator`. Nothing else parses configs.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import types
 import typing
-from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+import annotated_types
 import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from movie_roulette.exceptions import ConfigError
 
 DATA_DIR_ENV = "MOVIE_ROULETTE_DATA_DIR"
+Fraction = Annotated[float, Field(ge=0.0, lt=1.0)]  # [0, 1)
+Share = Annotated[float, Field(ge=0.0, le=1.0)]  # [0, 1]
+OpenShare = Annotated[float, Field(gt=0.0, lt=1.0)]  # (0, 1)
+Count = Annotated[int, Field(ge=1)]
 
 
-@dataclass(frozen=True)
-class DemoConfig:
-    n_movies: int = 400
-    n_users: int = 300
-    mean_ratings_per_user: int = 90
-    n_reviews: int = 3000
+class Section(BaseModel):
+    """A config section: strict types, unknown keys refused, immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able values (what ZenML and MLflow record)."""
+        return self.model_dump(mode="json")
+
+
+class DemoConfig(Section):
+    n_movies: Count = 400
+    n_users: Count = 300
+    mean_ratings_per_user: Count = 90
+    n_reviews: Annotated[int, Field(ge=0)] = 3000
     # Share of the generated ratings held back (a seeded random sample, so drawn from the
     # training distribution) and replayed later by the continuous-training pipeline.
-    holdout_fraction: float = 0.0
+    holdout_fraction: Fraction = 0.0
 
 
-@dataclass(frozen=True)
-class DataConfig:
+class DataConfig(Section):
     source: Literal["demo", "movielens"] = "demo"
     # Folder laid out like ../shared/data (ml-latest-small/, imdb-5000/, tmdb-top10k/).
     # Falls back to $MOVIE_ROULETTE_DATA_DIR, then to the download cache.
@@ -42,132 +68,145 @@ class DataConfig:
     movielens_release: Literal["ml-latest-small", "ml-25m", "ml-32m"] = "ml-latest-small"
     use_imdb: bool = True
     use_tmdb: bool = True
-    min_join_coverage: float = 0.5  # share of ratings whose movie has content metadata
+    min_join_coverage: Fraction = 0.5  # share of ratings whose movie has content metadata
     # ISO date/time (UTC): MovieLens ratings at or after it are held back from training and
     # replayed in time order by the continuous-training pipeline. None = use every rating.
     replay_from: str | None = None
-    demo: DemoConfig = field(default_factory=DemoConfig)
+    demo: DemoConfig = DemoConfig()
+
+    @field_validator("replay_from")
+    @classmethod
+    def _iso_date(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                datetime.fromisoformat(value)
+            except ValueError:
+                raise ValueError(
+                    f"{value!r} is not an ISO date such as 2017-01-01 (quote it in YAML)."
+                ) from None
+        return value
 
 
-@dataclass(frozen=True)
-class SplitConfig:
+class SplitConfig(Section):
     strategy: Literal["per_user", "per_user_time", "time"] = "per_user"
-    test_fraction: float = 0.2
-    valid_fraction: float = 0.2  # share of each user's remaining ratings used to tune the blend
-    min_user_ratings: int = 5  # users with fewer ratings stay entirely in train
+    test_fraction: Fraction = 0.2
+    valid_fraction: Fraction = 0.2  # share of each user's remaining ratings used to tune the blend
+    min_user_ratings: Count = 5  # users with fewer ratings stay entirely in train
 
 
-@dataclass(frozen=True)
-class SVDConfig:
-    n_factors: int = 100
-    n_epochs: int = 30
-    lr_all: float = 0.007
-    reg_all: float = 0.05
+class SVDConfig(Section):
+    n_factors: Count = 100
+    n_epochs: Count = 30
+    lr_all: Annotated[float, Field(gt=0.0)] = 0.007
+    reg_all: Annotated[float, Field(ge=0.0)] = 0.05
 
 
-@dataclass(frozen=True)
-class ContentConfig:
+class ContentConfig(Section):
     like_threshold: float = 4.0
-    max_features: int = 20000
-    n_neighbours: int = 30  # content kNN neighbours for the content rating predictor
+    max_features: Count = 20000
+    n_neighbours: Count = 30  # content kNN neighbours for the content rating predictor
 
 
-@dataclass(frozen=True)
-class ImplicitConfig:
-    l2: float = 300.0
-    min_item_ratings: int = 2  # EASE / item-kNN only model movies with at least this many ratings
-    min_rating: float | None = None  # EASE positives: None = every rating counts as an interaction
-    knn_neighbours: int = 100  # item-kNN neighbours per movie (ranking)
+class ImplicitConfig(Section):
+    l2: Annotated[float, Field(gt=0.0)] = 300.0
+    min_item_ratings: Count = 2  # EASE / item-kNN only model movies with at least this many
+    min_rating: float | None = None  # EASE positives: None = every rating is an interaction
+    knn_neighbours: Count = 100  # item-kNN neighbours per movie (ranking)
     # extra EASE components of the hybrid (same l2 / min_item_ratings):
     liked_min_rating: float | None = 4.0  # "ease_liked": EASE on ratings >= this; None = off
     centered_ease: bool = True  # "ease_centered": EASE on 1 + rating - user mean
     # EASE models only the N movies with the most interactions (its cost is N^2 memory and
     # N^3 time); the others are left to the other components. None = every movie.
-    ease_max_items: int | None = None
+    ease_max_items: Count | None = None
     # sparse item-kNN: a user with more interactions adds a seeded sample of this many to the
     # similarities (keeps the cost linear in the ratings); None = all
-    knn_max_user_items: int | None = 500
+    knn_max_user_items: Count | None = 500
 
 
-@dataclass(frozen=True)
-class ALSConfig:
+class ALSConfig(Section):
     """Implicit-feedback ALS (the `implicit` package), float32."""
 
-    factors: int = 64
-    regularization: float = 0.05
-    alpha: float = 2.0  # confidence of an interaction = alpha * its value
-    iterations: int = 15
+    factors: Count = 64
+    regularization: Annotated[float, Field(ge=0.0)] = 0.05
+    alpha: Annotated[float, Field(gt=0.0)] = 2.0  # confidence of an interaction = alpha * value
+    iterations: Count = 15
     min_rating: float | None = None  # positives: None = every rating is an interaction
 
 
-@dataclass(frozen=True)
-class ModelConfig:
-    svd: SVDConfig = field(default_factory=SVDConfig)
-    content: ContentConfig = field(default_factory=ContentConfig)
-    implicit: ImplicitConfig = field(default_factory=ImplicitConfig)
-    als: ALSConfig = field(default_factory=ALSConfig)
+class ModelConfig(Section):
+    svd: SVDConfig = SVDConfig()
+    content: ContentConfig = ContentConfig()
+    implicit: ImplicitConfig = ImplicitConfig()
+    als: ALSConfig = ALSConfig()
     refit_on_train_and_valid: bool = True
     # memory a component may plan to use (GB); a fit estimated to need more stops before it
     # starts, naming the setting to change. None = the machine's physical memory.
-    memory_budget_gb: float | None = None
+    memory_budget_gb: Annotated[float, Field(gt=0.0)] | None = None
 
 
-@dataclass(frozen=True)
-class EvaluationConfig:
-    k: int = 10
+class EvaluationConfig(Section):
+    k: Count = 10
     relevance_threshold: float = 4.0
 
 
-@dataclass(frozen=True)
-class PromotionConfig:
+class PromotionConfig(Section):
     primary_metric: str = "ndcg@10"
     higher_is_better: bool = True
     min_improvement: float = 0.0
     # fewer test users (with a relevant movie) compared than this: no promotion, with the reason
-    min_users: int = 20
+    min_users: Count = 20
 
 
 # figures of a user group the audit reports and the promotion gate can guard
-AUDIT_METRICS = ("ndcg", "recall", "coverage", "long_tail_share", "pop_lift", "miscalibration")
+AuditMetric = Literal["ndcg", "recall", "coverage", "long_tail_share", "pop_lift", "miscalibration"]
+AUDIT_METRICS: tuple[str, ...] = typing.get_args(AuditMetric)
 
 
-@dataclass(frozen=True)
-class GateRule:
+class GateRule(Section):
     """Block promotion when the candidate's `metric` on `group` is worse than production's by
     more than `max_drop` (absolute). group: "all", "worst" (the worst large-enough group, each
     model's own), or "<dimension>:<name>" such as "activity:light" or "mainstream:niche"."""
 
-    metric: str = "ndcg"
+    metric: AuditMetric = "ndcg"
     group: str = "worst"
-    max_drop: float = 0.05
+    max_drop: Annotated[float, Field(ge=0.0)] = 0.05
+
+    @field_validator("group")
+    @classmethod
+    def _names_a_group(cls, value: str) -> str:
+        if value not in ("all", "worst") and ":" not in value:
+            raise ValueError(
+                f"{value!r} names no group; use 'all', 'worst' or '<dimension>:<name>' such as "
+                "'activity:light' or 'mainstream:niche'."
+            )
+        return value
 
 
-@dataclass(frozen=True)
-class AuditConfig:
+class AuditConfig(Section):
     """The model card (docs/model-card.md): bias audit, explainability, promotion gate."""
 
     enabled: bool = True
-    min_group_users: int = 20  # smaller user groups are reported as too small
-    long_tail_share: float = 0.8  # the least-rated share of movies that is the long tail
-    explain_users: int = 20  # users whose top-k is decomposed and counterfactually checked
-    counterfactual_candidates: int = 10  # liked movies removed besides the cited one
-    max_users: int | None = None  # audit a seeded sample of test users (None = all)
+    min_group_users: Count = 20  # smaller user groups are reported as too small
+    long_tail_share: OpenShare = 0.8  # the least-rated share of movies that is the long tail
+    explain_users: Annotated[int, Field(ge=0)] = 20  # users whose top-k is explained and checked
+    counterfactual_candidates: Annotated[int, Field(ge=0)] = 10  # liked movies removed besides
+    max_users: Count | None = None  # audit a seeded sample of test users (None = all)
     users_table: str | None = None  # optional CSV: user_id + age_group/age/gender/occupation
     # only a guard on the worst group's NDCG by default; [] switches the gate off
-    gate: list[GateRule] = field(default_factory=lambda: [GateRule()])
+    gate: list[GateRule] = [GateRule()]
 
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
+MAX_BODY_BYTES_LIMIT = 64 * 1_048_576
 
 
-@dataclass(frozen=True)
-class ServingConfig:
+class ServingConfig(Section):
     """Where the deployed model server listens (ZenML's MLflow deployer binds loopback only)."""
 
     host: str = "127.0.0.1"
-    port: int = 8000
-    workers: int = 1
-    start_timeout_seconds: int = 180
+    port: Annotated[int, Field(ge=1024, le=65535)] = 8000
+    workers: Annotated[int, Field(ge=1, le=16)] = 1
+    start_timeout_seconds: Annotated[int, Field(ge=10)] = 180
     # At start-up, each worker computes the most active known users' answers for this long
     # before it answers (0 = off); the start timeout must leave room for it.
     warm_seconds: float = 30.0
@@ -177,12 +216,33 @@ class ServingConfig:
     deploy: bool = True  # training: deploy the version that was just promoted
     log_requests: bool = True  # append every request to the event log (continuous.event_log)
     # request limits (docs/operations.md): bigger bodies and batches are refused with HTTP 413
-    max_body_bytes: int = 1_048_576
-    max_rows: int = 100  # request rows per POST /invocations
+    max_body_bytes: Annotated[int, Field(ge=1024, le=MAX_BODY_BYTES_LIMIT)] = 1_048_576
+    max_rows: Annotated[int, Field(ge=1, le=10_000)] = 100  # request rows per POST /invocations
+
+    @field_validator("host")
+    @classmethod
+    def _loopback(cls, value: str) -> str:
+        if value not in LOOPBACK_HOSTS:
+            raise ValueError(
+                f"{value!r} is not a loopback address. ZenML's MLflow model deployer always "
+                f"binds loopback; use one of {list(LOOPBACK_HOSTS)} and put a reverse proxy in "
+                "front to expose the server."
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _warm_within_timeout(self) -> ServingConfig:
+        if not 0 <= self.warm_seconds <= self.start_timeout_seconds / 2:
+            raise _KeyError(
+                "warm_seconds",
+                f"{self.warm_seconds:g} must be in 0..half of serving.start_timeout_seconds "
+                f"({self.start_timeout_seconds}): the server warms its cache before it answers, "
+                "and the deploy waits at most the start timeout.",
+            )
+        return self
 
 
-@dataclass(frozen=True)
-class ContinuousConfig:
+class ContinuousConfig(Section):
     """The continuous-training pipeline (drift check, retraining decision, batch sources)."""
 
     # Where consumed batches, source cursors and model->data records live;
@@ -192,33 +252,35 @@ class ContinuousConfig:
     # generated: demo ratings drawn with shifted tastes (taste_shift, new_user_share)
     # event_log: rating/click/spin feedback logged by the web app and the model server
     source: Literal["replay", "generated", "event_log"] = "replay"
-    batch_size: int = 2000  # ratings per replayed/generated batch
+    batch_size: Count = 2000  # ratings per replayed/generated batch
     event_log: str | None = None  # None = <state_dir>/events.jsonl
-    taste_shift: float = 0.0  # generated: move every taste this far towards rare genres
-    new_user_share: float = 0.0  # generated: share of ratings from new users
-    drift_share_threshold: float = 0.5  # retrain when this share of feature columns drifted
-    min_drift_rows: int = 200  # smaller batches get a drift report but drift is no trigger
-    min_new_interactions: int = 5000  # ... or when this many new interactions arrived
-    max_reference_rows: int = 50000  # the drift reference is sampled down to this many rows
-    fresh_test_fraction: float = 0.3  # share of each user's new ratings held out as fresh test
+    taste_shift: Share = 0.0  # generated: move every taste this far towards rare genres
+    new_user_share: Share = 0.0  # generated: share of ratings from new users
+    # retrain when this share of feature columns drifted
+    drift_share_threshold: Annotated[float, Field(gt=0.0, le=1.0)] = 0.5
+    min_drift_rows: Annotated[int, Field(ge=0)] = 200  # smaller batches: drift is no trigger
+    min_new_interactions: Count = 5000  # ... or when this many new interactions arrived
+    max_reference_rows: Count = 50000  # the drift reference is sampled down to this many rows
+    fresh_test_fraction: Fraction = 0.3  # share of each user's new ratings held out as fresh test
     force: bool = False  # retrain whatever the drift and counts say (CLI: --force)
 
 
-@dataclass(frozen=True)
-class HttpConfig:
+class HttpConfig(Section):
     """Resilience settings shared by the live sources."""
 
-    timeout_s: float = 10.0  # connect + read timeout of one request
-    max_retries: int = 4  # retries of one request on 429, 5xx, timeouts and connection errors
-    backoff_s: float = 0.5  # first retry wait; doubles on every retry (capped at max_backoff_s)
-    max_backoff_s: float = 30.0
-    max_retry_after_s: float = 120.0  # a longer Retry-After fails the request instead of waiting
-    request_budget: int = 2000  # network requests per run (cache hits are free)
-    rate_limit_per_s: float = 20.0  # at most this many requests per second (0 = unlimited)
+    timeout_s: Annotated[float, Field(gt=0.0)] = 10.0  # connect + read timeout of one request
+    # retries of one request on 429, 5xx, timeouts and connection errors
+    max_retries: Annotated[int, Field(ge=0)] = 4
+    backoff_s: Annotated[float, Field(ge=0.0)] = 0.5  # first retry wait; doubles every retry
+    max_backoff_s: Annotated[float, Field(ge=0.0)] = 30.0
+    # a longer Retry-After fails the request instead of waiting
+    max_retry_after_s: Annotated[float, Field(ge=0.0)] = 120.0
+    request_budget: Annotated[int, Field(ge=0)] = 2000  # network requests per run (cache: free)
+    # at most this many requests per second (0 = unlimited)
+    rate_limit_per_s: Annotated[float, Field(ge=0.0)] = 20.0
 
 
-@dataclass(frozen=True)
-class TMDBApiConfig:
+class TMDBApiConfig(Section):
     enabled: bool = False
     base_url: str = "https://api.themoviedb.org/3"
     # The key is read from the environment variable named here, or from a file holding only
@@ -226,78 +288,86 @@ class TMDBApiConfig:
     api_key_env: str = "TMDB_API_KEY"
     api_key_file: str | None = None
     language: str = "en-US"
-    limit: int | None = 200  # most popular catalogue movies to fetch (None = all with a TMDB id)
-    tmdb_ids: list[int] = field(default_factory=list)  # a fixed subset instead (catalogue movies)
-    parts: list[str] = field(default_factory=lambda: ["details", "credits", "keywords", "reviews"])
-    max_failure_share: float = 0.2  # the step fails when more movies than this share fail
+    limit: Count | None = 200  # most popular catalogue movies to fetch (None = all with an id)
+    tmdb_ids: list[int] = []  # a fixed subset instead (catalogue movies)
+    parts: list[str] = ["details", "credits", "keywords", "reviews"]
+    max_failure_share: Share = 0.2  # the step fails when more movies than this share fail
     cache_dir: str | None = None  # default: <cache dir>/tmdb-api
-    http: HttpConfig = field(default_factory=HttpConfig)
+    http: HttpConfig = HttpConfig()
 
 
-@dataclass(frozen=True)
-class IMDbReviewsConfig:
+class IMDbReviewsConfig(Section):
     enabled: bool = False
     base_url: str = "https://www.imdb.com"
-    limit: int | None = 100  # most popular catalogue movies with an IMDb id to scrape
-    imdb_ids: list[str] = field(default_factory=list)  # a fixed subset instead ("tt1213663")
-    max_pages: int = 1  # review pages per movie
-    delay_s: float = 2.0  # polite pause between two requests to the site
+    limit: Count | None = 100  # most popular catalogue movies with an IMDb id to scrape
+    imdb_ids: list[str] = []  # a fixed subset instead ("tt1213663")
+    max_pages: Count = 1  # review pages per movie
+    delay_s: Annotated[float, Field(ge=0.0)] = 2.0  # polite pause between two requests
     user_agent: str = "movie-roulette/0.1 (open-source movie recommender research; polite scraper)"
-    max_failure_share: float = 0.2
+    max_failure_share: Share = 0.2
     cache_dir: str | None = None  # default: <cache dir>/imdb-reviews
-    http: HttpConfig = field(default_factory=lambda: HttpConfig(rate_limit_per_s=0.5))
+    http: HttpConfig = HttpConfig(rate_limit_per_s=0.5)
 
 
-@dataclass(frozen=True)
-class SourcesConfig:
+class SourcesConfig(Section):
     """Live sources, both off by default (they need the network; TMDB also needs a key)."""
 
-    tmdb_api: TMDBApiConfig = field(default_factory=TMDBApiConfig)
-    imdb_reviews: IMDbReviewsConfig = field(default_factory=IMDbReviewsConfig)
+    tmdb_api: TMDBApiConfig = TMDBApiConfig()
+    imdb_reviews: IMDbReviewsConfig = IMDbReviewsConfig()
 
 
-@dataclass(frozen=True)
-class SentimentConfig:
+class SentimentConfig(Section):
     """Review sentiment: a TF-IDF + logistic-regression model trained on labelled sentences."""
 
     enabled: bool = False
     # Training sets: "rt-polarity", "si650", "imdb_labelled", "demo-reviews" (labels from the
     # generated reviews' ratings). Each is split into train/valid/held-out test parts.
-    train_datasets: list[str] = field(default_factory=lambda: ["rt-polarity", "si650"])
+    train_datasets: list[str] = ["rt-polarity", "si650"]
     # Evaluated in full (never trained on).
-    eval_datasets: list[str] = field(default_factory=lambda: ["imdb_labelled"])
+    eval_datasets: list[str] = ["imdb_labelled"]
     data_dir: str | None = None  # folder with rt-polaritydata/ ...; default: data.data_dir
-    heldout_fraction: float = 0.2
-    valid_fraction: float = 0.15
-    c_grid: list[float] = field(default_factory=lambda: [1.0, 3.0, 10.0, 30.0])
-    prior_strength: float = 5.0  # pseudo-reviews pulling a movie's share to the global share
+    heldout_fraction: OpenShare = 0.2
+    valid_fraction: OpenShare = 0.15
+    c_grid: list[float] = [1.0, 3.0, 10.0, 30.0]
+    prior_strength: Annotated[float, Field(ge=0.0)] = 5.0  # pseudo-reviews towards the global
     use_in_hybrid: bool = True  # add the per-movie signal to the hybrid (weight tuned on valid)
 
+    @field_validator("c_grid")
+    @classmethod
+    def _positive_grid(cls, value: list[float]) -> list[float]:
+        if not value or any(c <= 0 for c in value):
+            raise ValueError("give one or more positive numbers.")
+        return value
 
-@dataclass(frozen=True)
-class SparkExplicitALSConfig:
+    @model_validator(mode="after")
+    def _datasets_when_enabled(self) -> SentimentConfig:
+        if self.enabled and not self.train_datasets:
+            raise _KeyError("train_datasets", "name at least one labelled dataset.")
+        return self
+
+
+class SparkExplicitALSConfig(Section):
     """pyspark.ml ALS on the ratings (rating prediction / RMSE)."""
 
-    rank: int = 32
-    max_iter: int = 15
-    reg_param: float = 0.08  # Spark scales it by each user's / movie's number of ratings
+    rank: Count = 32
+    max_iter: Count = 15
+    # Spark scales it by each user's / movie's number of ratings
+    reg_param: Annotated[float, Field(ge=0.0)] = 0.08
     enabled: bool = True  # false: the hybrid gets no explicit ALS component
 
 
-@dataclass(frozen=True)
-class SparkImplicitALSConfig:
+class SparkImplicitALSConfig(Section):
     """pyspark.ml ALS with implicitPrefs (ranking): each rating is an interaction."""
 
-    rank: int = 64
-    max_iter: int = 15
-    reg_param: float = 0.01
-    alpha: float = 10.0  # confidence of an interaction = 1 + alpha
+    rank: Count = 64
+    max_iter: Count = 15
+    reg_param: Annotated[float, Field(ge=0.0)] = 0.01
+    alpha: Annotated[float, Field(gt=0.0)] = 10.0  # confidence of an interaction = 1 + alpha
     min_rating: float | None = None  # interactions: None = every rating
     enabled: bool = True  # false: the hybrid gets no implicit ALS component
 
 
-@dataclass(frozen=True)
-class SparkConfig:
+class SparkConfig(Section):
     """The Spark engine (engine: spark; docs/spark.md)."""
 
     # local[*] / local[N]: in-process; spark://HOST:7077: a standalone cluster
@@ -305,289 +375,208 @@ class SparkConfig:
     app_name: str = "movie-roulette"
     driver_memory: str = "2g"
     executor_memory: str = "1g"
-    executor_cores: int | None = None  # cluster: cores per executor (None = Spark's default)
+    executor_cores: Count | None = None  # cluster: cores per executor (None = Spark's default)
     log_level: Literal["ERROR", "WARN", "INFO", "DEBUG"] = "WARN"
     ui: bool = False
-    shuffle_partitions: int = 8
+    shuffle_partitions: Count = 8
     # a cluster that does not accept the application (master unreachable, no executor)
     # within this many seconds is an error naming spark.master
-    connect_timeout_s: float = 60.0
+    connect_timeout_s: Annotated[float, Field(gt=0.0)] = 60.0
     # the driver's address as the workers see it (cluster in network namespaces); None = auto
     driver_host: str | None = None
     # ratings file or folder (CSV with a header, or Parquet) read by Spark instead of the
     # configured data source's ratings; None = data.source's ratings
     ratings_path: str | None = None
-    als: SparkExplicitALSConfig = field(default_factory=SparkExplicitALSConfig)
-    als_implicit: SparkImplicitALSConfig = field(default_factory=SparkImplicitALSConfig)
+    als: SparkExplicitALSConfig = SparkExplicitALSConfig()
+    als_implicit: SparkImplicitALSConfig = SparkImplicitALSConfig()
 
 
-@dataclass(frozen=True)
-class PipelineConfig:
+class PipelineConfig(Section):
     seed: int = 42
     model_name: str = "movie_roulette"
     experiment_name: str = "movie_roulette_training"
-    data: DataConfig = field(default_factory=DataConfig)
-    split: SplitConfig = field(default_factory=SplitConfig)
-    model: ModelConfig = field(default_factory=ModelConfig)
-    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
-    promotion: PromotionConfig = field(default_factory=PromotionConfig)
-    audit: AuditConfig = field(default_factory=AuditConfig)
-    continuous: ContinuousConfig = field(default_factory=ContinuousConfig)
-    serving: ServingConfig = field(default_factory=ServingConfig)
-    sources: SourcesConfig = field(default_factory=SourcesConfig)
-    sentiment: SentimentConfig = field(default_factory=SentimentConfig)
+    data: DataConfig = DataConfig()
+    split: SplitConfig = SplitConfig()
+    model: ModelConfig = ModelConfig()
+    evaluation: EvaluationConfig = EvaluationConfig()
+    promotion: PromotionConfig = PromotionConfig()
+    audit: AuditConfig = AuditConfig()
+    continuous: ContinuousConfig = ContinuousConfig()
+    serving: ServingConfig = ServingConfig()
+    sources: SourcesConfig = SourcesConfig()
+    sentiment: SentimentConfig = SentimentConfig()
     # local: pandas/numpy on this machine; spark: data prep, validation, split and ALS on
     # Apache Spark (the spark section; docs/spark.md)
     engine: Literal["local", "spark"] = "local"
-    spark: SparkConfig = field(default_factory=SparkConfig)
+    spark: SparkConfig = SparkConfig()
 
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-
-def _check_type(value: Any, annotation: Any, where: str) -> Any:
-    origin = typing.get_origin(annotation)
-    if origin is Literal:
-        allowed = typing.get_args(annotation)
-        if value not in allowed:
-            raise ConfigError(
-                f"{where}: {value!r} is not one of {list(allowed)}; pick one of them."
+    @model_validator(mode="after")
+    def _spark_engine_limits(self) -> PipelineConfig:
+        if self.engine == "spark" and self.sentiment.enabled:
+            raise _KeyError(
+                "sentiment.enabled",
+                "the review-sentiment component is not wired into engine: spark yet; set "
+                "sentiment.enabled: false (or engine: local).",
             )
-        return value
-    if origin in (typing.Union, types.UnionType):
-        args = typing.get_args(annotation)
-        if value is None and type(None) in args:
-            return None
-        errors = []
-        for arg in args:
-            if arg is type(None):
-                continue
-            try:
-                return _check_type(value, arg, where)
-            except ConfigError as err:
-                errors.append(str(err))
-        raise ConfigError(errors[0] if errors else f"{where}: invalid value {value!r}")
-    if origin is list:
-        if not isinstance(value, list):
-            raise ConfigError(f"{where}: expected a list, got {value!r}.")
-        (item,) = typing.get_args(annotation) or (Any,)
-        return [_check_type(v, item, f"{where}[{i}]") for i, v in enumerate(value)]
-    if dataclasses.is_dataclass(annotation):
-        return _build(annotation, value, where)
-    if annotation is float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(f"{where}: expected a number, got {value!r}.")
-        return float(value)
-    if annotation is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{where}: expected an integer, got {value!r}.")
-        return value
-    if annotation is bool:
-        if not isinstance(value, bool):
-            raise ConfigError(f"{where}: expected true or false, got {value!r}.")
-        return value
-    if annotation is str:
-        if not isinstance(value, str):
-            raise ConfigError(f"{where}: expected a string, got {value!r}.")
-        return value
-    return value
+        if self.engine == "spark" and self.split.strategy == "time":
+            raise _KeyError(
+                "split.strategy",
+                "'time' is not available with engine: spark; use per_user or per_user_time "
+                "(or engine: local).",
+            )
+        return self
 
 
-def _build(cls: type, raw: Any, where: str) -> Any:
-    if raw is None:
-        raw = {}
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{where or 'config'}: expected a mapping of keys, got {raw!r}.")
-    hints = typing.get_type_hints(cls)
-    names = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(raw) - names)
-    if unknown:
-        raise ConfigError(
-            f"{where or 'config'}: unknown key(s) {unknown}; allowed keys are {sorted(names)}."
+class _KeyError(ValueError):
+    """A section-level rule that names one of the section's keys (`<section>.<key>: ...`)."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(f"{key}: {message}")
+
+
+# ---------------------------------------------------------------------------------------------
+# pydantic's errors as one line naming the key path and the fix
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _unwrap(annotation: Any) -> Any:
+    """`X | None` -> X; Annotated[X, ...] -> X."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if len(args) != 1:
+                return annotation
+            annotation = args[0]
+        else:
+            return annotation
+
+
+def _lookup(loc: tuple[int | str, ...]) -> tuple[Any, Any]:
+    """(the section class holding the last key, the FieldInfo of that key) for an error loc."""
+    node: Any = PipelineConfig
+    owner: Any = PipelineConfig
+    info = None
+    for part in loc:
+        node = _unwrap(node)
+        if isinstance(part, int):
+            if typing.get_origin(node) is list:
+                node = typing.get_args(node)[0]
+            continue
+        if isinstance(node, type) and issubclass(node, BaseModel) and part in node.model_fields:
+            owner, info = node, node.model_fields[part]
+            node = info.annotation
+        else:
+            return owner, None
+    return owner, info
+
+
+def _bounds(info: Any, ctx: dict[str, Any]) -> dict[str, Any]:
+    bounds: dict[str, Any] = {}
+    metadata = list(getattr(info, "metadata", []) or [])
+    annotation = getattr(info, "annotation", None)
+    for arg in typing.get_args(annotation):  # Annotated[...] | None keeps them in the arg
+        if typing.get_origin(arg) is Annotated:
+            for extra in typing.get_args(arg)[1:]:
+                metadata.extend(getattr(extra, "metadata", []) or [extra])
+    for item in metadata:
+        for name in ("ge", "gt", "le", "lt"):
+            if isinstance(item, getattr(annotated_types, name.capitalize())):
+                bounds[name] = getattr(item, name)
+    return bounds or dict(ctx)
+
+
+def _num(value: Any) -> str:
+    return str(value) if isinstance(value, int) else f"{value:g}"
+
+
+def _range_text(bounds: dict[str, Any], integer: bool) -> str:
+    low = next(((k, bounds[k]) for k in ("ge", "gt") if k in bounds), None)
+    high = next(((k, bounds[k]) for k in ("le", "lt") if k in bounds), None)
+    if low and high:
+        if integer and low[0] == "ge" and high[0] == "le":
+            return f"in {_num(low[1])}..{_num(high[1])}"
+        left = "[" if low[0] == "ge" else "("
+        right = "]" if high[0] == "le" else ")"
+        return f"in {left}{_num(low[1])}, {_num(high[1])}{right}"
+    if low:
+        return f"at least {_num(low[1])}" if low[0] == "ge" else f"> {_num(low[1])}"
+    if high:
+        return f"at most {_num(high[1])}" if high[0] == "le" else f"< {_num(high[1])}"
+    return "in range"
+
+
+_TYPE_NAMES = {
+    "int_type": "an integer",
+    "float_type": "a number",
+    "bool_type": "true or false",
+    "string_type": "a string",
+    "list_type": "a list",
+    "model_type": "a mapping of keys",
+    "dict_type": "a mapping of keys",
+}
+
+
+def _message(err: ValidationError) -> str:
+    errors = err.errors(include_url=False)
+    first = errors[0]
+    loc, kind, value = tuple(first["loc"]), first["type"], first.get("input")
+    where = _path(loc)
+    if kind == "extra_forbidden":
+        parent = loc[:-1]
+        unknown = sorted(
+            str(e["loc"][-1])
+            for e in errors
+            if e["type"] == "extra_forbidden" and tuple(e["loc"][:-1]) == parent
         )
-    kwargs = {}
-    for key, value in raw.items():
-        kwargs[key] = _check_type(value, hints[key], f"{where}.{key}" if where else key)
-    return cls(**kwargs)
+        owner, info = _lookup(parent) if parent else (PipelineConfig, None)
+        section = _unwrap(info.annotation) if info is not None else owner
+        if typing.get_origin(section) is list:
+            section = typing.get_args(section)[0]
+        allowed = sorted(section.model_fields) if isinstance(section, type) else []
+        return f"{_path(parent) or 'config'}: unknown key(s) {unknown}; allowed keys are {allowed}."
+    if kind == "literal_error":
+        _, info = _lookup(loc)
+        choices = list(typing.get_args(_unwrap(info.annotation))) if info is not None else []
+        return f"{where}: {value!r} is not one of {choices}; pick one of them."
+    if kind in _TYPE_NAMES:
+        null = " (or null)" if _nullable(loc) else ""
+        return f"{where or 'config'}: expected {_TYPE_NAMES[kind]}{null}, got {value!r}."
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        _, info = _lookup(loc)
+        integer = isinstance(value, int) and not isinstance(value, bool)
+        null = " (or null)" if _nullable(loc) else ""
+        bounds = _bounds(info, first.get("ctx") or {})
+        return f"{where}: {value} must be {_range_text(bounds, integer)}{null}."
+    if kind == "value_error":
+        text = str(first.get("ctx", {}).get("error") or first["msg"])
+        if isinstance(first.get("ctx", {}).get("error"), _KeyError):
+            return f"{where + '.' if where else ''}{text}"
+        return f"{where}: {text}"
+    return f"{where or 'config'}: {first['msg']} (got {value!r})."
+
+
+def _nullable(loc: tuple[int | str, ...]) -> bool:
+    _, info = _lookup(loc)
+    return info is not None and type(None) in typing.get_args(info.annotation)
 
 
 def config_from_dict(raw: dict[str, Any] | None) -> PipelineConfig:
-    cfg = _build(PipelineConfig, raw or {}, "")
-    _check_ranges(cfg)
-    return cfg
-
-
-def _check_ranges(cfg: PipelineConfig) -> None:
-    for name, value in (
-        ("split.test_fraction", cfg.split.test_fraction),
-        ("split.valid_fraction", cfg.split.valid_fraction),
-        ("data.min_join_coverage", cfg.data.min_join_coverage),
-        ("data.demo.holdout_fraction", cfg.data.demo.holdout_fraction),
-        ("continuous.fresh_test_fraction", cfg.continuous.fresh_test_fraction),
-    ):
-        if not 0.0 <= value < 1.0:
-            raise ConfigError(f"{name}: {value} must be in [0, 1).")
-    for name, value in (
-        ("sources.tmdb_api.max_failure_share", cfg.sources.tmdb_api.max_failure_share),
-        ("sources.imdb_reviews.max_failure_share", cfg.sources.imdb_reviews.max_failure_share),
-    ):
-        if not 0.0 <= value <= 1.0:
-            raise ConfigError(f"{name}: {value} must be in [0, 1].")
-    for name, value in (
-        ("sentiment.heldout_fraction", cfg.sentiment.heldout_fraction),
-        ("sentiment.valid_fraction", cfg.sentiment.valid_fraction),
-    ):
-        if not 0.0 < value < 1.0:
-            raise ConfigError(f"{name}: {value} must be in (0, 1).")
-    if cfg.sentiment.enabled and not cfg.sentiment.train_datasets:
-        raise ConfigError("sentiment.train_datasets: name at least one labelled dataset.")
-    if not cfg.sentiment.c_grid or any(c <= 0 for c in cfg.sentiment.c_grid):
-        raise ConfigError("sentiment.c_grid: give one or more positive numbers.")
-    if cfg.sources.imdb_reviews.max_pages < 1:
-        raise ConfigError("sources.imdb_reviews.max_pages: must be at least 1.")
-    for where, http in (
-        ("sources.tmdb_api.http", cfg.sources.tmdb_api.http),
-        ("sources.imdb_reviews.http", cfg.sources.imdb_reviews.http),
-    ):
-        if http.timeout_s <= 0 or http.max_retries < 0 or http.request_budget < 0:
-            raise ConfigError(
-                f"{where}: timeout_s must be > 0, max_retries and request_budget >= 0."
-            )
-    if cfg.promotion.min_users < 1:
-        raise ConfigError(f"promotion.min_users: {cfg.promotion.min_users} must be at least 1.")
-    check_audit(cfg.audit)
-    if cfg.evaluation.k < 1:
-        raise ConfigError(f"evaluation.k: {cfg.evaluation.k} must be at least 1.")
-    imp, als = cfg.model.implicit, cfg.model.als
-    for name, value in (
-        ("model.implicit.ease_max_items", imp.ease_max_items),
-        ("model.implicit.knn_max_user_items", imp.knn_max_user_items),
-        ("model.als.factors", als.factors),
-        ("model.als.iterations", als.iterations),
-    ):
-        if value is not None and value < 1:
-            raise ConfigError(f"{name}: {value} must be at least 1 (or null where allowed).")
-    budget = cfg.model.memory_budget_gb
-    if budget is not None and budget <= 0:
-        raise ConfigError(f"model.memory_budget_gb: {budget} must be > 0 (or null).")
-    ct = cfg.continuous
-    for name, value in (
-        ("continuous.taste_shift", ct.taste_shift),
-        ("continuous.new_user_share", ct.new_user_share),
-    ):
-        if not 0.0 <= value <= 1.0:
-            raise ConfigError(f"{name}: {value} must be in [0, 1].")
-    if not 0.0 < ct.drift_share_threshold <= 1.0:
-        raise ConfigError(
-            f"continuous.drift_share_threshold: {ct.drift_share_threshold} must be in (0, 1]."
-        )
-    for name, value in (
-        ("continuous.batch_size", ct.batch_size),
-        ("continuous.min_new_interactions", ct.min_new_interactions),
-        ("continuous.max_reference_rows", ct.max_reference_rows),
-    ):
-        if value < 1:
-            raise ConfigError(f"{name}: {value} must be at least 1.")
-    if cfg.data.replay_from is not None:
-        from datetime import datetime
-
-        try:
-            datetime.fromisoformat(cfg.data.replay_from)
-        except ValueError as err:
-            raise ConfigError(
-                f"data.replay_from: {cfg.data.replay_from!r} is not an ISO date such as 2017-01-01."
-            ) from err
-    check_serving(cfg.serving)
-    check_spark(cfg)
-
-
-def check_spark(cfg: PipelineConfig) -> None:
-    sp = cfg.spark
-    for name, value in (
-        ("spark.als.rank", sp.als.rank),
-        ("spark.als.max_iter", sp.als.max_iter),
-        ("spark.als_implicit.rank", sp.als_implicit.rank),
-        ("spark.als_implicit.max_iter", sp.als_implicit.max_iter),
-        ("spark.shuffle_partitions", sp.shuffle_partitions),
-    ):
-        if value < 1:
-            raise ConfigError(f"{name}: {value} must be at least 1.")
-    for name, value in (
-        ("spark.als.reg_param", sp.als.reg_param),
-        ("spark.als_implicit.reg_param", sp.als_implicit.reg_param),
-    ):
-        if value < 0:
-            raise ConfigError(f"{name}: {value} must be at least 0.")
-    if sp.als_implicit.alpha <= 0:
-        raise ConfigError(f"spark.als_implicit.alpha: {sp.als_implicit.alpha} must be > 0.")
-    if sp.connect_timeout_s <= 0:
-        raise ConfigError(f"spark.connect_timeout_s: {sp.connect_timeout_s} must be > 0.")
-    if cfg.engine == "spark" and cfg.sentiment.enabled:
-        raise ConfigError(
-            "sentiment.enabled: the review-sentiment component is not wired into engine: spark "
-            "yet; set sentiment.enabled: false (or engine: local)."
-        )
-    if cfg.engine == "spark" and cfg.split.strategy == "time":
-        raise ConfigError(
-            "split.strategy: 'time' is not available with engine: spark; use per_user or "
-            "per_user_time (or engine: local)."
-        )
-
-
-def check_audit(audit: AuditConfig) -> None:
-    if audit.min_group_users < 1:
-        raise ConfigError(f"audit.min_group_users: {audit.min_group_users} must be at least 1.")
-    if not 0.0 < audit.long_tail_share < 1.0:
-        raise ConfigError(f"audit.long_tail_share: {audit.long_tail_share} must be in (0, 1).")
-    for name in ("explain_users", "counterfactual_candidates"):
-        if getattr(audit, name) < 0:
-            raise ConfigError(f"audit.{name}: {getattr(audit, name)} must be at least 0.")
-    if audit.max_users is not None and audit.max_users < 1:
-        raise ConfigError(f"audit.max_users: {audit.max_users} must be at least 1, or null.")
-    for i, rule in enumerate(audit.gate):
-        where = f"audit.gate[{i}]"
-        if rule.metric not in AUDIT_METRICS:
-            raise ConfigError(
-                f"{where}.metric: {rule.metric!r} is not an audit figure; use one of "
-                f"{list(AUDIT_METRICS)}."
-            )
-        if rule.group not in ("all", "worst") and ":" not in rule.group:
-            raise ConfigError(
-                f"{where}.group: {rule.group!r} names no group; use 'all', 'worst' or "
-                "'<dimension>:<name>' such as 'activity:light' or 'mainstream:niche'."
-            )
-        if rule.max_drop < 0:
-            raise ConfigError(f"{where}.max_drop: {rule.max_drop} must be at least 0.")
-
-
-def check_serving(serving: ServingConfig) -> None:
-    """Port range, worker count and a loopback host (the only address the deployer binds)."""
-    if not 1024 <= serving.port <= 65535:
-        raise ConfigError(f"serving.port: {serving.port} must be in 1024..65535.")
-    if not 1 <= serving.workers <= 16:
-        raise ConfigError(f"serving.workers: {serving.workers} must be in 1..16.")
-    if not 0 <= serving.warm_seconds <= serving.start_timeout_seconds / 2:
-        raise ConfigError(
-            f"serving.warm_seconds: {serving.warm_seconds:g} must be in 0..half of "
-            f"serving.start_timeout_seconds ({serving.start_timeout_seconds}): the server warms "
-            "its cache before it answers, and the deploy waits at most the start timeout."
-        )
-    if serving.start_timeout_seconds < 10:
-        raise ConfigError(
-            f"serving.start_timeout_seconds: {serving.start_timeout_seconds} must be at least 10."
-        )
-    if not 1024 <= serving.max_body_bytes <= 64 * 1_048_576:
-        raise ConfigError(
-            f"serving.max_body_bytes: {serving.max_body_bytes} must be in 1024..67108864 (64 MiB)."
-        )
-    if not 1 <= serving.max_rows <= 10_000:
-        raise ConfigError(f"serving.max_rows: {serving.max_rows} must be in 1..10000.")
-    if serving.host not in LOOPBACK_HOSTS:
-        raise ConfigError(
-            f"serving.host: {serving.host!r} is not a loopback address. ZenML's MLflow model "
-            f"deployer always binds loopback; use one of {list(LOOPBACK_HOSTS)} and put a "
-            "reverse proxy in front to expose the server."
-        )
+    """Validate a parsed YAML mapping; a problem is one `ConfigError` naming the key path."""
+    if raw is not None and not isinstance(raw, dict):
+        raise ConfigError(f"config: expected a mapping of keys, got {raw!r}.")
+    try:
+        return PipelineConfig.model_validate(raw or {})
+    except ValidationError as err:
+        raise ConfigError(_message(err)) from None
 
 
 def check_for_pipeline(cfg: PipelineConfig, pipeline: str) -> None:

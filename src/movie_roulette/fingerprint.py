@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +17,22 @@ def frame_checksum(frame: pd.DataFrame) -> str:
     digest = hashlib.sha256()
     digest.update("|".join(map(str, frame.columns)).encode())
     digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def files_fingerprint(paths: Iterable[Path], salt: str = "") -> str:
+    """SHA-256 over `salt` and each file's name and bytes, in path order: the same files with
+    the same contents give the same value wherever they are, and any changed byte changes it.
+    A path that is not a file counts as absent (its name, no bytes)."""
+    digest = hashlib.sha256(salt.encode())
+    for path in sorted(Path(p) for p in paths):
+        digest.update(f"\0{path.name}\0".encode())
+        if not path.is_file():
+            digest.update(b"<absent>")
+            continue
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
     return digest.hexdigest()
 
 

@@ -1,11 +1,11 @@
 """Serve the version that was just promoted (or say why nothing is deployed)."""
 
+from pathlib import Path
 from typing import Annotated, Any
 
 from zenml import get_step_context, log_metadata, step
 
-from movie_roulette.config import config_from_dict
-from movie_roulette.monitoring.batches import event_log_path
+from movie_roulette.config import ServingConfig
 from movie_roulette.rollback import stamp
 from serving.deploy_records import mark_replaced
 from serving.deployment import deploy_version
@@ -13,11 +13,10 @@ from serving.deployment import deploy_version
 
 @step(enable_cache=False)
 def deploy_model(
-    promotion: dict[str, Any], config: dict[str, Any]
+    promotion: dict[str, Any], model_name: str, serving: ServingConfig, event_log: str
 ) -> Annotated[dict[str, Any], "deployment"]:
-    cfg = config_from_dict(config)
     version = promotion.get("candidate_version")
-    if not cfg.serving.deploy:
+    if not serving.deploy:
         result = {"deployed": False, "reason": "serving.deploy is off in the config"}
     elif not promotion.get("promote"):
         result = {
@@ -28,12 +27,12 @@ def deploy_model(
     else:
         context = get_step_context()
         server = deploy_version(
-            cfg.model_name,
+            model_name,
             str(version),
-            cfg.serving,
+            serving,
             pipeline_name=context.pipeline.name,
             step_name=context.step_run.name,
-            event_log=event_log_path(cfg),
+            event_log=Path(event_log),
         )
         result = {
             "deployed": True,
@@ -41,7 +40,7 @@ def deploy_model(
             **server.to_dict(),
             "deployed_at": stamp(),
         }
-        mark_replaced(cfg.model_name, str(version))
+        mark_replaced(model_name, str(version))
     print(f"Deployment: {result['reason']}" + (f" at {result['url']}" if result.get("url") else ""))
     log_metadata(metadata={"deployment": result}, infer_model=True)
     return result

@@ -15,7 +15,7 @@ from zenml import log_metadata, step
 from zenml.types import HTMLString
 
 from movie_roulette.bundle import ModelBundle
-from movie_roulette.config import config_from_dict
+from movie_roulette.config import PipelineConfig
 from movie_roulette.evaluation.audit import figure_key
 from movie_roulette.evaluation.compare import seen_ratings
 from movie_roulette.evaluation.model_card import build_card
@@ -32,13 +32,12 @@ def build_model_card(
     train: pd.DataFrame,
     valid: pd.DataFrame,
     test: pd.DataFrame,
-    config: dict[str, Any],
+    config: PipelineConfig,
 ) -> tuple[Annotated[HTMLString, "model_card"], Annotated[dict[str, Any], "audit"]]:
-    cfg = config_from_dict(config)
-    seen = seen_ratings(train, valid, cfg.model.refit_on_train_and_valid)
-    production = load_production_bundle(cfg.model_name)
+    seen = seen_ratings(train, valid, config.model.refit_on_train_and_valid)
+    production = load_production_bundle(config.model_name)
     card = build_card(
-        cfg,
+        config,
         mlflow_model_version,
         model_bundle.model,
         model_bundle.catalogue,
@@ -51,15 +50,15 @@ def build_model_card(
     mlflow.log_metrics(flat)
     mlflow.log_text(html, "model_card.html")
     client = MlflowClient()
-    run_id = client.get_model_version(cfg.model_name, mlflow_model_version).run_id
+    run_id = client.get_model_version(config.model_name, mlflow_model_version).run_id
     if run_id:
         client.log_text(run_id, html, CARD_PATH)
-    client.set_model_version_tag(cfg.model_name, mlflow_model_version, "model_card", CARD_PATH)
-    worst = figure_key("ndcg", "worst", cfg.evaluation.k)
+    client.set_model_version_tag(config.model_name, mlflow_model_version, "model_card", CARD_PATH)
+    worst = figure_key("ndcg", "worst", config.evaluation.k)
     for key in (worst, "popularity.long_tail_share", "popularity.exposure_gini"):
         if key in figures["candidate"]:
             client.set_model_version_tag(
-                cfg.model_name,
+                config.model_name,
                 mlflow_model_version,
                 f"audit.{metric_key(key)}",
                 f"{figures['candidate'][key]:.6f}",

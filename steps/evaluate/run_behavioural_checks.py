@@ -6,19 +6,22 @@ import pandas as pd
 from zenml import log_metadata, step
 
 from movie_roulette.bundle import ModelBundle
-from movie_roulette.config import config_from_dict
 from movie_roulette.evaluation import behaviour
 from movie_roulette.evaluation.compare import seen_ratings
 
 
 @step
 def run_behavioural_checks(
-    model_bundle: ModelBundle, train: pd.DataFrame, valid: pd.DataFrame, config: dict[str, Any]
+    model_bundle: ModelBundle,
+    train: pd.DataFrame,
+    valid: pd.DataFrame,
+    k: int,
+    seed: int,
+    refit_on_train_and_valid: bool,
 ) -> Annotated[dict[str, Any], "behaviour_report"]:
-    cfg = config_from_dict(config)
-    seen = seen_ratings(train, valid, cfg.model.refit_on_train_and_valid)
+    seen = seen_ratings(train, valid, refit_on_train_and_valid)
     report = behaviour.run_behavioural_checks(
-        model_bundle.model, seen, model_bundle.catalogue, k=cfg.evaluation.k, seed=cfg.seed
+        model_bundle.model, seen, model_bundle.catalogue, k=k, seed=seed
     )
     log_metadata(metadata={c["name"]: bool(c["passed"]) for c in report.checks})
     behaviour.raise_for_failure(report)

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 import pandas as pd
 from zenml import log_metadata, step
 
-from movie_roulette.config import config_from_dict
+from movie_roulette.config import SplitConfig
 from movie_roulette.monitoring.retraining import fresh_split
 
 
@@ -13,7 +13,9 @@ from movie_roulette.monitoring.retraining import fresh_split
 def split_fresh_ratings(
     history: pd.DataFrame,
     new_interactions: pd.DataFrame,
-    config: dict[str, Any],
+    split: SplitConfig,
+    fresh_test_fraction: float,
+    seed: int,
     validation_passed: bool,
 ) -> tuple[
     Annotated[pd.DataFrame, "train"],
@@ -21,9 +23,8 @@ def split_fresh_ratings(
     Annotated[pd.DataFrame, "test"],
     Annotated[dict[str, Any], "split_info"],
 ]:
-    cfg = config_from_dict(config)
     train, valid, test, how = fresh_split(
-        history, new_interactions, cfg.split, cfg.continuous.fresh_test_fraction, cfg.seed
+        history, new_interactions, split, fresh_test_fraction, seed
     )
     info = {"how": how, "train_rows": len(train), "valid_rows": len(valid), "test_rows": len(test)}
     log_metadata(metadata=info)

@@ -1,20 +1,20 @@
 """Load every catalogue source (MovieLens movies + links + tags, IMDb CSV, TMDB CSV, or demo)."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import pandas as pd
 from zenml import log_metadata, step
 
-from movie_roulette.config import config_from_dict
+from movie_roulette.config import DataConfig
 from movie_roulette.data import sources
 
 
-@step(enable_cache=False)
+@step
 def load_catalogue_sources(
-    config: dict[str, Any],
+    data: DataConfig, seed: int, data_fingerprint: str
 ) -> Annotated[dict[str, pd.DataFrame], "catalogue_sources"]:
-    cfg = config_from_dict(config)
-    note = sources.missing_metadata_note(cfg.data)
+    """Cached: `data_fingerprint` (the files' checksum) is an input, so new files rerun it."""
+    note = sources.missing_metadata_note(data)
     if note:  # run_pipeline.py prints it once before the run; recorded on the run here
         log_metadata(metadata={"missing_metadata": note})
-    return sources.load_catalogue_sources(cfg.data, seed=cfg.seed)
+    return sources.load_catalogue_sources(data, seed=seed)

@@ -1,26 +1,27 @@
 """All reviews for this run: the dataset's own (demo: generated) plus the live sources'."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import pandas as pd
 from zenml import log_metadata, step
 
-from movie_roulette.config import config_from_dict
+from movie_roulette.config import DataConfig
 from movie_roulette.data import sources
 
 
-@step(enable_cache=False)
+@step
 def load_reviews(
-    config: dict[str, Any],
+    data: DataConfig,
+    seed: int,
     tmdb_reviews: pd.DataFrame | None = None,
     imdb_reviews: pd.DataFrame | None = None,
 ) -> Annotated[pd.DataFrame, "reviews"]:
-    cfg = config_from_dict(config)
+    """Reads no file (demo reviews are generated, MovieLens has none): cached on its inputs."""
     reviews = sources.combine_reviews(
-        sources.load_reviews(cfg.data, seed=cfg.seed),
+        sources.load_reviews(data, seed=seed),
         tmdb_reviews,
         imdb_reviews,
-        sources=(cfg.data.source, "tmdb", "imdb"),
+        sources=(data.source, "tmdb", "imdb"),
     )
     log_metadata(
         metadata={

@@ -5,19 +5,18 @@ from typing import Annotated, Any
 import pandas as pd
 from zenml import log_metadata, step
 
-from movie_roulette.config import config_from_dict
+from movie_roulette.config import IMDbReviewsConfig
 from movie_roulette.data.imdb_reviews import scrape_for_catalogue
 
 
 @step(enable_cache=False)
 def scrape_imdb_reviews(
-    catalogue: pd.DataFrame, config: dict[str, Any]
+    catalogue: pd.DataFrame, settings: IMDbReviewsConfig
 ) -> tuple[
     Annotated[pd.DataFrame, "imdb_reviews"],
     Annotated[dict[str, Any], "imdb_scrape_report"],
 ]:
-    cfg = config_from_dict(config)
-    result = scrape_for_catalogue(catalogue, cfg.sources.imdb_reviews)
+    result = scrape_for_catalogue(catalogue, settings)
     report = result.report.to_dict()
     log_metadata(metadata={"imdb_scrape": {k: v for k, v in report.items() if k != "failures"}})
     return result.reviews, report

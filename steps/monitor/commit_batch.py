@@ -1,12 +1,11 @@
 """Gate on the batch's Great Expectations result, then store it and move the cursor atomically."""
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
 from zenml import log_metadata, step
 
-from movie_roulette.config import config_from_dict
-from movie_roulette.monitoring.batches import state_dir
 from movie_roulette.monitoring.store import InteractionStore
 from movie_roulette.validation import ValidationReport, raise_for_failure
 
@@ -16,11 +15,10 @@ def commit_batch(
     batch: pd.DataFrame,
     batch_validation: dict[str, Any],
     batch_info: dict[str, Any],
-    config: dict[str, Any],
+    state_dir: str,
 ) -> Annotated[dict[str, Any], "batch_commit"]:
-    cfg = config_from_dict(config)
     raise_for_failure(ValidationReport.from_dict(batch_validation))  # bad batch: nothing stored
-    store = InteractionStore(state_dir(cfg))
+    store = InteractionStore(Path(state_dir))
     record = store.commit(
         batch,
         batch_info["source"],

@@ -5,23 +5,22 @@ from typing import Annotated, Any
 import mlflow
 from zenml import log_metadata, step
 
-from movie_roulette.config import config_from_dict
+from movie_roulette.config import ContinuousConfig
 from movie_roulette.monitoring.decision import decide_retraining as decide
 
 
 @step(experiment_tracker="mlflow_tracker", enable_cache=False)
 def decide_retraining(
-    drift_summary: dict[str, Any], data_info: dict[str, Any], config: dict[str, Any]
+    drift_summary: dict[str, Any], data_info: dict[str, Any], continuous: ContinuousConfig
 ) -> Annotated[dict[str, Any], "retrain_decision"]:
-    cfg = config_from_dict(config)
     decision = decide(
         drift_summary,
         new_interactions=data_info["new_interactions"],
-        drift_share_threshold=cfg.continuous.drift_share_threshold,
-        min_new_interactions=cfg.continuous.min_new_interactions,
-        force=cfg.continuous.force,
+        drift_share_threshold=continuous.drift_share_threshold,
+        min_new_interactions=continuous.min_new_interactions,
+        force=continuous.force,
         has_production=data_info["production_version"] is not None,
-        min_drift_rows=cfg.continuous.min_drift_rows,
+        min_drift_rows=continuous.min_drift_rows,
     )
     mlflow.log_metric("ct.retrain", float(decision["retrain"]))
     mlflow.set_tags(

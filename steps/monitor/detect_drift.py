@@ -7,21 +7,23 @@ import pandas as pd
 from zenml import log_metadata, step
 from zenml.types import HTMLString
 
-from movie_roulette.config import config_from_dict
+from movie_roulette.config import ContinuousConfig
 from movie_roulette.monitoring.drift import run_drift_report
 
 
 @step(experiment_tracker="mlflow_tracker")
 def detect_drift(
-    reference_features: pd.DataFrame, current_features: pd.DataFrame, config: dict[str, Any]
+    reference_features: pd.DataFrame,
+    current_features: pd.DataFrame,
+    continuous: ContinuousConfig,
+    seed: int,
 ) -> tuple[Annotated[dict[str, Any], "drift_summary"], Annotated[HTMLString, "drift_report"]]:
-    cfg = config_from_dict(config)
     result = run_drift_report(
         reference_features,
         current_features,
-        drift_share=cfg.continuous.drift_share_threshold,
-        max_reference_rows=cfg.continuous.max_reference_rows,
-        seed=cfg.seed,
+        drift_share=continuous.drift_share_threshold,
+        max_reference_rows=continuous.max_reference_rows,
+        seed=seed,
     )
     summary = result.summary
     mlflow.log_metrics(

@@ -8,15 +8,14 @@ from typing import Annotated, Any
 import mlflow
 from zenml import get_step_context, log_metadata, step
 
-from movie_roulette.config import config_from_dict
+from movie_roulette.config import PipelineConfig
 from serving.experiments import decide
 
 
 @step(experiment_tracker="mlflow_tracker", enable_cache=False)
-def evaluate_experiment(config: dict[str, Any]) -> Annotated[dict[str, Any], "experiment_decision"]:
-    cfg = config_from_dict(config)
+def evaluate_experiment(config: PipelineConfig) -> Annotated[dict[str, Any], "experiment_decision"]:
     context = get_step_context()
-    decision = decide(cfg, pipeline_name=context.pipeline.name, step_name=context.step_run.name)
+    decision = decide(config, pipeline_name=context.pipeline.name, step_name=context.step_run.name)
     if decision is None:
         print("Experiment: none running.")
         return {"action": "none", "reason": "no experiment is running"}

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 import pandas as pd
 from zenml import log_metadata, step
 
-from movie_roulette.config import config_from_dict
+from movie_roulette.config import PipelineConfig
 from movie_roulette.monitoring.batches import next_batch, state_dir
 from movie_roulette.monitoring.retraining import explicit
 from movie_roulette.monitoring.store import InteractionStore
@@ -13,14 +13,13 @@ from movie_roulette.monitoring.store import InteractionStore
 
 @step(enable_cache=False)
 def ingest_batch(
-    config: dict[str, Any],
+    config: PipelineConfig,
 ) -> tuple[
     Annotated[pd.DataFrame, "batch"],
     Annotated[pd.DataFrame, "batch_ratings"],
     Annotated[dict[str, Any], "batch_info"],
 ]:
-    cfg = config_from_dict(config)
-    pending = next_batch(cfg, InteractionStore(state_dir(cfg)))
+    pending = next_batch(config, InteractionStore(state_dir(config)))
     info = {
         "source": pending.source,
         "rows": len(pending.frame),

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 import pandas as pd
 from zenml import log_metadata, step
 
-from movie_roulette.config import config_from_dict
+from movie_roulette.config import PipelineConfig
 from movie_roulette.monitoring.batches import continuous_data, state_dir
 from movie_roulette.monitoring.store import InteractionStore, merge_interactions
 from serving.registry import production_version
@@ -13,16 +13,15 @@ from serving.registry import production_version
 
 @step(enable_cache=False)
 def load_continuous_data(
-    config: dict[str, Any], batch_commit: dict[str, Any]
+    config: PipelineConfig, batch_commit: dict[str, Any]
 ) -> tuple[
     Annotated[pd.DataFrame, "history"],
     Annotated[pd.DataFrame, "new_interactions"],
     Annotated[pd.DataFrame, "ratings"],
     Annotated[dict[str, Any], "data_info"],
 ]:
-    cfg = config_from_dict(config)
     history, new, info = continuous_data(
-        cfg, InteractionStore(state_dir(cfg)), production_version(cfg.model_name)
+        config, InteractionStore(state_dir(config)), production_version(config.model_name)
     )
     log_metadata(metadata={"data": info})
     return history, new, merge_interactions(history, new), info

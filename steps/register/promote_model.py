@@ -7,7 +7,7 @@ from zenml import get_step_context, log_metadata, step
 from zenml.enums import ModelStages
 
 from movie_roulette.bundle import ModelBundle
-from movie_roulette.config import config_from_dict
+from movie_roulette.config import PipelineConfig
 from movie_roulette.promotion import (
     apply_audit_gate,
     check_audit_gate,
@@ -24,13 +24,12 @@ def promote_model(
     train: pd.DataFrame,
     valid: pd.DataFrame,
     test: pd.DataFrame,
-    config: dict[str, Any],
+    config: PipelineConfig,
     audit: dict[str, Any] | None = None,
 ) -> Annotated[dict[str, Any], "promotion"]:
     """`model_bundle` is the evaluated (holdout) model: the one whose metrics are compared.
     `audit`: the model card's figures (`build_model_card`), checked by the `audit.gate` rules."""
-    cfg = config_from_dict(config)
-    production = load_production_bundle(cfg.model_name)
+    production = load_production_bundle(config.model_name)
     production_version = production[0] if production else None
     decision = decide_against_production(
         model_bundle.model,
@@ -39,19 +38,19 @@ def promote_model(
         train,
         valid,
         test,
-        cfg,
+        config,
         production_catalogue=production[1].catalogue if production else None,
     )
     if audit is not None:
         checks = check_audit_gate(
-            cfg.audit.gate, audit["candidate"], audit["production"], cfg.evaluation.k
+            config.audit.gate, audit["candidate"], audit["production"], config.evaluation.k
         )
         decision = apply_audit_gate(decision, checks)
     decision.update(
         {"candidate_version": mlflow_model_version, "production_version": production_version}
     )
     stage = ModelStages.PRODUCTION if decision["promote"] else ModelStages.STAGING
-    set_stage(cfg.model_name, mlflow_model_version, stage.value)
+    set_stage(config.model_name, mlflow_model_version, stage.value)
     get_step_context().model.set_stage(stage, force=True)
     print(decision["reason"])
     log_metadata(metadata={"promotion": decision}, infer_model=True)

@@ -11,10 +11,10 @@ import pandas as pd
 from zenml import get_step_context, log_metadata, step
 
 from movie_roulette.bundle import ModelBundle
-from movie_roulette.config import config_from_dict
+from movie_roulette.config import PipelineConfig
 from movie_roulette.final_fit import HOLDOUT, SERVED
 from movie_roulette.fingerprint import code_version, frame_checksum
-from movie_roulette.tracking import flatten_params, metric_key
+from movie_roulette.tracking import flatten_metrics, flatten_params, metric_key
 from serving.registry import log_and_register
 
 
@@ -25,15 +25,14 @@ def register_model(
     behaviour_report: dict[str, Any],
     ratings: pd.DataFrame,
     fits: dict[str, Any],
-    config: dict[str, Any],
+    config: PipelineConfig,
 ) -> Annotated[str, "mlflow_model_version"]:
-    cfg = config_from_dict(config)
     context = get_step_context()
     provenance = {
         "ratings_sha256": frame_checksum(ratings),
         "catalogue_sha256": frame_checksum(model_bundle.catalogue),
         "code_version": code_version(),
-        "data_source": cfg.data.source,
+        "data_source": config.data.source,
         "zenml_pipeline_run": context.pipeline_run.name,
         "zenml_run_id": str(context.pipeline_run.id),
     }
@@ -42,11 +41,14 @@ def register_model(
         for name in (HOLDOUT, SERVED)
         for key in ("data", "ratings_sha256", "rows")
     }
-    mlflow.log_params(flatten_params(cfg.to_dict()))
+    mlflow.log_params(flatten_params(config.to_dict()))
+    # the evaluation's figures on this run too: evaluate_models may be a cached step (then it
+    # logged them to an earlier run), and the version's run must show what it was promoted on
+    mlflow.log_metrics(flatten_metrics(metrics))
     mlflow.set_tags({**provenance, **fit_tags, "metrics_of": fits["note"]})
     version = log_and_register(
         model_bundle,
-        model_name=cfg.model_name,
+        model_name=config.model_name,
         metadata={
             **provenance,
             "metrics": metrics,
@@ -58,17 +60,17 @@ def register_model(
             **provenance,
             **fit_tags,
             "metrics_of": fits["note"],
-            f"holdout_test.{metric_key(cfg.promotion.primary_metric)}": str(
-                metrics["hybrid"][cfg.promotion.primary_metric]
+            f"holdout_test.{metric_key(config.promotion.primary_metric)}": str(
+                metrics["hybrid"][config.promotion.primary_metric]
             ),
         },
         description=f"Served model: {fits['note']}.",
     )
     log_metadata(
         metadata={
-            "mlflow_model_name": cfg.model_name,
+            "mlflow_model_name": config.model_name,
             "mlflow_model_version": version,
-            "mlflow_model_uri": f"models:/{cfg.model_name}/{version}",
+            "mlflow_model_uri": f"models:/{config.model_name}/{version}",
             **provenance,
             "metrics": metrics,
             "metrics_of": fits["note"],

@@ -1,6 +1,7 @@
 """engine: spark: load, type-check, deduplicate, validate (GX on Spark) and split the ratings.
 
 One step because a Spark DataFrame cannot cross a step boundary: the split frames leave it.
+Never cached: Spark reads the ratings files itself (no fingerprint step in front of it).
 """
 
 from typing import Annotated, Any
@@ -9,14 +10,14 @@ import pandas as pd
 from zenml import log_metadata, step
 from zenml.types import HTMLString
 
-from movie_roulette.config import config_from_dict
+from movie_roulette.config import PipelineConfig
 from movie_roulette.fingerprint import frame_checksum
 from movie_roulette.spark.training import prepare_ratings
 
 
 @step(enable_cache=False)
 def prepare_ratings_spark(
-    config: dict[str, Any],
+    config: PipelineConfig,
 ) -> tuple[
     Annotated[pd.DataFrame, "ratings"],
     Annotated[pd.DataFrame, "train"],
@@ -25,14 +26,13 @@ def prepare_ratings_spark(
     Annotated[dict[str, Any], "ratings_validation"],
     Annotated[HTMLString, "ratings_validation_report"],
 ]:
-    cfg = config_from_dict(config)
-    out = prepare_ratings(cfg)
+    out = prepare_ratings(config)
     meta = out.metadata()
     meta.update(
         users=int(out.ratings["user_id"].nunique()),
         movies=int(out.ratings["movie_id"].nunique()),
         sha256=frame_checksum(out.ratings),
-        master=cfg.spark.master,
+        master=config.spark.master,
     )
     log_metadata(metadata=meta)
     report = out.validation

@@ -1,13 +1,13 @@
 """engine: spark: the hybrid with pyspark.ml ALS components (fitted factors come back as arrays)."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import pandas as pd
 from zenml import log_metadata, step
 
 from materializers.bundle_materializer import ModelBundleMaterializer
 from movie_roulette.bundle import ModelBundle
-from movie_roulette.config import config_from_dict
+from movie_roulette.config import EvaluationConfig, ModelConfig, PipelineConfig, SparkConfig
 from movie_roulette.spark.training import train_spark_hybrid
 
 
@@ -16,9 +16,13 @@ def train_hybrid_spark(
     train: pd.DataFrame,
     valid: pd.DataFrame,
     features: pd.DataFrame,
-    config: dict[str, Any],
+    model_config: ModelConfig,
+    evaluation: EvaluationConfig,
+    spark: SparkConfig,
+    seed: int,
 ) -> Annotated[ModelBundle, "model_bundle"]:
-    cfg = config_from_dict(config)
+    # only the sections the recipe reads, so a change elsewhere keeps this step cached
+    cfg = PipelineConfig(seed=seed, model=model_config, evaluation=evaluation, spark=spark)
     model = train_spark_hybrid(train, valid, features, cfg)
     log_metadata(
         metadata={

@@ -7,7 +7,6 @@ from zenml import log_metadata, step
 
 from materializers.bundle_materializer import ModelBundleMaterializer
 from movie_roulette.bundle import ModelBundle
-from movie_roulette.config import config_from_dict
 from movie_roulette.final_fit import metrics_note, refit_for_serving
 
 
@@ -17,16 +16,15 @@ def refit_on_all_ratings(
     train: pd.DataFrame,
     valid: pd.DataFrame,
     test: pd.DataFrame,
-    config: dict[str, Any],
+    refit_on_train_and_valid: bool,
 ) -> tuple[Annotated[ModelBundle, "served_bundle"], Annotated[dict[str, Any], "fits"]]:
-    cfg = config_from_dict(config)
     model, fits = refit_for_serving(
         model_bundle.model,
         train,
         valid,
         test,
         model_bundle.catalogue,
-        refit_on_train_and_valid=cfg.model.refit_on_train_and_valid,
+        refit_on_train_and_valid=refit_on_train_and_valid,
     )
     record = {name: fit.to_dict() for name, fit in fits.items()}
     record["note"] = metrics_note(fits)

@@ -1,13 +1,13 @@
 """Fit every component, tune the blend on the validation split, refit."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import pandas as pd
 from zenml import log_metadata, step
 
 from materializers.bundle_materializer import ModelBundleMaterializer
 from movie_roulette.bundle import ModelBundle
-from movie_roulette.config import config_from_dict
+from movie_roulette.config import EvaluationConfig, ModelConfig, SentimentConfig
 from movie_roulette.models.hybrid import train_hybrid as fit_hybrid
 from movie_roulette.models.sentiment import SentimentModel
 
@@ -16,22 +16,24 @@ def _fit(
     train: pd.DataFrame,
     valid: pd.DataFrame,
     features: pd.DataFrame,
-    config: dict[str, Any],
+    model_config: ModelConfig,
+    evaluation: EvaluationConfig,
+    seed: int,
+    sentiment: SentimentConfig | None,
     scored_reviews: pd.DataFrame | None,
     sentiment_model: SentimentModel | None,
 ) -> ModelBundle:
-    cfg = config_from_dict(config)
     model = fit_hybrid(
         train,
         valid,
         features,
-        cfg.model,
-        seed=cfg.seed,
-        k=cfg.evaluation.k,
-        threshold=cfg.evaluation.relevance_threshold,
+        model_config,
+        seed=seed,
+        k=evaluation.k,
+        threshold=evaluation.relevance_threshold,
         # on: added when the features carry scored reviews (none on a run without reviews)
-        use_sentiment=None if cfg.sentiment.enabled and cfg.sentiment.use_in_hybrid else False,
-        sentiment_prior=cfg.sentiment.prior_strength,
+        use_sentiment=None if sentiment is not None and sentiment.use_in_hybrid else False,
+        sentiment_prior=(sentiment or SentimentConfig()).prior_strength,
     )
     log_metadata(metadata={"blend_weights": {k: float(v) for k, v in model.weights.items()}})
     return ModelBundle(
@@ -48,9 +50,13 @@ def train_hybrid(
     train: pd.DataFrame,
     valid: pd.DataFrame,
     features: pd.DataFrame,
-    config: dict[str, Any],
+    model_config: ModelConfig,
+    evaluation: EvaluationConfig,
+    seed: int,
 ) -> Annotated[ModelBundle, "model_bundle"]:
-    return _fit(train, valid, features, config, None, None)
+    """Without review sentiment. Its parameters are the model section, the evaluation section
+    (k and threshold of the blend search) and the seed: other sections leave its cache alone."""
+    return _fit(train, valid, features, model_config, evaluation, seed, None, None, None)
 
 
 # Two steps, not one with optional inputs: ZenML validates an unconnected `SentimentModel = None`
@@ -62,8 +68,21 @@ def train_hybrid_with_sentiment(
     train: pd.DataFrame,
     valid: pd.DataFrame,
     features: pd.DataFrame,
-    config: dict[str, Any],
+    model_config: ModelConfig,
+    evaluation: EvaluationConfig,
+    seed: int,
+    sentiment: SentimentConfig,
     scored_reviews: pd.DataFrame,
     sentiment_model: SentimentModel,
 ) -> Annotated[ModelBundle, "model_bundle"]:
-    return _fit(train, valid, features, config, scored_reviews, sentiment_model)
+    return _fit(
+        train,
+        valid,
+        features,
+        model_config,
+        evaluation,
+        seed,
+        sentiment,
+        scored_reviews,
+        sentiment_model,
+    )

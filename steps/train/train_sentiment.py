@@ -1,4 +1,8 @@
-"""Train the review sentiment model; log it and the lexicon baseline's metrics to MLflow."""
+"""Train the review sentiment model; log it and the lexicon baseline's metrics to MLflow.
+
+Cached: the labelled files it reads (rt-polarity, si650, ...) are fingerprinted by
+`fingerprint_labelled_reviews`, whose value is an input here.
+"""
 
 from typing import Annotated, Any
 
@@ -7,7 +11,7 @@ import pandas as pd
 from zenml import log_metadata, step
 
 from materializers.sentiment_materializer import SentimentModelMaterializer
-from movie_roulette.config import config_from_dict
+from movie_roulette.config import SentimentConfig
 from movie_roulette.models.sentiment import (
     SentimentModel,
     fit_sentiment,
@@ -22,23 +26,27 @@ from movie_roulette.validation import raise_for_failure, validate_labelled_revie
     output_materializers={"sentiment_model": SentimentModelMaterializer},
 )
 def train_sentiment(
-    reviews: pd.DataFrame, config: dict[str, Any]
+    reviews: pd.DataFrame,
+    sentiment: SentimentConfig,
+    data_dir: str | None,
+    data_source: str,
+    seed: int,
+    labelled_fingerprint: str,
 ) -> tuple[
     Annotated[SentimentModel, "sentiment_model"],
     Annotated[dict[str, Any], "sentiment_metrics"],
 ]:
-    cfg = config_from_dict(config)
     data = load_sentiment_data(
-        cfg.sentiment,
-        sentiment_data_dir(cfg.sentiment, cfg.data.data_dir),
-        seed=cfg.seed,
-        demo_reviews=reviews if cfg.data.source == "demo" else None,
+        sentiment,
+        sentiment_data_dir(sentiment, data_dir),
+        seed=seed,
+        demo_reviews=reviews if data_source == "demo" else None,
     )
     raise_for_failure(
         validate_labelled_reviews(pd.concat([data.train, data.valid], ignore_index=True)),
         *(validate_labelled_reviews(f, unique_texts=False) for f in data.evals.values()),
     )
-    result = fit_sentiment(data, cfg.sentiment.c_grid)
+    result = fit_sentiment(data, sentiment.c_grid)
     mlflow.log_metrics(
         {
             f"sentiment.{who}.{dataset}.{name}": value

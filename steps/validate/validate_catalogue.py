@@ -6,7 +6,7 @@ import pandas as pd
 from zenml import step
 from zenml.types import HTMLString
 
-from movie_roulette.config import config_from_dict
+from movie_roulette.config import DataConfig
 from movie_roulette.data import sources
 from movie_roulette.validation import validate_catalogue as catalogue_suite
 from movie_roulette.validation import validate_join_coverage
@@ -14,16 +14,15 @@ from movie_roulette.validation import validate_join_coverage
 
 @step
 def validate_catalogue(
-    catalogue: pd.DataFrame, ratings: pd.DataFrame, config: dict[str, Any]
+    catalogue: pd.DataFrame, ratings: pd.DataFrame, data: DataConfig
 ) -> tuple[
     Annotated[dict[str, Any], "catalogue_validation"],
     Annotated[dict[str, Any], "join_validation"],
     Annotated[HTMLString, "catalogue_validation_report"],
 ]:
-    cfg = config_from_dict(config)
     catalogue_report = catalogue_suite(catalogue)
     join_report = validate_join_coverage(
-        ratings, catalogue, cfg.data.min_join_coverage, sources.content_columns(cfg.data)
+        ratings, catalogue, data.min_join_coverage, sources.content_columns(data)
     )
     html = catalogue_report.to_html() + join_report.to_html()
     return catalogue_report.to_dict(), join_report.to_dict(), HTMLString(html)

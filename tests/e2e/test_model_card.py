@@ -4,14 +4,13 @@ outside the file (self-contained), the hostile title escaped, every section pres
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
 
-from movie_roulette.config import GateRule, ModelConfig, SplitConfig
+from movie_roulette.config import GateRule, ImplicitConfig, ModelConfig, SplitConfig
 from movie_roulette.data.demo import generate_demo
 from movie_roulette.data.split import train_valid_test
 from movie_roulette.evaluation.audit import AuditSettings, audit_model
@@ -32,8 +31,8 @@ def demo_card(tmp_path_factory: pytest.TempPathFactory) -> Path:
     seen = pd.concat([train, valid], ignore_index=True)
     settings = AuditSettings(min_group_users=15, explain_users=6, counterfactual_candidates=3)
     new = train_hybrid(train, valid, catalogue, ModelConfig(), seed=5)
-    old = train_hybrid(train, valid, catalogue, replace(ModelConfig(), implicit=replace(
-        ModelConfig().implicit, liked_min_rating=None, centered_ease=False)), seed=5)  # fmt: skip
+    old = train_hybrid(train, valid, catalogue, ModelConfig(implicit=ImplicitConfig(
+        liked_min_rating=None, centered_ease=False)), seed=5)  # fmt: skip
     new_audit = audit_model(new, seen, test, catalogue, settings)
     old_audit = audit_model(old, seen, test, catalogue, settings)
     gate = check_audit_gate([GateRule()], new_audit.figures(), old_audit.figures(), 10)

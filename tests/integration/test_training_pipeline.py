@@ -175,8 +175,11 @@ def test_demo_pipeline_registers_promotes_and_keeps_a_worse_or_equal_model_in_st
     reproduced = json.loads(out.getvalue())
     step_figures = latest.run_metadata["audit"]["candidate"]
     assert set(reproduced) == set(step_figures)
+    # rel 1e-7 (float32 rounding), not 1e-9: with step caching the second run's card audits the
+    # first run's stored holdout bundle, and the refit here differs from it by ~4e-9 on
+    # explain.share.content (measured; the library's fits alone are bit-identical in-process)
     for key, value in step_figures.items():
-        assert reproduced[key] == pytest.approx(value, abs=1e-9), key
+        assert reproduced[key] == pytest.approx(value, rel=1e-7, abs=1e-9), key
 
 
 def test_corrupted_ratings_fail_validation_and_register_nothing(

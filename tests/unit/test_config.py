@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from movie_roulette.config import PipelineConfig, config_from_dict, load_config
 from movie_roulette.exceptions import ConfigError
@@ -10,9 +11,9 @@ from movie_roulette.exceptions import ConfigError
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("name", ["quickstart", "movielens"])
-def test_shipped_configs_load(name: str) -> None:
-    cfg = load_config(REPO / "configs" / f"{name}.yaml")
+@pytest.mark.parametrize("path", sorted((REPO / "configs").glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_shipped_config_loads(path: Path) -> None:
+    cfg = load_config(path)
     assert isinstance(cfg, PipelineConfig)
 
 
@@ -91,3 +92,87 @@ def test_scale_settings_are_range_checked(section, key, value) -> None:
     model = {section: {key: value}} if section else {key: value}
     with pytest.raises(ConfigError, match=key):
         config_from_dict({"model": model})
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        # strict types: YAML's "100", true or 1.5 are not silently turned into an integer
+        (
+            {"split": {"min_user_ratings": "5"}},
+            "split.min_user_ratings: expected an integer, got '5'.",
+        ),
+        ({"seed": True}, "seed: expected an integer, got True."),
+        ({"data": {"demo": {"n_users": 1.5}}}, "data.demo.n_users: expected an integer, got 1.5."),
+        ({"serving": {"deploy": "yes"}}, "serving.deploy: expected true or false, got 'yes'."),
+        ({"serving": 3}, "serving: expected a mapping of keys, got 3."),
+        (
+            {"model": {"implicit": {"min_rating": "x"}}},
+            "model.implicit.min_rating: expected a number (or null), got 'x'.",
+        ),
+        (
+            {"audit": {"gate": [{"metric": "ndcg", "foo": 1}]}},
+            "audit.gate[0]: unknown key(s) ['foo']; allowed keys are ['group', 'max_drop',",
+        ),
+        ({"nonsense": 1}, "config: unknown key(s) ['nonsense']; allowed keys are"),
+        (
+            {"sources": {"imdb_reviews": {"http": {"timeout_s": 0}}}},
+            "sources.imdb_reviews.http.timeout_s: 0 must be > 0.",
+        ),
+        (
+            {"data": {"replay_from": "last year"}},
+            "data.replay_from: 'last year' is not an ISO date",
+        ),
+        (
+            {"sentiment": {"c_grid": [1, -1]}},
+            "sentiment.c_grid: give one or more positive numbers.",
+        ),
+        (
+            {"sentiment": {"enabled": True, "train_datasets": []}},
+            "sentiment.train_datasets: name at least one labelled dataset.",
+        ),
+        (
+            {"serving": {"max_body_bytes": 10}},
+            "serving.max_body_bytes: 10 must be in 1024..67108864.",
+        ),
+    ],
+)
+def test_bad_values_are_one_line_naming_the_key_path(raw: dict, message: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        config_from_dict(raw)
+    assert str(err.value).startswith(message)
+    assert "\n" not in str(err.value)
+
+
+def test_a_config_is_immutable() -> None:
+    cfg = config_from_dict({})
+    with pytest.raises(ValidationError):
+        cfg.serving.port = 9000  # type: ignore[misc]
+
+
+def test_a_section_can_be_rebuilt_from_its_dump() -> None:
+    """ZenML stores a step's section parameter as its dump and rebuilds the model from it."""
+    cfg = load_config(REPO / "configs" / "movielens.yaml")
+    for section in (cfg.data, cfg.model, cfg.serving, cfg.audit, cfg.sources):
+        assert type(section).model_validate(section.to_dict()) == section
+
+
+def test_the_data_fingerprint_follows_the_bytes_not_the_folder(tmp_path: Path) -> None:
+    from movie_roulette.data import sources
+    from movie_roulette.data.movielens import ML_FILES
+    from movie_roulette.fingerprint import files_fingerprint
+
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        for name in ML_FILES:
+            (tmp_path / folder / name).write_text(f"{name}\n1,2\n")
+    cfg = {"source": "movielens", "download": False, "use_imdb": False, "use_tmdb": False}
+    data_a = config_from_dict({"data": {**cfg, "data_dir": str(tmp_path / "a")}}).data
+    data_b = config_from_dict({"data": {**cfg, "data_dir": str(tmp_path / "b")}}).data
+    files = sources.source_files(data_a)
+    assert sorted(p.name for p in files) == sorted(ML_FILES)
+    before = files_fingerprint(files)
+    assert files_fingerprint(sources.source_files(data_b)) == before  # same bytes elsewhere
+    (tmp_path / "a" / "ratings.csv").write_text("ratings.csv\n1,3\n")
+    assert files_fingerprint(sources.source_files(data_a)) != before
+    assert sources.source_files(config_from_dict({}).data) == []  # demo: generated, no files

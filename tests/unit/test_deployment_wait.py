@@ -48,7 +48,10 @@ def test_a_worker_that_never_starts_stops_the_server_and_names_the_count(
     log.write_text(WARMED + STARTED + "Traceback: boom\n")
     stopped = []
     monkeypatch.setattr(deployment, "_stop", stopped.append)
-    serving = ServingConfig(workers=2, start_timeout_seconds=1, warm_seconds=0)
+    # a 1 s start timeout (a config refuses < 10 s): model_copy skips validation, for speed
+    serving = ServingConfig(workers=2, warm_seconds=0).model_copy(
+        update={"start_timeout_seconds": 1}
+    )
     service = object()
     with pytest.raises(DeploymentError, match=r"1 of the 2 workers of m version 3") as err:
         deployment._wait_for_every_worker(service, _info(log), serving)

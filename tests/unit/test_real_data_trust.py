@@ -13,7 +13,6 @@ the SVD with fewer epochs to keep the module near a minute), then:
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 from collections import Counter
@@ -41,8 +40,10 @@ STAR_WARS_LOW = {260: 1.0, 1196: 1.0, 1210: 0.5}  # Episodes IV, V and VI
 @pytest.fixture(scope="module")
 def service(shared_data_dir: Path) -> RecommenderService:
     cfg = load_config(REPO / "configs" / "movielens.yaml")
-    data = dataclasses.replace(cfg.data, data_dir=str(shared_data_dir), download=False)
-    model_cfg = dataclasses.replace(cfg.model, svd=dataclasses.replace(cfg.model.svd, n_epochs=10))
+    data = cfg.data.model_copy(update={"data_dir": str(shared_data_dir), "download": False})
+    model_cfg = cfg.model.model_copy(
+        update={"svd": cfg.model.svd.model_copy(update={"n_epochs": 10})}
+    )
     ratings = sources.load_ratings(data, seed=cfg.seed)
     catalogue = merge_catalogue(
         sources.load_catalogue_sources(data, seed=cfg.seed), ratings=ratings

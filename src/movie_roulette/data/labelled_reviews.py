@@ -19,6 +19,7 @@ Every loader returns a frame with `text` (str), `label` (int 0/1) and `dataset`.
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -128,6 +129,19 @@ def labelled_demo_reviews(reviews: pd.DataFrame) -> pd.DataFrame:
     picked = rated[keep]
     labels = (picked[C.RATING].to_numpy() >= POSITIVE_FROM).astype(int).tolist()
     return dedupe(_frame(picked[C.REVIEW_TEXT].astype(str).tolist(), labels, DEMO_DATASET))
+
+
+def dataset_files(names: Iterable[str], data_dir: Path | None) -> list[Path]:
+    """The files the file-based datasets among `names` are read from (present or not); what
+    the pipeline fingerprints so that a changed file invalidates the cached sentiment step."""
+    if data_dir is None:
+        return []
+    return [
+        data_dir / FILE_DATASETS[name][0] / file
+        for name in names
+        if name in FILE_DATASETS
+        for file in FILE_DATASETS[name][1]
+    ]
 
 
 def load_labelled(name: str, data_dir: Path | None, demo_reviews: pd.DataFrame | None = None):

@@ -155,6 +155,17 @@ def missing_metadata_note(cfg: DataConfig) -> str | None:
     )
 
 
+def source_files(cfg: DataConfig) -> list[Path]:
+    """Every file the loaders read for this config (MovieLens CSVs and the optional metadata
+    found); [] for the generated demo data. What `fingerprint.files_fingerprint` hashes so that
+    a changed file invalidates the pipeline's cached loading steps."""
+    if cfg.source == "demo":
+        return []
+    ml_dir = movielens_dir(cfg)
+    files = [ml_dir / name for name in movielens.ML_FILES]
+    return files + [path for path in optional_metadata(cfg).values() if path is not None]
+
+
 def content_columns(cfg: DataConfig) -> tuple[str, ...]:
     """The catalogue columns that count as content metadata for this config's sources."""
     available = [k for k, path in optional_metadata(cfg).items() if path is not None]

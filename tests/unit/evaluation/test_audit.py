@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from movie_roulette import columns as C
-from movie_roulette.config import DemoConfig, PipelineConfig
+from movie_roulette.config import config_from_dict
 from movie_roulette.data import sources
 from movie_roulette.data.catalogue import merge_catalogue
 from movie_roulette.data.split import train_valid_test
@@ -22,8 +22,7 @@ from movie_roulette.models.hybrid import train_hybrid
 
 @pytest.fixture(scope="module")
 def demo():
-    cfg = PipelineConfig()
-    cfg = replace(cfg, data=replace(cfg.data, demo=DemoConfig(n_movies=200, n_users=150)))
+    cfg = config_from_dict({"data": {"demo": {"n_movies": 200, "n_users": 150}}})
     ratings = sources.load_ratings(cfg.data, seed=cfg.seed)
     catalogue = add_content_text(
         merge_catalogue(sources.load_catalogue_sources(cfg.data, seed=cfg.seed), ratings=ratings)

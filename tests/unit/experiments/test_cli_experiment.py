@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -36,7 +35,9 @@ def test_bad_experiment_arguments_are_refused_before_any_work(args, message) -> 
 
 def test_status_prints_every_number_per_arm(tmp_path: Path, capsys) -> None:
     cfg = load_config(ROOT / "configs" / "quickstart.yaml")
-    cfg = replace(cfg, continuous=replace(cfg.continuous, state_dir=str(tmp_path)))
+    cfg = cfg.model_copy(
+        update={"continuous": cfg.continuous.model_copy(update={"state_dir": str(tmp_path)})}
+    )
     run_experiment_action(cfg, "status", None, 0.2, "ab", None)
     assert "No experiment is running." in capsys.readouterr().out
     exp = ExperimentStore(tmp_path).start("m", "1", "2", ["1", "2"], traffic=0.5)

@@ -1,0 +1,90 @@
+"""Each step gets only what it uses (issue 16 item 1): no step parses the config, and the cached
+steps take no whole config, so a change to one section leaves the other steps' caches alone."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import typing
+from pathlib import Path
+
+import pytest
+from zenml.steps import BaseStep
+
+from movie_roulette.config import PipelineConfig
+
+REPO = Path(__file__).resolve().parents[2]
+STEP_MODULES = sorted(
+    ".".join(p.relative_to(REPO).with_suffix("").parts)
+    for p in (REPO / "steps").rglob("*.py")
+    if p.name != "__init__.py"
+)
+# steps that read live sources or state, or start servers: never cached (docs/pipeline.md)
+UNCACHED = {
+    "fingerprint_data",
+    "prepare_ratings_spark",  # Spark reads the ratings files itself
+    "fingerprint_labelled_reviews",
+    "fetch_tmdb_api",
+    "scrape_imdb_reviews",
+    "register_model",
+    "build_model_card",
+    "promote_model",
+    "deploy_model",
+    "deploy_production",
+    "evaluate_experiment",
+    "ingest_batch",
+    "commit_batch",
+    "load_continuous_data",
+    "decide_retraining",
+    "record_comparison",
+    "record_empty_batch",
+    "record_model_data",
+}
+
+
+def _steps() -> dict[str, BaseStep]:
+    found = {}
+    for name in STEP_MODULES:
+        module = importlib.import_module(name)
+        for value in vars(module).values():
+            if isinstance(value, BaseStep) and value.__module__ == module.__name__:
+                found[value.name] = value
+    return found
+
+
+STEPS = _steps()
+
+
+def test_every_step_module_was_found() -> None:
+    assert len(STEPS) >= len(STEP_MODULES)
+
+
+def test_no_step_or_pipeline_parses_the_config_itself() -> None:
+    for folder in ("steps", "pipelines"):
+        for path in (REPO / folder).rglob("*.py"):
+            text = path.read_text(encoding="utf-8")
+            assert "config_from_dict" not in text, path
+            assert "config: dict" not in text, path
+
+
+@pytest.mark.parametrize("name", sorted(STEPS))
+def test_caching_is_off_exactly_for_the_live_steps(name: str) -> None:
+    enabled = STEPS[name].configuration.enable_cache is not False
+    assert enabled == (name not in UNCACHED), f"{name}: enable_cache={not enabled}"
+
+
+@pytest.mark.parametrize("name", sorted(set(STEPS) - UNCACHED))
+def test_cached_steps_take_sections_or_values_never_the_whole_config(name: str) -> None:
+    hints = typing.get_type_hints(STEPS[name].entrypoint)
+    for parameter in inspect.signature(STEPS[name].entrypoint).parameters:
+        hint = hints.get(parameter)
+        assert hint is not PipelineConfig, f"{name}({parameter}) takes the whole config"
+        assert typing.get_origin(hint) is not dict or parameter != "config", name
+
+
+def test_the_loading_steps_take_the_data_fingerprint() -> None:
+    for name in ("load_ratings", "load_catalogue_sources"):
+        assert "data_fingerprint" in inspect.signature(STEPS[name].entrypoint).parameters
+    assert (
+        "labelled_fingerprint" in inspect.signature(STEPS["train_sentiment"].entrypoint).parameters
+    )
