@@ -166,9 +166,3 @@ def conclude(
         _stop_challenger(cfg)
         store.end("promoted" if action == "promote" else "stopped", decision["reason"])
     return decision
-
-
-def decide(cfg: PipelineConfig, **deploy_kwargs: Any) -> dict[str, Any] | None:
-    """The verdict acted on at once, without a model card (None when no experiment runs)."""
-    found = verdict(cfg)
-    return None if found is None else conclude(cfg, found, None, **deploy_kwargs)
