@@ -143,19 +143,16 @@ def main() -> None:
         },
     }
     main_pop = out["populations"][str(POPULATIONS[0])]
-    deff = main_pop["power_traffic_0.2"]["mean_design_effect"]
     rate, margin = main_pop["acceptance_rate"]["production"], main_pop["margin_absolute"]
-    out["sizing"] = {
-        "rate": rate,
-        "margin": margin,
-        "design_effect_at_traffic_0.2": deff,
-        **{
-            f"max_impressions_for_power_0.8_traffic_{t}": required_impressions(
-                rate, margin, t, rule.alpha, 0.8, design_effect=deff
-            )
-            for t in TRAFFICS
-        },
-    }
+    sizing: dict[str, Any] = {"rate": rate, "margin": margin, "power": 0.8, "alpha": rule.alpha}
+    for t in TRAFFICS:  # at the design effect measured in that traffic's power runs
+        deff = main_pop[f"power_traffic_{t}"]["mean_design_effect"]
+        sizing[f"traffic_{t}"] = {
+            "design_effect": deff,
+            "max_impressions_binomial": required_impressions(rate, margin, t, rule.alpha),
+            "max_impressions": required_impressions(rate, margin, t, rule.alpha, 0.8, deff),
+        }
+    out["sizing"] = sizing
     world = _world(POPULATIONS[0])
     p_prod = world.acceptance(world.ranker(PRODUCTION_NOISE, seed=1))
     p_clear = world.acceptance(world.ranker(CLEAR_NOISE, seed=3))
