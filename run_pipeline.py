@@ -112,7 +112,7 @@ class ConfigProblem(click.ClickException):
     "rule_options",
     multiple=True,
     metavar="KEY=VALUE",
-    help="--experiment start: a stopping-rule setting (min_impressions, p_promote, p_stop, "
+    help="--experiment start: a stopping-rule setting (min_impressions, min_users, alpha, "
     "max_impressions, max_days); repeatable. Defaults: docs/experiments.md.",
 )
 @click.option("--reports", "show_reports", is_flag=True, help="Where the latest run's reports are.")
@@ -417,7 +417,7 @@ def parse_rule(options: tuple[str, ...]) -> object:
                 f"--rule {option!r}: use KEY=VALUE with KEY one of {', '.join(fields)}."
             )
         try:
-            values[key] = int(raw) if "impressions" in key else float(raw)
+            values[key] = int(raw) if str(fields[key]) in ("int", str(int)) else float(raw)
         except ValueError:
             raise click.UsageError(f"--rule {option!r}: {raw!r} is not a number.") from None
     try:

@@ -9,8 +9,10 @@ saved bundle folder (`--bundle`), or, with neither, the config's recipe trained 
 (`train_hybrid` on train, tuned on valid, refitted on train + valid: the model the pipeline
 evaluates). A registered version is the recipe refitted on every rating: like the pipeline's
 card step, its recipe is refitted on train + valid first (`comparable_production`), which gives
-back the evaluated model. `--json` prints `Audit.figures()`, the numbers the card and the
-promotion gate use; without it, a short readable summary.
+back the evaluated model. The card is built by the pipeline's own library call
+(`evaluation.model_card.build_card`), so the numbers are the same code's. `--json` prints the
+candidate's figures, the numbers the card and the promotion gate use; without it, a short
+readable summary.
 """
 
 from __future__ import annotations
@@ -30,18 +32,10 @@ from movie_roulette.config import load_config  # noqa: E402
 from movie_roulette.data import sources  # noqa: E402
 from movie_roulette.data.catalogue import merge_catalogue  # noqa: E402
 from movie_roulette.data.split import train_valid_test  # noqa: E402
-from movie_roulette.evaluation.audit import audit_model  # noqa: E402
 from movie_roulette.evaluation.compare import seen_ratings  # noqa: E402
-from movie_roulette.evaluation.model_card import (  # noqa: E402
-    CardContext,
-    comparable_production,
-    load_users_table,
-    render_card,
-    settings_from_config,
-)
+from movie_roulette.evaluation.model_card import build_card  # noqa: E402
 from movie_roulette.features.text import add_content_text  # noqa: E402
 from movie_roulette.models.hybrid import train_hybrid  # noqa: E402
-from movie_roulette.promotion import check_audit_gate  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,9 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     ratings = sources.load_ratings(cfg.data, seed=cfg.seed)
     train, valid, test = train_valid_test(ratings, cfg.split, seed=cfg.seed)
     seen = seen_ratings(train, valid, cfg.model.refit_on_train_and_valid)
-    notes: list[str] = []
     label = "trained here"
-    if args.version or args.bundle:
+    served = bool(args.version or args.bundle)
+    if served:
         if args.version:
             from serving.registry import configure_mlflow, download_bundle
 
@@ -76,8 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             loaded = bundle_io.load(args.bundle)
             label = f"bundle {args.bundle}"
-        catalogue = loaded.catalogue
-        model, notes = comparable_production(loaded.model, seen, test, catalogue)
+        model, catalogue = loaded.model, loaded.catalogue
     else:
         catalogue = add_content_text(
             merge_catalogue(sources.load_catalogue_sources(cfg.data, seed=cfg.seed), ratings)
@@ -92,22 +85,24 @@ def main(argv: list[str] | None = None) -> int:
             threshold=cfg.evaluation.relevance_threshold,
         )
     fitted = time.perf_counter()
-    users = load_users_table(cfg.audit.users_table)
-    audit = audit_model(model, seen, test, catalogue, settings_from_config(cfg), users)
+    # the pipeline's card step's call (a registered version is made comparable like production)
+    card = build_card(
+        cfg, args.version or label, model, catalogue, seen, test, served_candidate=served
+    )
+    figures = card.figures["candidate"]
     done = time.perf_counter()
     if args.html:
-        gate = check_audit_gate(cfg.audit.gate, audit.figures(), None, cfg.evaluation.k)
-        context = CardContext(
-            cfg.model_name, args.version or label, None, notes, [c.to_dict() for c in gate]
-        )
-        Path(args.html).write_text(render_card(audit, None, context), encoding="utf-8")
+        Path(args.html).write_text(card.html, encoding="utf-8")
     if args.json:
-        print(json.dumps(audit.figures(), indent=1, sort_keys=True))
+        print(json.dumps(figures, indent=1, sort_keys=True))
         return 0
-    print(f"{cfg.model_name} ({label}); data {cfg.data.source}; {audit.users_audited} test users")
-    for note in [*audit.notes, *notes]:
+    print(
+        f"{cfg.model_name} ({label}); data {cfg.data.source}; "
+        f"{int(figures['users_audited'])} test users"
+    )
+    for note in card.figures["notes"]:
         print(f"note: {note}")
-    for key, value in audit.figures().items():
+    for key, value in figures.items():
         if key.startswith(("popularity.", "group.", "explain.", "gap.")):
             print(f"{key:60s} {value:.4f}")
     print(f"model {fitted - start:.1f} s; audit {done - fitted:.1f} s")

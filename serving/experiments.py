@@ -10,9 +10,11 @@ server, and a challenger that dies affects only its arm (the routers fall back t
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 from movie_roulette.config import PipelineConfig
+from movie_roulette.experiments.card_gate import apply_card_gate
 from movie_roulette.experiments.record import (
     Experiment,
     ExperimentError,
@@ -21,6 +23,7 @@ from movie_roulette.experiments.record import (
 )
 from movie_roulette.experiments.status import experiment_status
 from movie_roulette.monitoring.batches import event_log_path, state_dir
+from movie_roulette.promotion import GateCheck
 from movie_roulette.rollback import stamp
 
 
@@ -107,20 +110,39 @@ def stop(cfg: PipelineConfig, reason: str = "stopped by hand (--experiment stop)
     return store.end("stopped", reason)
 
 
-def decide(cfg: PipelineConfig, **deploy_kwargs: Any) -> dict[str, Any] | None:
-    """The continuous pipeline's decision on the running experiment (None when none runs):
-    promote + redeploy the challenger, stop it, or continue. Recorded with its numbers."""
+def verdict(cfg: PipelineConfig) -> dict[str, Any] | None:
+    """The stopping rule's verdict on the running experiment with every number (None when none
+    runs); nothing is recorded or changed yet (`conclude` does)."""
+    running = store_for(cfg).running()
+    if running is None:
+        return None
+    _, record = experiment_status(running, event_log_path(cfg))
+    return {**record, "at": stamp(), "deployed": False}
+
+
+def conclude(
+    cfg: PipelineConfig,
+    verdict: dict[str, Any],
+    gate: Sequence[GateCheck] | None = None,
+    **deploy_kwargs: Any,
+) -> dict[str, Any]:
+    """Act on a verdict: promote + redeploy the challenger, stop it, or continue; recorded with
+    its numbers. `gate`: the audit gate's checks of the challenger's model card (a failed
+    check turns a promotion into a stop)."""
     from serving.deploy_records import mark_replaced
     from serving.deployment import DeploymentError, deploy_version, list_servers
     from serving.registry import set_stage
 
     store = store_for(cfg)
-    running = store.running()
-    if running is None:
-        return None
-    evaluation, record = experiment_status(running, event_log_path(cfg))
-    decision = {**record, "at": stamp(), "deployed": False}
-    if evaluation.action == "promote":
+    running = store.require_running()
+    if running.experiment_id != verdict["experiment_id"]:
+        raise ExperimentError(
+            f"experiment {verdict['experiment_id']} is no longer running "
+            f"({running.experiment_id} is); nothing was changed."
+        )
+    decision = apply_card_gate(verdict, gate) if gate is not None else dict(verdict)
+    action = decision["action"]
+    if action == "promote":
         set_stage(cfg.model_name, running.challenger_version, "production")
         if cfg.serving.deploy or list_servers(cfg.model_name):
             try:
@@ -140,7 +162,7 @@ def decide(cfg: PipelineConfig, **deploy_kwargs: Any) -> dict[str, Any] | None:
                 mark_replaced(cfg.model_name, running.challenger_version)
                 decision.update(deployed=True, url=server.url)
     store.record_decision(decision)
-    if evaluation.action != "continue":
+    if action != "continue":
         _stop_challenger(cfg)
-        store.end("promoted" if evaluation.action == "promote" else "stopped", evaluation.reason)
+        store.end("promoted" if action == "promote" else "stopped", decision["reason"])
     return decision

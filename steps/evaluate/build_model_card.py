@@ -4,6 +4,10 @@ Audits the evaluated (holdout) model and the production model on the same test s
 the card (an HTMLString artifact: the ZenML dashboard shows it), and logs it with the figures to
 the MLflow model version (artifact `model_card/model_card.html` of the version's run, tags) and
 to this step's MLflow run. The figures feed the promotion gate (`audit.gate`).
+
+Also the card of an experiment's challenger before its promotion (continuous pipeline):
+`served_candidate` (a registered version, made comparable on this split like production) and
+its own `card_path`; the version's `model_card` tag names its latest card.
 """
 
 from typing import Annotated, Any
@@ -11,7 +15,7 @@ from typing import Annotated, Any
 import mlflow
 import pandas as pd
 from mlflow.tracking import MlflowClient
-from zenml import log_metadata, step
+from zenml import get_step_context, log_metadata, step
 from zenml.types import HTMLString
 
 from movie_roulette.bundle import ModelBundle
@@ -33,6 +37,8 @@ def build_model_card(
     valid: pd.DataFrame,
     test: pd.DataFrame,
     config: PipelineConfig,
+    served_candidate: bool = False,
+    card_path: str = CARD_PATH,
 ) -> tuple[Annotated[HTMLString, "model_card"], Annotated[dict[str, Any], "audit"]]:
     seen = seen_ratings(train, valid, config.model.refit_on_train_and_valid)
     production = load_production_bundle(config.model_name)
@@ -44,6 +50,7 @@ def build_model_card(
         seen,
         test,
         (production[0], production[1].model, production[1].catalogue) if production else None,
+        served_candidate=served_candidate,
     )
     html, figures = card.html, card.figures
     flat = {f"audit.{metric_key(k)}": v for k, v in figures["candidate"].items()}
@@ -52,8 +59,8 @@ def build_model_card(
     client = MlflowClient()
     run_id = client.get_model_version(config.model_name, mlflow_model_version).run_id
     if run_id:
-        client.log_text(run_id, html, CARD_PATH)
-    client.set_model_version_tag(config.model_name, mlflow_model_version, "model_card", CARD_PATH)
+        client.log_text(run_id, html, card_path)
+    client.set_model_version_tag(config.model_name, mlflow_model_version, "model_card", card_path)
     worst = figure_key("ndcg", "worst", config.evaluation.k)
     for key in (worst, "popularity.long_tail_share", "popularity.exposure_gini"):
         if key in figures["candidate"]:
@@ -63,5 +70,8 @@ def build_model_card(
                 f"audit.{metric_key(key)}",
                 f"{figures['candidate'][key]:.6f}",
             )
-    log_metadata(metadata={"audit": figures}, infer_model=True)
+    if get_step_context().model_version is not None:  # an experiment's card has no ZenML model
+        log_metadata(metadata={"audit": figures}, infer_model=True)
+    else:
+        log_metadata(metadata={"audit": figures})
     return HTMLString(html), figures

@@ -1,7 +1,10 @@
 """Evaluate the running online experiment: promote + redeploy the challenger, stop it, or go on.
 
 Recorded like the drift decision: MLflow metrics + tags on the step's run, ZenML metadata, and
-in the experiment's own record (docs/experiments.md)."""
+in the experiment's own record (docs/experiments.md). When the rule says promote and the model
+card is on (`audit.enabled`), nothing is acted on here: the verdict comes back `pending` and the
+pipeline builds the challenger's model card, then `conclude_experiment` applies the audit gate.
+"""
 
 from typing import Annotated, Any
 
@@ -9,32 +12,28 @@ import mlflow
 from zenml import get_step_context, log_metadata, step
 
 from movie_roulette.config import PipelineConfig
-from serving.experiments import decide
+from movie_roulette.experiments.card_gate import decision_metrics
+from serving.experiments import conclude, verdict
 
 
 @step(experiment_tracker="mlflow_tracker", enable_cache=False)
 def evaluate_experiment(config: PipelineConfig) -> Annotated[dict[str, Any], "experiment_decision"]:
     context = get_step_context()
-    decision = decide(config, pipeline_name=context.pipeline.name, step_name=context.step_run.name)
-    if decision is None:
+    found = verdict(config)
+    if found is None:
         print("Experiment: none running.")
         return {"action": "none", "reason": "no experiment is running"}
-    metrics = {
-        "experiment.p_challenger_better": decision["p_challenger_better"],
-        "experiment.promoted": float(decision["action"] == "promote"),
-        "experiment.stopped": float(decision["action"] == "stop"),
-    }
-    for arm in ("production", "challenger"):
-        metrics[f"experiment.{arm}.impressions"] = float(decision[arm]["impressions"])
-        metrics[f"experiment.{arm}.success_rate"] = decision[arm]["mean"]
-    mlflow.log_metrics(metrics)
-    mlflow.set_tags(
-        {
-            "experiment.id": decision["experiment_id"],
-            "experiment.action": decision["action"],
-            "experiment.reason": decision["reason"][:5000],
-        }
+    if found["action"] == "promote" and config.audit.enabled:
+        pending = {**found, "pending": "model card and audit gate (conclude_experiment)"}
+        print(f"Experiment {found['experiment_id']}: the rule says promote; model card next.")
+        log_metadata(metadata={"experiment_verdict": pending})
+        return pending
+    decision = conclude(
+        config, found, pipeline_name=context.pipeline.name, step_name=context.step_run.name
     )
+    metrics, tags = decision_metrics(decision)
+    mlflow.log_metrics(metrics)
+    mlflow.set_tags(tags)
     log_metadata(metadata={"experiment_decision": decision})
     print(f"Experiment {decision['experiment_id']}: {decision['reason']}")
     return decision

@@ -27,6 +27,7 @@ def record_comparison(
         "groups": promotion.get("groups", []),
         "compared_users": promotion.get("compared_users"),
         "blocked_by": promotion.get("blocked_by", []),
+        "audit_gate": promotion.get("audit_gate", []),
         "notes": promotion.get("notes", []),
         "test_data": split_info["how"],
         "deployed": bool(deployment.get("deployed")),

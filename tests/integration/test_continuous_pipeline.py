@@ -146,6 +146,26 @@ def test_continuous_training_retrains_only_on_drift_promotes_only_if_better_and_
     # Production is given the new users' history through its newcomer path; the retrained
     # model still wins on these shifted tastes; the rule itself is asserted just above.
     assert comparison["promoted"] is True
+    # The retrained version has its model card beside production's, and the audit gate was
+    # applied to the promotion (issue 19: every training run, continuous ones included).
+    card = _output(run, "build_model_card", "model_card")
+    assert [v.type for v in card.visualizations] == ["html"]
+    assert "Popularity bias" in card.load()
+    audit = _output(run, "build_model_card", "audit").load()
+    assert (audit["candidate_version"], audit["production_version"]) == ("2", "1")
+    # production is audited on the test users it knows (not the new ones), the candidate on all
+    assert 0 < audit["production"]["users_audited"] <= audit["candidate"]["users_audited"]
+    promotion = _output(run, "promote_model", "promotion").load()
+    (gate,) = promotion["audit_gate"]
+    assert gate["key"] == "group.worst.ndcg@10" and gate["passed"] is True
+    assert gate["production"] is not None and "Audit gate: ndcg on worst" in promotion["reason"]
+    assert comparison["reason"] == promotion["reason"]
+    assert comparison["audit_gate"] == promotion["audit_gate"]
+    v2 = mlflow_client.get_model_version(name, "2")
+    assert v2.tags["model_card"] == "model_card/model_card.html"
+    assert ct_run.data.metrics["audit.group.worst.ndcg_at_10"] == pytest.approx(
+        audit["candidate"]["group.worst.ndcg@10"]
+    )
     assert _champion(mlflow_client, name) == "2"
     from serving.deployment import list_servers, ping
 

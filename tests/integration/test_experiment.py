@@ -30,6 +30,16 @@ def _latest_run(pipeline: str) -> Any:
     )
 
 
+def _decision(run: Any) -> tuple[str, dict[str, Any]]:
+    """(step, decision): a promotion verdict is concluded after the challenger's model card."""
+    step = "conclude_experiment" if "conclude_experiment" in run.steps else "evaluate_experiment"
+    return step, run.steps[step].outputs["experiment_decision"][0].load()
+
+
+def _gate_passed(decision: dict[str, Any]) -> bool:
+    return all(check["passed"] for check in decision.get("audit_gate", []))
+
+
 def test_a_short_simulated_experiment_is_decided_by_the_continuous_pipeline(
     tmp_path: Path, stack: str, mlflow_client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -78,7 +88,8 @@ def test_a_short_simulated_experiment_is_decided_by_the_continuous_pipeline(
             assert bad.exit_code == 1 and message in bad.output
         assert ExperimentStore(cfg.continuous.state_dir).running() is None
 
-        rule = ["--rule", "min_impressions=10", "--rule", "max_impressions=25"]
+        # decided at the pipeline's look whatever the split of users: the duration has passed
+        rule = ["--rule", "min_impressions=10", "--rule", "min_users=5", "--rule", "max_days=1e-9"]
         started = run_cli(
             "--config", str(config), "--experiment", "start", "--challenger", challenger,
             "--traffic", "0.5", "--challenger-port", str(free_port()), *rule,
@@ -125,19 +136,20 @@ def test_a_short_simulated_experiment_is_decided_by_the_continuous_pipeline(
         assert status.exit_code == 0 and "challenger fallbacks 1" in status.output
         assert "P(challenger better)" in status.output
         expected, _ = experiment_status(experiment, log_path)
-        assert expected.action in ("promote", "stop")  # 61 impressions: an arm has >= 25
+        assert expected.action in ("promote", "stop")  # promoted, or max_days passed
 
         # the continuous pipeline decides and records the decision with its numbers
         ct = run_cli("--pipeline", "continuous", "--config", str(config))
         assert ct.exit_code == 0, ct.output
         assert f"Experiment {experiment.experiment_id}:" in ct.output
         run = _latest_run("continuous_training_pipeline")
-        decision = run.steps["evaluate_experiment"].outputs["experiment_decision"][0].load()
-        assert decision["action"] == expected.action
+        step, decision = _decision(run)
+        assert decision["action"] == (expected.action if _gate_passed(decision) else "stop")
+        assert (step == "conclude_experiment") is (expected.action == "promote")
         assert decision["p_challenger_better"] == pytest.approx(expected.p_challenger_better)
         assert decision["fallbacks"] == 1
         assert decision["production"]["impressions"] + decision["challenger"]["impressions"] == 61
-        metadata = run.steps["evaluate_experiment"].run_metadata["experiment_decision"]
+        metadata = run.steps[step].run_metadata["experiment_decision"]
         assert metadata["reason"] == decision["reason"]
         mlflow_run = mlflow_client.search_runs(
             [mlflow_client.get_experiment_by_name(name).experiment_id],
@@ -147,13 +159,63 @@ def test_a_short_simulated_experiment_is_decided_by_the_continuous_pipeline(
             decision["p_challenger_better"]
         )
         (finished,) = ExperimentStore(cfg.continuous.state_dir).finished()
-        assert finished.status == ("promoted" if expected.action == "promote" else "stopped")
+        assert finished.status == ("promoted" if decision["action"] == "promote" else "stopped")
         assert finished.decisions[-1]["reason"] == decision["reason"]
         now_production = str(mlflow_client.get_model_version_by_alias(name, "champion").version)
-        assert now_production == (challenger if expected.action == "promote" else production)
+        assert now_production == (challenger if decision["action"] == "promote" else production)
         assert not [s for s in list_servers(challenger_server_name(name)) if s.running]
         (live,) = [s for s in list_servers(name) if s.running]
         assert live.model_version == now_production
+
+        # A second experiment whose users clearly prefer the challenger: the rule says promote,
+        # so the pipeline builds the challenger's model card against production (issue 19) and
+        # its audit gate decides; the decision records both.
+        second = production if now_production == challenger else challenger
+        started = run_cli(
+            "--config", str(config), "--experiment", "start", "--challenger", second,
+            "--traffic", "0.5", "--challenger-port", str(free_port()),
+            "--rule", "min_impressions=20", "--rule", "min_users=10",
+            "--rule", "max_impressions=40",
+        )  # fmt: skip
+        assert started.exit_code == 0, started.output
+        experiment = ExperimentStore(cfg.continuous.state_dir).require_running()
+        log = EventLog(log_path)
+        for user in range(1, 81):
+            arm = assign(experiment, user)
+            tag = {
+                "experiment_id": experiment.experiment_id,
+                "arm": arm,
+                "model_version": experiment.version_of(arm),
+            }
+            for shown in range(2):
+                log.append("impression", {**tag, "user_id": user, "kind": "recommend"})
+                if arm == CHALLENGER or (user % 5 == 0 and shown == 0):
+                    log.log_click(user, 1, **tag)
+        verdict, _ = experiment_status(experiment, log_path)
+        assert verdict.action == "promote"
+        ct = run_cli("--pipeline", "continuous", "--config", str(config))
+        assert ct.exit_code == 0, ct.output
+        run = _latest_run("continuous_training_pipeline")
+        pending = run.steps["evaluate_experiment"].outputs["experiment_decision"][0].load()
+        assert pending["action"] == "promote" and pending["pending"]
+        card = run.steps["experiment_model_card"].outputs["model_card"][0]
+        assert [v.type for v in card.visualizations] == ["html"]
+        audit = run.steps["experiment_model_card"].outputs["audit"][0].load()
+        assert (audit["candidate_version"], audit["production_version"]) == (second, now_production)
+        assert audit["production"] is not None and audit["candidate"]["users_audited"] > 0
+        step, decision = _decision(run)
+        assert step == "conclude_experiment"
+        (gate,) = decision["audit_gate"]
+        assert gate["key"] == "group.worst.ndcg@10" and gate["production"] is not None
+        assert decision["action"] == ("promote" if gate["passed"] else "stop")
+        assert "Audit gate" in decision["reason"] or "audit gate failed" in decision["reason"]
+        assert ExperimentStore(cfg.continuous.state_dir).finished()[-1].decisions[-1] == decision
+        champion = str(mlflow_client.get_model_version_by_alias(name, "champion").version)
+        assert champion == (second if gate["passed"] else now_production)
+        tags = mlflow_client.get_model_version(name, second).tags
+        assert tags["model_card"] == f"model_card/experiment_{experiment.experiment_id}.html"
+        (live,) = [s for s in list_servers(name) if s.running]
+        assert live.model_version == champion
     finally:
         stop_servers(name)
         stop_servers(challenger_server_name(name))

@@ -32,6 +32,8 @@ UNCACHED = {
     "deploy_model",
     "deploy_production",
     "evaluate_experiment",
+    "load_challenger",
+    "conclude_experiment",
     "ingest_batch",
     "commit_batch",
     "load_continuous_data",

@@ -41,7 +41,7 @@ class CardContext:
     model_name: str
     candidate_version: str
     production_version: str | None = None
-    production_notes: list[str] = field(default_factory=list)  # how production was made fair
+    production_notes: list[str] = field(default_factory=list)  # how the models were made fair
     gate: list[dict[str, Any]] = field(default_factory=list)  # promotion.GateCheck as dicts
 
 
@@ -386,16 +386,27 @@ def build_card(
     seen: pd.DataFrame,
     test: pd.DataFrame,
     production: tuple[str, Any, pd.DataFrame | None] | None = None,
+    served_candidate: bool = False,
 ) -> ModelCard:
     """Audit `model` (and production, as `(version, model, catalogue)`, made comparable on the
-    same test split), check the audit gate and render the card."""
+    same test split), check the audit gate and render the card.
+
+    `model` is the evaluated model (fitted on `seen`, as the training pipeline's); with
+    `served_candidate` it is a registered (served) version, e.g. an experiment's challenger,
+    made comparable like production first (its recipe refitted on `seen` when it was trained on
+    the test ratings)."""
     settings = settings_from_config(cfg)
     users = load_users_table(cfg.audit.users_table)
+    cand_notes: list[str] = []
+    if served_candidate:
+        model, cand_notes = comparable_production(model, seen, test, catalogue)
+        cand_notes = [n.replace("production", f"version {version}", 1) for n in cand_notes]
     candidate = audit_model(model, seen, test, catalogue, settings, users)
-    prod_audit, prod_notes, prod_version = None, [], None
+    prod_audit, prod_notes, prod_version = None, list(cand_notes), None
     if production is not None:
         prod_version, prod_model, prod_catalogue = production
-        prod_model, prod_notes = comparable_production(prod_model, seen, test, prod_catalogue)
+        prod_model, notes = comparable_production(prod_model, seen, test, prod_catalogue)
+        prod_notes += notes
         prod_audit = audit_model(prod_model, seen, test, catalogue, settings, users)
     figures = {
         "candidate_version": version,

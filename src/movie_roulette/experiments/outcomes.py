@@ -3,7 +3,8 @@
 Every impression (a recommendation list or a spin shown through an arm) and every outcome
 (click, accepted spin, rating) carries `experiment_id`, `arm` and `model_version`. An arm's
 success count is, per user, min(clicks + accepted spins, impressions), so it never exceeds its
-impressions (a Binomial count). An outcome event naming an arm this experiment does not have,
+impressions; the statistics take the per-user pairs (assignment is sticky per user).
+An outcome event naming an arm this experiment does not have,
 or a version that is not that arm's, is counted in `unknown_arm`, never crashed on.
 """
 
@@ -36,6 +37,13 @@ class ArmOutcomes:
     def successes(self) -> int:
         return sum(min(outcomes, shown) for shown, outcomes in self._per_user.values())
 
+    def per_user(self) -> list[tuple[int, int]]:
+        """(impressions, successes) of each user shown something by this arm: the unit of the
+        statistics (assignment is sticky per user). Outcomes without an impression of the
+        arm (e.g. logged before the log rolled) count for nothing."""
+        pairs = self._per_user.values()
+        return [(shown, min(outcomes, shown)) for shown, outcomes in pairs if shown]
+
     def summary(self) -> dict[str, Any]:
         return {
             "users": len(self.users),
@@ -64,8 +72,12 @@ class ExperimentOutcomes:
     damaged_lines: int = 0
 
     def counts(self) -> dict[str, tuple[int, int]]:
-        """{arm: (successes, impressions)} for the statistics."""
+        """{arm: (successes, impressions)}: the Thompson router's Beta posteriors."""
         return {arm: (o.successes, o.impressions) for arm, o in self.arms.items()}
+
+    def per_user(self) -> dict[str, list[tuple[int, int]]]:
+        """{arm: [(impressions, successes) per user]}: the stopping rule's input."""
+        return {arm: o.per_user() for arm, o in self.arms.items()}
 
 
 def collect(experiment: Experiment, events: Iterable[Event]) -> ExperimentOutcomes:

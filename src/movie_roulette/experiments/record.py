@@ -12,7 +12,7 @@ import os
 import secrets
 import time
 from collections.abc import Collection
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -33,23 +33,36 @@ class ExperimentError(MovieRouletteError):
 
 @dataclass(frozen=True)
 class StoppingRule:
-    """Promote when P(challenger better) >= p_promote with at least min_impressions per arm;
-    stop when P(challenger better) <= p_stop (with the same minimum), when an arm passes
-    max_impressions, or when max_days have passed."""
+    """The group-sequential rule on the user-level z statistic (experiments/stats.py).
+
+    At a look where the smaller arm has n impressions, its information fraction is
+    t = min(1, n / max_impressions). Promote when z >= c / sqrt(t), stop (challenger worse) when
+    z <= -c / sqrt(t), with c chosen so that a Brownian motion crosses c before t = 1 with
+    probability `alpha` (c = Phi^-1(1 - alpha / 2)): the false promotion rate stays below
+    `alpha` however often the rule is checked. No decision before both arms have
+    min_impressions and min_users; stop undecided when the smaller arm reaches max_impressions
+    or after max_days. The default max_impressions gives power >= 0.8 for the margin of
+    docs/experiments.md at traffic 0.2 (`stats.required_impressions`, benchmarks/experiments.py).
+    """
 
     min_impressions: int = 1000
-    p_promote: float = 0.998
-    p_stop: float = 0.002
-    max_impressions: int = 20000
+    min_users: int = 200
+    alpha: float = 0.025
+    max_impressions: int = 15000
     max_days: float = 14.0
 
     def __post_init__(self) -> None:
         if self.min_impressions < 1:
             raise ExperimentError(f"min_impressions must be >= 1, got {self.min_impressions}.")
-        if not 0.5 < self.p_promote < 1.0:
-            raise ExperimentError(f"p_promote must be in (0.5, 1), got {self.p_promote}.")
-        if not 0.0 < self.p_stop < 0.5:
-            raise ExperimentError(f"p_stop must be in (0, 0.5), got {self.p_stop}.")
+        if self.min_users < 2:
+            raise ExperimentError(
+                f"min_users must be >= 2 (the variance needs two users per arm), got "
+                f"{self.min_users}."
+            )
+        if not 0.0 < self.alpha < 0.5:
+            raise ExperimentError(
+                f"alpha (the false promotion bound) must be in (0, 0.5), got {self.alpha}."
+            )
         if self.max_impressions < self.min_impressions:
             raise ExperimentError(
                 f"max_impressions {self.max_impressions} is below min_impressions "
@@ -57,6 +70,13 @@ class StoppingRule:
             )
         if not self.max_days > 0:
             raise ExperimentError(f"max_days must be > 0, got {self.max_days}.")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StoppingRule:
+        """A stored rule. Rules recorded before the user-level statistics had p_promote /
+        p_stop (posterior thresholds); they are read with today's alpha instead."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
 
 
 @dataclass(frozen=True)
@@ -86,7 +106,7 @@ class Experiment:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Experiment:
         data = dict(data)
-        data["rule"] = StoppingRule(**data.get("rule", {}))
+        data["rule"] = StoppingRule.from_dict(data.get("rule", {}))
         data["decisions"] = tuple(data.get("decisions", ()))
         return cls(**data)
 

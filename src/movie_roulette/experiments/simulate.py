@@ -22,7 +22,7 @@ import numpy as np
 from movie_roulette.data.demo import DemoData, generate_demo
 from movie_roulette.experiments.assignment import hash_share
 from movie_roulette.experiments.record import CHALLENGER, PRODUCTION, StoppingRule
-from movie_roulette.experiments.stats import evaluate
+from movie_roulette.experiments.stats import ArmEstimate, arm_estimate, evaluate_estimates
 
 SLOPE = 3.0
 PIVOT = 5.5
@@ -79,9 +79,37 @@ class SimResult:
     impressions: dict[str, int]
     accepted: int
     expected_lost: float  # sum over impressions of best arm's p - served arm's p
+    users: dict[str, int]  # users with at least one impression, per arm
+    design_effect: float  # the user-level variance of the difference / the Binomial one
 
     def to_dict(self) -> dict[str, Any]:
         return self.__dict__.copy()
+
+
+class _Arm:
+    """Per-user impressions and successes of one arm."""
+
+    def __init__(self, n_users: int) -> None:
+        self.shown = np.zeros(n_users, dtype=np.int64)
+        self.accepted = np.zeros(n_users, dtype=np.int64)
+
+    def add(self, users: np.ndarray, accepted: np.ndarray) -> None:
+        n = len(self.shown)
+        self.shown += np.bincount(users, minlength=n)
+        self.accepted += np.bincount(users, weights=accepted, minlength=n).astype(np.int64)
+
+    def estimate(self, statistic: str) -> ArmEstimate:
+        seen = self.shown > 0
+        if statistic == "user":
+            return arm_estimate(self.shown[seen], self.accepted[seen])
+        # "impression": every impression an independent draw (one pseudo-user each), the
+        # analysis the user-level statistics replace; kept to show what clustering does to it
+        n, s = int(self.shown.sum()), int(self.accepted.sum())
+        return arm_estimate(np.ones(n, dtype=int), np.r_[np.ones(s), np.zeros(n - s)])
+
+    @property
+    def totals(self) -> tuple[int, int]:
+        return int(self.accepted.sum()), int(self.shown.sum())
 
 
 def simulate(
@@ -95,47 +123,63 @@ def simulate(
     check_every: int = 2000,
     horizon: int | None = None,
     batch: int = 100,
+    statistic: str = "user",
 ) -> SimResult:
     """One experiment: users arrive at random, each impression is served by the user's arm
     (A/B: sticky hashing; Thompson: a posterior draw, posteriors refreshed every `batch`
-    impressions as the router's cache is); the stopping rule is checked every `check_every`
-    impressions (the continuous pipeline's runs). With `horizon`, run exactly that many
-    impressions and ignore the rule (for regret)."""
+    impressions as the router's cache is); the stopping rule (user-level statistics, or
+    `statistic="impression"` for the naive impression-level ones) is checked every
+    `check_every` impressions (the continuous pipeline's runs). With `horizon`, run exactly
+    that many impressions and ignore the rule (for regret)."""
     n_users = len(p_production)
     ab_challenger = np.array([hash_share(experiment_id, u) < traffic for u in range(n_users)])
     best = np.maximum(p_production.mean(), p_challenger.mean())
-    counts = {PRODUCTION: [0, 0], CHALLENGER: [0, 0]}  # successes, impressions
+    arms = {PRODUCTION: _Arm(n_users), CHALLENGER: _Arm(n_users)}
     lost = 0.0
     total = 0
-    limit = horizon or 10**9
+    limit = horizon or 10**12
+    step = batch if policy == "thompson" else check_every
+    action = "continue"
     while total < limit:
-        users = rng.integers(n_users, size=batch)
+        size = min(step, limit - total)
+        users = rng.integers(n_users, size=size)
         if policy == "ab":
             to_challenger = ab_challenger[users]
         else:
-            (sp, tp), (sc, tc) = counts[PRODUCTION], counts[CHALLENGER]
-            draw_p = rng.beta(1 + sp, 1 + tp - sp, batch)
-            draw_c = rng.beta(1 + sc, 1 + tc - sc, batch)
-            to_challenger = draw_c > draw_p
+            (sp, tp), (sc, tc) = arms[PRODUCTION].totals, arms[CHALLENGER].totals
+            draw_c = rng.beta(1 + sc, 1 + tc - sc, size)
+            to_challenger = draw_c > rng.beta(1 + sp, 1 + tp - sp, size)
         p = np.where(to_challenger, p_challenger[users], p_production[users])
-        accepted = rng.random(batch) < p
+        accepted = rng.random(size) < p
         lost += float(
             np.sum(best - np.where(to_challenger, p_challenger.mean(), p_production.mean()))
         )
-        for arm, mask in ((CHALLENGER, to_challenger), (PRODUCTION, ~to_challenger)):
-            counts[arm][0] += int(accepted[mask].sum())
-            counts[arm][1] += int(mask.sum())
-        total += batch
+        arms[CHALLENGER].add(users[to_challenger], accepted[to_challenger])
+        arms[PRODUCTION].add(users[~to_challenger], accepted[~to_challenger])
+        total += size
         if horizon is None and total % check_every == 0:
-            result = evaluate({a: (c[0], c[1]) for a, c in counts.items()}, rule, days=0.0)
+            result = evaluate_estimates(
+                arms[PRODUCTION].estimate(statistic),
+                arms[CHALLENGER].estimate(statistic),
+                rule,
+                days=0.0,
+            )
             if result.action != "continue":
-                return SimResult(result.action, _n(counts), _accepted(counts), lost)
-    return SimResult("continue", _n(counts), _accepted(counts), lost)
+                action = result.action
+                break
+    return SimResult(
+        action,
+        {arm: a.totals[1] for arm, a in arms.items()},
+        sum(a.totals[0] for a in arms.values()),
+        lost,
+        {arm: int((a.shown > 0).sum()) for arm, a in arms.items()},
+        _design_effect(arms[PRODUCTION], arms[CHALLENGER]),
+    )
 
 
-def _n(counts: dict[str, list[int]]) -> dict[str, int]:
-    return {arm: c[1] for arm, c in counts.items()}
-
-
-def _accepted(counts: dict[str, list[int]]) -> int:
-    return sum(c[0] for c in counts.values())
+def _design_effect(production: _Arm, challenger: _Arm) -> float:
+    """Var(difference) with the user-level estimate / with the impression-level one."""
+    user = [a.estimate("user") for a in (production, challenger)]
+    naive = [a.estimate("impression") for a in (production, challenger)]
+    num, den = sum(e.se**2 for e in user), sum(e.se**2 for e in naive)
+    return float(num / den) if den > 0 and np.isfinite(num) else float("nan")

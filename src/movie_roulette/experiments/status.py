@@ -17,7 +17,7 @@ def experiment_status(
     """(the stopping rule's evaluation, a JSON-safe status record with every number)."""
     outcomes = read_outcomes(experiment, event_log)
     days = ((time.time() if now is None else now) - experiment.started_at) / 86400.0
-    evaluation = evaluate(outcomes.counts(), experiment.rule, days)
+    evaluation = evaluate(outcomes.per_user(), experiment.rule, days)
     record = {
         "experiment_id": experiment.experiment_id,
         "policy": experiment.policy,
@@ -47,9 +47,12 @@ def format_status(record: dict[str, Any]) -> str:
             f"  {arm:<10} v{record['versions'][arm]}: users {a['users']}, impressions "
             f"{a['impressions']}, clicks {a['clicks']} (CTR {ctr}), spins accepted "
             f"{a['spins_accepted']} (rate {acc}), ratings {a['ratings']} (mean {rating}); "
-            f"success rate {est['mean']:.4f} [95% {est['low']:.4f}, {est['high']:.4f}]"
+            f"success rate {est['mean']:.4f} [95% {est['low']:.4f}, {est['high']:.4f}] "
+            f"(per user, {est['users']} users)"
         )
-    lines.append(f"  P(challenger better) = {record['p_challenger_better']:.3f}")
+    p_better = record["p_challenger_better"]
+    shown = "undefined (too few users)" if p_better is None else f"{p_better:.4f}"
+    lines.append(f"  P(challenger better) = {shown}")
     lines.append(
         f"  stopping rule met: {'yes' if record['rule_met'] else 'no'} -> {record['reason']}"
     )

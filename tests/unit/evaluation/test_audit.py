@@ -128,3 +128,32 @@ def test_bad_settings_name_the_problem() -> None:
         AuditSettings(long_tail_share=1.0)
     with pytest.raises(ValueError, match="min_group_users"):
         AuditSettings(min_group_users=0)
+
+
+def test_a_served_version_is_carded_like_the_evaluated_model(demo) -> None:
+    """An experiment's challenger is a registered version, fitted on every rating (the test
+    split too): `served_candidate` refits its recipe on the seen ratings first, giving back the
+    evaluated model's figures; without it the card would measure a model that already knows
+    (and so never recommends) the test movies."""
+    import copy
+
+    from movie_roulette.config import config_from_dict
+    from movie_roulette.evaluation.model_card import build_card
+
+    model, seen, test, catalogue, _ = demo
+    audit = {"explain_users": 3, "counterfactual_candidates": 2, "max_users": 40}
+    cfg = config_from_dict({"audit": audit})
+    evaluated = build_card(cfg, "7", copy.deepcopy(model), catalogue, seen, test)
+    everything = pd.concat([seen, test], ignore_index=True)[[C.USER_ID, C.MOVIE_ID, C.RATING]]
+    served = copy.deepcopy(model).refit(everything, catalogue)
+    as_served = build_card(cfg, "7", copy.deepcopy(served), catalogue, seen, test)
+    card = build_card(cfg, "7", served, catalogue, seen, test, served_candidate=True)
+    key = "group.all.ndcg@10"
+    assert as_served.figures["candidate"][key] < evaluated.figures["candidate"][key] - 0.05
+    assert set(card.figures["candidate"]) == set(evaluated.figures["candidate"])
+    for name, value in evaluated.figures["candidate"].items():
+        assert card.figures["candidate"][name] == pytest.approx(value, abs=1e-9), name
+    assert any(
+        "version 7 was trained on 100% of the test ratings" in n for n in card.figures["notes"]
+    )
+    assert "version 7 was trained on" in card.html

@@ -50,7 +50,17 @@ def test_status_prints_every_number_per_arm(tmp_path: Path, capsys) -> None:
     out = capsys.readouterr().out
     assert "production v1: users 1, impressions 1, clicks 1 (CTR 1.000)" in out
     assert "challenger v2: users 1, impressions 1" in out
-    assert "P(challenger better) = 0.500" in out and "stopping rule met: no" in out
+    # one user per arm: no user-level variance yet, so no probability (and no decision)
+    assert "P(challenger better) = undefined (too few users)" in out
+    assert "stopping rule met: no" in out
+    for arm, version in (("production", "1"), ("challenger", "2")):
+        tag = {"experiment_id": exp.experiment_id, "arm": arm, "model_version": version}
+        log.append("impression", {**tag, "user_id": 2, "kind": "recommend"})
+    run_experiment_action(cfg, "status", None, 0.2, "ab", None)
+    out = capsys.readouterr().out
+    assert "production v1: users 2, impressions 2, clicks 1 (CTR 0.500)" in out
+    assert "success rate 0.5000 [95% 0.0000, 1.0000] (per user, 2 users)" in out
+    assert "P(challenger better) = 0.5000" in out and "stopping rule met: no" in out
     ExperimentStore(tmp_path).end("stopped", "by hand")
     run_experiment_action(cfg, "status", None, 0.2, "ab", None)
     assert f"Last: {exp.experiment_id} stopped (by hand)" in capsys.readouterr().out
@@ -63,8 +73,10 @@ def test_status_prints_every_number_per_arm(tmp_path: Path, capsys) -> None:
     [
         ("min_impressions", "use KEY=VALUE"),
         ("speed=3", "use KEY=VALUE with KEY one of"),
-        ("p_promote=high", "'high' is not a number"),
-        ("p_promote=0.3", "p_promote must be in (0.5, 1)"),
+        ("alpha=high", "'high' is not a number"),
+        ("alpha=0.7", "alpha (the false promotion bound) must be in (0, 0.5)"),
+        ("min_users=1", "min_users must be >= 2"),
+        ("min_users=2.5", "'2.5' is not a number"),
     ],
 )
 def test_bad_rule_settings_are_usage_errors(rule, message) -> None:

@@ -1,6 +1,9 @@
-"""Online experiments: the record, assignment, Beta-Binomial statistics, stopping rule, outcomes."""
+"""Online experiments: the record, assignment, Beta-Binomial statistics, stopping rule, outcomes
+(the user-level statistics: test_user_level_stats.py)."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -129,38 +132,66 @@ def test_prob_better_agrees_with_monte_carlo():
 
 
 # ---- the stopping rule ----------------------------------------------------------------------
-RULE = StoppingRule(min_impressions=100, p_promote=0.95, p_stop=0.05, max_impressions=5000)
+RULE = StoppingRule(min_impressions=100, min_users=20, alpha=0.05, max_impressions=5000)
+
+
+def _users(successes: int, impressions: int, per_user: int = 10) -> list[tuple[int, int]]:
+    """`impressions` spread over users of `per_user` each, the successes dealt out in turn."""
+    users = [[per_user, 0] for _ in range(impressions // per_user)]
+    for i in range(successes):
+        users[i % len(users)][1] += 1
+    return [(n, s) for n, s in users]
 
 
 def test_promotes_when_clearly_better_with_the_minimum_sample():
-    result = evaluate({PRODUCTION: (100, 1000), CHALLENGER: (150, 1000)}, RULE, days=1)
+    result = evaluate({PRODUCTION: _users(100, 1000), CHALLENGER: _users(150, 1000)}, RULE, 1)
     assert result.action == "promote" and result.p_challenger_better > 0.99
-    assert "P(challenger better)" in result.reason
+    assert "P(challenger better)" in result.reason and "100 users" in result.reason
 
 
-def test_never_decides_below_the_minimum_sample():
-    result = evaluate({PRODUCTION: (0, 50), CHALLENGER: (40, 50)}, RULE, days=1)
+def test_never_decides_below_the_minimum_sample_of_impressions_or_users():
+    result = evaluate({PRODUCTION: _users(0, 50, 1), CHALLENGER: _users(40, 50, 1)}, RULE, 1)
     assert result.action == "continue" and result.p_challenger_better > 0.999
+    # enough impressions, but from 10 users each: too few clusters for the variance
+    few = {PRODUCTION: _users(100, 1000, 100), CHALLENGER: _users(300, 1000, 100)}
+    result = evaluate(few, RULE, days=1)
+    assert result.action == "continue" and "20 users" in result.reason
 
 
 def test_stops_when_worse():
-    result = evaluate({PRODUCTION: (150, 1000), CHALLENGER: (100, 1000)}, RULE, days=1)
+    result = evaluate({PRODUCTION: _users(150, 1000), CHALLENGER: _users(100, 1000)}, RULE, 1)
     assert result.action == "stop" and "worse" in result.reason
 
 
-def test_stops_at_max_sample_and_max_duration_when_undecided():
-    even = {PRODUCTION: (500, 5000), CHALLENGER: (500, 5000)}
+def test_stops_at_max_sample_of_the_smaller_arm_and_max_duration_when_undecided():
+    even = {PRODUCTION: _users(2000, 20000), CHALLENGER: _users(500, 5000)}
     assert evaluate(even, RULE, days=1).action == "stop"
-    small = {PRODUCTION: (20, 200), CHALLENGER: (20, 200)}
+    # traffic 0.2: production passing max_impressions is not the end, the challenger's arm is
+    unequal = {PRODUCTION: _users(2000, 20000), CHALLENGER: _users(490, 4900)}
+    assert evaluate(unequal, RULE, days=1).action == "continue"
+    small = {PRODUCTION: _users(20, 200), CHALLENGER: _users(20, 200)}
     assert evaluate(small, RULE, days=1).action == "continue"
     assert "maximum duration" in evaluate(small, RULE, days=RULE.max_days).reason
 
 
-def test_rule_validation():
-    with pytest.raises(ExperimentError, match="p_promote"):
-        StoppingRule(p_promote=0.4)
+def test_the_boundary_falls_with_the_information_fraction():
+    # z ~ 2.3: past c = 1.96 (alpha 0.05) at the full sample, short of c / sqrt(0.5) halfway
+    prod, chal = _users(1000, 10000, 5), _users(1072, 10000, 5)
+    full = evaluate({PRODUCTION: prod, CHALLENGER: chal}, replace(RULE, max_impressions=10000), 1)
+    half = evaluate({PRODUCTION: prod, CHALLENGER: chal}, replace(RULE, max_impressions=20000), 1)
+    assert 1.96 < full.z < 1.96 / 0.5**0.5 and full.z == pytest.approx(half.z)
+    assert full.action == "promote" and half.information == 0.5 and half.action == "continue"
+
+
+def test_rule_validation_and_rules_stored_before_alpha():
+    with pytest.raises(ExperimentError, match="alpha"):
+        StoppingRule(alpha=0.6)
     with pytest.raises(ExperimentError, match="max_impressions"):
         StoppingRule(min_impressions=10, max_impressions=5)
+    with pytest.raises(ExperimentError, match="min_users"):
+        StoppingRule(min_users=1)
+    legacy = {"min_impressions": 10, "p_promote": 0.998, "p_stop": 0.002, "max_impressions": 50}
+    assert StoppingRule.from_dict(legacy) == StoppingRule(min_impressions=10, max_impressions=50)
 
 
 # ---- outcomes from the event log ------------------------------------------------------------
