@@ -36,6 +36,21 @@ def files_fingerprint(paths: Iterable[Path], salt: str = "") -> str:
     return digest.hexdigest()
 
 
+def library_fingerprint(package_dir: Path | None = None) -> str:
+    """SHA-256 over every Python file of the library (relative path and bytes).
+
+    ZenML keys a step's cache by the step function's own source only, so a change to the
+    library code a step calls would otherwise reuse results the old code computed: the
+    fingerprint steps mix this in, and any library change reruns the data steps and
+    everything after them."""
+    root = package_dir or Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(f"\0{path.relative_to(root).as_posix()}\0".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def _git(repo_dir: Path, *args: str) -> str:
     return subprocess.run(
         ["git", *args], cwd=repo_dir, capture_output=True, text=True, timeout=5, check=True

@@ -10,7 +10,7 @@ from zenml import step
 
 from movie_roulette.config import SentimentConfig
 from movie_roulette.data.labelled_reviews import dataset_files
-from movie_roulette.fingerprint import files_fingerprint
+from movie_roulette.fingerprint import files_fingerprint, library_fingerprint
 from movie_roulette.models.sentiment import sentiment_data_dir
 
 
@@ -20,4 +20,4 @@ def fingerprint_labelled_reviews(
 ) -> Annotated[str, "labelled_fingerprint"]:
     names = [*sentiment.train_datasets, *sentiment.eval_datasets]
     files = dataset_files(names, sentiment_data_dir(sentiment, data_dir))
-    return files_fingerprint(files, salt=",".join(names))
+    return files_fingerprint(files, salt=",".join(names) + library_fingerprint())

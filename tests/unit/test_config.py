@@ -7,6 +7,7 @@ from pydantic import ValidationError
 
 from movie_roulette.config import PipelineConfig, config_from_dict, load_config
 from movie_roulette.exceptions import ConfigError
+from movie_roulette.fingerprint import library_fingerprint
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -176,3 +177,17 @@ def test_the_data_fingerprint_follows_the_bytes_not_the_folder(tmp_path: Path) -
     (tmp_path / "a" / "ratings.csv").write_text("ratings.csv\n1,3\n")
     assert files_fingerprint(sources.source_files(data_a)) != before
     assert sources.source_files(config_from_dict({}).data) == []  # demo: generated, no files
+
+
+def test_library_fingerprint_follows_the_library_source(tmp_path) -> None:
+    """ZenML keys a step's cache by the step's own source: the fingerprint steps mix in the
+    library's source so changed library code is never served from a stale cache."""
+    package = tmp_path / "pkg"
+    (package / "models").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "models" / "hybrid.py").write_text("WEIGHT = 1\n")
+    before = library_fingerprint(package)
+    assert library_fingerprint(package) == before
+    (package / "models" / "hybrid.py").write_text("WEIGHT = 2\n")
+    assert library_fingerprint(package) != before
+    assert len(library_fingerprint()) == 64
