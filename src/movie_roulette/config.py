@@ -110,6 +110,14 @@ class ModelConfig:
     # memory a component may plan to use (GB); a fit estimated to need more stops before it
     # starts, naming the setting to change. None = the machine's physical memory.
     memory_budget_gb: float | None = None
+    # the hybrid's components: "dense" (EASE x3, dense item-kNN, SVD, content, popularity: best on
+    # small catalogues) or "scalable" (ALS, sparse item-kNN, EASE capped at
+    # implicit.ease_max_items, SVD unless use_svd is false, content, popularity; docs/scale.md)
+    component_set: Literal["dense", "scalable"] = "dense"
+    use_svd: bool = True  # scalable set: surprise SVD holds ~400 bytes a rating while fitting
+    # blend-weight search and rating stack: a seeded sample of this many validation users
+    # (None = all); the search scores each user's candidate set (union of the components' top)
+    tune_max_users: int | None = 2000
 
 
 @dataclass(frozen=True)
@@ -413,6 +421,7 @@ def _check_ranges(cfg: PipelineConfig) -> None:
         ("model.implicit.knn_max_user_items", imp.knn_max_user_items),
         ("model.als.factors", als.factors),
         ("model.als.iterations", als.iterations),
+        ("model.tune_max_users", cfg.model.tune_max_users),
     ):
         if value is not None and value < 1:
             raise ConfigError(f"{name}: {value} must be at least 1 (or null where allowed).")
