@@ -450,7 +450,7 @@ class HybridRecommender(Recommender):
         }
         names = list(self.components)
         weights, top_z, info = tuning.search_weights(
-            names, self._z_rows, relevant, self.movie_ids, k, max_users, seed
+            names, self._z_rows, relevant, self.movie_positions, k, max_users, seed
         )
         if weights:
             self.weights, self.top_z = weights, top_z

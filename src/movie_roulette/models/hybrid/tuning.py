@@ -89,34 +89,50 @@ def build_search_set(
     return SearchSet(list(names), z_all, cols_all, top_z)
 
 
-def ranked(search: SearchSet, weights: np.ndarray, k: int) -> list[np.ndarray]:
-    """Per user, the top-k candidate positions under `weights`, best first, ties broken by the
-    lower position (as `models.base.top_k_indices`, i.e. as served); the columns are ascending,
-    so a stable sort on the score does that."""
-    total = np.tensordot(np.asarray(weights, np.float64), search.z, axes=1)
+def ranked(search: SearchSet, weights: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per user, the top-k of the candidate set under `weights`: (users x k indices into the
+    candidate columns, users x k mask of real entries), best first, ties broken by the lower
+    movie position as `models.base.top_k_indices` breaks them (i.e. as served). The blend is
+    summed in float32 over the components with a weight."""
+    n_users, width = search.cols.shape
+    total = np.zeros((n_users, width), np.float32)
+    for c in np.flatnonzero(weights):
+        total += np.float32(weights[c]) * search.z[c]
     total[search.cols < 0] = -np.inf
-    order = np.argsort(-total, axis=1, kind="stable")[:, :k]
-    out = []
-    for r in range(len(order)):
-        keep = order[r][np.isfinite(total[r, order[r]])]
-        out.append(search.cols[r, keep])
-    return out
+    k = min(k, width)
+    if k == 0:
+        return np.zeros((n_users, 0), np.int64), np.zeros((n_users, 0), bool)
+    # the k best by score, ordered by (score desc, column asc): the columns hold ascending
+    # positions. Rows with ties at the k-th score are sorted in full (a stable sort keeps the
+    # lower position first among equal scores).
+    part = np.argpartition(-total, k - 1, axis=1)[:, :k]
+    vals = np.take_along_axis(total, part, axis=1)
+    top = np.take_along_axis(part, np.lexsort((part, -vals), axis=1), axis=1)
+    tied = (total >= vals.min(axis=1)[:, None]).sum(axis=1) > k
+    if tied.any():
+        top[tied] = np.argsort(-total[tied], axis=1, kind="stable")[:, :k]
+    return top, np.isfinite(np.take_along_axis(total, top, axis=1))
+
+
+def relevance_mask(search: SearchSet, relevant_positions: Sequence[np.ndarray]) -> np.ndarray:
+    """users x candidate columns: is the movie there one of the user's relevant movies."""
+    mask = np.zeros(search.cols.shape, bool)
+    for r, pos in enumerate(relevant_positions):
+        mask[r] = np.isin(search.cols[r], pos) & (search.cols[r] >= 0)
+    return mask
 
 
 def mean_ndcg(
-    search: SearchSet,
-    weights: np.ndarray,
-    relevant: Sequence[set[int]],
-    movie_ids: np.ndarray,
-    k: int,
+    search: SearchSet, weights: np.ndarray, relevant: np.ndarray, n_relevant: np.ndarray, k: int
 ) -> float:
-    """Mean `evaluation.metrics.ndcg_at_k` over the users of the search set."""
-    lists = ranked(search, weights, k)
-    scores = [
-        M.ndcg_at_k(movie_ids[cols].tolist(), rel, k)
-        for cols, rel in zip(lists, relevant, strict=True)
-    ]
-    return float(np.mean(scores)) if scores else 0.0
+    """Mean NDCG@k over the users of the search set: `evaluation.metrics.ndcg_from_hits`, the
+    vectorised `ndcg_at_k` (`relevant`: `relevance_mask`; `n_relevant`: each user's number of
+    relevant movies, known to the model or not, as the offline evaluation counts them)."""
+    top, real = ranked(search, weights, k)
+    if top.shape[0] == 0:
+        return 0.0
+    hits = np.take_along_axis(relevant, top, axis=1) & real
+    return float(np.mean(M.ndcg_from_hits(hits, n_relevant, k)))
 
 
 def coordinate_search(
@@ -154,21 +170,24 @@ def search_weights(
     names: Sequence[str],
     z_rows: ZRows,
     relevant_by_user: Mapping[int, set[int]],
-    movie_ids: np.ndarray,
+    movie_positions: Callable[[np.ndarray], np.ndarray],
     k: int,
     max_users: int | None,
     seed: int,
 ) -> tuple[dict[str, float], dict[str, float], dict[str, Any]]:
     """(weights, top_z, info) chosen on a seeded sample of the users in `relevant_by_user`
-    ({user id: relevant movie ids})."""
+    ({user id: relevant movie ids}); `movie_positions` maps movie ids to the blend's positions
+    (-1: unknown)."""
     users = sample_users(np.fromiter(relevant_by_user, np.int64), max_users, seed)
     if len(users) == 0:
         return {}, {}, {"valid_users": 0}
     search = build_search_set(names, z_rows, users)
-    relevant = [relevant_by_user[int(u)] for u in users]
+    relevant_ids = [np.fromiter(relevant_by_user[int(u)], np.int64) for u in users]
+    n_relevant = np.array([len(ids) for ids in relevant_ids], np.int64)
+    relevant = relevance_mask(search, [movie_positions(ids) for ids in relevant_ids])
 
     def evaluate(w: np.ndarray) -> float:
-        return mean_ndcg(search, w, relevant, movie_ids, k)
+        return mean_ndcg(search, w, relevant, n_relevant, k)
 
     w, best, single = coordinate_search(evaluate, len(names))
     weights = {name: float(w[c]) for c, name in enumerate(names)}
