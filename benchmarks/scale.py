@@ -130,8 +130,30 @@ def serve(model_path: Path, catalogue, users: np.ndarray, args: argparse.Namespa
     }
 
 
+def _watch_memory(every_s: float = 60.0) -> None:
+    """Log the current and peak RSS every minute (a run stopped halfway still says how far it
+    got and what it held)."""
+    import threading
+
+    import psutil
+
+    def loop() -> None:
+        proc = psutil.Process()
+        while True:
+            time.sleep(every_s)
+            _log(f"rss now {proc.memory_info().rss / 2**20:.0f} MB")
+
+    threading.Thread(target=loop, daemon=True).start()
+
+
 def measure_size(args: argparse.Namespace) -> dict:
     """One size, in this process (called in a child process per size)."""
+    import logging
+
+    logging.basicConfig(
+        level=logging.INFO, format="[%(asctime)s] %(name)s: %(message)s", stream=sys.stderr
+    )
+    _watch_memory()
     from movie_roulette import bundle
     from movie_roulette.config import load_config
     from movie_roulette.data import sources

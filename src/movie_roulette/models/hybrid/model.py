@@ -15,6 +15,7 @@ not know the user or movie contributes the baseline (or z = 0) instead.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
@@ -34,6 +35,8 @@ from movie_roulette.models.base import (
 from movie_roulette.models.hybrid import blend, cold_start, fold_in, rating_stack, tuning
 from movie_roulette.models.hybrid.rating_stack import BASELINE, INTERCEPT, Z_PREFIX
 from movie_roulette.models.hybrid.results import COLD_START, Recommendations, RecommendedItem
+
+log = logging.getLogger(__name__)
 
 Z_MEMO_SIZE = 300_000  # (component, user) z statistics kept by a fitted hybrid
 
@@ -112,6 +115,7 @@ class HybridRecommender(Recommender):
             comp.rating_scale = comp.rating_scale or self.rating_scale
             comp.fit(frame, catalogue)
             timings[name] = round(time.perf_counter() - start, 3)
+            log.info("fitted component %s in %.1f s", name, timings[name])
         self.fit_info["component_fit_seconds"] = timings
         self.global_mean, self.bu, self.bi = fit_baselines(data)
         self.genres = self._genres_from(catalogue)
@@ -435,9 +439,11 @@ class HybridRecommender(Recommender):
             start = time.perf_counter()
             info.update(self._tune_weights(valid, k, threshold, max_users, seed))
             info["weight_search_seconds"] = round(time.perf_counter() - start, 3)
+            log.info("weight search in %.1f s", info["weight_search_seconds"])
         start = time.perf_counter()
         info.update(self._fit_rating_stack(valid, max_users, seed))
         info["rating_stack_seconds"] = round(time.perf_counter() - start, 3)
+        log.info("rating stack in %.1f s", info["rating_stack_seconds"])
         self.fit_info.update(info)
         return info
 
