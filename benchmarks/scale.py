@@ -105,9 +105,9 @@ def serve(model_path: Path, catalogue, users: np.ndarray, args: argparse.Namespa
     bench = _serving_bench()
     with tempfile.TemporaryDirectory(prefix="scale-serve-") as tmp:
         packaged = Path(tmp) / "model"
-        mlflow.pyfunc.save_model(
-            str(packaged), artifacts={"bundle": str(model_path)}, **pyfunc_kwargs()
-        )
+        kwargs = pyfunc_kwargs()
+        kwargs["code_paths"] = [str(args.library_snapshot)]  # the code this run trained with
+        mlflow.pyfunc.save_model(str(packaged), artifacts={"bundle": str(model_path)}, **kwargs)
         env = {"MOVIE_ROULETTE_ANSWER_CACHE": "0", "MOVIE_ROULETTE_WARM_SECONDS": "0"}
         server = bench.Server(packaged, workers=2, env=env)
         try:
@@ -154,6 +154,9 @@ def measure_size(args: argparse.Namespace) -> dict:
         level=logging.INFO, format="[%(asctime)s] %(name)s: %(message)s", stream=sys.stderr
     )
     _watch_memory()
+    import shutil
+
+    import movie_roulette
     from movie_roulette import bundle
     from movie_roulette.config import load_config
     from movie_roulette.data import sources
@@ -163,6 +166,11 @@ def measure_size(args: argparse.Namespace) -> dict:
     from movie_roulette.features.text import add_content_text
     from movie_roulette.models.hybrid import train_hybrid
 
+    # a copy of the library as this process imported it: the server is packaged with it, so an
+    # edit of the working tree during a long run cannot reach the served code
+    snapshot = Path(tempfile.mkdtemp(prefix="scale-library-")) / "movie_roulette"
+    shutil.copytree(Path(movie_roulette.__file__).parent, snapshot)
+    args.library_snapshot = snapshot
     folder = data_dir(args.data_root, args.child, args.seed)
     cfg = load_config(args.config)
     data_cfg = dataclasses.replace(cfg.data, data_dir=str(folder), download=False)
