@@ -1,31 +1,41 @@
-"""Scale benchmark (issue 13), first part: the scalable components on synthetic MovieLens data.
+"""Scale benchmark (issue 13): the hybrid, trained as the pipeline trains it, on synthetic
+MovieLens-shaped data of growing size, and served by a real 2-worker model server.
 
-    python benchmarks/scale.py --sizes 1000000,5000000 --json
-    python benchmarks/scale.py --sizes 1000000 --components als,itemknn --data-root /tmp/synth
+    python benchmarks/scale.py --sizes 1000000,5000000,25000000 --json
+    python benchmarks/scale.py --sizes 1000000 --data-root /tmp/scale-base-bench --no-serve
 
-For each size it generates (or reuses, under --data-root) a synthetic data set with MovieLens
-25M's users and movies per rating (`movie_roulette.data.synthetic.ml25m_shape`), then, in a fresh
-process per size (so peak RSS is that size's own): loads the ratings with the MovieLens reader,
-splits them per user (20 % test, the pipeline's split), fits each component on train, and
-measures fit time, NDCG@10 on a sample of test users (`evaluation.offline.ranking_metrics`,
-relevant = rating >= 4), bundle size (`bundle.save` of the component alone) and in-process
-`recommend` latency. It prints one JSON object in the issue's shape:
+For each size it reuses (or generates, under --data-root) a synthetic data set with MovieLens
+25M's users and movies per rating (`movie_roulette.data.synthetic.ml25m_shape`; a folder
+`synthetic-<ratings>-seed<seed>` or `synthetic-<ratings>` whose truth.json has that size), then,
+in a fresh process per size (so peak RSS is that size's own):
 
-    {"sizes": [{"ratings", "users", "movies", "fit_s", "peak_rss_mb", "bundle_mb", "ndcg@10",
-                "ndcg@10_popularity", "serve_rss_mb", "recommend_p50_ms", "recommend_p99_ms",
-                "components": {name: {...}}}],
-     "growth": {"fit_s_exponent", "peak_rss_exponent"}}
+1. loads ratings and catalogue as the pipeline does (MovieLens reader, `merge_catalogue`,
+   `add_content_text`) and splits them with the pipeline's `train_valid_test` (--config, default
+   configs/ml-25m.yaml: per user, 20 % test, 20 % of the rest validation);
+2. `train_hybrid` with the config's model settings (the scalable component set), timed:
+   `fit_s` (components on train, weight search and rating stack on valid, refit on
+   train + valid) and `peak_rss_mb` (ru_maxrss of the process right after training);
+3. NDCG@10 (`evaluation.offline.ranking_metrics`, relevant = rating >= 4) on a seeded sample of
+   --eval-users test users: the hybrid, popularity, and every component alone (each as fitted
+   inside the hybrid); `ndcg@10_best_component` is the best non-popularity one;
+4. `bundle.save` (schema 2, uncompressed .npy) -> `bundle_mb`; packaged as the pipeline
+   registers it (pyfunc from code) and served by MLflow's scoring server with 2 workers, the
+   answer cache off and no warm-up; after 8 closed-loop clients send `recommend` requests for
+   --duration seconds, `serve_rss_mb` is the PSS of the whole server (every process, shared
+   pages counted once) and `recommend_p50_ms` / `recommend_p99_ms` the latencies.
 
-Not yet the issue's full benchmark: the hybrid does not compose these components yet (its
-restructure is the next step), so "ndcg@10" is the best component's, the latencies are the
-slowest component's in-process `recommend` (no server: "serve_rss_mb" is null), and "fit_s" is
-the sum of the component fits. `growth` is the least-squares slope of log(cost) on log(ratings).
+Prints one JSON object: {"sizes": [...], "growth": {"fit_s_exponent", "peak_rss_exponent"}}
+where `growth` is the least-squares slope of log(cost) on log(ratings) over the sizes.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import gc
+import importlib.util
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -34,89 +44,210 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
-COMPONENTS = ("popularity", "als", "itemknn", "ease")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 
-def _component(name: str, args: argparse.Namespace):
-    from movie_roulette.models.implicit import EASERecommender
-    from movie_roulette.models.popularity import PopularityRecommender
-    from movie_roulette.models.scalable import ALSRecommender, SparseItemKNNRecommender
-
-    if name == "popularity":
-        return PopularityRecommender()
-    if name == "als":
-        return ALSRecommender(factors=64, iterations=15, seed=args.seed)
-    if name == "itemknn":
-        return SparseItemKNNRecommender(n_neighbours=100, max_user_items=args.knn_max_user_items)
-    if name == "ease":
-        return EASERecommender(l2=300.0, max_items=args.ease_max_items, memory_budget_gb=12)
-    raise SystemExit(f"--components: unknown component {name!r}; use {COMPONENTS}.")
+def _serving_bench():
+    """benchmarks/serving.py (its Server and load_test), loaded under another name: the
+    project's `serving` package has the same name."""
+    spec = importlib.util.spec_from_file_location("serving_bench", ROOT / "benchmarks/serving.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def data_dir(root: Path, ratings: int, seed: int) -> Path:
     from movie_roulette.data import movielens
     from movie_roulette.data.synthetic import generate, ml25m_shape
 
+    for folder in (root / f"synthetic-{ratings}-seed{seed}", root / f"synthetic-{ratings}"):
+        truth = folder / "truth.json"
+        if movielens.has_movielens(folder) and truth.is_file():
+            meta = json.loads(truth.read_text())
+            if meta.get("seed", seed) == seed:
+                return folder
     folder = root / f"synthetic-{ratings}-seed{seed}"
-    if not (movielens.has_movielens(folder) and (folder / "truth.json").is_file()):
-        generate(ml25m_shape(ratings, seed), folder)
+    generate(ml25m_shape(ratings, seed), folder)
     return folder
+
+
+def _rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg} (peak RSS {_rss_mb()} MB)", file=sys.stderr)
+
+
+def server_pss_mb(server) -> float:
+    """PSS of every process of the server (shared pages counted once across them)."""
+    import psutil
+
+    root = psutil.Process(server.proc.pid)
+    total = 0
+    for proc in [root, *root.children(recursive=True)]:
+        try:
+            total += proc.memory_full_info().pss
+        except psutil.Error:
+            continue
+    return round(total / 2**20, 1)
+
+
+def serve(model_path: Path, catalogue, users: np.ndarray, args: argparse.Namespace) -> dict:
+    import mlflow
+
+    from serving.registry import pyfunc_kwargs
+
+    bench = _serving_bench()
+    with tempfile.TemporaryDirectory(prefix="scale-serve-") as tmp:
+        packaged = Path(tmp) / "model"
+        kwargs = pyfunc_kwargs()
+        kwargs["code_paths"] = [str(args.library_snapshot)]  # the code this run trained with
+        mlflow.pyfunc.save_model(str(packaged), artifacts={"bundle": str(model_path)}, **kwargs)
+        env = {"MOVIE_ROULETTE_ANSWER_CACHE": "0", "MOVIE_ROULETTE_WARM_SECONDS": "0"}
+        server = bench.Server(packaged, workers=2, env=env)
+        try:
+            start_s = server.wait(2, timeout=1800)
+            _log(f"server up in {start_s} s")
+            rows = [{"kind": "recommend", "user_id": int(u), "k": 10} for u in users]
+            load = bench.load_test(server.url, rows, 8, args.duration, 2.0, server)
+            pss = server_pss_mb(server)
+            rss = server.worker_rss_mb()
+        finally:
+            server.stop()
+    return {
+        "serve_rss_mb": pss,
+        "serve_worker_rss_mb": rss,
+        "serve_start_s": start_s,
+        "recommend_p50_ms": load["p50_ms"],
+        "recommend_p99_ms": load["p99_ms"],
+        "recommend_requests": load["requests"],
+        "recommend_errors": load["errors"],
+    }
+
+
+def _watch_memory(every_s: float = 60.0) -> None:
+    """Log the current and peak RSS every minute (a run stopped halfway still says how far it
+    got and what it held)."""
+    import threading
+
+    import psutil
+
+    def loop() -> None:
+        proc = psutil.Process()
+        while True:
+            time.sleep(every_s)
+            _log(f"rss now {proc.memory_info().rss / 2**20:.0f} MB")
+
+    threading.Thread(target=loop, daemon=True).start()
 
 
 def measure_size(args: argparse.Namespace) -> dict:
     """One size, in this process (called in a child process per size)."""
-    from movie_roulette import bundle
-    from movie_roulette.data import movielens
-    from movie_roulette.data.split import per_user_holdout
-    from movie_roulette.evaluation.offline import ranking_metrics
+    import logging
 
+    logging.basicConfig(
+        level=logging.INFO, format="[%(asctime)s] %(name)s: %(message)s", stream=sys.stderr
+    )
+    _watch_memory()
+    import shutil
+
+    import movie_roulette
+    from movie_roulette import bundle
+    from movie_roulette.config import load_config
+    from movie_roulette.data import sources
+    from movie_roulette.data.catalogue import merge_catalogue
+    from movie_roulette.data.split import train_valid_test
+    from movie_roulette.evaluation.offline import ranking_metrics
+    from movie_roulette.features.text import add_content_text
+    from movie_roulette.models.hybrid import train_hybrid
+
+    # a copy of the library as this process imported it: the server is packaged with it, so an
+    # edit of the working tree during a long run cannot reach the served code
+    snapshot = Path(tempfile.mkdtemp(prefix="scale-library-")) / "movie_roulette"
+    shutil.copytree(Path(movie_roulette.__file__).parent, snapshot)
+    args.library_snapshot = snapshot
     folder = data_dir(args.data_root, args.child, args.seed)
-    ratings = movielens.load_ratings(folder)
-    movies = movielens.load_movies_with_links(folder)
-    train, test = per_user_holdout(ratings, 0.2, args.seed)
-    rng = np.random.default_rng(args.seed)
-    users = np.unique(test["user_id"].to_numpy())
-    sample = rng.choice(users, min(args.eval_users, len(users)), replace=False)
-    test_sample = test[test["user_id"].isin(sample)]
+    cfg = load_config(args.config)
+    data_cfg = dataclasses.replace(cfg.data, data_dir=str(folder), download=False)
+    model_cfg = cfg.model
+    if args.ease_max_items is not None:
+        imp = dataclasses.replace(model_cfg.implicit, ease_max_items=args.ease_max_items)
+        model_cfg = dataclasses.replace(model_cfg, implicit=imp)
+    t0 = time.perf_counter()
+    ratings = sources.load_ratings(data_cfg, seed=cfg.seed)
+    catalogue = add_content_text(
+        merge_catalogue(sources.load_catalogue_sources(data_cfg, seed=cfg.seed), ratings=ratings)
+    )
+    train, valid, test = train_valid_test(ratings, cfg.split, seed=cfg.seed)
     out: dict = {
         "ratings": int(len(ratings)),
         "users": int(ratings["user_id"].nunique()),
-        "movies": int(len(movies)),
-        "components": {},
+        "movies": int(catalogue["movie_id"].nunique()),
+        "load_split_s": round(time.perf_counter() - t0, 1),
     }
-    for name in args.components.split(","):
-        model = _component(name, args)
-        start = time.perf_counter()
-        model.fit(train)
-        fit_s = time.perf_counter() - start
-        metrics = ranking_metrics(model, train, test_sample, k=10)
-        lat = []
-        for user in sample[: args.latency_users]:
-            t0 = time.perf_counter()
-            model.recommend(int(user), k=10)
-            lat.append((time.perf_counter() - t0) * 1000)
-        with tempfile.TemporaryDirectory() as tmp:
-            path = bundle.save(Path(tmp) / name, model, movies.head(0))
-            size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
-        out["components"][name] = {
-            "fit_s": round(fit_s, 2),
-            "ndcg@10": round(metrics["ndcg@10"], 4),
-            "bundle_mb": round(size / 2**20, 1),
-            "recommend_p50_ms": round(float(np.percentile(lat, 50)), 2),
-            "recommend_p99_ms": round(float(np.percentile(lat, 99)), 2),
+    del ratings
+    gc.collect()
+    _log(f"loaded {out}")
+    start = time.perf_counter()
+    model = train_hybrid(train, valid, catalogue, model_cfg, seed=cfg.seed)
+    out["fit_s"] = round(time.perf_counter() - start, 1)
+    out["peak_rss_mb"] = _rss_mb()
+    info = model.fit_info
+    out["fit_info"] = {
+        k: info.get(k)
+        for k in (
+            "component_fit_seconds",
+            "refit_component_fit_seconds",
+            "weight_search_seconds",
+            "rating_stack_seconds",
+            "valid_users",
+            "search_width",
+            "weights",
+            "memory_estimate_gb",
+        )
+    }
+    _log(f"trained in {out['fit_s']} s")
+    cols = ["user_id", "movie_id", "rating"]
+    seen = pd.concat([train[cols], valid[cols]], ignore_index=True)
+    rng = np.random.default_rng(args.seed)
+    users = np.unique(test["user_id"].to_numpy())
+    sample = np.sort(rng.choice(users, min(args.eval_users, len(users)), replace=False))
+    test_sample = test[test["user_id"].isin(sample)]
+    start = time.perf_counter()
+    ndcg = {"hybrid": ranking_metrics(model, seen, test_sample, k=10)["ndcg@10"]}
+    for name, comp in model.components.items():
+        ndcg[name] = ranking_metrics(comp, seen, test_sample, k=10)["ndcg@10"]
+    ndcg = {k: round(v, 4) for k, v in ndcg.items()}
+    _log(f"evaluated in {time.perf_counter() - start:.0f} s: {ndcg}")
+    singles = {k: v for k, v in ndcg.items() if k not in ("hybrid", "popularity")}
+    best = max(singles, key=lambda k: singles[k]) if singles else None
+    out.update(
+        {
+            "ndcg@10": ndcg["hybrid"],
+            "ndcg@10_popularity": ndcg.get("popularity"),
+            "ndcg@10_best_component": ndcg.get(best) if best else None,
+            "best_component": best,
+            "ndcg@10_components": ndcg,
         }
-        del model
-    comps = out["components"]
-    scalable = {n: c for n, c in comps.items() if n != "popularity"} or comps
-    out["fit_s"] = round(sum(c["fit_s"] for c in comps.values()), 2)
-    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-    out["bundle_mb"] = round(sum(c["bundle_mb"] for c in comps.values()), 1)
-    out["ndcg@10"] = max(c["ndcg@10"] for c in scalable.values())
-    out["ndcg@10_popularity"] = comps.get("popularity", {}).get("ndcg@10")
-    out["serve_rss_mb"] = None
-    out["recommend_p50_ms"] = max(c["recommend_p50_ms"] for c in comps.values())
-    out["recommend_p99_ms"] = max(c["recommend_p99_ms"] for c in comps.values())
+    )
+    with tempfile.TemporaryDirectory(prefix="scale-bundle-") as tmp:
+        path = bundle.save(Path(tmp) / "bundle", model, catalogue, {"benchmark": "scale"})
+        out["bundle_mb"] = round(
+            sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20, 1
+        )
+        _log(f"bundle {out['bundle_mb']} MB")
+        del model, train, valid, seen
+        gc.collect()
+        if args.no_serve:
+            out.update({"serve_rss_mb": None, "recommend_p50_ms": None, "recommend_p99_ms": None})
+        else:
+            out.update(serve(path, catalogue, sample, args))
+    _log("done")
     return out
 
 
@@ -131,13 +262,15 @@ def growth(sizes: list[dict], key: str) -> float | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000000,5000000")
-    parser.add_argument("--components", default=",".join(COMPONENTS))
+    parser.add_argument("--config", type=Path, default=ROOT / "configs" / "ml-25m.yaml")
     parser.add_argument("--data-root", type=Path, default=Path("/tmp/movie-roulette-synthetic"))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--eval-users", type=int, default=2000)
-    parser.add_argument("--latency-users", type=int, default=300)
-    parser.add_argument("--ease-max-items", type=int, default=5000)
-    parser.add_argument("--knn-max-user-items", type=int, default=500)
+    parser.add_argument("--duration", type=float, default=20.0, help="load test seconds")
+    parser.add_argument(
+        "--ease-max-items", type=int, default=None, help="override the config's EASE item cap"
+    )
+    parser.add_argument("--no-serve", action="store_true", help="skip the model server")
     parser.add_argument("--json", action="store_true", help="only the JSON object on stdout")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -147,7 +280,10 @@ def main() -> None:
     results = []
     for size in (int(s) for s in args.sizes.split(",")):
         cmd = [sys.executable, __file__, *sys.argv[1:], "--child", str(size)]
-        done = subprocess.run(cmd, check=True, capture_output=True, text=True)
+        done = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
+        if done.returncode != 0:
+            results.append({"ratings": size, "error": f"exit {done.returncode} (see stderr)"})
+            continue
         results.append(json.loads(done.stdout.strip().splitlines()[-1]))
         if not args.json:
             print(json.dumps(results[-1]), file=sys.stderr, flush=True)
@@ -158,8 +294,11 @@ def main() -> None:
             "peak_rss_exponent": growth(results, "peak_rss_mb"),
         },
         "settings": {
-            k: getattr(args, k)
-            for k in ("components", "seed", "eval_users", "ease_max_items", "knn_max_user_items")
+            "config": str(args.config),
+            "seed": args.seed,
+            "eval_users": args.eval_users,
+            "ease_max_items_override": args.ease_max_items,
+            "duration_s": args.duration,
         },
     }
     print(json.dumps(report, indent=2))

@@ -142,6 +142,14 @@ class ModelConfig(Section):
     # memory a component may plan to use (GB); a fit estimated to need more stops before it
     # starts, naming the setting to change. None = the machine's physical memory.
     memory_budget_gb: Annotated[float, Field(gt=0.0)] | None = None
+    # the hybrid's components: "dense" (EASE x3, dense item-kNN, SVD, content, popularity: best on
+    # small catalogues) or "scalable" (ALS, sparse item-kNN, EASE capped at
+    # implicit.ease_max_items, SVD unless use_svd is false, content, popularity; docs/scale.md)
+    component_set: Literal["dense", "scalable"] = "dense"
+    use_svd: bool = True  # scalable set: surprise SVD holds ~400 bytes a rating while fitting
+    # blend-weight search and rating stack: a seeded sample of this many validation users
+    # (None = all); the search scores each user's candidate set (union of the components' top)
+    tune_max_users: Count | None = 2000
 
 
 class EvaluationConfig(Section):

@@ -1,5 +1,7 @@
 """The whole training pipeline on generated MovieLens-25M-shaped data (~200k ratings), through
-configs/ml-25m.yaml and --data-dir: the path the 25M run takes, at a size a test can afford."""
+configs/ml-25m.yaml and --data-dir: the path the 25M run takes (the hybrid over the scalable
+component set: ALS, sparse item-kNN, capped EASE, content, popularity), at a size a test can
+afford."""
 
 from __future__ import annotations
 
@@ -37,6 +39,9 @@ def test_ml25m_config_trains_registers_and_promotes_on_generated_data(
     assert str(mlflow_client.get_model_version_by_alias(name, "champion").version) == "1"
     run = mlflow_client.get_run(versions[0].run_id)
     assert run.data.params["data.movielens_release"] == "ml-25m"
+    assert run.data.params["model.component_set"] == "scalable"
     metrics = run.data.metrics
+    # the scalable components are the ones blended and evaluated
+    assert {"als.ndcg_at_10", "itemknn.ndcg_at_10", "ease.ndcg_at_10"} <= set(metrics)
     # the generated tastes are real signal: the hybrid beats popularity clearly
     assert metrics["hybrid.ndcg_at_10"] > 1.2 * metrics["popularity.ndcg_at_10"]

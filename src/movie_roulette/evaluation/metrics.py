@@ -103,6 +103,21 @@ def ndcg_at_k(recommended: Sequence[Any], relevant: Collection[Any], k: int) -> 
     return dcg / ideal
 
 
+def ndcg_from_hits(hits: np.ndarray, n_relevant: np.ndarray, k: int) -> np.ndarray:
+    """`ndcg_at_k` of many ranked lists at once (the blend-weight search): `hits` is lists x k
+    (True where the item at that rank is relevant; shorter lists padded with False) and
+    `n_relevant` each list's number of relevant items (>= 1). Same discount, same ideal DCG."""
+    k = check_k(k)
+    hits = np.asarray(hits, bool)[:, :k]
+    n_relevant = np.asarray(n_relevant, np.int64)
+    if hits.shape[0] != len(n_relevant) or (n_relevant < 1).any():
+        raise ValueError("n_relevant: one count >= 1 per row of hits.")
+    disc = np.array([1.0 / math.log2(i + 2) for i in range(k)])
+    dcg = hits.astype(np.float64) @ disc[: hits.shape[1]]
+    ideal = np.cumsum(disc)[np.minimum(n_relevant, k) - 1]
+    return dcg / ideal
+
+
 def average_precision_at_k(recommended: Sequence[Any], relevant: Collection[Any], k: int) -> float:
     """AP@k: mean of precision@i at each hit i <= k, divided by min(k, |relevant|)."""
     hits = _hits(recommended, relevant, k, True)

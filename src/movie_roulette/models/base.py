@@ -22,6 +22,7 @@ import pandas as pd
 
 from movie_roulette import columns as C
 from movie_roulette.exceptions import UnknownMovieError, UnknownUserError
+from movie_roulette.models.component_api import RowScoring
 
 STATE_FORMAT = 1
 
@@ -117,8 +118,10 @@ def model_from_state(meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) 
     return _CLASSES[name].from_state(meta, arrays)
 
 
-class Recommender:
-    """Base class of every recommender. Subclasses list their constructor params in `_params`."""
+class Recommender(RowScoring):
+    """Base class of every recommender. Subclasses list their constructor params in `_params`.
+    The public component API a blend uses (`score_users`, `score_rows`, `predict_rows`,
+    `score_scale`, ...) comes from `component_api.RowScoring`."""
 
     name: ClassVar[str] = "recommender"
     predicts_ratings: ClassVar[bool] = False

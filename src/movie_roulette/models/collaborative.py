@@ -23,6 +23,11 @@ class SVDRecommender(Recommender):
 
     name: ClassVar[str] = "svd"
     predicts_ratings: ClassVar[bool] = True
+    profile_reads_values: ClassVar[bool] = True  # the fold-in regresses on the rating values
+    budget_setting: ClassVar[str] = "model.use_svd (false leaves SVD out of the hybrid)"
+    # scikit-surprise's Trainset holds each rating twice in Python lists of (id, rating) tuples
+    # (ur and ir) plus the raw-id dicts: ~400 bytes a rating (docs/scale.md)
+    BYTES_PER_RATING: ClassVar[int] = 400
     _params: ClassVar[tuple[str, ...]] = ("n_factors", "n_epochs", "lr_all", "reg_all", "seed")
 
     def __init__(
@@ -80,6 +85,10 @@ class SVDRecommender(Recommender):
         if self._qi32 is None:
             self._qi32 = np.ascontiguousarray(self.qi, np.float32)
         return self._qi32
+
+    def estimate_fit_bytes(self, n_users: int, n_movies: int, n_ratings: int) -> int:
+        factors = 2 * 8 * self.n_factors * (n_users + n_movies)
+        return self.BYTES_PER_RATING * n_ratings + factors
 
     def _score_all(self, user_idx: int) -> np.ndarray:
         dots = self._ranking_factors() @ self.pu[user_idx].astype(np.float32)

@@ -8,8 +8,20 @@ A component is a fitted `Recommender` that also offers:
   component's own movie positions) over `candidates` (positions, shared by the batch) or over
   every fitted movie: one call for a batch of validation users, a newcomer's profile or a
   served request, without private hooks or per-name special cases;
+* `score_users(user_idx, candidates=None)`: the same for fitted users (positions in the
+  component's `user_ids`), from what the component learnt about them (SVD's and ALS's fitted
+  factors, not a fold-in of their history);
 * `predict_rows(user_idx, movie_idx)` (components with `predicts_ratings`): rating predictions of
-  fitted users for the given movie positions, one row per user.
+  fitted users for the given movie positions, one row per user;
+* `personal` (class attribute): False when the scores are the same for everyone (popularity):
+  a blend then does not count it as evidence about the user (fold-in, rating-stack z features);
+* `profile_reads_values` (class attribute): True when scoring a profile reads the rating values
+  itself (SVD's fold-in); False when every rating counts as "watched" (EASE, item-kNN, content),
+  so a blend passes disliked movies separately (`models.hybrid.fold_in`);
+* `estimate_fit_bytes(n_users, n_movies, n_ratings)` and `budget_setting`: the memory a fit
+  plans to hold, and the setting that lowers it, for the hybrid's up-front budget check;
+* `movie_prior()` (popularity: counts and shrunk mean ratings) and `movie_similarities(pos)`
+  (content: cosine of one movie to every movie), None where a component has none.
 
 `RowScoring` gives correct (per-row) defaults from the `Recommender` hooks; scalable components
 override them with batched versions.
@@ -76,10 +88,45 @@ class UserRows:
         return cls.from_profiles([model.seen(int(u)) for u in np.asarray(user_idx)])
 
 
+# bytes per rating a component holds while fitting, unless it says otherwise (the ratings frame,
+# its id arrays and one sparse copy)
+DEFAULT_BYTES_PER_RATING = 64
+
+
 class RowScoring:
-    """Mixin for `Recommender` subclasses: the batched public API with per-row defaults."""
+    """Mixin for `Recommender` (base of every model): the public API with per-row defaults."""
 
     score_scale: ClassVar[ScoreScale] = "raw"
+    personal: ClassVar[bool] = True
+    profile_reads_values: ClassVar[bool] = False
+    budget_setting: ClassVar[str] = "model.memory_budget_gb"
+
+    def estimate_fit_bytes(self, n_users: int, n_movies: int, n_ratings: int) -> int:
+        """Memory the fit plans to hold (bytes), from the data's shape only."""
+        return DEFAULT_BYTES_PER_RATING * n_ratings + 16 * (n_users + n_movies)
+
+    def score_users(self, user_idx: np.ndarray, candidates: np.ndarray | None = None) -> np.ndarray:
+        """(n_users, n_candidates) float64 scores of fitted users (positions in `user_ids`);
+        candidates None = every fitted movie."""
+        self._check_fitted()  # type: ignore[attr-defined]
+        user_idx = np.asarray(user_idx, np.int64).reshape(-1)
+        n = self.n_movies  # type: ignore[attr-defined]
+        width = n if candidates is None else len(candidates)
+        out = np.empty((len(user_idx), width), np.float64)
+        for k, u in enumerate(user_idx):
+            if candidates is None:
+                out[k] = self._score_all(int(u))  # type: ignore[attr-defined]
+            else:
+                out[k] = self._score_at(int(u), np.asarray(candidates, np.int64))  # type: ignore[attr-defined]
+        return out
+
+    def movie_prior(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(rating counts, mean ratings) per fitted movie, for cold start; None = not known."""
+        return None
+
+    def movie_similarities(self, movie_pos: int) -> np.ndarray | None:
+        """Similarity of one fitted movie to every fitted movie; None = not offered."""
+        return None
 
     def score_rows(self, rows: UserRows, candidates: np.ndarray | None = None) -> np.ndarray:
         """(n_users, n_candidates) float32 scores; candidates None = every fitted movie."""

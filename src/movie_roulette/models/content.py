@@ -81,6 +81,11 @@ class ContentRecommender(Recommender):
             w = liked.astype(np.float64)
         return w
 
+    def movie_similarities(self, movie_pos: int) -> np.ndarray:
+        """Cosine of one movie's vector to every movie's (rows are unit-norm)."""
+        row = self.item_matrix[int(movie_pos)]
+        return np.asarray((self.item_matrix @ row.T).todense()).ravel()
+
     def _score_profile(self, movie_idx: np.ndarray, ratings: np.ndarray) -> np.ndarray:
         if len(movie_idx) == 0 or self.item_matrix.shape[1] == 0:
             return np.zeros(self.n_movies)

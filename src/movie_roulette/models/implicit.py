@@ -128,6 +128,13 @@ class EASERecommender(Recommender):
     def _select_ratings(self, ratings: pd.DataFrame) -> pd.DataFrame:
         return _top_movies(_frequent_movies(ratings, self.min_item_ratings), self.max_items)
 
+    budget_setting: ClassVar[str] = "model.implicit.ease_max_items"
+
+    def estimate_fit_bytes(self, n_users: int, n_movies: int, n_ratings: int) -> int:
+        n = n_movies if self.max_items is None else min(n_movies, self.max_items)
+        itemsize = 4 if self.half_precision else 8
+        return ease_fit_bytes(n, itemsize) + super().estimate_fit_bytes(n_users, 0, n_ratings)
+
     def check_memory(self, n_items: int) -> None:
         """Raise MemoryBudgetError when a fit on `n_items` movies would exceed the budget."""
         itemsize = 4 if self.half_precision else 8
@@ -255,6 +262,15 @@ class ItemKNNRecommender(Recommender):
         self.global_mean = 0.0
         self.bu = np.empty(0)
         self.bi = np.empty(0)
+
+    budget_setting: ClassVar[str] = "model.component_set (scalable: sparse item-kNN)"
+    DENSE_BLOCK: ClassVar[int] = 1024  # movies per dense similarity block
+
+    def estimate_fit_bytes(self, n_users: int, n_movies: int, n_ratings: int) -> int:
+        # a few n x block float64 blocks at once, plus the kept neighbours
+        block = 6 * 8 * n_movies * min(n_movies, self.DENSE_BLOCK)
+        kept = 12 * n_movies * (self.n_neighbours + self.rating_pool)
+        return block + kept + super().estimate_fit_bytes(n_users, 0, n_ratings)
 
     def _select_ratings(self, ratings: pd.DataFrame) -> pd.DataFrame:
         return _frequent_movies(ratings, self.min_item_ratings)

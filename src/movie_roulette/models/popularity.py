@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from movie_roulette.models.base import Interactions, Recommender
+from movie_roulette.models.component_api import ScoreScale
 
 
 class PopularityRecommender(Recommender):
@@ -19,6 +20,9 @@ class PopularityRecommender(Recommender):
     """
 
     name: ClassVar[str] = "popularity"
+    score_scale: ClassVar[ScoreScale] = "log1p"  # counts: a blend reads log1p(count)
+    personal: ClassVar[bool] = False
+    profile_reads_values: ClassVar[bool] = True  # a profile changes nothing
     _params: ClassVar[tuple[str, ...]] = ("shrinkage", "use_rating_tiebreak")
 
     def __init__(
@@ -60,6 +64,9 @@ class PopularityRecommender(Recommender):
     def score_ratings(self, ratings: Mapping[int, float]) -> np.ndarray:
         self._check_fitted()
         return self._scores.copy()
+
+    def movie_prior(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.counts, self.shrunk_mean
 
     def _get_arrays(self) -> dict[str, np.ndarray]:
         return {"counts": self.counts, "shrunk_mean": self.shrunk_mean}

@@ -140,6 +140,7 @@ class ReviewSentimentRecommender(Recommender):
     """Ranks movies by their shrunk share of positive reviews (same for every user)."""
 
     name: ClassVar[str] = SENTIMENT_COMPONENT
+    profile_reads_values: ClassVar[bool] = True  # a profile changes nothing
     _params: ClassVar[tuple[str, ...]] = ("prior_strength",)
 
     def __init__(

@@ -24,13 +24,13 @@ from threadpoolctl import threadpool_limits
 
 from movie_roulette.config import ModelConfig
 from movie_roulette.models.base import Interactions, Recommender, fit_baselines
-from movie_roulette.models.component_api import RowScoring, UserRows
+from movie_roulette.models.component_api import UserRows
 from movie_roulette.models.implicit import EASERecommender, ItemKNNRecommender
 
 _BLOCK_WORK = 4_000_000  # multiply-adds per column block of the similarity products
 
 
-class ALSRecommender(RowScoring, Recommender):
+class ALSRecommender(Recommender):
     """Implicit ALS (Hu, Koren, Volinsky 2008) via `implicit.cpu.als`, float32.
 
     Each interaction (every rating, or ratings >= `min_rating`) has confidence `alpha`; score =
@@ -89,6 +89,12 @@ class ALSRecommender(RowScoring, Recommender):
             model.fit(X, show_progress=False)
         self.user_factors = np.ascontiguousarray(model.user_factors, np.float32)
         self.item_factors = np.ascontiguousarray(model.item_factors, np.float32)
+
+    budget_setting: ClassVar[str] = "model.als.factors"
+
+    def estimate_fit_bytes(self, n_users: int, n_movies: int, n_ratings: int) -> int:
+        # the user x movie matrix and its transpose (CSR, float32 + int32) and the factors
+        return 2 * 12 * n_ratings + 3 * 4 * self.factors * (n_users + n_movies)
 
     def fold_in(self, rows: UserRows) -> np.ndarray:
         """User factors for histories (implicit's least-squares user step, in float64)."""
@@ -163,7 +169,7 @@ def _product(left: sparse.csc_matrix, right: sparse.csr_matrix) -> sparse.csc_ma
     return sparse.csc_matrix((out.data, out.indices, out.indptr), shape=out.shape[::-1])
 
 
-class SparseItemKNNRecommender(RowScoring, ItemKNNRecommender):
+class SparseItemKNNRecommender(ItemKNNRecommender):
     """`ItemKNNRecommender` with sparse, block-wise similarities (same scores and rating
     predictions when no user has more than `max_user_items` interactions)."""
 
@@ -193,6 +199,17 @@ class SparseItemKNNRecommender(RowScoring, ItemKNNRecommender):
             raise ValueError(f"max_user_items: must be >= 1 (or None), got {max_user_items}.")
         self.max_user_items = None if max_user_items is None else int(max_user_items)
         self.seed = int(seed)
+
+    budget_setting: ClassVar[str] = "model.implicit.knn_max_user_items"
+
+    def estimate_fit_bytes(self, n_users: int, n_movies: int, n_ratings: int) -> int:
+        # X, R, R^2 in CSC and CSR (float64 + int32 indices), the frame's arrays, the kept
+        # neighbours and one block's products (~_BLOCK_WORK entries, a few copies)
+        used = n_ratings
+        if self.max_user_items is not None:
+            used = min(n_ratings, n_users * self.max_user_items)
+        kept = 2 * 12 * n_movies * (self.n_neighbours + self.rating_pool)
+        return 6 * 12 * used + 48 * n_ratings + kept + 10 * 24 * _BLOCK_WORK
 
     def _similarity_sample(self, data: Interactions) -> np.ndarray:
         """Mask of the ratings the similarities use: all, except a seeded sample of

@@ -166,7 +166,7 @@ def test_state_round_trip_keeps_fold_in_scaling_and_rating_stack(
 def test_z_features_from_kept_statistics_equal_a_full_z_scoring(
     hybrid: HybridRecommender,
 ) -> None:
-    from movie_roulette.models.hybrid import _zscore
+    from movie_roulette.models.hybrid.blend import zscore as _zscore
 
     user = 1
     uidx = hybrid.user_index(user)
@@ -175,7 +175,9 @@ def test_z_features_from_kept_statistics_equal_a_full_z_scoring(
     pos = np.append(np.arange(hybrid.n_movies), -1)  # every movie, and one the hybrid lacks
     for name in ("ease", "ease_liked", "ease_centered", "svd", "popularity"):
         comp = hybrid.components[name]
-        full = _zscore(hybrid._aligned(name, comp._score_all(comp.user_index(user))), candidates)
+        full = _zscore(
+            hybrid._aligned(name, comp.score_users([comp.user_index(user)])[0]), candidates
+        )
         expected = np.append(full, 0.0)
         np.testing.assert_allclose(hybrid._z_feature(name, user, pos), expected, atol=1e-5)
         # one movie at a time, as the served `predict` asks (EASE sums only its columns)
@@ -208,7 +210,7 @@ def test_predictions_are_the_same_with_the_statistics_kept_or_recomputed(
 def test_the_kept_statistics_are_bounded(
     hybrid: HybridRecommender, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import movie_roulette.models.hybrid as hybrid_module
+    import movie_roulette.models.hybrid.model as hybrid_module
 
     clone = HybridRecommender.from_state(*hybrid.get_state())
     monkeypatch.setattr(hybrid_module, "Z_MEMO_SIZE", 4)

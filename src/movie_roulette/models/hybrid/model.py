@@ -1,0 +1,569 @@
+"""HybridRecommender: a tuned blend of component models, with cold-start and fold-in fallbacks.
+
+Ranking: every component scores the movies (the public component API: `score_users` for fitted
+users, `score_rows` for a newcomer's profile); each component's scores are read on its
+`score_scale` and z-scored per user over the candidate movies (`blend`); the ranking score is
+the weighted sum. Weights are chosen on a sample of validation users by coordinate search
+maximising `evaluation.metrics` NDCG@k on candidate sets (`tuning`). A folded-in profile of a
+few ratings gives much more peaked score distributions than a full user history (one rated
+movie: EASE's top z ~18), so for fold-in each component's z-scores are scaled down until its top
+candidate's z is no larger than the median top z of the validation users (`top_z`).
+
+Ratings: the linear stack of `rating_stack`, clipped to the rating scale. A component that does
+not know the user or movie contributes the baseline (or z = 0) instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Mapping
+from contextlib import nullcontext
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from movie_roulette import columns as C
+from movie_roulette.models.base import (
+    Interactions,
+    Recommender,
+    check_ratings,
+    fit_baselines,
+    model_from_state,
+    top_k_indices,
+)
+from movie_roulette.models.hybrid import blend, cold_start, fold_in, rating_stack, tuning
+from movie_roulette.models.hybrid.rating_stack import BASELINE, INTERCEPT, Z_PREFIX
+from movie_roulette.progress import Progress
+from movie_roulette.results import Fallback, RatingPrediction, Recommendations, RecommendedItem
+
+log = logging.getLogger(__name__)
+
+Z_MEMO_SIZE = 300_000  # (component, user) z statistics kept by a fitted hybrid
+
+
+class HybridRecommender(Recommender):
+    """Weighted blend of component recommenders (see module docstring).
+
+    `components` maps a name ("ease", "itemknn", "svd", "content", "popularity", "als", ...) to a
+    recommender; `weights` maps component names to blend weights; `rating_coefs` maps
+    "intercept", "baseline" and stack features to coefficients.
+    """
+
+    name: ClassVar[str] = "hybrid"
+    predicts_ratings: ClassVar[bool] = True
+    _params: ClassVar[tuple[str, ...]] = ("weights", "rating_coefs", "diversity", "top_z")
+
+    def __init__(
+        self,
+        components: Mapping[str, Recommender] | None = None,
+        weights: Mapping[str, float] | None = None,
+        rating_coefs: Mapping[str, float] | None = None,
+        diversity: float = 0.3,
+        top_z: Mapping[str, float] | None = None,
+        rating_scale: tuple[float, float] | None = None,
+    ) -> None:
+        super().__init__(rating_scale)
+        self.components: dict[str, Recommender] = dict(components or {})
+        if weights is None:
+            weights = {name: 1.0 for name in self.components}
+        unknown = sorted(set(weights) - set(self.components))
+        if unknown and self.components:
+            raise ValueError(
+                f"weights: no component named {unknown}; have {sorted(self.components)}."
+            )
+        self.weights: dict[str, float] = {k: float(v) for k, v in weights.items()}
+        if rating_coefs is None:
+            raters = [n for n, c in self.components.items() if c.predicts_ratings]
+            rating_coefs = {INTERCEPT: 0.0, **{n: 1.0 / len(raters) for n in raters}}
+            if not raters:
+                rating_coefs = {INTERCEPT: 0.0, BASELINE: 1.0}
+        self.rating_coefs: dict[str, float] = {k: float(v) for k, v in rating_coefs.items()}
+        self.diversity = float(diversity)
+        self.top_z: dict[str, float] = {k: float(v) for k, v in (top_z or {}).items()}
+        self.global_mean = 0.0
+        self.bu = np.empty(0)
+        self.bi = np.empty(0)
+        self.genres = np.empty(0, dtype="<U1")
+        self.fit_info: dict[str, Any] = {}
+        self.progress: Progress | None = None  # phase lines while training (train_hybrid)
+        self._pos: dict[str, np.ndarray] = {}
+        self._align: dict[str, tuple[np.ndarray, np.ndarray, bool]] = {}
+        self._genre_sets: list[frozenset[str]] = []
+        self._user_activity = np.empty(0)
+        self._movie_activity = np.empty(0)
+
+    def get_params(self) -> dict[str, Any]:
+        params = super().get_params()
+        params["weights"] = dict(self.weights)
+        params["rating_coefs"] = dict(self.rating_coefs)
+        params["top_z"] = dict(self.top_z)
+        return params
+
+    # ------------------------------------------------------------------ fitting
+    def _fit(self, data: Interactions, catalogue: pd.DataFrame | None) -> None:
+        if not self.components:
+            raise ValueError("components: the hybrid needs at least one component model.")
+        frame = pd.DataFrame(
+            {
+                C.USER_ID: self.user_ids[data.user_idx],
+                C.MOVIE_ID: self.movie_ids[data.movie_idx],
+                C.RATING: data.rating,
+            }
+        )
+        timings = {}
+        for name, comp in self.components.items():
+            start = time.perf_counter()
+            comp.rating_scale = comp.rating_scale or self.rating_scale
+            with self.progress.phase(f"fitting {name}") if self.progress else nullcontext():
+                comp.fit(frame, catalogue)
+            timings[name] = round(time.perf_counter() - start, 3)
+            log.info("fitted component %s in %.1f s", name, timings[name])
+        self.fit_info["component_fit_seconds"] = timings
+        self.global_mean, self.bu, self.bi = fit_baselines(data)
+        self.genres = self._genres_from(catalogue)
+        self._prepare()
+
+    def _genres_from(self, catalogue: pd.DataFrame | None) -> np.ndarray:
+        if catalogue is None or C.GENRES not in catalogue.columns:
+            return np.array([""] * self.n_movies)
+        series = catalogue.drop_duplicates(C.MOVIE_ID).set_index(C.MOVIE_ID)[C.GENRES]
+        values = series.reindex(self.movie_ids).fillna("").astype(str).tolist()
+        return np.array(values if values else [""])[: self.n_movies]
+
+    def _prepare(self) -> None:
+        self._pos = {n: c.movie_positions(self.movie_ids) for n, c in self.components.items()}
+        # per request: (blend positions a component knows, its positions of them, knows all)
+        self._align = {
+            n: (np.flatnonzero(pos >= 0), pos[pos >= 0], bool((pos >= 0).all()))
+            for n, pos in self._pos.items()
+        }
+        self._z_memo: dict[tuple[str, int], tuple[float, float, float] | None] = {}
+        self._genre_sets = cold_start.genre_sets(self.genres)
+        # centred on the data the model is fitted on now, so a refit on more data keeps the scale
+        user_log = np.log1p(np.diff(self._ui_indptr).astype(np.float64))
+        movie_log = np.log1p(np.bincount(self._ui_indices, minlength=self.n_movies).astype(float))
+        self._user_activity = user_log - (user_log.mean() if len(user_log) else 0.0)
+        self._movie_activity = movie_log - (movie_log.mean() if len(movie_log) else 0.0)
+
+    def refit(
+        self, ratings: pd.DataFrame, catalogue: pd.DataFrame | None = None
+    ) -> HybridRecommender:
+        """Refit every component on new data, keeping the blend weights and rating stack."""
+        weights, coefs, info = dict(self.weights), dict(self.rating_coefs), dict(self.fit_info)
+        top_z = dict(self.top_z)
+        self.fit(ratings, catalogue)
+        self.weights, self.rating_coefs, self.top_z = weights, coefs, top_z
+        self.fit_info = {
+            **info,
+            "refit_component_fit_seconds": self.fit_info["component_fit_seconds"],
+        }
+        return self
+
+    # ------------------------------------------------------------------ component scores
+    def _aligned(self, name: str, values: np.ndarray) -> np.ndarray:
+        """A component's scores re-indexed to the hybrid's movies, on the blend's scale."""
+        scale = self.components[name].score_scale
+        values = np.asarray(values)
+        if values.ndim != 1:
+            return blend.aligned(values, self._pos[name], scale)
+        # one row (a request): where the component's movies sit is worked out once (`_prepare`)
+        known, source, everywhere = self._align[name]
+        if everywhere:  # the component knows every movie of the blend
+            out = values[source].astype(np.float64)
+        else:
+            out = np.full(self.n_movies, np.nan)
+            out[known] = values[source]
+        return blend.scaled(scale, out)
+
+    def _ranking(self, name: str, ranking: bool) -> bool:
+        """False for a component that a ranking request would score for nothing (weight 0)."""
+        return not ranking or self.weights.get(name, 0.0) != 0.0
+
+    def _raw_component_scores(self, user_id: int, ranking: bool = False) -> dict[str, np.ndarray]:
+        """Each component's scores for a known user; `ranking`: only the weighted ones."""
+        out = {}
+        for name, comp in self.components.items():
+            if not self._ranking(name, ranking) or not comp.knows_user(user_id):
+                continue
+            out[name] = self._aligned(name, comp.score_users([comp.user_index(user_id)])[0])
+        return out
+
+    def _profile_component_scores(
+        self, ratings: Mapping[int, float], ranking: bool = False
+    ) -> dict[str, np.ndarray]:
+        """Each component's scores for a newcomer's ratings (`fold_in`), on the hybrid's movies;
+        `ranking`: only the weighted components."""
+        top = self.rating_scale[1] if self.rating_scale else 5.0
+        comps = {n: c for n, c in self.components.items() if self._ranking(n, ranking)}
+        raw = fold_in.profile_scores(comps, ratings, top)
+        return {name: self._aligned(name, values) for name, values in raw.items()}
+
+    def _blend(
+        self, raw: Mapping[str, np.ndarray], candidates: np.ndarray, fold_in: bool = False
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        z = {
+            n: blend.zscore(v, candidates)
+            for n, v in raw.items()
+            if self.weights.get(n, 0.0) != 0.0
+        }
+        if fold_in:
+            z = {n: blend.calibrate(v, candidates, self.top_z.get(n)) for n, v in z.items()}
+        total = np.zeros(self.n_movies)
+        for name, values in z.items():
+            total += self.weights[name] * values
+        return total, z
+
+    def _score_all(self, user_idx: int) -> np.ndarray:
+        candidates = np.ones(self.n_movies, bool)
+        candidates[self.seen(user_idx)[0]] = False
+        raw = self._raw_component_scores(int(self.user_ids[user_idx]), ranking=True)
+        return self._blend(raw, candidates)[0]
+
+    def _score_profile(self, movie_idx: np.ndarray, ratings: np.ndarray) -> np.ndarray:
+        candidates = np.ones(self.n_movies, bool)
+        candidates[movie_idx] = False
+        profile = dict(
+            zip(self.movie_ids[movie_idx].tolist(), np.asarray(ratings).tolist(), strict=True)
+        )
+        return self._blend(self._profile_component_scores(profile, True), candidates, True)[0]
+
+    def _z_rows(self, user_ids: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """For a batch of fitted users: each component's z-scores over the hybrid's movies (users
+        x movies; zeros for users a component does not know) and the candidate mask (unseen)."""
+        uidx = np.array([self.user_index(int(u)) for u in user_ids], np.int64)
+        candidates = np.ones((len(uidx), self.n_movies), bool)
+        for r, u in enumerate(uidx):
+            candidates[r, self.seen(int(u))[0]] = False
+        out = {}
+        for name, comp in self.components.items():
+            z = np.zeros((len(uidx), self.n_movies))
+            known = [r for r, u in enumerate(user_ids) if comp.knows_user(int(u))]
+            if known:
+                cu = [comp.user_index(int(user_ids[r])) for r in known]
+                scores = self._aligned(name, comp.score_users(np.asarray(cu, np.int64)))
+                for row, r in enumerate(known):
+                    z[r] = blend.zscore(scores[row], candidates[r])
+            out[name] = z
+        return out, candidates
+
+    # ------------------------------------------------------------------ recommendations
+    def genre_mask(self, genre: str | None) -> np.ndarray:
+        return cold_start.genre_mask(genre, self._genre_sets, self.genres)
+
+    def _items(
+        self, total: np.ndarray, z: Mapping[str, np.ndarray], allowed: np.ndarray, k: int
+    ) -> list[RecommendedItem]:
+        scores = np.where(allowed, total, -np.inf)
+        top = top_k_indices(scores, k)
+        return [
+            RecommendedItem(
+                movie_id=int(self.movie_ids[j]),
+                score=float(scores[j]),
+                components={n: float(v[j]) for n, v in z.items()},
+            )
+            for j in top
+        ]
+
+    def recommend_items(
+        self, user_id: int, k: int = 10, exclude_seen: bool = True, genre: str | None = None
+    ) -> Recommendations:
+        """Top-k for a user; an unknown user gets the cold-start list (see `fallback`)."""
+        self._check_fitted()
+        allowed = self.genre_mask(genre)
+        if not self.knows_user(user_id):
+            return Recommendations(self._cold_start(k, allowed), fallback=Fallback.COLD_START)
+        uidx = self.user_index(user_id)
+        candidates = np.ones(self.n_movies, bool)
+        candidates[self.seen(uidx)[0]] = False
+        total, z = self._blend(self._raw_component_scores(user_id, ranking=True), candidates)
+        if exclude_seen:
+            allowed = allowed & candidates
+        return Recommendations(self._items(total, z, allowed, k), fallback=None)
+
+    def similar_movies(self, movie_id: int, k: int = 10) -> list[tuple[int, float]]:
+        """Movies similar to one movie: what someone who loved it would be recommended
+        (item-item co-occurrence + content, blended like any user); a describing component's
+        similarity alone (content cosine) for a movie that no component saw rated. Raises
+        `UnknownMovieError` otherwise."""
+        self._check_fitted()
+        if self.movie_positions([movie_id])[0] >= 0:
+            top = self.rating_scale[1] if self.rating_scale else 5.0
+            recs = self.recommend_from_ratings({int(movie_id): top}, k=k)
+            if recs.fallback != Fallback.COLD_START:
+                return [(it.movie_id, it.score) for it in recs.items]
+        return cold_start.described_similar(self.components, int(movie_id), k)
+
+    def recommend_from_ratings(
+        self, ratings: Mapping[int, float], k: int = 10, genre: str | None = None
+    ) -> Recommendations:
+        """Top-k for a newcomer's few ratings {movie_id: rating}, folded in without refitting.
+
+        The rated movies are excluded. `fallback` is `Fallback.FOLD_IN` (`used`: the components
+        that scored the ratings), or `Fallback.COLD_START` when none of the rated movies is known.
+        """
+        self._check_fitted()
+        allowed = self.genre_mask(genre)
+        rated = self.movie_positions(np.fromiter(ratings.keys(), np.int64, len(ratings)))
+        allowed = allowed.copy()
+        allowed[rated[rated >= 0]] = False
+        known = {m: float(r) for m, r in ratings.items() if self.movie_positions([m])[0] >= 0}
+        if not known:
+            return Recommendations(self._cold_start(k, allowed), fallback=Fallback.COLD_START)
+        candidates = np.ones(self.n_movies, bool)
+        candidates[rated[rated >= 0]] = False
+        raw = self._profile_component_scores(known, ranking=True)
+        total, z = self._blend(raw, candidates, fold_in=True)
+        used = [n for n in z if self.components[n].personal] or list(z)
+        return Recommendations(
+            self._items(total, z, allowed, k), fallback=Fallback.FOLD_IN, used=tuple(used)
+        )
+
+    def cold_start_scores(self) -> np.ndarray:
+        """Popularity (log count) mixed with Bayesian-shrunk mean rating, both z-scored."""
+        counts = np.bincount(self._ui_indices, minlength=self.n_movies)
+        return cold_start.cold_start_scores(
+            self.components, self._pos, counts, self.global_mean + self.bi
+        )
+
+    def _cold_start(self, k: int, allowed: np.ndarray) -> list[RecommendedItem]:
+        """Greedy genre-diversified pick from the best cold-start scores."""
+        base = np.where(allowed, self.cold_start_scores(), -np.inf)
+        chosen = cold_start.diverse_pick(base, self._genre_sets, self.diversity, k)
+        return [
+            RecommendedItem(int(self.movie_ids[j]), float(base[j]), {"cold_start": float(base[j])})
+            for j in chosen
+        ]
+
+    # ------------------------------------------------------------------ ratings
+    def _rating_features(self, user_id: int, movie_ids: np.ndarray) -> dict[str, np.ndarray]:
+        """Per-feature values for the rating stack (see `rating_stack`); components that
+        cannot predict give the baseline, z-scores of unknown movies are 0."""
+        pos = self.movie_positions(movie_ids)
+        known_user = self.knows_user(user_id)
+        uidx = self.user_index(user_id) if known_user else -1
+        bu = self.bu[uidx] if known_user else 0.0
+        bi = np.where(pos >= 0, self.bi[np.maximum(pos, 0)], 0.0)
+        baseline = self.global_mean + bu + bi
+        feats = {BASELINE: baseline}
+        feats["user_activity"] = np.full(len(pos), self._user_activity[uidx] if known_user else 0.0)
+        feats["movie_activity"] = np.where(pos >= 0, self._movie_activity[np.maximum(pos, 0)], 0.0)
+        wanted = self._stack_parts()
+        for name in sorted(wanted):
+            if name in feats or name == INTERCEPT:
+                continue
+            if name.startswith(Z_PREFIX):
+                feats[name] = self._z_feature(name[len(Z_PREFIX) :], user_id, pos)
+                continue
+            comp = self.components[name]
+            values = baseline.copy()
+            if comp.knows_user(user_id):
+                cpos = comp.movie_positions(movie_ids)
+                ok = cpos >= 0
+                if ok.any():
+                    values[ok] = comp.predict_rows([comp.user_index(user_id)], cpos[ok])[0]
+            feats[name] = values
+        return feats
+
+    def _z_feature(self, name: str, user_id: int, pos: np.ndarray) -> np.ndarray:
+        """A ranking component's z-score (over the user's candidate movies) at `pos`.
+
+        The user's mean, spread and floor over all candidates are computed once per (component,
+        user) and kept (`_z_stats`); then only the movies at `pos` are scored. A single `predict`
+        scored all ~10k movies with each z component before (3 ms of its 4 on ml-latest-small).
+        """
+        out = np.zeros(len(pos))
+        comp = self.components[name]
+        if not comp.knows_user(user_id) or not self.knows_user(user_id):
+            return out
+        stats = self._z_stats(name, user_id)
+        ok = pos >= 0
+        if stats is None or not ok.any():
+            return out
+        mean, std, floor = stats
+        cpos = self._pos[name][pos[ok]]
+        known = cpos >= 0
+        raw = np.full(len(cpos), np.nan)
+        if known.any():
+            raw[known] = comp.score_users([comp.user_index(user_id)], cpos[known])[0]
+        z = (blend.scaled(comp.score_scale, raw) - mean) / std
+        out[ok] = np.where(np.isfinite(z), z, floor)
+        return out
+
+    def _z_stats(self, name: str, user_id: int) -> tuple[float, float, float] | None:
+        """`blend.zstats` of a component's scores over the user's unseen movies, kept per
+        (component, user): a fitted model's scores never change; `_prepare` empties the memo."""
+        key = (name, user_id)
+        if key in self._z_memo:
+            return self._z_memo[key]
+        comp = self.components[name]
+        candidates = np.ones(self.n_movies, bool)
+        candidates[self.seen(self.user_index(user_id))[0]] = False
+        scores = comp.score_users([comp.user_index(user_id)])[0]
+        stats = blend.zstats(self._aligned(name, scores), candidates)
+        if len(self._z_memo) >= Z_MEMO_SIZE:  # oldest first out; ~100 bytes an entry
+            del self._z_memo[next(iter(self._z_memo))]
+        self._z_memo[key] = stats
+        return stats
+
+    def prepare_user(self, user_id: int) -> None:
+        """Compute what `predict_rating` keeps per user (the z statistics), e.g. at start-up.
+        Like the rest of the model, not for concurrent use: the server serializes computations."""
+        if not self.knows_user(user_id):
+            return
+        for part in sorted(self._stack_parts()):
+            name = part[len(Z_PREFIX) :]
+            if part.startswith(Z_PREFIX) and self.components[name].knows_user(user_id):
+                self._z_stats(name, user_id)
+
+    def _stack_parts(self) -> set[str]:
+        """The features the rating stack uses ("svd*user_activity" uses "svd" and
+        "user_activity")."""
+        return rating_stack.parts(self.rating_coefs)
+
+    def _stack(self, feats: Mapping[str, np.ndarray], n: int) -> np.ndarray:
+        return rating_stack.predict(self.rating_coefs, feats, n)
+
+    def predict_rating(self, user_id: int, movie_ids: Iterable[int] | np.ndarray) -> np.ndarray:
+        """Stacked prediction, clipped. Unknown users/movies fall back to baselines (which one:
+        `predict`)."""
+        self._check_fitted()
+        ids = np.asarray(list(movie_ids) if not isinstance(movie_ids, np.ndarray) else movie_ids)
+        ids = ids.astype(np.int64).reshape(-1)
+        pos = self.movie_positions(ids)
+        if not self.knows_user(user_id):
+            bi = np.where(pos >= 0, self.bi[np.maximum(pos, 0)], 0.0)
+            return self.clip(self.global_mean + bi)
+        feats = self._rating_features(user_id, ids)
+        pred = self._stack(feats, len(ids))
+        unknown_movie = pos < 0
+        if unknown_movie.any():
+            pred[unknown_movie] = feats[BASELINE][unknown_movie]
+        return self.clip(pred)
+
+    def predict(self, user_id: int, movie_id: int) -> RatingPrediction:
+        """One rating with the fallback `predict_rating` used for it: `UNKNOWN_USER` (global mean
+        plus the movie's bias), `UNKNOWN_MOVIE` (the user's baseline) or None (the stack)."""
+        value = float(self.predict_rating(user_id, np.array([movie_id]))[0])
+        if not self.knows_user(user_id):
+            fallback: Fallback | None = Fallback.UNKNOWN_USER
+        elif self.movie_positions([movie_id])[0] < 0:
+            fallback = Fallback.UNKNOWN_MOVIE
+        else:
+            fallback = None
+        return RatingPrediction(int(user_id), int(movie_id), value, fallback)
+
+    def _predict_ratings(self, user_idx: int, movie_idx: np.ndarray) -> np.ndarray:
+        return self.predict_rating(int(self.user_ids[user_idx]), self.movie_ids[movie_idx])
+
+    # ------------------------------------------------------------------ tuning
+    def tune(
+        self,
+        valid: pd.DataFrame,
+        k: int = 10,
+        threshold: float = 4.0,
+        max_users: int | None = None,
+        ranking: bool = True,
+        seed: int = 0,
+    ) -> dict[str, Any]:
+        """Choose blend weights (NDCG@k, `tuning`) and the rating stack (least squares,
+        `rating_stack`) on `valid`, each on a seeded sample of at most `max_users` validation
+        users (None: all). `ranking=False` fits the rating stack only (the weights stay as they
+        are); the rating stack does not depend on the blend weights."""
+        self._check_fitted()
+        valid = check_ratings(valid)
+        valid = valid[valid[C.USER_ID].map(self.knows_user).to_numpy(bool)]
+        info: dict[str, Any] = {}
+        if ranking:
+            start = time.perf_counter()
+            info.update(self._tune_weights(valid, k, threshold, max_users, seed))
+            info["weight_search_seconds"] = round(time.perf_counter() - start, 3)
+            log.info("weight search in %.1f s", info["weight_search_seconds"])
+        start = time.perf_counter()
+        info.update(self._fit_rating_stack(valid, max_users, seed))
+        info["rating_stack_seconds"] = round(time.perf_counter() - start, 3)
+        log.info("rating stack in %.1f s", info["rating_stack_seconds"])
+        self.fit_info.update(info)
+        return info
+
+    def _tune_weights(
+        self, valid: pd.DataFrame, k: int, threshold: float, max_users: int | None, seed: int
+    ) -> dict[str, Any]:
+        rel = valid[valid[C.RATING] >= threshold]
+        relevant = {
+            int(uid): set(group.tolist()) for uid, group in rel.groupby(C.USER_ID)[C.MOVIE_ID]
+        }
+        names = list(self.components)
+        weights, top_z, info = tuning.search_weights(
+            names, self._z_rows, relevant, self.movie_positions, k, max_users, seed
+        )
+        if weights:
+            self.weights, self.top_z = weights, top_z
+        return info
+
+    def _fit_rating_stack(
+        self, valid: pd.DataFrame, max_users: int | None, seed: int
+    ) -> dict[str, Any]:
+        raters = [n for n, c in self.components.items() if c.predicts_ratings]
+        rankers = [n for n, c in self.components.items() if not c.predicts_ratings and c.personal]
+        names = rating_stack.feature_names(raters, rankers)
+        self.rating_coefs = {INTERCEPT: 0.0, **{n: 0.0 for n in names}}  # feature set for lookup
+        valid = valid[self.movie_positions(valid[C.MOVIE_ID].to_numpy()) >= 0]
+        users = tuning.sample_users(valid[C.USER_ID].to_numpy(), max_users, seed)
+        valid = valid[valid[C.USER_ID].isin(users)]
+        self.rating_coefs, info = rating_stack.fit(
+            valid, names, self._rating_features, self.rating_scale, raters
+        )
+        return info
+
+    # ------------------------------------------------------------------ state
+    def _get_extra_meta(self) -> dict[str, Any]:
+        comps = {}
+        for name, comp in self.components.items():
+            meta, _ = comp.get_state()
+            comps[name] = meta
+        return {
+            "global_mean": self.global_mean,
+            "components": comps,
+            "component_order": list(self.components),
+            "fit_info": self.fit_info,
+        }
+
+    def _get_arrays(self) -> dict[str, np.ndarray]:
+        arrays = {"bu": self.bu, "bi": self.bi, "genres": np.asarray(self.genres, dtype=str)}
+        for name, comp in self.components.items():
+            _, comp_arrays = comp.get_state()
+            arrays.update({f"components/{name}/{key}": value for key, value in comp_arrays.items()})
+        return arrays
+
+    @classmethod
+    def from_state(
+        cls, meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]
+    ) -> HybridRecommender:
+        components = {}
+        comp_metas = meta["extra"]["components"]
+        for name in meta["extra"].get("component_order", list(comp_metas)):
+            comp_meta = comp_metas[name]
+            prefix = f"components/{name}/"
+            comp_arrays = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+            components[name] = model_from_state(comp_meta, comp_arrays)
+        params = dict(meta["params"])
+        scale = params.pop("rating_scale", None)
+        if meta.get("class") != cls.__name__:
+            raise ValueError(f"state is for {meta.get('class')!r}, not {cls.__name__}.")
+        obj = cls(components=components, **params, rating_scale=tuple(scale) if scale else None)
+        obj.user_ids = np.asarray(arrays["user_ids"], np.int64)
+        obj.movie_ids = np.asarray(arrays["movie_ids"], np.int64)
+        obj._ui_indptr = np.asarray(arrays["ui_indptr"], np.int64)
+        obj._ui_indices = np.asarray(arrays["ui_indices"], np.int32)
+        obj._ui_ratings = np.asarray(arrays["ui_ratings"], np.float32)
+        extra = meta["extra"]
+        obj.global_mean = float(extra["global_mean"])
+        obj.fit_info = dict(extra.get("fit_info", {}))
+        obj.bu = np.asarray(arrays["bu"], np.float64)
+        obj.bi = np.asarray(arrays["bi"], np.float64)
+        obj.genres = np.asarray(arrays["genres"], dtype=str)
+        obj._prepare()
+        obj._fitted = True
+        return obj

@@ -1,0 +1,77 @@
+"""`train_hybrid`: what the pipeline's training step runs."""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+
+from movie_roulette import columns as C
+from movie_roulette.config import ModelConfig
+from movie_roulette.models.base import check_ratings
+from movie_roulette.models.hybrid.components import check_memory_budget, make_components
+from movie_roulette.models.hybrid.model import HybridRecommender
+from movie_roulette.models.review_sentiment import add_sentiment_component
+from movie_roulette.progress import Progress
+
+
+def train_hybrid(
+    train: pd.DataFrame,
+    valid: pd.DataFrame,
+    catalogue: pd.DataFrame | None,
+    cfg: ModelConfig,
+    seed: int,
+    k: int = 10,
+    threshold: float = 4.0,
+    use_sentiment: bool | None = None,
+    sentiment_prior: float = 5.0,
+    tune_ranking: bool = True,
+) -> HybridRecommender:
+    """Fit the components on train, tune blend weights and rating stack on valid, then (if
+    cfg.refit_on_train_and_valid) refit the components on train + valid keeping the weights.
+    `tune_ranking=False` skips the blend-weight search (for rating-only evaluations).
+
+    `use_sentiment` adds the review-sentiment component (None: when the catalogue carries
+    scored reviews; see models.review_sentiment). Before anything is fitted, the memory the
+    largest fit plans to hold is checked against `cfg.memory_budget_gb` (MemoryBudgetError
+    naming the setting to change). Timings and validation scores are in `model.fit_info`.
+    """
+    start = time.perf_counter()
+    components = add_sentiment_component(
+        make_components(cfg, seed), catalogue, use_sentiment, sentiment_prior
+    )
+    full = (
+        check_ratings(train)
+        if not len(valid)
+        else pd.concat([check_ratings(train), check_ratings(valid)], ignore_index=True)
+    )
+    estimates = check_memory_budget(
+        components,
+        int(full[C.USER_ID].nunique()),
+        int(full[C.MOVIE_ID].nunique()),
+        len(full),
+        cfg.memory_budget_gb,
+    )
+    del full
+    model = HybridRecommender(components)
+    model.fit_info["memory_estimate_gb"] = estimates
+    model.progress = progress = Progress("train_hybrid")
+    model.fit(train, catalogue)
+    if len(valid):
+        with progress.phase("tuning the blend on the validation split"):
+            model.tune(
+                valid,
+                k=k,
+                threshold=threshold,
+                max_users=cfg.tune_max_users,
+                ranking=tune_ranking,
+                seed=seed,
+            )
+    if cfg.refit_on_train_and_valid and len(valid):
+        cols = [C.USER_ID, C.MOVIE_ID, C.RATING]
+        with progress.phase("refitting every component on train + valid"):
+            model.refit(pd.concat([train[cols], valid[cols]], ignore_index=True), catalogue)
+    model.progress = None
+    model.fit_info["total_fit_seconds"] = round(time.perf_counter() - start, 3)
+    progress.done(f"{len(components)} components")
+    return model

@@ -1,0 +1,248 @@
+"""The hybrid package over the public component API (issue 13): component contract, capped /
+sparse components equal to the dense ones inside the hybrid, one NDCG for tuning and
+evaluation, the up-front memory-budget check."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from movie_roulette.config import ImplicitConfig, ModelConfig, load_config
+from movie_roulette.evaluation import metrics as M
+from movie_roulette.evaluation.offline import ranking_metrics
+from movie_roulette.exceptions import MemoryBudgetError
+from movie_roulette.models.base import Recommender, top_k_indices
+from movie_roulette.models.collaborative import SVDRecommender
+from movie_roulette.models.component_api import UserRows
+from movie_roulette.models.content import ContentRecommender
+from movie_roulette.models.hybrid import (
+    HybridRecommender,
+    check_memory_budget,
+    make_components,
+    train_hybrid,
+    tuning,
+)
+from movie_roulette.models.implicit import EASERecommender, ItemKNNRecommender
+from movie_roulette.models.popularity import PopularityRecommender
+from movie_roulette.models.scalable import ALSRecommender, SparseItemKNNRecommender
+from tests.unit.models.tiny import ACTION, COMEDY, split_tiny, tiny_model_config
+
+COMPONENTS: dict[str, Callable[[], Recommender]] = {
+    "popularity": PopularityRecommender,
+    "svd": lambda: SVDRecommender(n_factors=4, n_epochs=20, seed=1),
+    "content": lambda: ContentRecommender(n_neighbours=5),
+    "ease": lambda: EASERecommender(l2=5.0, min_item_ratings=1),
+    "ease_capped": lambda: EASERecommender(l2=5.0, min_item_ratings=1, max_items=12),
+    "itemknn": lambda: ItemKNNRecommender(n_neighbours=5, min_item_ratings=1),
+    "itemknn_sparse": lambda: SparseItemKNNRecommender(n_neighbours=5, min_item_ratings=1),
+    "als": lambda: ALSRecommender(factors=4, iterations=5, seed=1),
+}
+
+
+# ------------------------------------------------------------------ component contract
+@pytest.mark.parametrize("name", sorted(COMPONENTS))
+def test_every_component_offers_the_public_api(
+    name: str, ratings: pd.DataFrame, catalogue: pd.DataFrame
+) -> None:
+    comp = COMPONENTS[name]().fit(ratings, catalogue)
+    assert comp.score_scale in ("raw", "log1p")
+    assert isinstance(comp.personal, bool) and isinstance(comp.profile_reads_values, bool)
+    assert comp.budget_setting.startswith("model.")
+    need = comp.estimate_fit_bytes(1000, 500, 100_000)
+    assert isinstance(need, int) and need > 0
+    users = np.arange(comp.n_users)
+    full = comp.score_users(users)
+    assert full.shape == (comp.n_users, comp.n_movies)
+    for u in users[:5]:  # the fitted user's scores, as the Recommender contract gives them
+        np.testing.assert_allclose(full[u], comp.score_all(int(comp.user_ids[u])), rtol=1e-6)
+    cand = np.array([comp.n_movies - 1, 0, 2])
+    np.testing.assert_allclose(comp.score_users(users[:3], cand), full[:3][:, cand], rtol=1e-5)
+    # a profile's scores through the batch API equal the per-profile public method
+    profile = {int(m): r for m, r in zip(comp.movie_ids[:4], (5.0, 4.0, 1.0, 3.5), strict=True)}
+    rows = UserRows.from_profiles([(np.arange(4), np.array(list(profile.values())))])
+    try:
+        expected = comp.score_ratings(profile)
+    except NotImplementedError:
+        expected = None
+    if expected is not None:
+        np.testing.assert_allclose(comp.score_rows(rows)[0], expected, rtol=1e-5, atol=1e-6)
+    if comp.predicts_ratings:
+        movies = np.array([2, 0, 1])
+        got = comp.predict_rows(users[:2], movies)
+        for k in range(2):
+            np.testing.assert_allclose(
+                got[k], comp.predict_rating(int(comp.user_ids[k]), comp.movie_ids[movies])
+            )
+
+
+def test_component_roles_are_class_attributes_not_names() -> None:
+    assert PopularityRecommender.score_scale == "log1p" and not PopularityRecommender.personal
+    assert SVDRecommender.profile_reads_values and not EASERecommender.profile_reads_values
+    assert EASERecommender.budget_setting == "model.implicit.ease_max_items"
+    # a popularity component under another name is still read on the log scale
+    hybrid = HybridRecommender({"ranker": PopularityRecommender()})
+    assert hybrid.components["ranker"].score_scale == "log1p"
+
+
+# ------------------------------------------------------------------ capped / sparse == dense
+def test_hybrid_of_capped_and_sparse_components_equals_the_dense_one_under_the_cap(
+    ratings: pd.DataFrame, catalogue: pd.DataFrame
+) -> None:
+    weights = {"ease": 1.0, "itemknn": 0.5, "popularity": 0.2}
+    dense = HybridRecommender(
+        {
+            "ease": EASERecommender(l2=5.0, min_item_ratings=1, half_precision=False),
+            "itemknn": ItemKNNRecommender(n_neighbours=50, min_item_ratings=1),
+            "popularity": PopularityRecommender(),
+        },
+        weights=weights,
+    ).fit(ratings, catalogue)
+    # every neighbour kept (the catalogue has 20 movies): with fewer, a tie at the k-th
+    # similarity may keep another movie in the sparse version
+    scalable = HybridRecommender(
+        {
+            "ease": EASERecommender(
+                l2=5.0, min_item_ratings=1, half_precision=False, max_items=1000
+            ),
+            "itemknn": SparseItemKNNRecommender(
+                n_neighbours=50, min_item_ratings=1, max_user_items=None
+            ),
+            "popularity": PopularityRecommender(),
+        },
+        weights=weights,
+    ).fit(ratings, catalogue)
+    for user in dense.user_ids:
+        a = dense.recommend_items(int(user), k=8)
+        b = scalable.recommend_items(int(user), k=8)
+        assert a.movie_ids == b.movie_ids
+        np.testing.assert_allclose(
+            [i.score for i in a.items], [i.score for i in b.items], rtol=1e-5
+        )
+    profile = {ACTION[0]: 5.0, COMEDY[1]: 1.0}
+    assert (
+        dense.recommend_from_ratings(profile, k=6).movie_ids
+        == scalable.recommend_from_ratings(profile, k=6).movie_ids
+    )
+
+
+def test_scalable_component_set_trains_serves_and_round_trips(
+    ratings: pd.DataFrame, catalogue: pd.DataFrame
+) -> None:
+    cfg = dataclasses.replace(
+        tiny_model_config(),
+        component_set="scalable",
+        implicit=ImplicitConfig(
+            l2=5.0, min_item_ratings=1, knn_neighbours=5, ease_max_items=15, knn_max_user_items=5
+        ),
+    )
+    train, valid = split_tiny(ratings)
+    model = train_hybrid(train, valid, catalogue, cfg, seed=0, k=5)
+    assert {"als", "itemknn", "ease", "svd", "content", "popularity"} <= set(model.components)
+    assert isinstance(model.components["itemknn"], SparseItemKNNRecommender)
+    assert model.components["ease"].n_movies == 15  # capped
+    assert model.fit_info["valid_users"] > 0 and set(model.weights) == set(model.components)
+    recs = model.recommend_items(ACTION_FAN, k=5)
+    assert len(recs.movie_ids) == 5
+    clone = HybridRecommender.from_state(*model.get_state())
+    assert clone.recommend_items(ACTION_FAN, k=5).movie_ids == recs.movie_ids
+    np.testing.assert_allclose(
+        clone.predict_rating(ACTION_FAN, ACTION), model.predict_rating(ACTION_FAN, ACTION)
+    )
+    assert model.similar_movies(ACTION[0], k=3)
+
+
+ACTION_FAN = 1
+
+
+# ------------------------------------------------------------------ one NDCG
+def test_ndcg_from_hits_is_ndcg_at_k() -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        k = int(rng.integers(1, 12))
+        recommended = list(rng.permutation(40)[: int(rng.integers(0, k + 1))])
+        relevant = set(rng.choice(40, int(rng.integers(1, 15)), replace=False).tolist())
+        hits = np.zeros((1, k), bool)
+        hits[0, : len(recommended)] = [m in relevant for m in recommended]
+        got = M.ndcg_from_hits(hits, np.array([len(relevant)]), k)[0]
+        assert got == pytest.approx(M.ndcg_at_k(recommended, relevant, k), abs=1e-12)
+
+
+def test_search_ranks_ties_by_the_lower_movie_position_as_served() -> None:
+    z = np.array([[[1.0, 2.0, 2.0, 2.0, 0.5], [3.0, 3.0, 1.0, 1.0, 1.0]]], np.float32)
+    cols = np.array([[2, 5, 7, 9, 11], [0, 4, 6, 8, -1]])
+    search = tuning.SearchSet(["a"], z, cols, {"a": 1.0})
+    top, real = tuning.ranked(search, np.array([1.0]), 3)
+    for r in range(2):
+        scores = np.full(12, -np.inf)
+        ok = cols[r] >= 0
+        scores[cols[r][ok]] = z[0, r][ok]
+        assert cols[r][top[r][real[r]]].tolist() == top_k_indices(scores, 3).tolist()
+
+
+def test_weight_search_scores_with_the_evaluations_ndcg(
+    ratings: pd.DataFrame, catalogue: pd.DataFrame
+) -> None:
+    """The validation NDCG the search reports is the offline evaluation's NDCG of the tuned
+    model on the same users, relevant movies the model never saw included (the search used to
+    leave them out of the ideal DCG, and break ties on float32 sums its own way)."""
+    train, valid = split_tiny(ratings)
+    extra = pd.DataFrame(  # liked in validation, unknown to the model (e.g. first rated there)
+        {"user_id": [1, 2, 9], "movie_id": [999, 999, 998], "rating": [5.0, 4.5, 5.0]}
+    )
+    valid = pd.concat([valid[["user_id", "movie_id", "rating"]], extra], ignore_index=True)
+    model = HybridRecommender(make_components(tiny_model_config(), seed=3)).fit(train, catalogue)
+    info = model.tune(valid, k=5, max_users=None)
+    expected = ranking_metrics(model, train, valid, k=5)["ndcg@5"]
+    assert info["valid_users"] == valid[valid["rating"] >= 4]["user_id"].nunique()
+    assert info["valid_ndcg@5"] == pytest.approx(expected, abs=1e-9)
+
+
+def test_weight_search_samples_users_with_a_seed(
+    ratings: pd.DataFrame, catalogue: pd.DataFrame
+) -> None:
+    train, valid = split_tiny(ratings)
+    model = HybridRecommender(make_components(tiny_model_config(), seed=3)).fit(train, catalogue)
+    a = model.tune(valid, k=5, max_users=6, seed=1)
+    assert a["valid_users"] == 6
+    b = model.tune(valid, k=5, max_users=6, seed=1)
+    assert a["valid_ndcg@5"] == b["valid_ndcg@5"] and a["weights"] == b["weights"]
+    assert tuning.sample_users(np.arange(100), 10, 1).tolist() == sorted(
+        tuning.sample_users(np.arange(100), 10, 1).tolist()
+    )
+
+
+# ------------------------------------------------------------------ memory budget
+def test_dense_components_on_25m_are_refused_naming_the_need_and_the_setting() -> None:
+    with pytest.raises(MemoryBudgetError) as err:
+        check_memory_budget(
+            make_components(ModelConfig(), seed=0), 162_000, 62_000, 25_000_000, 12.0
+        )
+    message = str(err.value)
+    assert "needs about" in message and "GB" in message and "'ease'" in message
+    assert "model.implicit.ease_max_items" in message and "model.memory_budget_gb" in message
+
+
+def test_the_ml25m_config_fits_its_budget() -> None:
+    cfg = load_config("configs/ml-25m.yaml").model
+    assert cfg.component_set == "scalable"
+    estimates = check_memory_budget(
+        make_components(cfg, seed=0), 162_000, 62_000, 25_000_000, cfg.memory_budget_gb
+    )
+    assert max(estimates.values()) < cfg.memory_budget_gb
+
+
+def test_train_hybrid_stops_before_any_fit_when_over_budget(
+    ratings: pd.DataFrame, catalogue: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_fit(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        raise AssertionError("a component was fitted although the budget check should stop")
+
+    monkeypatch.setattr(Recommender, "fit", no_fit)
+    cfg = dataclasses.replace(tiny_model_config(), memory_budget_gb=1e-6)
+    train, valid = split_tiny(ratings)
+    with pytest.raises(MemoryBudgetError, match="model.memory_budget_gb"):
+        train_hybrid(train, valid, catalogue, cfg, seed=0, k=5)
