@@ -31,7 +31,6 @@ where `growth` is the least-squares slope of log(cost) on log(ratings) over the 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import gc
 import importlib.util
 import json
@@ -173,11 +172,11 @@ def measure_size(args: argparse.Namespace) -> dict:
     args.library_snapshot = snapshot
     folder = data_dir(args.data_root, args.child, args.seed)
     cfg = load_config(args.config)
-    data_cfg = dataclasses.replace(cfg.data, data_dir=str(folder), download=False)
+    data_cfg = cfg.data.model_copy(update=dict(data_dir=str(folder), download=False))
     model_cfg = cfg.model
     if args.ease_max_items is not None:
-        imp = dataclasses.replace(model_cfg.implicit, ease_max_items=args.ease_max_items)
-        model_cfg = dataclasses.replace(model_cfg, implicit=imp)
+        imp = model_cfg.implicit.model_copy(update=dict(ease_max_items=args.ease_max_items))
+        model_cfg = model_cfg.model_copy(update=dict(implicit=imp))
     t0 = time.perf_counter()
     ratings = sources.load_ratings(data_cfg, seed=cfg.seed)
     catalogue = add_content_text(

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from movie_roulette.models.base import Interactions, Recommender
-from movie_roulette.models.component_api import RowScoring, UserRows
+from movie_roulette.models.component_api import UserRows
 
 # (model, interactions) -> (user factors, movie factors), float32, aligned with the indices
 Fitter = Callable[["FactorALSRecommender", Interactions], tuple[np.ndarray, np.ndarray]]
@@ -34,7 +34,7 @@ def register_fitter(engine: str, fitter: Fitter) -> None:
     _FITTERS[engine] = fitter
 
 
-class FactorALSRecommender(RowScoring, Recommender):
+class FactorALSRecommender(Recommender):
     """Shared state and numpy scoring of the two Spark ALS variants."""
 
     name: ClassVar[str] = "als_factors"

@@ -4,7 +4,6 @@ evaluation, the up-front memory-budget check."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 
 import numpy as np
@@ -132,12 +131,17 @@ def test_hybrid_of_capped_and_sparse_components_equals_the_dense_one_under_the_c
 def test_scalable_component_set_trains_serves_and_round_trips(
     ratings: pd.DataFrame, catalogue: pd.DataFrame
 ) -> None:
-    cfg = dataclasses.replace(
-        tiny_model_config(),
-        component_set="scalable",
-        implicit=ImplicitConfig(
-            l2=5.0, min_item_ratings=1, knn_neighbours=5, ease_max_items=15, knn_max_user_items=5
-        ),
+    cfg = tiny_model_config().model_copy(
+        update=dict(
+            component_set="scalable",
+            implicit=ImplicitConfig(
+                l2=5.0,
+                min_item_ratings=1,
+                knn_neighbours=5,
+                ease_max_items=15,
+                knn_max_user_items=5,
+            ),
+        )
     )
     train, valid = split_tiny(ratings)
     model = train_hybrid(train, valid, catalogue, cfg, seed=0, k=5)
@@ -242,7 +246,7 @@ def test_train_hybrid_stops_before_any_fit_when_over_budget(
         raise AssertionError("a component was fitted although the budget check should stop")
 
     monkeypatch.setattr(Recommender, "fit", no_fit)
-    cfg = dataclasses.replace(tiny_model_config(), memory_budget_gb=1e-6)
+    cfg = tiny_model_config().model_copy(update=dict(memory_budget_gb=1e-6))
     train, valid = split_tiny(ratings)
     with pytest.raises(MemoryBudgetError, match="model.memory_budget_gb"):
         train_hybrid(train, valid, catalogue, cfg, seed=0, k=5)
