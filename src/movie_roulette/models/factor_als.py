@@ -15,14 +15,15 @@ So folding in a fitted user's training history gives back their Spark factors (t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any, ClassVar
+from collections.abc import Callable
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 
 from movie_roulette.models.base import Interactions, Recommender
 from movie_roulette.models.component_api import UserRows
+from movie_roulette.models.factors import FactorScoring
 
 # (model, interactions) -> (user factors, movie factors), float32, aligned with the indices
 Fitter = Callable[["FactorALSRecommender", Interactions], tuple[np.ndarray, np.ndarray]]
@@ -34,7 +35,7 @@ def register_fitter(engine: str, fitter: Fitter) -> None:
     _FITTERS[engine] = fitter
 
 
-class FactorALSRecommender(Recommender):
+class FactorALSRecommender(FactorScoring, Recommender):
     """Shared state and numpy scoring of the two Spark ALS variants."""
 
     name: ClassVar[str] = "als_factors"
@@ -135,30 +136,6 @@ class FactorALSRecommender(Recommender):
                 n_explicit = len(idx)
             out[k] = np.linalg.solve(A + self.reg_param * n_explicit * eye, b)
         return out
-
-    # ------------------------------------------------------------------ scoring
-    def _score_all(self, user_idx: int) -> np.ndarray:
-        return self.item_factors @ self.user_factors[user_idx]
-
-    def _score_at(self, user_idx: int, movie_idx: np.ndarray) -> np.ndarray:
-        return self.item_factors[np.asarray(movie_idx, np.int64)] @ self.user_factors[user_idx]
-
-    def _score_profile(self, movie_idx: np.ndarray, ratings: np.ndarray) -> np.ndarray:
-        rows = UserRows.from_profiles([(movie_idx, ratings)])
-        return self.item_factors @ self.fold_in(rows)[0]
-
-    def score_rows(self, rows: UserRows, candidates: np.ndarray | None = None) -> np.ndarray:
-        self._check_fitted()
-        items = self.item_factors if candidates is None else self.item_factors[candidates]
-        return self.fold_in(rows) @ items.T
-
-    # ------------------------------------------------------------------ state
-    def _get_arrays(self) -> dict[str, np.ndarray]:
-        return {"user_factors": self.user_factors, "item_factors": self.item_factors}
-
-    def _set_state(self, meta: dict[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
-        self.user_factors = np.asarray(arrays["user_factors"], np.float32)
-        self.item_factors = np.asarray(arrays["item_factors"], np.float32)
 
 
 class ExplicitALSRecommender(FactorALSRecommender):

@@ -14,8 +14,7 @@ All three implement the public component API of `models.component_api` with batc
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -25,12 +24,13 @@ from threadpoolctl import threadpool_limits
 from movie_roulette.config import ModelConfig
 from movie_roulette.models.base import Interactions, Recommender, fit_baselines
 from movie_roulette.models.component_api import UserRows
+from movie_roulette.models.factors import FactorScoring
 from movie_roulette.models.implicit import EASERecommender, ItemKNNRecommender
 
 _BLOCK_WORK = 4_000_000  # multiply-adds per column block of the similarity products
 
 
-class ALSRecommender(Recommender):
+class ALSRecommender(FactorScoring, Recommender):
     """Implicit ALS (Hu, Koren, Volinsky 2008) via `implicit.cpu.als`, float32.
 
     Each interaction (every rating, or ratings >= `min_rating`) has confidence `alpha`; score =
@@ -112,28 +112,6 @@ class ALSRecommender(Recommender):
             A = base + (Yk.T * (conf - 1.0)) @ Yk
             out[k] = np.linalg.solve(A, Yk.T @ conf)
         return out
-
-    def _score_all(self, user_idx: int) -> np.ndarray:
-        return self.item_factors @ self.user_factors[user_idx]
-
-    def _score_at(self, user_idx: int, movie_idx: np.ndarray) -> np.ndarray:
-        return self.item_factors[np.asarray(movie_idx, np.int64)] @ self.user_factors[user_idx]
-
-    def _score_profile(self, movie_idx: np.ndarray, ratings: np.ndarray) -> np.ndarray:
-        rows = UserRows.from_profiles([(movie_idx, ratings)])
-        return self.item_factors @ self.fold_in(rows)[0]
-
-    def score_rows(self, rows: UserRows, candidates: np.ndarray | None = None) -> np.ndarray:
-        self._check_fitted()
-        items = self.item_factors if candidates is None else self.item_factors[candidates]
-        return self.fold_in(rows) @ items.T
-
-    def _get_arrays(self) -> dict[str, np.ndarray]:
-        return {"user_factors": self.user_factors, "item_factors": self.item_factors}
-
-    def _set_state(self, meta: dict[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
-        self.user_factors = np.asarray(arrays["user_factors"], np.float32)
-        self.item_factors = np.asarray(arrays["item_factors"], np.float32)
 
 
 def _top_per_column(
