@@ -4,13 +4,12 @@ stop, production kept. Recorded like `evaluate_experiment`'s decisions."""
 
 from typing import Annotated, Any
 
-import mlflow
-from zenml import get_step_context, log_metadata, step
+from zenml import get_step_context, step
 
 from movie_roulette.config import PipelineConfig
-from movie_roulette.experiments.card_gate import decision_metrics
 from movie_roulette.promotion import check_audit_gate
 from serving.experiments import conclude
+from steps.monitor.experiment_record import record_decision
 
 
 @step(experiment_tracker="mlflow_tracker", enable_cache=False)
@@ -29,9 +28,4 @@ def conclude_experiment(
         pipeline_name=context.pipeline.name,
         step_name=context.step_run.name,
     )
-    metrics, tags = decision_metrics(decision)
-    mlflow.log_metrics(metrics)
-    mlflow.set_tags(tags)
-    log_metadata(metadata={"experiment_decision": decision})
-    print(f"Experiment {decision['experiment_id']}: {decision['reason']}")
-    return decision
+    return record_decision(decision)

@@ -8,12 +8,11 @@ pipeline builds the challenger's model card, then `conclude_experiment` applies 
 
 from typing import Annotated, Any
 
-import mlflow
 from zenml import get_step_context, log_metadata, step
 
 from movie_roulette.config import PipelineConfig
-from movie_roulette.experiments.card_gate import decision_metrics
 from serving.experiments import conclude, verdict
+from steps.monitor.experiment_record import record_decision
 
 
 @step(experiment_tracker="mlflow_tracker", enable_cache=False)
@@ -31,9 +30,4 @@ def evaluate_experiment(config: PipelineConfig) -> Annotated[dict[str, Any], "ex
     decision = conclude(
         config, found, pipeline_name=context.pipeline.name, step_name=context.step_run.name
     )
-    metrics, tags = decision_metrics(decision)
-    mlflow.log_metrics(metrics)
-    mlflow.set_tags(tags)
-    log_metadata(metadata={"experiment_decision": decision})
-    print(f"Experiment {decision['experiment_id']}: {decision['reason']}")
-    return decision
+    return record_decision(decision)
