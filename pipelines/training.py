@@ -97,6 +97,7 @@ def training_pipeline(config: PipelineConfig) -> None:
             sentiment,
             scored_reviews,
             sentiment_model,
+            config.spark if spark else None,
         )
     elif spark:
         bundle = train_hybrid_spark(

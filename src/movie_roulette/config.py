@@ -420,12 +420,6 @@ class PipelineConfig(Section):
 
     @model_validator(mode="after")
     def _spark_engine_limits(self) -> PipelineConfig:
-        if self.engine == "spark" and self.sentiment.enabled:
-            raise _KeyError(
-                "sentiment.enabled",
-                "the review-sentiment component is not wired into engine: spark yet; set "
-                "sentiment.enabled: false (or engine: local).",
-            )
         if self.engine == "spark" and self.split.strategy == "time":
             raise _KeyError(
                 "split.strategy",

@@ -3,12 +3,12 @@
 from typing import Annotated
 
 import pandas as pd
-from zenml import log_metadata, step
+from zenml import step
 
 from materializers.bundle_materializer import ModelBundleMaterializer
 from movie_roulette.bundle import ModelBundle
-from movie_roulette.config import EvaluationConfig, ModelConfig, PipelineConfig, SparkConfig
-from movie_roulette.spark.training import train_spark_hybrid
+from movie_roulette.config import EvaluationConfig, ModelConfig, SparkConfig
+from steps.train.train_hybrid import fit_bundle
 
 
 @step(output_materializers=ModelBundleMaterializer)
@@ -21,14 +21,5 @@ def train_hybrid_spark(
     spark: SparkConfig,
     seed: int,
 ) -> Annotated[ModelBundle, "model_bundle"]:
-    # only the sections the recipe reads, so a change elsewhere keeps this step cached
-    cfg = PipelineConfig(seed=seed, model=model_config, evaluation=evaluation, spark=spark)
-    model = train_spark_hybrid(train, valid, features, cfg)
-    log_metadata(
-        metadata={
-            "blend_weights": {k: float(v) for k, v in model.weights.items()},
-            "engine": "spark",
-            "spark_master": cfg.spark.master,
-        }
-    )
-    return ModelBundle(model=model, catalogue=features, manifest={"metadata": {}})
+    """Without review sentiment (`train_hybrid_with_sentiment` takes `spark` for a run with it)."""
+    return fit_bundle(train, valid, features, model_config, evaluation, seed, None, None, None, spark)

@@ -7,12 +7,18 @@ from zenml import log_metadata, step
 
 from materializers.bundle_materializer import ModelBundleMaterializer
 from movie_roulette.bundle import ModelBundle
-from movie_roulette.config import EvaluationConfig, ModelConfig, SentimentConfig
+from movie_roulette.config import (
+    EvaluationConfig,
+    ModelConfig,
+    PipelineConfig,
+    SentimentConfig,
+    SparkConfig,
+)
 from movie_roulette.models.hybrid import train_hybrid as fit_hybrid
 from movie_roulette.models.sentiment import SentimentModel
 
 
-def _fit(
+def fit_bundle(
     train: pd.DataFrame,
     valid: pd.DataFrame,
     features: pd.DataFrame,
@@ -22,20 +28,37 @@ def _fit(
     sentiment: SentimentConfig | None,
     scored_reviews: pd.DataFrame | None,
     sentiment_model: SentimentModel | None,
+    spark: SparkConfig | None = None,
 ) -> ModelBundle:
-    model = fit_hybrid(
-        train,
-        valid,
-        features,
-        model_config,
-        seed=seed,
-        k=evaluation.k,
-        threshold=evaluation.relevance_threshold,
-        # on: added when the features carry scored reviews (none on a run without reviews)
-        use_sentiment=None if sentiment is not None and sentiment.use_in_hybrid else False,
-        sentiment_prior=(sentiment or SentimentConfig()).prior_strength,
-    )
-    log_metadata(metadata={"blend_weights": {k: float(v) for k, v in model.weights.items()}})
+    """engine: spark (`spark` given) swaps the collaborative components for Spark ALS; the
+    recipe, the sentiment component and the bundle are the same."""
+    # on: added when the features carry scored reviews (none on a run without reviews)
+    use_sentiment = None if sentiment is not None and sentiment.use_in_hybrid else False
+    sentiment = sentiment or SentimentConfig()
+    metadata: dict[str, object] = {}
+    if spark is None:
+        model = fit_hybrid(
+            train,
+            valid,
+            features,
+            model_config,
+            seed=seed,
+            k=evaluation.k,
+            threshold=evaluation.relevance_threshold,
+            use_sentiment=use_sentiment,
+            sentiment_prior=sentiment.prior_strength,
+        )
+    else:
+        from movie_roulette.spark.training import train_spark_hybrid  # pyspark: this engine only
+
+        # only the sections the recipe reads, so a change elsewhere keeps the step cached
+        cfg = PipelineConfig(
+            seed=seed, model=model_config, evaluation=evaluation, spark=spark, sentiment=sentiment
+        )
+        model = train_spark_hybrid(train, valid, features, cfg, use_sentiment=use_sentiment)
+        metadata = {"engine": "spark", "spark_master": spark.master}
+    metadata["blend_weights"] = {k: float(v) for k, v in model.weights.items()}
+    log_metadata(metadata=metadata)
     return ModelBundle(
         model=model,
         catalogue=features,
@@ -56,7 +79,7 @@ def train_hybrid(
 ) -> Annotated[ModelBundle, "model_bundle"]:
     """Without review sentiment. Its parameters are the model section, the evaluation section
     (k and threshold of the blend search) and the seed: other sections leave its cache alone."""
-    return _fit(train, valid, features, model_config, evaluation, seed, None, None, None)
+    return fit_bundle(train, valid, features, model_config, evaluation, seed, None, None, None)
 
 
 # Two steps, not one with optional inputs: ZenML validates an unconnected `SentimentModel = None`
@@ -74,8 +97,10 @@ def train_hybrid_with_sentiment(
     sentiment: SentimentConfig,
     scored_reviews: pd.DataFrame,
     sentiment_model: SentimentModel,
+    spark: SparkConfig | None = None,
 ) -> Annotated[ModelBundle, "model_bundle"]:
-    return _fit(
+    """With review sentiment; `spark` given: on the Spark engine's components."""
+    return fit_bundle(
         train,
         valid,
         features,
@@ -85,4 +110,5 @@ def train_hybrid_with_sentiment(
         sentiment,
         scored_reviews,
         sentiment_model,
+        spark,
     )

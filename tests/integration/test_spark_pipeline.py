@@ -15,6 +15,8 @@ from tests.spark_support import SPARK_TEST_SETTINGS, require_java
 pytestmark = [pytest.mark.integration, pytest.mark.spark, pytest.mark.slow]
 
 DEMO = {"demo": {"n_movies": 200, "n_users": 150, "mean_ratings_per_user": 60, "n_reviews": 0}}
+# the demo's generated reviews: the sentiment model is trained and enters the Spark hybrid
+DEMO_WITH_REVIEWS = {"demo": {**DEMO["demo"], "n_reviews": 1500}}
 SPARK = {
     **SPARK_TEST_SETTINGS,
     "als": {"rank": 8, "max_iter": 6},
@@ -22,7 +24,7 @@ SPARK = {
 }
 
 
-def _spark_config(tmp_path: Path, name: str, **spark: Any) -> Path:
+def _spark_config(tmp_path: Path, name: str, sentiment: bool = False, **spark: Any) -> Path:
     return write_config(
         tmp_path,
         "quickstart",
@@ -30,8 +32,8 @@ def _spark_config(tmp_path: Path, name: str, **spark: Any) -> Path:
         experiment_name=name,
         engine="spark",
         spark={**SPARK, **spark},
-        data=DEMO,
-        sentiment={"enabled": False},
+        data=DEMO_WITH_REVIEWS if sentiment else DEMO,
+        **({} if sentiment else {"sentiment": {"enabled": False}}),
     )
 
 
@@ -44,7 +46,7 @@ def test_spark_pipeline_registers_a_hybrid_of_spark_als_components(
 ) -> None:
     require_java()
     name = "mr_spark_it"
-    result = run_cli("--config", str(_spark_config(tmp_path, name)))
+    result = run_cli("--config", str(_spark_config(tmp_path, name, sentiment=True)))
     assert result.exit_code == 0, result.output
     versions = _versions(mlflow_client, name)
     assert [str(v.version) for v in versions] == ["1"]
@@ -80,7 +82,8 @@ def test_spark_pipeline_registers_a_hybrid_of_spark_als_components(
         local_test[cols].sort_values(cols).reset_index(drop=True),
     )
     served = steps["refit_on_all_ratings"].outputs["served_bundle"][0].load()
-    assert {"als_explicit", "als_implicit"} <= set(served.model.components)
+    assert {"als_explicit", "als_implicit", "sentiment"} <= set(served.model.components)
+    assert "train_sentiment" in steps and "train_hybrid_with_sentiment" in steps
 
 
 def test_a_failed_spark_run_says_why_in_one_line_and_registers_nothing(

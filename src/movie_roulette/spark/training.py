@@ -17,13 +17,11 @@ from typing import Any
 
 import pandas as pd
 
-from movie_roulette import columns as C
 from movie_roulette.config import PipelineConfig
 from movie_roulette.models.base import Recommender
 from movie_roulette.models.content import ContentRecommender
-from movie_roulette.models.hybrid import HybridRecommender
+from movie_roulette.models.hybrid import HybridRecommender, train_hybrid
 from movie_roulette.models.popularity import PopularityRecommender
-from movie_roulette.models.review_sentiment import add_sentiment_component
 from movie_roulette.spark import prep
 from movie_roulette.spark.als import make_spark_als_components
 from movie_roulette.spark.session import get_session
@@ -102,19 +100,21 @@ def train_spark_hybrid(
     cfg: PipelineConfig,
     use_sentiment: bool | None = False,
 ) -> HybridRecommender:
-    """`models.hybrid.train_hybrid`'s recipe (fit on train, tune on valid, refit on train +
-    valid) over `make_spark_components`, on the run's SparkSession."""
-    start = time.perf_counter()
+    """`models.hybrid.train_hybrid` (fit on train, tune on valid, refit on train + valid) over
+    `make_spark_components`, on the run's SparkSession. `use_sentiment` as there (None: add the
+    review-sentiment component when the catalogue carries scored reviews)."""
     get_session(cfg.spark)
-    components = add_sentiment_component(
-        make_spark_components(cfg), catalogue, use_sentiment, cfg.sentiment.prior_strength
+    model = train_hybrid(
+        train,
+        valid,
+        catalogue,
+        cfg.model,
+        seed=cfg.seed,
+        k=cfg.evaluation.k,
+        threshold=cfg.evaluation.relevance_threshold,
+        use_sentiment=use_sentiment,
+        sentiment_prior=cfg.sentiment.prior_strength,
+        components=make_spark_components(cfg),
     )
-    model = HybridRecommender(components).fit(train, catalogue)
-    if len(valid):
-        model.tune(valid, k=cfg.evaluation.k, threshold=cfg.evaluation.relevance_threshold)
-    if cfg.model.refit_on_train_and_valid and len(valid):
-        cols = [C.USER_ID, C.MOVIE_ID, C.RATING]
-        model.refit(pd.concat([train[cols], valid[cols]], ignore_index=True), catalogue)
-    model.fit_info["total_fit_seconds"] = round(time.perf_counter() - start, 3)
     model.fit_info["engine"] = "spark"
     return model

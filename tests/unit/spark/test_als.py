@@ -123,3 +123,33 @@ def test_fit_without_an_engine_names_the_fix(split) -> None:
         ImplicitALSRecommender(rank=4, engine="nowhere").fit(split[0])
     with pytest.raises(ValueError, match="rank and max_iter"):
         ExplicitALSRecommender(rank=0)
+
+
+def test_the_spark_engine_runs_the_local_recipe_with_spark_components_and_sentiment(spark) -> None:
+    """`train_spark_hybrid` is `models.hybrid.train_hybrid` with `components=`: the same weight
+    search, rating stack and refit, the Spark ALS pair in place of the local collaborative set,
+    and the review-sentiment component when the catalogue carries scored reviews."""
+    from movie_roulette.config import EvaluationConfig, PipelineConfig
+    from movie_roulette.spark.training import train_spark_hybrid
+    from tests.unit.models.test_review_sentiment import sentiment_catalogue
+    from tests.unit.models.tiny import split_tiny, tiny_model_config, tiny_ratings
+
+    small = {"rank": 4, "max_iter": 4}
+    cfg = PipelineConfig(
+        seed=0,
+        model=tiny_model_config(),
+        evaluation=EvaluationConfig(k=5),
+        spark=SparkConfig(
+            als=SparkExplicitALSConfig(**small), als_implicit=SparkImplicitALSConfig(**small)
+        ),
+    )
+    train, valid = split_tiny(tiny_ratings())
+    model = train_spark_hybrid(train, valid, sentiment_catalogue(), cfg, use_sentiment=None)
+    assert set(model.components) == {
+        "als_explicit", "als_implicit", "content", "popularity", "sentiment"
+    }
+    assert set(model.weights) <= set(model.components) and sum(model.weights.values()) > 0
+    assert model.fit_info["engine"] == "spark"
+    assert "memory_estimate_gb" in model.fit_info  # the local recipe's budget check ran
+    recs = model.recommend(int(train["user_id"].iloc[0]), k=5)
+    assert len(recs) == 5

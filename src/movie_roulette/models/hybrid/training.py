@@ -8,7 +8,7 @@ import pandas as pd
 
 from movie_roulette import columns as C
 from movie_roulette.config import ModelConfig
-from movie_roulette.models.base import check_ratings
+from movie_roulette.models.base import Recommender, check_ratings
 from movie_roulette.models.hybrid.components import check_memory_budget, make_components
 from movie_roulette.models.hybrid.model import HybridRecommender
 from movie_roulette.models.review_sentiment import add_sentiment_component
@@ -26,10 +26,14 @@ def train_hybrid(
     use_sentiment: bool | None = None,
     sentiment_prior: float = 5.0,
     tune_ranking: bool = True,
+    components: dict[str, Recommender] | None = None,
 ) -> HybridRecommender:
     """Fit the components on train, tune blend weights and rating stack on valid, then (if
     cfg.refit_on_train_and_valid) refit the components on train + valid keeping the weights.
     `tune_ranking=False` skips the blend-weight search (for rating-only evaluations).
+
+    `components` (unfitted) replaces the set `cfg` names (`make_components`): the Spark engine
+    passes its ALS components here, so both engines share this recipe.
 
     `use_sentiment` adds the review-sentiment component (None: when the catalogue carries
     scored reviews; see models.review_sentiment). Before anything is fitted, the memory the
@@ -38,7 +42,8 @@ def train_hybrid(
     """
     start = time.perf_counter()
     components = add_sentiment_component(
-        make_components(cfg, seed), catalogue, use_sentiment, sentiment_prior
+        components if components is not None else make_components(cfg, seed),
+        catalogue, use_sentiment, sentiment_prior
     )
     full = (
         check_ratings(train)

@@ -1,0 +1,112 @@
+"""Time and memory of one whole `run_pipeline.py` run (issue 13: the 25M pipeline target).
+
+    python benchmarks/pipeline_scale.py --config configs/ml-25m.yaml \
+        --data-dir /tmp/scale-base-bench/synthetic-25000000 --no-cache --json
+
+Runs the pipeline as a user would (a subprocess), samples the memory of its whole process
+tree every `--interval` seconds (the pipeline process, the model servers it starts are
+separate: they are detached and are measured by benchmarks/scale.py), and prints one JSON
+object: wall seconds, exit code, peak RSS of the pipeline process (the kernel's own high-water
+mark), peak PSS of the tree (shared pages counted once) The console output is kept
+in `--log`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(p) for p in text.split()]
+
+
+def _tree(pid: int) -> list[int]:
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(_children(p))
+    return out
+
+
+def _pss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--config", required=True)
+    ap.add_argument("--data-dir", required=True)
+    ap.add_argument("--no-cache", action="store_true")
+    ap.add_argument("--interval", type=float, default=2.0)
+    ap.add_argument("--log", default="/tmp/pipeline-scale.log")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+
+    cmd = [sys.executable, str(ROOT / "run_pipeline.py"), "--config", args.config,
+           "--data-dir", args.data_dir]
+    if args.no_cache:
+        cmd.append("--no-cache")
+    peak_pss_kb = 0
+    samples: list[tuple[float, int]] = []
+    start = time.monotonic()
+    with open(args.log, "w") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+                                env=os.environ.copy())
+        done = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak_pss_kb
+            while not done.wait(args.interval):
+                kb = sum(_pss_kb(p) for p in _tree(proc.pid))
+                samples.append((time.monotonic() - start, kb))
+                peak_pss_kb = max(peak_pss_kb, kb)
+
+        t = threading.Thread(target=sample, daemon=True)
+        t.start()
+        rc = proc.wait()
+        done.set()
+        t.join()
+    wall = time.monotonic() - start
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    result = {
+        "config": args.config,
+        "data_dir": args.data_dir,
+        "exit_code": rc,
+        "wall_s": round(wall, 1),
+        "peak_rss_mb": round(peak_rss_mb),
+        "peak_tree_pss_mb": round(peak_pss_kb / 1024),
+        "log": args.log,
+        "cpu_count": os.cpu_count(),
+        "load_avg_at_end": os.getloadavg(),
+    }
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for k, v in result.items():
+            print(f"{k}: {v}")
+    sys.exit(0 if rc == 0 else 1)
+
+
+if __name__ == "__main__":
+    main()
