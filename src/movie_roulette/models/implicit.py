@@ -73,9 +73,10 @@ class EASERecommender(Recommender):
     X is the user x movie interaction matrix (all ratings, or only ratings >= `min_rating`),
     limited to movies with at least `min_item_ratings` ratings so the dense B stays small. Rarer
     movies are unknown to this model. Score of a user = x_u @ B (summed in float32). With
-    `half_precision` B is computed in float32 and rounded to float16 values: stored as float16
-    (halves the bundle; NDCG unchanged on ml-latest-small), held as float32 in memory, because
-    numpy sums float16 rows ~3x slower (conversion on every request).
+    `half_precision` B is computed in float32 LAPACK and rounded to float16 values (NDCG unchanged
+    on ml-latest-small), held and stored as float32: numpy sums float16 rows ~3x slower, and a
+    float32 file is memory-mapped as is, so the model server's workers share one copy of B in
+    the page cache (a float16 file had to be widened into a private copy in every worker).
 
     `weighting` sets the entries of X: "binary" (1 per rating, Steck's original) or "centered"
     (1 + rating - the user's mean rating, floored at `CENTERED_FLOOR`: a movie the user liked
@@ -213,11 +214,12 @@ class EASERecommender(Recommender):
         return block.sum(axis=0) if w is None else w @ block
 
     def _get_arrays(self) -> dict[str, np.ndarray]:
-        # float16 values are exact in float16: saving them so loses nothing
-        return {"B": self.B.astype(np.float16) if self.half_precision else self.B}
+        return {"B": self.B}
 
     def _set_state(self, meta: dict[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
-        self.B = np.asarray(arrays["B"]).astype(np.float32)
+        B = np.asarray(arrays["B"])
+        # float32 (the mapped file itself); float16 in bundles written before, widened once
+        self.B = B if B.dtype == np.float32 else B.astype(np.float32)
 
 
 class ItemKNNRecommender(Recommender):
