@@ -18,6 +18,8 @@ in a fresh process per size (so peak RSS is that size's own):
 3. NDCG@10 (`evaluation.offline.ranking_metrics`, relevant = rating >= 4) on a seeded sample of
    --eval-users test users: the hybrid, popularity, and every component alone (each as fitted
    inside the hybrid); `ndcg@10_best_component` is the best non-popularity one;
+   `ndcg@10_oracle` ranks with the generator's true tastes (`synthetic.TruthOracle`): the
+   ceiling on this data;
 4. `bundle.save` (schema 2, uncompressed .npy) -> `bundle_mb`; packaged as the pipeline
    registers it (pyfunc from code) and served by MLflow's scoring server with 2 workers, the
    answer cache off and no warm-up; after 8 closed-loop clients send `recommend` requests for
@@ -221,6 +223,12 @@ def measure_size(args: argparse.Namespace) -> dict:
     ndcg = {"hybrid": ranking_metrics(model, seen, test_sample, k=10)["ndcg@10"]}
     for name, comp in model.components.items():
         ndcg[name] = ranking_metrics(comp, seen, test_sample, k=10)["ndcg@10"]
+    from movie_roulette.data.synthetic import TruthOracle
+
+    # the generator's own ranking (true tastes): the ceiling a learned model approaches
+    oracle = TruthOracle(folder, seen)
+    ndcg_oracle = round(ranking_metrics(oracle, seen, test_sample, k=10)["ndcg@10"], 4)
+    del oracle
     ndcg = {k: round(v, 4) for k, v in ndcg.items()}
     _log(f"evaluated in {time.perf_counter() - start:.0f} s: {ndcg}")
     singles = {k: v for k, v in ndcg.items() if k not in ("hybrid", "popularity")}
@@ -229,6 +237,7 @@ def measure_size(args: argparse.Namespace) -> dict:
         {
             "ndcg@10": ndcg["hybrid"],
             "ndcg@10_popularity": ndcg.get("popularity"),
+            "ndcg@10_oracle": ndcg_oracle,
             "ndcg@10_best_component": ndcg.get(best) if best else None,
             "best_component": best,
             "ndcg@10_components": ndcg,

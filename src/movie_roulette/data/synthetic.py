@@ -438,6 +438,62 @@ def generate(spec: SyntheticSpec, out: str | Path, *, progress: bool = False) ->
     return summary
 
 
+class TruthOracle:
+    """The generator's own ranking of a data set it wrote: score(user, movie) = log P(the user
+    rates the movie) + log P(its rating >= `relevant` | rated), from truth.npz and truth.json.
+
+    It knows what no model can learn (the true tastes, qualities and popularities), so its
+    NDCG is the ceiling a learned model approaches on this data; benchmarks/scale.py reports it
+    next to the models'. `recommend` has the `Recommender` signature the offline evaluation
+    calls (`seen`: the ratings the user is known to have made, excluded as a model excludes
+    them)."""
+
+    def __init__(self, folder: str | Path, seen: pd.DataFrame, relevant: float = 4.0) -> None:
+        from scipy.stats import norm
+
+        folder = Path(folder)
+        truth = np.load(folder / "truth.npz", allow_pickle=False)
+        summary = json.loads((folder / "truth.json").read_text("utf-8"))
+        level = int(np.searchsorted(RATING_VALUES, relevant))
+        if not 1 <= level < len(RATING_VALUES):
+            raise ValueError(f"relevant must be a rating above {RATING_VALUES[0]}, got {relevant}")
+        self._cut = float(summary["rating_thresholds"][level - 1])
+        model = summary["model"]
+        self._choice, self._taste_r = model["choice_taste"], model["rating_taste"]
+        self._noise = model["noise_sd"]
+        genres = truth["movie_genres"].astype(np.float32)
+        self._genre_norm = genres / np.maximum(genres.sum(axis=1, keepdims=True), 1)
+        self._taste, self._bias = truth["user_taste"], truth["user_bias"]
+        self._log_pop = np.log(truth["movie_popularity"])
+        self._quality = truth["movie_quality"]
+        self.movie_ids = truth["movie_ids"].astype(np.int64)
+        self._user_pos = {int(u): i for i, u in enumerate(truth["user_ids"])}
+        self._logsf = norm.logsf
+        order = np.argsort(self.movie_ids)
+        pos = order[np.searchsorted(self.movie_ids[order], seen["movie_id"].to_numpy(np.int64))]
+        users = seen["user_id"].to_numpy(np.int64)
+        by_user = np.argsort(users, kind="stable")
+        keys, starts = np.unique(users[by_user], return_index=True)
+        parts = np.split(pos[by_user], starts[1:]) if len(keys) else []
+        self._seen = dict(zip(keys.tolist(), parts, strict=True))
+
+    def scores(self, user_id: int) -> np.ndarray:
+        """Scores over `movie_ids` (higher: more likely rated and rated >= relevant)."""
+        i = self._user_pos[int(user_id)]
+        affinity = self._genre_norm @ self._taste[i]
+        mean = self._bias[i] + self._quality + self._taste_r * affinity
+        return self._log_pop + self._choice * affinity + self._logsf((self._cut - mean) / self._noise)
+
+    def recommend(
+        self, user_id: int, k: int = 10, exclude_seen: bool = True
+    ) -> list[tuple[int, float]]:
+        scores = self.scores(user_id)
+        if exclude_seen and int(user_id) in self._seen:
+            scores[self._seen[int(user_id)]] = -np.inf
+        top = np.argsort(-scores, kind="stable")[:k]
+        return [(int(self.movie_ids[j]), float(scores[j])) for j in top]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m movie_roulette.data.synthetic",
