@@ -3,6 +3,8 @@ MovieLens-shaped data of growing size, and served by a real 2-worker model serve
 
     python benchmarks/scale.py --sizes 1000000,5000000,25000000 --json
     python benchmarks/scale.py --sizes 1000000 --data-root /tmp/scale-base-bench --no-serve
+    python benchmarks/scale.py --bundle DIR   # only step 4, on a saved bundle (e.g. the
+                                              # pipeline's: `run_pipeline.py --reports` names it)
 
 For each size it reuses (or generates, under --data-root) a synthetic data set with MovieLens
 25M's users and movies per rating (`movie_roulette.data.synthetic.ml25m_shape`; a folder
@@ -259,6 +261,31 @@ def measure_size(args: argparse.Namespace) -> dict:
     return out
 
 
+def serve_bundle(args: argparse.Namespace) -> dict:
+    """--bundle: serve a saved bundle (e.g. the one `run_pipeline.py` registered) as step 4
+    does, without training: requests for a seeded sample of --eval-users of its users."""
+    import shutil
+
+    import movie_roulette
+    from movie_roulette import bundle
+
+    snapshot = Path(tempfile.mkdtemp(prefix="scale-library-")) / "movie_roulette"
+    shutil.copytree(Path(movie_roulette.__file__).parent, snapshot)
+    args.library_snapshot = snapshot
+    users = bundle.load_user_ids(args.bundle)
+    rng = np.random.default_rng(args.seed)
+    sample = np.sort(rng.choice(users, min(args.eval_users, len(users)), replace=False))
+    out = {
+        "bundle": str(args.bundle),
+        "users": int(len(users)),
+        "bundle_mb": round(
+            sum(f.stat().st_size for f in args.bundle.rglob("*") if f.is_file()) / 2**20, 1
+        ),
+    }
+    out.update(serve(args.bundle, None, sample, args))
+    return out
+
+
 def growth(sizes: list[dict], key: str) -> float | None:
     points = [(s["ratings"], s[key]) for s in sizes if s.get(key)]
     if len(points) < 2:
@@ -280,8 +307,14 @@ def main() -> None:
     )
     parser.add_argument("--no-serve", action="store_true", help="skip the model server")
     parser.add_argument("--json", action="store_true", help="only the JSON object on stdout")
+    parser.add_argument(
+        "--bundle", type=Path, help="only serve this saved model bundle (no data, no training)"
+    )
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.bundle:
+        print(json.dumps(serve_bundle(args), indent=2))
+        return
     if args.child:
         print(json.dumps(measure_size(args)))
         return
