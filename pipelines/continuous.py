@@ -38,6 +38,7 @@ from steps.monitor.record_empty_batch import record_empty_batch
 from steps.monitor.record_model_data import record_model_data
 from steps.register.promote_model import promote_model
 from steps.register.register_model import register_model
+from steps.spark.train_hybrid_spark import train_hybrid_spark
 from steps.train.refit_for_serving import refit_on_all_ratings
 from steps.train.train_hybrid import train_hybrid
 from steps.validate.check_validation import check_validation
@@ -115,7 +116,12 @@ def continuous_training_pipeline(config: PipelineConfig) -> None:
     train, valid, test, split_info = split_fresh_ratings(
         history, new, config.split, config.continuous.fresh_test_fraction, config.seed, passed
     )
-    bundle = train_hybrid(train, valid, features, config.model, config.evaluation, config.seed)
+    if config.engine == "spark":  # the collaborative fits on Spark, as the training pipeline's
+        bundle = train_hybrid_spark(
+            train, valid, features, config.model, config.evaluation, config.spark, config.seed
+        )
+    else:
+        bundle = train_hybrid(train, valid, features, config.model, config.evaluation, config.seed)
     refit_all = config.model.refit_on_train_and_valid
     metrics = evaluate_models(bundle, train, valid, test, config.evaluation, refit_all)
     behaviour = run_behavioural_checks(

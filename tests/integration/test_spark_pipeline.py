@@ -100,3 +100,35 @@ def test_a_failed_spark_run_says_why_in_one_line_and_registers_nothing(
     assert f"Spark master spark://127.0.0.1:{port} is unreachable" in result.output
     assert "make spark-cluster" in result.output
     assert _versions(mlflow_client, name) == []
+
+
+def test_continuous_training_retrains_on_the_engine_the_config_names(
+    tmp_path: Path, stack: str, mlflow_client: Any
+) -> None:
+    """engine: spark in a continuous config: a forced retrain fits Spark ALS components (the
+    batches themselves are prepared in pandas, as on the local engine) and registers them."""
+    require_java()
+    name = "mr_spark_ct_it"
+    config = write_config(
+        tmp_path,
+        "continuous_demo",
+        model_name=name,
+        experiment_name=name,
+        engine="spark",
+        spark=SPARK,
+        data={"demo": {**DEMO["demo"], "holdout_fraction": 0.2}},
+        sentiment={"enabled": False},
+        continuous={"state_dir": str(tmp_path / "state"), "batch_size": 1500},
+    )
+    trained = run_cli("--config", str(config))
+    assert trained.exit_code == 0, trained.output
+    forced = run_cli("--pipeline", "continuous", "--config", str(config), "--force")
+    assert forced.exit_code == 0, forced.output
+    from zenml.client import Client
+
+    run = Client().get_pipeline("continuous_training_pipeline").last_run
+    assert "train_hybrid_spark" in run.steps and "train_hybrid" not in run.steps
+    retrained = run.steps["train_hybrid_spark"].outputs["model_bundle"][0].load()
+    assert {"als_explicit", "als_implicit"} <= set(retrained.model.components)
+    assert retrained.model.fit_info["engine"] == "spark"
+    assert sorted(str(v.version) for v in _versions(mlflow_client, name)) == ["1", "2"]
