@@ -18,6 +18,7 @@ from steps.deploy.deploy_model import deploy_model
 from steps.evaluate.build_model_card import build_model_card
 from steps.evaluate.evaluate_models import evaluate_models
 from steps.evaluate.run_behavioural_checks import run_behavioural_checks
+from steps.evaluate.sample_test_users import sample_test_users
 from steps.features.build_content_features import build_content_features
 from steps.features.merge_catalogue import merge_catalogue
 from steps.features.split_fresh_ratings import split_fresh_ratings
@@ -123,7 +124,12 @@ def continuous_training_pipeline(config: PipelineConfig) -> None:
     else:
         bundle = train_hybrid(train, valid, features, config.model, config.evaluation, config.seed)
     refit_all = config.model.refit_on_train_and_valid
-    metrics = evaluate_models(bundle, train, valid, test, config.evaluation, refit_all)
+    judged = (
+        sample_test_users(test, config.evaluation, config.seed)
+        if config.evaluation.max_users is not None
+        else test
+    )
+    metrics = evaluate_models(bundle, train, valid, judged, config.evaluation, refit_all)
     behaviour = run_behavioural_checks(
         bundle, train, valid, config.evaluation.k, config.seed, refit_all
     )
@@ -136,10 +142,10 @@ def continuous_training_pipeline(config: PipelineConfig) -> None:
     audit = None
     if config.audit.enabled:
         _, audit = build_model_card.with_options(model=model)(
-            version, bundle, train, valid, test, config
+            version, bundle, train, valid, judged, config
         )
     promotion = promote_model.with_options(model=model)(
-        version, bundle, metrics, train, valid, test, config, audit
+        version, bundle, metrics, train, valid, judged, config, audit
     )
     deployment = deploy_model.with_options(model=model)(
         promotion, config.model_name, config.serving, str(event_log_path(config))

@@ -155,6 +155,9 @@ class ModelConfig(Section):
 class EvaluationConfig(Section):
     k: Count = 10
     relevance_threshold: float = 4.0
+    # evaluate (metrics, model card, promotion) on the test rows of a seeded sample of this many
+    # test users; None = every test user. The model is still trained on every rating.
+    max_users: Count | None = None
 
 
 class PromotionConfig(Section):

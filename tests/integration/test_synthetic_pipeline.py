@@ -30,6 +30,7 @@ def test_ml25m_config_trains_registers_and_promotes_on_generated_data(
         model_name=name,
         experiment_name=name,
         data={"download": False},  # the generated files must be what is read
+        evaluation={"max_users": 500},  # judged on a seeded sample of the ~1,300 test users
     )
     result = run_cli("--config", str(config), "--data-dir", str(data))
     assert result.exit_code == 0, result.output
@@ -45,3 +46,10 @@ def test_ml25m_config_trains_registers_and_promotes_on_generated_data(
     assert {"als.ndcg_at_10", "itemknn.ndcg_at_10", "ease.ndcg_at_10"} <= set(metrics)
     # the generated tastes are real signal: the hybrid beats popularity clearly
     assert metrics["hybrid.ndcg_at_10"] > 1.2 * metrics["popularity.ndcg_at_10"]
+    # evaluation.max_users: metrics, card and promotion judged the sample, training saw all
+    from zenml.client import Client
+
+    steps = Client().get_pipeline("training_pipeline").last_run.steps
+    sampled = steps["sample_test_users"].run_metadata
+    assert sampled["evaluated_users"] == 500 < sampled["test_users"]
+    assert metrics["hybrid.ranking_users"] <= 500
