@@ -18,9 +18,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -54,7 +51,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
-    from benchmarks.scale import data_dir
+    from benchmarks.scale import data_dir, evaluation_sample
     from movie_roulette.config import load_config
     from movie_roulette.data import sources
     from movie_roulette.data.split import train_valid_test
@@ -66,12 +63,7 @@ def main() -> None:
     data_cfg = cfg.data.model_copy(update=dict(data_dir=str(folder), download=False))
     ratings = sources.load_ratings(data_cfg, seed=cfg.seed)
     train, valid, test = train_valid_test(ratings, cfg.split, seed=cfg.seed)
-    cols = ["user_id", "movie_id", "rating"]
-    seen = pd.concat([train[cols], valid[cols]], ignore_index=True)
-    rng = np.random.default_rng(args.seed)
-    users = np.unique(test["user_id"].to_numpy())
-    sample = np.sort(rng.choice(users, min(args.eval_users, len(users)), replace=False))
-    test_sample = test[test["user_id"].isin(sample)]
+    seen, test_sample = evaluation_sample(train, valid, test, args.eval_users, args.seed)
     rows = []
     for factors, reg, alpha, min_rating in GRID:
         start = time.perf_counter()

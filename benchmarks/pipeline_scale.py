@@ -63,16 +63,23 @@ def main() -> None:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
-    cmd = [sys.executable, str(ROOT / "run_pipeline.py"), "--config", args.config,
-           "--data-dir", args.data_dir]
+    cmd = [
+        sys.executable,
+        str(ROOT / "run_pipeline.py"),
+        "--config",
+        args.config,
+        "--data-dir",
+        args.data_dir,
+    ]
     if args.no_cache:
         cmd.append("--no-cache")
     peak_pss_kb = 0
     samples: list[tuple[float, int]] = []
     start = time.monotonic()
     with open(args.log, "w") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
-                                env=os.environ.copy())
+        proc = subprocess.Popen(
+            cmd, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, env=os.environ.copy()
+        )
         done = threading.Event()
 
         def sample() -> None:

@@ -78,6 +78,20 @@ def data_dir(root: Path, ratings: int, seed: int) -> Path:
     return folder
 
 
+def evaluation_sample(
+    train: pd.DataFrame, valid: pd.DataFrame, test: pd.DataFrame, eval_users: int, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(seen = train + valid, the test rows of a seeded sample of `eval_users` test users): the
+    evaluation protocol every synthetic-data benchmark shares (scale, synthetic_ceiling,
+    als_sweep), so their NDCGs sit side by side."""
+    cols = ["user_id", "movie_id", "rating"]
+    seen = pd.concat([train[cols], valid[cols]], ignore_index=True)
+    rng = np.random.default_rng(seed)
+    users = np.unique(test["user_id"].to_numpy())
+    sample = np.sort(rng.choice(users, min(eval_users, len(users)), replace=False))
+    return seen, test[test["user_id"].isin(sample)]
+
+
 def _rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
@@ -215,12 +229,8 @@ def measure_size(args: argparse.Namespace) -> dict:
         )
     }
     _log(f"trained in {out['fit_s']} s")
-    cols = ["user_id", "movie_id", "rating"]
-    seen = pd.concat([train[cols], valid[cols]], ignore_index=True)
-    rng = np.random.default_rng(args.seed)
-    users = np.unique(test["user_id"].to_numpy())
-    sample = np.sort(rng.choice(users, min(args.eval_users, len(users)), replace=False))
-    test_sample = test[test["user_id"].isin(sample)]
+    seen, test_sample = evaluation_sample(train, valid, test, args.eval_users, args.seed)
+    sample = np.unique(test_sample["user_id"].to_numpy())
     start = time.perf_counter()
     ndcg = {"hybrid": ranking_metrics(model, seen, test_sample, k=10)["ndcg@10"]}
     for name, comp in model.components.items():

@@ -19,15 +19,12 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
 def measure(size: int, args: argparse.Namespace) -> dict:
-    from benchmarks.scale import data_dir
+    from benchmarks.scale import data_dir, evaluation_sample
     from movie_roulette.config import load_config
     from movie_roulette.data import sources
     from movie_roulette.data.split import train_valid_test
@@ -40,20 +37,17 @@ def measure(size: int, args: argparse.Namespace) -> dict:
     data_cfg = cfg.data.model_copy(update=dict(data_dir=str(folder), download=False))
     ratings = sources.load_ratings(data_cfg, seed=cfg.seed)
     train, valid, test = train_valid_test(ratings, cfg.split, seed=cfg.seed)
-    cols = ["user_id", "movie_id", "rating"]
-    seen = pd.concat([train[cols], valid[cols]], ignore_index=True)
-    del ratings, train, valid
-    rng = np.random.default_rng(args.seed)  # the same sample as scale.py's
-    users = np.unique(test["user_id"].to_numpy())
-    sample = np.sort(rng.choice(users, min(args.eval_users, len(users)), replace=False))
-    test_sample = test[test["user_id"].isin(sample)]
+    seen, test_sample = evaluation_sample(train, valid, test, args.eval_users, args.seed)
+    del ratings, train, valid, test
     start = time.perf_counter()
     out = {"ratings": size, "folder": str(folder)}
     for name, model in (
         ("oracle", TruthOracle(folder, seen)),
         ("popularity", PopularityRecommender().fit(seen)),
     ):
-        out[f"ndcg@10_{name}"] = round(ranking_metrics(model, seen, test_sample, k=10)["ndcg@10"], 4)
+        out[f"ndcg@10_{name}"] = round(
+            ranking_metrics(model, seen, test_sample, k=10)["ndcg@10"], 4
+        )
     out["eval_s"] = round(time.perf_counter() - start, 1)
     return out
 

@@ -22,4 +22,6 @@ def train_hybrid_spark(
     seed: int,
 ) -> Annotated[ModelBundle, "model_bundle"]:
     """Without review sentiment (`train_hybrid_with_sentiment` takes `spark` for a run with it)."""
-    return fit_bundle(train, valid, features, model_config, evaluation, seed, None, None, None, spark)
+    return fit_bundle(
+        train, valid, features, model_config, evaluation, seed, None, None, None, spark
+    )

@@ -482,7 +482,9 @@ class TruthOracle:
         i = self._user_pos[int(user_id)]
         affinity = self._genre_norm @ self._taste[i]
         mean = self._bias[i] + self._quality + self._taste_r * affinity
-        return self._log_pop + self._choice * affinity + self._logsf((self._cut - mean) / self._noise)
+        return (
+            self._log_pop + self._choice * affinity + self._logsf((self._cut - mean) / self._noise)
+        )
 
     def recommend(
         self, user_id: int, k: int = 10, exclude_seen: bool = True

@@ -136,15 +136,14 @@ def test_a_model_recovers_the_tastes_better_than_popularity(small) -> None:
     assert mean_affinity(ease) > mean_affinity(pop) + 0.1
 
 
-
 def test_the_truth_oracle_is_the_ceiling_a_fitted_model_approaches(small) -> None:
     """Held-out ratings: the oracle (true tastes, qualities, popularities) ranks them best,
     a fitted EASE comes second, popularity last; seen movies are never recommended."""
+    from movie_roulette.config import SplitConfig
     from movie_roulette.data.split import train_valid_test
     from movie_roulette.evaluation.offline import ranking_metrics
     from movie_roulette.models.implicit import EASERecommender
     from movie_roulette.models.popularity import PopularityRecommender
-    from movie_roulette.config import SplitConfig
 
     ratings = movielens.load_ratings(small)
     train, _, test = train_valid_test(ratings, SplitConfig(valid_fraction=0.0), seed=0)
@@ -163,6 +162,7 @@ def test_the_truth_oracle_is_the_ceiling_a_fitted_model_approaches(small) -> Non
     assert not rated & {m for m, _ in oracle.recommend(user, k=50)}
     with pytest.raises(ValueError, match="relevant"):
         TruthOracle(small, train, relevant=0.5)
+
 
 @pytest.mark.parametrize(
     ("args", "message"),

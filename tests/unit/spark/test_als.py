@@ -146,7 +146,11 @@ def test_the_spark_engine_runs_the_local_recipe_with_spark_components_and_sentim
     train, valid = split_tiny(tiny_ratings())
     model = train_spark_hybrid(train, valid, sentiment_catalogue(), cfg, use_sentiment=None)
     assert set(model.components) == {
-        "als_explicit", "als_implicit", "content", "popularity", "sentiment"
+        "als_explicit",
+        "als_implicit",
+        "content",
+        "popularity",
+        "sentiment",
     }
     assert set(model.weights) <= set(model.components) and sum(model.weights.values()) > 0
     assert model.fit_info["engine"] == "spark"

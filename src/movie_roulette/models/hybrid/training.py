@@ -43,7 +43,9 @@ def train_hybrid(
     start = time.perf_counter()
     components = add_sentiment_component(
         components if components is not None else make_components(cfg, seed),
-        catalogue, use_sentiment, sentiment_prior
+        catalogue,
+        use_sentiment,
+        sentiment_prior,
     )
     full = (
         check_ratings(train)
