@@ -12,7 +12,9 @@ compares NDCG@10 on the test sets of:
 * `single_<component>`: each component alone;
 * `tercile`: one coordinate search per tercile of users' history length;
 * `gbdt`: a pointwise gradient-boosted classifier (scikit-learn) over each component's z-score
-  and rank, the movie's log popularity and the user's log history length.
+  and rank, the movie's log popularity and the user's log history length;
+* `lambdarank`: LightGBM's listwise LambdaMART on the same features, one group per user (only
+  when `lightgbm` is importable: it is not a project dependency).
 
 NDCG here is over the candidate sets (a movie outside every component's top-100 counts as a
 miss for every variant), so it is lower than scale.py's; the ratios between variants are the
@@ -128,6 +130,31 @@ def main() -> None:
     clf.fit(features(sv, hv)[fit_rows], rv.reshape(-1)[fit_rows])
     proba = clf.predict_proba(features(st, ht))[:, 1].reshape(st.cols.shape)
     out["gbdt"] = ndcg(st, proba, rt, nt)
+    variants = ["linear", "tercile", "gbdt"]
+    try:  # a listwise re-ranker when LightGBM is importable (not a project dependency)
+        import lightgbm
+    except ImportError:
+        out["lambdarank"] = None
+    else:
+        ranker = lightgbm.LGBMRanker(
+            objective="lambdarank",
+            n_estimators=300,
+            learning_rate=0.05,
+            num_leaves=31,
+            min_child_samples=50,
+            lambdarank_truncation_level=20,
+            random_state=0,
+            verbose=-1,
+        )
+        keep = sv.cols >= 0
+        ranker.fit(
+            features(sv, hv)[fit_rows],
+            rv.reshape(-1)[fit_rows].astype(int),
+            group=keep.sum(axis=1)[keep.sum(axis=1) > 0],
+        )
+        ranked = ranker.predict(features(st, ht)).reshape(st.cols.shape)
+        out["lambdarank"] = ndcg(st, ranked, rt, nt)
+        variants.append("lambdarank")
     best = max(out[f"single_{n}"] for n in names if n != "popularity")
     out["vs_best_component"] = {k: round(out[k] / best, 3) for k in ("linear", "tercile", "gbdt")}
     print(json.dumps(out) if args.json else json.dumps(out, indent=1))

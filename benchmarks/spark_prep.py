@@ -1,0 +1,98 @@
+"""The Spark engine's data preparation at scale: time and the driver's memory.
+
+    python benchmarks/spark_prep.py --ratings 25000000 --data-root /tmp/scale-base-bench --json
+
+Runs what the pipeline's `prepare_ratings_spark` step runs (`spark.training.prepare_ratings`:
+read the ratings CSV on Spark, type checks and deduplication, Great Expectations on the Spark
+DataFrame, the per-user train / valid / test split with window functions, then the frames the
+hybrid needs collected to pandas through Arrow) on a synthetic MovieLens-shaped folder, with
+`spark.master` --master (default local[2]) and --driver-memory. Prints one JSON object: the
+step's own timings, the rows, the Python driver's peak RSS (ru_maxrss) and its RSS at the end
+(what it holds: the four pandas frames), the driver JVM's peak RSS (VmHWM; in local mode the
+JVM also runs the tasks), and the pandas frames' own size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def _status_mb(pid: int, key: str) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(f"{key}:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ratings", type=int, default=25_000_000)
+    parser.add_argument("--data-root", type=Path, default=Path("/tmp/movie-roulette-synthetic"))
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--config", type=Path, default=ROOT / "configs" / "ml-25m-spark.yaml")
+    parser.add_argument("--master", default="local[2]")
+    parser.add_argument("--driver-memory", default="4g")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    import os
+
+    from benchmarks.scale import data_dir
+    from movie_roulette.config import load_config
+    from movie_roulette.spark.session import get_session, stop_session
+    from movie_roulette.spark.training import prepare_ratings
+
+    folder = data_dir(args.data_root, args.ratings, args.seed)
+    cfg = load_config(args.config)
+    cfg = cfg.model_copy(
+        update=dict(
+            data=cfg.data.model_copy(update=dict(data_dir=str(folder), download=False)),
+            spark=cfg.spark.model_copy(
+                update=dict(master=args.master, driver_memory=args.driver_memory, ui=False)
+            ),
+        )
+    )
+    start = time.perf_counter()
+    prepared = prepare_ratings(cfg)
+    wall = time.perf_counter() - start
+    jvm = get_session(cfg.spark).sparkContext._gateway.proc.pid  # type: ignore[union-attr]
+    frames = {
+        "ratings": prepared.ratings,
+        "train": prepared.train,
+        "valid": prepared.valid,
+        "test": prepared.test,
+    }
+    out = {
+        "ratings": args.ratings,
+        "master": args.master,
+        "driver_memory": args.driver_memory,
+        "wall_s": round(wall, 1),
+        "seconds": prepared.seconds,
+        "rows": {name: len(frame) for name, frame in frames.items()},
+        "validation_success": bool(prepared.validation.success),
+        "frames_mb": round(
+            sum(f.memory_usage(deep=True).sum() for f in frames.values()) / 2**20, 1
+        ),
+        "driver_python_peak_rss_mb": round(
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
+        ),
+        "driver_python_rss_mb": _status_mb(os.getpid(), "VmRSS"),
+        "driver_jvm_peak_rss_mb": _status_mb(jvm, "VmHWM"),
+    }
+    stop_session()
+    print(json.dumps(out) if args.json else json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()
