@@ -5,12 +5,13 @@ from typing import Annotated
 import pandas as pd
 from zenml import log_metadata, step
 
+from materializers.catalogue_materializer import CatalogueMaterializer
 from movie_roulette.data.catalogue import join_coverage
 from movie_roulette.data.catalogue import merge_catalogue as merge
 from movie_roulette.fingerprint import frame_checksum
 
 
-@step
+@step(output_materializers=CatalogueMaterializer)
 def merge_catalogue(
     catalogue_sources: dict[str, pd.DataFrame], ratings: pd.DataFrame
 ) -> Annotated[pd.DataFrame, "catalogue"]:

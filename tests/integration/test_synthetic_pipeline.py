@@ -34,6 +34,8 @@ def test_ml25m_config_trains_registers_and_promotes_on_generated_data(
     )
     result = run_cli("--config", str(config), "--data-dir", str(data))
     assert result.exit_code == 0, result.output
+    # the catalogue's all-missing TMDB columns no longer break ZenML's artifact statistics
+    assert "Failed to extract materializer metadata" not in result.output
 
     versions = mlflow_client.search_model_versions(f"name='{name}'")
     assert [str(v.version) for v in versions] == ["1"]
