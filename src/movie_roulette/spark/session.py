@@ -260,9 +260,14 @@ def _executor_count(spark: SparkSession) -> int:
 
 def _watch_executors(spark: SparkSession, cfg: SparkConfig) -> None:
     """A standalone application whose workers all died waits for new executors forever: after
-    `connect_timeout_s` without any, cancel its jobs so the run fails with a clear message."""
+    `connect_timeout_s` without any, cancel its jobs so the run fails with a clear message.
+
+    The timeout is the latest `get_session` call's: a session is reused across settings that
+    do not need a new one (`_key` leaves the timeout out), and it used to keep the timeout of
+    the call that started it (a 120 s watchdog where the caller had asked for 10 s)."""
     since: float | None = None
     while _session is spark and _alive(spark):
+        timeout = (_last_cfg or cfg).connect_timeout_s
         try:
             count = _executor_count(spark)
         except Exception:  # noqa: BLE001  (the gateway is going away)
@@ -271,8 +276,8 @@ def _watch_executors(spark: SparkSession, cfg: SparkConfig) -> None:
             since = None
         elif since is None:
             since = time.monotonic()
-        elif time.monotonic() - since > cfg.connect_timeout_s:
-            _lost.append(f"no executor for {cfg.connect_timeout_s:g} s")
+        elif time.monotonic() - since > timeout:
+            _lost.append(f"no executor for {timeout:g} s")
             spark.sparkContext.cancelAllJobs()
             since = time.monotonic()
         time.sleep(1.0)
