@@ -34,8 +34,6 @@ def test_ml25m_config_trains_registers_and_promotes_on_generated_data(
     )
     result = run_cli("--config", str(config), "--data-dir", str(data))
     assert result.exit_code == 0, result.output
-    # the catalogue's all-missing TMDB columns no longer break ZenML's artifact statistics
-    assert "Failed to extract materializer metadata" not in result.output
 
     versions = mlflow_client.search_model_versions(f"name='{name}'")
     assert [str(v.version) for v in versions] == ["1"]
@@ -55,3 +53,7 @@ def test_ml25m_config_trains_registers_and_promotes_on_generated_data(
     sampled = steps["sample_test_users"].run_metadata
     assert sampled["evaluated_users"] == 500 < sampled["test_users"]
     assert metrics["hybrid.ranking_users"] <= 500
+    # the catalogue's all-missing TMDB columns (join off) no longer make ZenML's pandas
+    # materializer drop the artifact's statistics with a warning
+    catalogue = steps["merge_catalogue"].outputs["catalogue"][0].run_metadata
+    assert "runtime" in catalogue["all_missing_columns"] and "movie_id" in catalogue["mean"]
