@@ -64,9 +64,13 @@ def test_itemknn_scores_are_sums_of_cosine_similarities() -> None:
 def test_ease_half_precision_stays_close_to_float32() -> None:
     full = EASERecommender(l2=1.0, min_item_ratings=1, half_precision=False).fit(_two_items())
     half = EASERecommender(l2=1.0, min_item_ratings=1).fit(_two_items())
-    # float16 values (held as float32 for fast sums), saved as float16 without loss
+    # float16 values, held and saved as float32 (fast sums; the server maps the file as is)
     np.testing.assert_array_equal(half.B, half.B.astype(np.float16).astype(np.float32))
-    assert half.get_state()[1]["B"].dtype == np.float16
+    assert half.get_state()[1]["B"].dtype == np.float32
+    # a B saved as float16 (bundles written before) is widened on load, same scores
+    meta, arrays = half.get_state()
+    old = EASERecommender.from_state(meta, {**arrays, "B": arrays["B"].astype(np.float16)})
+    np.testing.assert_array_equal(old.score(1, [200]), half.score(1, [200]))
     np.testing.assert_allclose(half.B, full.B, atol=1e-3)
     restored = EASERecommender.from_state(*half.get_state())
     np.testing.assert_array_equal(restored.score(1, [200]), half.score(1, [200]))
