@@ -132,6 +132,7 @@ def test_the_spark_engine_runs_the_local_recipe_with_spark_components_and_sentim
     from movie_roulette.config import EvaluationConfig, PipelineConfig
     from movie_roulette.spark.training import train_spark_hybrid
     from tests.unit.models.test_review_sentiment import sentiment_catalogue
+    from tests.spark_support import spark_test_config
     from tests.unit.models.tiny import split_tiny, tiny_model_config, tiny_ratings
 
     small = {"rank": 4, "max_iter": 4}
@@ -139,8 +140,11 @@ def test_the_spark_engine_runs_the_local_recipe_with_spark_components_and_sentim
         seed=0,
         model=tiny_model_config(),
         evaluation=EvaluationConfig(k=5),
-        spark=SparkConfig(
-            als=SparkExplicitALSConfig(**small), als_implicit=SparkImplicitALSConfig(**small)
+        # the test session's settings (another key would stop the session other tests share)
+        spark=spark_test_config().model_copy(
+            update=dict(
+                als=SparkExplicitALSConfig(**small), als_implicit=SparkImplicitALSConfig(**small)
+            )
         ),
     )
     train, valid = split_tiny(tiny_ratings())
