@@ -131,8 +131,8 @@ def test_the_spark_engine_runs_the_local_recipe_with_spark_components_and_sentim
     and the review-sentiment component when the catalogue carries scored reviews."""
     from movie_roulette.config import EvaluationConfig, PipelineConfig
     from movie_roulette.spark.training import train_spark_hybrid
-    from tests.unit.models.test_review_sentiment import sentiment_catalogue
     from tests.spark_support import spark_test_config
+    from tests.unit.models.test_review_sentiment import sentiment_catalogue
     from tests.unit.models.tiny import split_tiny, tiny_model_config, tiny_ratings
 
     small = {"rank": 4, "max_iter": 4}
