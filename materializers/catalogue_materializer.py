@@ -16,10 +16,13 @@ class CatalogueMaterializer(PandasMaterializer):
     SKIP_REGISTRATION: ClassVar[bool] = True  # only where a step names it, not every DataFrame
 
     def extract_metadata(self, df: pd.DataFrame | pd.Series) -> dict[str, Any]:
-        if isinstance(df, pd.Series) or df.notna().any().all():
+        if isinstance(df, pd.Series):
             return super().extract_metadata(df)
-        present = df.loc[:, df.notna().any()]
+        has_values = df.notna().any()
+        if has_values.all():
+            return super().extract_metadata(df)
+        present = df.loc[:, has_values]
         metadata = super().extract_metadata(present)
         metadata["shape"] = df.shape
-        metadata["all_missing_columns"] = [str(c) for c in df.columns if c not in present]
+        metadata["all_missing_columns"] = [str(c) for c in df.columns[~has_values.to_numpy()]]
         return metadata

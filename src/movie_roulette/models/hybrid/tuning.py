@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from movie_roulette.evaluation import metrics as M
+from movie_roulette.evaluation.sampling import sample_users
 
 WEIGHT_GRID = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0)
 SEARCH_POOL = 100  # per user, the union of every component's top-100 movies
@@ -22,14 +23,6 @@ CHUNK_USERS = 64  # users scored at once (components x chunk x catalogue float64
 
 # (user ids) -> ({component: users x movies z-scores over the blend's movies}, candidate mask)
 ZRows = Callable[[np.ndarray], tuple[dict[str, np.ndarray], np.ndarray]]
-
-
-def sample_users(users: np.ndarray, max_users: int | None, seed: int) -> np.ndarray:
-    """A seeded sample of at most `max_users` users (sorted); all of them for None."""
-    users = np.unique(np.asarray(users, np.int64))
-    if max_users is not None and len(users) > max_users:
-        users = np.sort(np.random.default_rng(seed).choice(users, max_users, replace=False))
-    return users
 
 
 @dataclass(frozen=True)
