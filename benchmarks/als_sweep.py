@@ -41,28 +41,26 @@ GRID = [
 
 
 def main() -> None:
+    from benchmarks.scale import (
+        add_synthetic_arguments,
+        evaluation_sample,
+        load_split,
+        synthetic_config,
+    )
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ratings", type=int, default=1_000_000)
-    parser.add_argument("--config", type=Path, default=ROOT / "configs" / "ml-25m.yaml")
-    parser.add_argument("--data-root", type=Path, default=Path("/tmp/movie-roulette-synthetic"))
-    parser.add_argument("--seed", type=int, default=0)
+    add_synthetic_arguments(parser)
     parser.add_argument("--iterations", type=int, default=10)
     parser.add_argument("--eval-users", type=int, default=2000)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
-    from benchmarks.scale import data_dir, evaluation_sample
-    from movie_roulette.config import load_config
-    from movie_roulette.data import sources
-    from movie_roulette.data.split import train_valid_test
     from movie_roulette.evaluation.offline import ranking_metrics
     from movie_roulette.models.scalable import ALSRecommender
 
-    folder = data_dir(args.data_root, args.ratings, args.seed)
-    cfg = load_config(args.config)
-    data_cfg = cfg.data.model_copy(update=dict(data_dir=str(folder), download=False))
-    ratings = sources.load_ratings(data_cfg, seed=cfg.seed)
-    train, valid, test = train_valid_test(ratings, cfg.split, seed=cfg.seed)
+    cfg = synthetic_config(args, args.ratings)
+    ratings, train, valid, test = load_split(cfg)
     seen, test_sample = evaluation_sample(train, valid, test, args.eval_users, args.seed)
     rows = []
     for factors, reg, alpha, min_rating in GRID:
@@ -89,7 +87,7 @@ def main() -> None:
         if not args.json:
             print(row, flush=True)
     if args.json:
-        print(json.dumps({"ratings": len(ratings), "folder": str(folder), "settings": rows}))
+        print(json.dumps({"ratings": len(ratings), "folder": cfg.data.data_dir, "settings": rows}))
 
 
 if __name__ == "__main__":

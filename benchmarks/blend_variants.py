@@ -35,11 +35,16 @@ sys.path.insert(0, str(ROOT))
 
 
 def main() -> None:
+    from benchmarks.scale import (
+        add_synthetic_arguments,
+        load_catalogue,
+        load_split,
+        synthetic_config,
+    )
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ratings", type=int, default=1_000_000)
-    parser.add_argument("--config", type=Path, default=ROOT / "configs" / "ml-25m.yaml")
-    parser.add_argument("--data-root", type=Path, default=Path("/tmp/movie-roulette-synthetic"))
-    parser.add_argument("--seed", type=int, default=0)
+    add_synthetic_arguments(parser)
     parser.add_argument("--users", type=int, default=2000)
     parser.add_argument("--als", default="{}", help="e.g. '{\"regularization\": 0.05}'")
     parser.add_argument("--json", action="store_true")
@@ -47,25 +52,14 @@ def main() -> None:
 
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    from benchmarks.scale import data_dir
-    from movie_roulette.config import load_config
-    from movie_roulette.data import sources
-    from movie_roulette.data.catalogue import merge_catalogue
-    from movie_roulette.data.split import train_valid_test
     from movie_roulette.evaluation import metrics as M
-    from movie_roulette.features.text import add_content_text
     from movie_roulette.models.hybrid import train_hybrid, tuning
 
-    folder = data_dir(args.data_root, args.ratings, args.seed)
-    cfg = load_config(args.config)
-    data_cfg = cfg.data.model_copy(update=dict(data_dir=str(folder), download=False))
+    cfg = synthetic_config(args, args.ratings)
     als = cfg.model.als.model_copy(update=json.loads(args.als))
     model_cfg = cfg.model.model_copy(update=dict(refit_on_train_and_valid=False, als=als))
-    ratings = sources.load_ratings(data_cfg, seed=cfg.seed)
-    catalogue = add_content_text(
-        merge_catalogue(sources.load_catalogue_sources(data_cfg, seed=cfg.seed), ratings=ratings)
-    )
-    train, valid, test = train_valid_test(ratings, cfg.split, seed=cfg.seed)
+    ratings, train, valid, test = load_split(cfg)
+    catalogue = load_catalogue(cfg, ratings)
     model = train_hybrid(train, valid, catalogue, model_cfg, seed=cfg.seed)
     names = list(model.components)
 

@@ -78,6 +78,46 @@ def data_dir(root: Path, ratings: int, seed: int) -> Path:
     return folder
 
 
+DEFAULT_CONFIG = ROOT / "configs" / "ml-25m.yaml"
+
+
+def add_synthetic_arguments(parser: argparse.ArgumentParser, config: Path = DEFAULT_CONFIG) -> None:
+    """--config, --data-root, --seed: the options every synthetic-data benchmark shares."""
+    parser.add_argument("--config", type=Path, default=config)
+    parser.add_argument("--data-root", type=Path, default=Path("/tmp/movie-roulette-synthetic"))
+    parser.add_argument("--seed", type=int, default=0)
+
+
+def synthetic_config(args: argparse.Namespace, ratings: int):
+    """--config with its data section pointing at the synthetic folder of `ratings` (generated
+    under --data-root when absent; never downloaded)."""
+    from movie_roulette.config import load_config
+
+    folder = data_dir(args.data_root, ratings, args.seed)
+    cfg = load_config(args.config)
+    data = cfg.data.model_copy(update=dict(data_dir=str(folder), download=False))
+    return cfg.model_copy(update=dict(data=data))
+
+
+def load_split(cfg) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(ratings, train, valid, test) as the pipeline loads and splits them."""
+    from movie_roulette.data import sources
+    from movie_roulette.data.split import train_valid_test
+
+    ratings = sources.load_ratings(cfg.data, seed=cfg.seed)
+    return (ratings, *train_valid_test(ratings, cfg.split, seed=cfg.seed))
+
+
+def load_catalogue(cfg, ratings: pd.DataFrame) -> pd.DataFrame:
+    """The catalogue as the pipeline builds it (merge_catalogue, add_content_text)."""
+    from movie_roulette.data import sources
+    from movie_roulette.data.catalogue import merge_catalogue
+    from movie_roulette.features.text import add_content_text
+
+    sources_ = sources.load_catalogue_sources(cfg.data, seed=cfg.seed)
+    return add_content_text(merge_catalogue(sources_, ratings=ratings))
+
+
 def evaluation_sample(
     train: pd.DataFrame, valid: pd.DataFrame, test: pd.DataFrame, eval_users: int, seed: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -175,12 +215,7 @@ def measure_size(args: argparse.Namespace) -> dict:
 
     import movie_roulette
     from movie_roulette import bundle
-    from movie_roulette.config import load_config
-    from movie_roulette.data import sources
-    from movie_roulette.data.catalogue import merge_catalogue
-    from movie_roulette.data.split import train_valid_test
     from movie_roulette.evaluation.offline import ranking_metrics
-    from movie_roulette.features.text import add_content_text
     from movie_roulette.models.hybrid import train_hybrid
 
     # a copy of the library as this process imported it: the server is packaged with it, so an
@@ -188,19 +223,14 @@ def measure_size(args: argparse.Namespace) -> dict:
     snapshot = Path(tempfile.mkdtemp(prefix="scale-library-")) / "movie_roulette"
     shutil.copytree(Path(movie_roulette.__file__).parent, snapshot)
     args.library_snapshot = snapshot
-    folder = data_dir(args.data_root, args.child, args.seed)
-    cfg = load_config(args.config)
-    data_cfg = cfg.data.model_copy(update=dict(data_dir=str(folder), download=False))
+    cfg = synthetic_config(args, args.child)
     model_cfg = cfg.model
     if args.ease_max_items is not None:
         imp = model_cfg.implicit.model_copy(update=dict(ease_max_items=args.ease_max_items))
         model_cfg = model_cfg.model_copy(update=dict(implicit=imp))
     t0 = time.perf_counter()
-    ratings = sources.load_ratings(data_cfg, seed=cfg.seed)
-    catalogue = add_content_text(
-        merge_catalogue(sources.load_catalogue_sources(data_cfg, seed=cfg.seed), ratings=ratings)
-    )
-    train, valid, test = train_valid_test(ratings, cfg.split, seed=cfg.seed)
+    ratings, train, valid, test = load_split(cfg)
+    catalogue = load_catalogue(cfg, ratings)
     out: dict = {
         "ratings": int(len(ratings)),
         "users": int(ratings["user_id"].nunique()),
@@ -238,7 +268,7 @@ def measure_size(args: argparse.Namespace) -> dict:
     from movie_roulette.data.synthetic import TruthOracle
 
     # the generator's own ranking (true tastes): the ceiling a learned model approaches
-    oracle = TruthOracle(folder, seen)
+    oracle = TruthOracle(cfg.data.data_dir, seen)
     ndcg_oracle = round(ranking_metrics(oracle, seen, test_sample, k=10)["ndcg@10"], 4)
     del oracle
     ndcg = {k: round(v, 4) for k, v in ndcg.items()}
@@ -307,9 +337,7 @@ def growth(sizes: list[dict], key: str) -> float | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000000,5000000")
-    parser.add_argument("--config", type=Path, default=ROOT / "configs" / "ml-25m.yaml")
-    parser.add_argument("--data-root", type=Path, default=Path("/tmp/movie-roulette-synthetic"))
-    parser.add_argument("--seed", type=int, default=0)
+    add_synthetic_arguments(parser)
     parser.add_argument("--eval-users", type=int, default=2000)
     parser.add_argument("--duration", type=float, default=20.0, help="load test seconds")
     parser.add_argument(

@@ -36,11 +36,11 @@ def _status_mb(pid: int, key: str) -> float | None:
 
 
 def main() -> None:
+    from benchmarks.scale import add_synthetic_arguments, synthetic_config
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ratings", type=int, default=25_000_000)
-    parser.add_argument("--data-root", type=Path, default=Path("/tmp/movie-roulette-synthetic"))
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--config", type=Path, default=ROOT / "configs" / "ml-25m-spark.yaml")
+    add_synthetic_arguments(parser, config=ROOT / "configs" / "ml-25m-spark.yaml")
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--driver-memory", default="4g")
     parser.add_argument("--json", action="store_true")
@@ -48,21 +48,14 @@ def main() -> None:
 
     import os
 
-    from benchmarks.scale import data_dir
-    from movie_roulette.config import load_config
     from movie_roulette.spark.session import get_session, stop_session
     from movie_roulette.spark.training import prepare_ratings
 
-    folder = data_dir(args.data_root, args.ratings, args.seed)
-    cfg = load_config(args.config)
-    cfg = cfg.model_copy(
-        update=dict(
-            data=cfg.data.model_copy(update=dict(data_dir=str(folder), download=False)),
-            spark=cfg.spark.model_copy(
-                update=dict(master=args.master, driver_memory=args.driver_memory, ui=False)
-            ),
-        )
+    cfg = synthetic_config(args, args.ratings)
+    spark = cfg.spark.model_copy(
+        update=dict(master=args.master, driver_memory=args.driver_memory, ui=False)
     )
+    cfg = cfg.model_copy(update=dict(spark=spark))
     start = time.perf_counter()
     prepared = prepare_ratings(cfg)
     wall = time.perf_counter() - start

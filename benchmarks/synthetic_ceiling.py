@@ -24,23 +24,18 @@ sys.path.insert(0, str(ROOT))
 
 
 def measure(size: int, args: argparse.Namespace) -> dict:
-    from benchmarks.scale import data_dir, evaluation_sample
-    from movie_roulette.config import load_config
-    from movie_roulette.data import sources
-    from movie_roulette.data.split import train_valid_test
+    from benchmarks.scale import evaluation_sample, load_split, synthetic_config
     from movie_roulette.data.synthetic import TruthOracle
     from movie_roulette.evaluation.offline import ranking_metrics
     from movie_roulette.models.popularity import PopularityRecommender
 
-    folder = data_dir(args.data_root, size, args.seed)
-    cfg = load_config(args.config)
-    data_cfg = cfg.data.model_copy(update=dict(data_dir=str(folder), download=False))
-    ratings = sources.load_ratings(data_cfg, seed=cfg.seed)
-    train, valid, test = train_valid_test(ratings, cfg.split, seed=cfg.seed)
+    cfg = synthetic_config(args, size)
+    folder = cfg.data.data_dir
+    ratings, train, valid, test = load_split(cfg)
     seen, test_sample = evaluation_sample(train, valid, test, args.eval_users, args.seed)
     del ratings, train, valid, test
     start = time.perf_counter()
-    out = {"ratings": size, "folder": str(folder)}
+    out = {"ratings": size, "folder": folder}
     for name, model in (
         ("oracle", TruthOracle(folder, seen)),
         ("popularity", PopularityRecommender().fit(seen)),
@@ -53,11 +48,11 @@ def measure(size: int, args: argparse.Namespace) -> dict:
 
 
 def main() -> None:
+    from benchmarks.scale import add_synthetic_arguments
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000000")
-    parser.add_argument("--config", type=Path, default=ROOT / "configs" / "ml-25m.yaml")
-    parser.add_argument("--data-root", type=Path, default=Path("/tmp/movie-roulette-synthetic"))
-    parser.add_argument("--seed", type=int, default=0)
+    add_synthetic_arguments(parser)
     parser.add_argument("--eval-users", type=int, default=2000)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
