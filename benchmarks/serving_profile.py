@@ -5,7 +5,7 @@
 
 Loads the bundle like the server (one BLAS thread, answer cache off) and, for a sample of known
 users, times with `time.process_time` (CPU, not wall: the machine is shared) each component's
-scores, their alignment to the blend's movies, the blend (z-scores and weighted sum), the top-k,
+scores, the blend (aligned to the blend's movies, z-statistics, weighted sum: `fused`), the top-k,
 the reasons (profile and per-movie), and the whole `RecommenderService.handle` for recommend and
 similar. Prints ms of CPU per request for each part.
 """
@@ -51,17 +51,14 @@ def profile(bundle_dir: Path, n_users: int, seed: int) -> dict[str, float]:
 
     explainer = service.explainer
     for user in users:
-        uidx = model.user_index(user)
-        candidates = np.ones(model.n_movies, bool)
-        candidates[model.seen(uidx)[0]] = False
-        raw = {}
+        seen = model.seen(model.user_index(user))[0]
+        own = {}
         for name, comp in model.components.items():
             if model.weights.get(name, 0.0) == 0.0 or not comp.knows_user(user):
                 continue
-            scores = timed(f"score {name}", comp._score_all, comp.user_index(user))
-            raw[name] = timed("align", model._aligned, name, scores)
-        total, z = timed("blend", model._blend, raw, candidates)
-        items = timed("top-k", model._items, total, z, candidates, 20)
+            own[name] = timed(f"score {name}", comp._score_all, comp.user_index(user))
+        mixed = timed("blend", model._fused, own, seen)
+        items = timed("top-k", model._items, mixed, seen, None, 20)
         person = timed("reasons: profile", explainer.user_profile, user)
         ids = [it.movie_id for it in items]
         parts = [it.components for it in items]

@@ -77,13 +77,45 @@ def check_ratings(
     return out
 
 
-def top_k_indices(scores: np.ndarray, k: int) -> np.ndarray:
+SAMPLED_TOP_K_ABOVE = 8192  # catalogues larger than this find the k-th score from a sample
+
+
+def _at_or_above_kth(scores: np.ndarray, k: int) -> np.ndarray | None:
+    """Positions of every finite score at or above the k-th highest (at least k of them, all
+    ties included), or None when fewer than k are finite. A large array is first cut with a
+    threshold taken from a strided sample of ~1,000 scores (expected ~4k above it): one
+    comparison pass instead of a partition of a copy; exact, since every score of the top k is
+    at or above any threshold that at least k scores reach (else the full partition)."""
+    n = len(scores)
+    if n > SAMPLED_TOP_K_ABOVE:
+        stride = n // 1024
+        sample = scores[::stride]
+        j = min(len(sample), -(-4 * k // stride) + 1)
+        guess = np.partition(sample, len(sample) - j)[len(sample) - j]
+        if guess > -np.inf:
+            cand = np.flatnonzero(scores >= guess)
+            if len(cand) >= k:
+                return cand
+    threshold = np.partition(scores, n - k)[n - k]
+    if threshold == -np.inf:
+        return None
+    return np.flatnonzero(scores >= threshold)
+
+
+def top_k_indices(scores: np.ndarray, k: int, finite: bool = False) -> np.ndarray:
     """Indices of the k highest finite scores, best first; ties broken by the lower index.
 
-    Uses argpartition (O(n)) and only sorts the few candidates at or above the k-th score.
+    Uses a partition (O(n)) and only sorts the few candidates at or above the k-th score.
+    `finite=True`: the caller guarantees no NaN (-inf marks left-out movies), which saves four
+    passes over the scores (a served request's catalogue is 62,000 movies at 25M ratings).
     """
     if k < 1:
         raise ValueError(f"k: must be at least 1, got {k}.")
+    if finite and 0 < k < len(scores):
+        cand = _at_or_above_kth(scores, k)
+        if cand is not None:
+            order = np.lexsort((cand, -scores[cand]))
+            return cand[order[:k]].astype(np.int64)
     scores = np.where(np.isnan(scores), -np.inf, scores)
     finite = np.isfinite(scores)
     n_ok = int(finite.sum())

@@ -16,11 +16,13 @@ from movie_roulette.config import ModelConfig, SplitConfig
 from movie_roulette.data.demo import generate_demo
 from movie_roulette.data.split import train_valid_test
 from movie_roulette.explain import Explainer
+from movie_roulette.models.base import top_k_indices
 from movie_roulette.models.collaborative import SVDRecommender
 from movie_roulette.models.content import ContentRecommender
-from movie_roulette.models.hybrid import HybridRecommender, train_hybrid
+from movie_roulette.models.hybrid import HybridRecommender, blend, train_hybrid
 from movie_roulette.models.implicit import EASERecommender, ItemKNNRecommender
 from movie_roulette.models.rows import sum_rows
+from movie_roulette.results import Fallback, Recommendations, RecommendedItem
 from movie_roulette.service import RecommenderService
 
 # ---- the previous implementations ------------------------------------------------------------
@@ -69,6 +71,67 @@ def cosines_before(self: Explainer, left: list[int], right: list[int]) -> np.nda
     return np.asarray((self._matrix[left] @ self._matrix[right].T).todense())
 
 
+def _blend_before(
+    self: HybridRecommender, raw: dict, candidates: np.ndarray, fold_in: bool = False
+) -> tuple[np.ndarray, dict]:
+    """The materialised blend: every component's z-scores over every movie, then the sum."""
+    z = {n: blend.zscore(v, candidates) for n, v in raw.items() if self.weights.get(n, 0.0) != 0.0}
+    if fold_in:
+        z = {n: blend.calibrate(v, candidates, self.top_z.get(n)) for n, v in z.items()}
+    total = np.zeros(self.n_movies)
+    for name, values in z.items():
+        total += self.weights[name] * values
+    return total, z
+
+
+def _items_before(
+    self: HybridRecommender, total: np.ndarray, z: dict, allowed: np.ndarray, k: int
+) -> list[RecommendedItem]:
+    scores = np.where(allowed, total, -np.inf)
+    return [
+        RecommendedItem(
+            int(self.movie_ids[j]), float(scores[j]), {n: float(v[j]) for n, v in z.items()}
+        )
+        for j in top_k_indices(scores, k)
+    ]
+
+
+def recommend_items_before(
+    self: HybridRecommender,
+    user_id: int,
+    k: int = 10,
+    exclude_seen: bool = True,
+    genre: str | None = None,
+) -> Recommendations:
+    allowed = self.genre_mask(genre)
+    if not self.knows_user(user_id):
+        return Recommendations(self._cold_start(k, allowed), fallback=Fallback.COLD_START)
+    candidates = np.ones(self.n_movies, bool)
+    candidates[self.seen(self.user_index(user_id))[0]] = False
+    total, z = _blend_before(self, self._raw_component_scores(user_id, ranking=True), candidates)
+    if exclude_seen:
+        allowed = allowed & candidates
+    return Recommendations(_items_before(self, total, z, allowed, k), fallback=None)
+
+
+def recommend_from_ratings_before(
+    self: HybridRecommender, ratings: dict, k: int = 10, genre: str | None = None
+) -> Recommendations:
+    allowed = self.genre_mask(genre).copy()
+    rated = self.movie_positions(np.fromiter(ratings.keys(), np.int64, len(ratings)))
+    allowed[rated[rated >= 0]] = False
+    known = {m: float(r) for m, r in ratings.items() if self.movie_positions([m])[0] >= 0}
+    if not known:
+        return Recommendations(self._cold_start(k, allowed), fallback=Fallback.COLD_START)
+    candidates = np.ones(self.n_movies, bool)
+    candidates[rated[rated >= 0]] = False
+    raw = {n: self._aligned(n, v) for n, v in self._profile_own_scores(known, True).items()}
+    total, z = _blend_before(self, raw, candidates, fold_in=True)
+    used = [n for n in z if self.components[n].personal] or list(z)
+    items = _items_before(self, total, z, allowed, k)
+    return Recommendations(items, fallback=Fallback.FOLD_IN, used=tuple(used))
+
+
 BEFORE = [
     (EASERecommender, "_score_profile", ease_before),
     (ItemKNNRecommender, "_score_profile", knn_before),
@@ -76,6 +139,8 @@ BEFORE = [
     (SVDRecommender, "_score_all", svd_all_before),
     (SVDRecommender, "_score_profile", svd_profile_before),
     (Explainer, "_cosines", cosines_before),
+    (HybridRecommender, "recommend_items", recommend_items_before),
+    (HybridRecommender, "recommend_from_ratings", recommend_from_ratings_before),
 ]
 
 

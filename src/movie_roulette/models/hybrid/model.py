@@ -33,7 +33,7 @@ from movie_roulette.models.base import (
     model_from_state,
     top_k_indices,
 )
-from movie_roulette.models.hybrid import blend, cold_start, fold_in, rating_stack, tuning
+from movie_roulette.models.hybrid import blend, cold_start, fold_in, fused, rating_stack, tuning
 from movie_roulette.models.hybrid.rating_stack import BASELINE, INTERCEPT, Z_PREFIX
 from movie_roulette.progress import Progress
 from movie_roulette.results import Fallback, RatingPrediction, Recommendations, RecommendedItem
@@ -89,7 +89,9 @@ class HybridRecommender(Recommender):
         self.fit_info: dict[str, Any] = {}
         self.progress: Progress | None = None  # phase lines while training (train_hybrid)
         self._pos: dict[str, np.ndarray] = {}
-        self._align: dict[str, tuple[np.ndarray, np.ndarray, bool]] = {}
+        self._alignments: dict[str, fused.Alignment] = {}
+        self._genre_masks: dict[str, np.ndarray] = {}
+        self._fixed_scores: dict[str, np.ndarray] = {}
         self._genre_sets: list[frozenset[str]] = []
         self._user_activity = np.empty(0)
         self._movie_activity = np.empty(0)
@@ -134,11 +136,13 @@ class HybridRecommender(Recommender):
 
     def _prepare(self) -> None:
         self._pos = {n: c.movie_positions(self.movie_ids) for n, c in self.components.items()}
-        # per request: (blend positions a component knows, its positions of them, knows all)
-        self._align = {
-            n: (np.flatnonzero(pos >= 0), pos[pos >= 0], bool((pos >= 0).all()))
+        # per request: where each component's movies sit among the blend's, worked out once
+        self._alignments = {
+            n: fused.Alignment.of(pos, self.components[n].score_scale)
             for n, pos in self._pos.items()
         }
+        self._genre_masks = {}
+        self._fixed_scores = {}
         self._z_memo: dict[tuple[str, int], tuple[float, float, float] | None] = {}
         self._genre_sets = cold_start.genre_sets(self.genres)
         # centred on the data the model is fitted on now, so a refit on more data keeps the scale
@@ -163,71 +167,75 @@ class HybridRecommender(Recommender):
 
     # ------------------------------------------------------------------ component scores
     def _aligned(self, name: str, values: np.ndarray) -> np.ndarray:
-        """A component's scores re-indexed to the hybrid's movies, on the blend's scale."""
-        scale = self.components[name].score_scale
+        """A component's scores re-indexed to the hybrid's movies (NaN where it does not know
+        one), on the blend's scale; one row (1-D) or one row per user (2-D)."""
         values = np.asarray(values)
         if values.ndim != 1:
-            return blend.aligned(values, self._pos[name], scale)
-        # one row (a request): where the component's movies sit is worked out once (`_prepare`)
-        known, source, everywhere = self._align[name]
-        if everywhere:  # the component knows every movie of the blend
-            out = values[source].astype(np.float64)
-        else:
-            out = np.full(self.n_movies, np.nan)
-            out[known] = values[source]
-        return blend.scaled(scale, out)
+            return blend.aligned(values, self._pos[name], self.components[name].score_scale)
+        al = self._alignments[name]
+        if al.identity:
+            return al.values(values)
+        out = np.full(self.n_movies, np.nan)
+        out[al.known] = al.values(values)
+        return out
 
     def _ranking(self, name: str, ranking: bool) -> bool:
         """False for a component that a ranking request would score for nothing (weight 0)."""
         return not ranking or self.weights.get(name, 0.0) != 0.0
 
-    def _raw_component_scores(self, user_id: int, ranking: bool = False) -> dict[str, np.ndarray]:
-        """Each component's scores for a known user; `ranking`: only the weighted ones."""
+    def _own_scores(self, user_id: int, ranking: bool = False) -> dict[str, np.ndarray]:
+        """Each component's scores for a known user over its own movies; `ranking`: only the
+        weighted ones."""
         out = {}
         for name, comp in self.components.items():
             if not self._ranking(name, ranking) or not comp.knows_user(user_id):
                 continue
-            out[name] = self._aligned(name, comp.score_users([comp.user_index(user_id)])[0])
+            if not comp.personal and name in self._fixed_scores:
+                out[name] = self._fixed_scores[name]  # the same for everyone: scored once
+                continue
+            out[name] = comp.score_users([comp.user_index(user_id)])[0]
+            if not comp.personal:
+                out[name].flags.writeable = False
+                self._fixed_scores[name] = out[name]
+                self._alignments[name].remember(out[name])
         return out
 
-    def _profile_component_scores(
+    def _raw_component_scores(self, user_id: int, ranking: bool = False) -> dict[str, np.ndarray]:
+        """Each component's scores for a known user on the hybrid's movies (`_aligned`)."""
+        return {n: self._aligned(n, v) for n, v in self._own_scores(user_id, ranking).items()}
+
+    def _profile_own_scores(
         self, ratings: Mapping[int, float], ranking: bool = False
     ) -> dict[str, np.ndarray]:
-        """Each component's scores for a newcomer's ratings (`fold_in`), on the hybrid's movies;
+        """Each component's scores for a newcomer's ratings (`fold_in`) over its own movies;
         `ranking`: only the weighted components."""
         top = self.rating_scale[1] if self.rating_scale else 5.0
         comps = {n: c for n, c in self.components.items() if self._ranking(n, ranking)}
-        raw = fold_in.profile_scores(comps, ratings, top)
-        return {name: self._aligned(name, values) for name, values in raw.items()}
+        return fold_in.profile_scores(comps, ratings, top)
 
-    def _blend(
-        self, raw: Mapping[str, np.ndarray], candidates: np.ndarray, fold_in: bool = False
-    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        z = {
-            n: blend.zscore(v, candidates)
-            for n, v in raw.items()
-            if self.weights.get(n, 0.0) != 0.0
-        }
-        if fold_in:
-            z = {n: blend.calibrate(v, candidates, self.top_z.get(n)) for n, v in z.items()}
-        total = np.zeros(self.n_movies)
-        for name, values in z.items():
-            total += self.weights[name] * values
-        return total, z
+    def _fused(
+        self, own: Mapping[str, np.ndarray], excluded: np.ndarray, fold_in: bool = False
+    ) -> fused.Blend:
+        """The blend of one request: z-scored over every movie but `excluded` (`fused`)."""
+        return fused.fused_blend(
+            dict(own),
+            self.weights,
+            self._alignments,
+            self.n_movies,
+            np.asarray(excluded, np.int64),
+            self.top_z if fold_in else None,
+        )
 
     def _score_all(self, user_idx: int) -> np.ndarray:
-        candidates = np.ones(self.n_movies, bool)
-        candidates[self.seen(user_idx)[0]] = False
-        raw = self._raw_component_scores(int(self.user_ids[user_idx]), ranking=True)
-        return self._blend(raw, candidates)[0]
+        own = self._own_scores(int(self.user_ids[user_idx]), ranking=True)
+        return self._fused(own, self.seen(user_idx)[0]).scores()
 
     def _score_profile(self, movie_idx: np.ndarray, ratings: np.ndarray) -> np.ndarray:
-        candidates = np.ones(self.n_movies, bool)
-        candidates[movie_idx] = False
         profile = dict(
             zip(self.movie_ids[movie_idx].tolist(), np.asarray(ratings).tolist(), strict=True)
         )
-        return self._blend(self._profile_component_scores(profile, True), candidates, True)[0]
+        own = self._profile_own_scores(profile, True)
+        return self._fused(own, np.unique(movie_idx), fold_in=True).scores()
 
     def _z_rows(self, user_ids: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
         """For a batch of fitted users: each component's z-scores over the hybrid's movies (users
@@ -250,20 +258,34 @@ class HybridRecommender(Recommender):
 
     # ------------------------------------------------------------------ recommendations
     def genre_mask(self, genre: str | None) -> np.ndarray:
-        return cold_start.genre_mask(genre, self._genre_sets, self.genres)
+        """Movies of a genre (every movie for None); worked out once per genre (read only)."""
+        key = "" if genre is None else genre.strip().lower()
+        mask = self._genre_masks.get(key)
+        if mask is None:
+            mask = cold_start.genre_mask(genre, self._genre_sets, self.genres)
+            mask.flags.writeable = False
+            if len(self._genre_masks) < 256:
+                self._genre_masks[key] = mask
+        return mask
 
     def _items(
-        self, total: np.ndarray, z: Mapping[str, np.ndarray], allowed: np.ndarray, k: int
+        self, mixed: fused.Blend, excluded: np.ndarray, genre: np.ndarray | None, k: int
     ) -> list[RecommendedItem]:
-        scores = np.where(allowed, total, -np.inf)
-        top = top_k_indices(scores, k)
+        """The top-k of a blend, leaving out `excluded` positions and movies outside `genre`
+        (a mask; None = every genre); each pick with its score and components' z-scores."""
+        scores = mixed.total  # the request's own array
+        scores[excluded] = -np.inf
+        if genre is not None:
+            np.copyto(scores, -np.inf, where=~genre)
+        top = top_k_indices(scores, k, finite=True)
+        z = mixed.z_at(self._alignments, top)
         return [
             RecommendedItem(
                 movie_id=int(self.movie_ids[j]),
-                score=float(scores[j]),
-                components={n: float(v[j]) for n, v in z.items()},
+                score=float(scores[j] + mixed.offset),
+                components={n: float(v[i]) for n, v in z.items()},
             )
-            for j in top
+            for i, j in enumerate(top)
         ]
 
     def recommend_items(
@@ -274,13 +296,11 @@ class HybridRecommender(Recommender):
         allowed = self.genre_mask(genre)
         if not self.knows_user(user_id):
             return Recommendations(self._cold_start(k, allowed), fallback=Fallback.COLD_START)
-        uidx = self.user_index(user_id)
-        candidates = np.ones(self.n_movies, bool)
-        candidates[self.seen(uidx)[0]] = False
-        total, z = self._blend(self._raw_component_scores(user_id, ranking=True), candidates)
-        if exclude_seen:
-            allowed = allowed & candidates
-        return Recommendations(self._items(total, z, allowed, k), fallback=None)
+        seen = self.seen(self.user_index(user_id))[0]
+        mixed = self._fused(self._own_scores(user_id, ranking=True), seen)
+        excluded = seen if exclude_seen else np.empty(0, np.int64)
+        mask = None if genre is None else allowed
+        return Recommendations(self._items(mixed, excluded, mask, k), fallback=None)
 
     def similar_movies(self, movie_id: int, k: int = 10) -> list[tuple[int, float]]:
         """Movies similar to one movie: what someone who loved it would be recommended
@@ -306,18 +326,17 @@ class HybridRecommender(Recommender):
         self._check_fitted()
         allowed = self.genre_mask(genre)
         rated = self.movie_positions(np.fromiter(ratings.keys(), np.int64, len(ratings)))
-        allowed = allowed.copy()
-        allowed[rated[rated >= 0]] = False
+        rated = np.unique(rated[rated >= 0])
         known = {m: float(r) for m, r in ratings.items() if self.movie_positions([m])[0] >= 0}
         if not known:
+            allowed = allowed.copy()
+            allowed[rated] = False
             return Recommendations(self._cold_start(k, allowed), fallback=Fallback.COLD_START)
-        candidates = np.ones(self.n_movies, bool)
-        candidates[rated[rated >= 0]] = False
-        raw = self._profile_component_scores(known, ranking=True)
-        total, z = self._blend(raw, candidates, fold_in=True)
-        used = [n for n in z if self.components[n].personal] or list(z)
+        mixed = self._fused(self._profile_own_scores(known, ranking=True), rated, fold_in=True)
+        used = [n for n in mixed.maps if self.components[n].personal] or list(mixed.maps)
+        mask = None if genre is None else allowed
         return Recommendations(
-            self._items(total, z, allowed, k), fallback=Fallback.FOLD_IN, used=tuple(used)
+            self._items(mixed, rated, mask, k), fallback=Fallback.FOLD_IN, used=tuple(used)
         )
 
     def cold_start_scores(self) -> np.ndarray:
