@@ -112,8 +112,7 @@ class FactorALSRecommender(FactorScoring, Recommender):
     # ------------------------------------------------------------------ fold-in
     def fold_in(self, rows: UserRows) -> np.ndarray:
         """User factors for histories: one least-squares user step of Spark's ALS (float64)."""
-        Y = self.item_factors.astype(np.float64)
-        gram = Y.T @ Y if self.implicit_prefs else None
+        gram = self.item_gram() if self.implicit_prefs else None
         out = np.zeros((rows.n_users, self.rank), np.float32)
         eye = np.eye(self.rank)
         for k in range(rows.n_users):
@@ -123,7 +122,7 @@ class FactorALSRecommender(FactorScoring, Recommender):
                 idx, r = idx[keep], r[keep]
             if len(idx) == 0:
                 continue
-            Yk = Y[idx]
+            Yk = self.item_factors[idx].astype(np.float64)
             values = self.interaction_values(r).astype(np.float64)
             if self.implicit_prefs:
                 c1 = self.alpha * np.abs(values)

@@ -17,6 +17,18 @@ from movie_roulette.models.component_api import UserRows
 class FactorScoring:
     user_factors: np.ndarray
     item_factors: np.ndarray
+    _gram_of: tuple[np.ndarray, np.ndarray] | None = None
+
+    def item_gram(self) -> np.ndarray:
+        """Y^T Y of the movie factors in float64, computed once per factor array: a fold-in
+        (a newcomer's profile, `similar`) used to compute it per request, a 1-GFLOP product
+        and a 63 MB copy at 62,000 movies x 128 factors (12 ms of a 25M `similar`'s 17)."""
+        cached = self._gram_of
+        if cached is None or cached[0] is not self.item_factors:
+            Y = self.item_factors.astype(np.float64)
+            cached = (self.item_factors, Y.T @ Y)
+            self._gram_of = cached
+        return cached[1]
 
     def fold_in(self, rows: UserRows) -> np.ndarray:  # pragma: no cover - the class's own
         raise NotImplementedError

@@ -98,8 +98,7 @@ class ALSRecommender(FactorScoring, Recommender):
 
     def fold_in(self, rows: UserRows) -> np.ndarray:
         """User factors for histories (implicit's least-squares user step, in float64)."""
-        Y = self.item_factors.astype(np.float64)
-        base = Y.T @ Y + self.regularization * np.eye(self.factors)
+        base = self.item_gram() + self.regularization * np.eye(self.factors)
         out = np.zeros((rows.n_users, self.factors), np.float32)
         for k in range(rows.n_users):
             idx, r = rows.row(k)
@@ -107,7 +106,7 @@ class ALSRecommender(FactorScoring, Recommender):
                 idx = idx[r >= self.min_rating]
             if len(idx) == 0:
                 continue
-            Yk = Y[idx]
+            Yk = self.item_factors[idx].astype(np.float64)
             conf = np.full(len(idx), self.alpha)
             A = base + (Yk.T * (conf - 1.0)) @ Yk
             out[k] = np.linalg.solve(A, Yk.T @ conf)

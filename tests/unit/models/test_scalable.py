@@ -155,6 +155,22 @@ def test_als_fold_in_is_implicits_least_squares_user_step(ratings: pd.DataFrame)
     np.testing.assert_allclose(model.fold_in(rows), want, rtol=1e-3, atol=1e-4)
 
 
+def test_als_fold_in_reuses_the_movie_gram_until_the_factors_change(
+    ratings: pd.DataFrame,
+) -> None:
+    model = ALSRecommender(factors=6, iterations=8, alpha=3.0, seed=1).fit(ratings)
+    rows = UserRows.of_users(model, np.arange(4))
+    first = model.fold_in(rows)
+    gram = model.item_gram()
+    assert model.item_gram() is gram  # computed once, not per request
+    Y = model.item_factors.astype(np.float64)
+    np.testing.assert_array_equal(gram, Y.T @ Y)
+    np.testing.assert_array_equal(model.fold_in(rows), first)
+    model.item_factors = (model.item_factors * 2).astype(np.float32)  # a refit or a new state
+    assert model.item_gram() is not gram
+    np.testing.assert_allclose(model.item_gram(), 4 * gram, rtol=1e-6)
+
+
 def test_als_recovers_structure(ratings: pd.DataFrame) -> None:
     model = ALSRecommender(factors=8, iterations=15, seed=0).fit(ratings)
     assert model.user_factors.dtype == np.float32 and model.item_factors.dtype == np.float32
