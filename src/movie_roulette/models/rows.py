@@ -36,4 +36,7 @@ def sum_rows(matrix: np.ndarray, rows: np.ndarray, weights: np.ndarray | None) -
     matrix's precision. The plain sum is bit for bit `matrix[rows].sum(axis=0)` (numpy adds the
     rows of a C-ordered block in the same order) at half the cost: a served request sums ~130
     rows of each EASE matrix (3 MB) and no longer copies them first."""
+    if len(rows) == 1:  # one rated movie (`similar`, a first rating): the row itself, no matrix
+        row = np.array(matrix[int(rows[0])])
+        return row if weights is None else row * np.asarray(weights, matrix.dtype)[0]
     return np.asarray(one_row(rows, weights, matrix.shape[0], matrix.dtype) @ matrix).ravel()

@@ -21,7 +21,7 @@ from movie_roulette.models.collaborative import SVDRecommender
 from movie_roulette.models.content import ContentRecommender
 from movie_roulette.models.hybrid import HybridRecommender, blend, train_hybrid
 from movie_roulette.models.implicit import EASERecommender, ItemKNNRecommender
-from movie_roulette.models.rows import sum_rows
+from movie_roulette.models.rows import one_row, sum_rows
 from movie_roulette.results import Fallback, Recommendations, RecommendedItem
 from movie_roulette.service import RecommenderService
 
@@ -233,6 +233,11 @@ def test_sum_rows_is_the_plain_or_weighted_sum_of_the_rows() -> None:
     weights = rng.uniform(0.1, 2, size=len(rows)).astype(np.float32)
     np.testing.assert_allclose(sum_rows(matrix, rows, weights), weights @ matrix[rows], rtol=1e-5)
     assert sum_rows(matrix, rows, None).dtype == np.float32
+    for one, weight in ((np.array([4]), None), (np.array([4]), np.float32([1.7]))):
+        got = sum_rows(matrix, one, weight)  # the one-row path: the same as the sparse product
+        want = np.asarray(one_row(one, weight, 50, np.float32) @ matrix).ravel()
+        np.testing.assert_array_equal(got, want)
+        assert got.dtype == np.float32 and not np.shares_memory(got, matrix)
 
 
 def test_explainer_cosines_equal_the_sparse_products(model_path: Path) -> None:
