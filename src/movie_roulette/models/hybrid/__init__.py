@@ -2,6 +2,7 @@
 
 * `model`: `HybridRecommender` (fit, serve: recommend, fold-in, similar movies, ratings; state);
 * `blend`: score scales, per-user z-scores, fold-in calibration;
+* `fused`: the served blend (z-scores as affine maps, one pass per component);
 * `tuning`: blend-weight search on a user sample and candidate sets, `evaluation.metrics` NDCG;
 * `rating_stack`: the feature-weighted linear rating stack;
 * `cold_start`: cold-start list, genre filter, content similarity;
