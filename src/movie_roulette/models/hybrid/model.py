@@ -3,11 +3,12 @@
 Ranking: every component scores the movies (the public component API: `score_users` for fitted
 users, `score_rows` for a newcomer's profile); each component's scores are read on its
 `score_scale` and z-scored per user over the candidate movies (`blend`); the ranking score is
-the weighted sum (a served request: `fused`, the same sum without materialising each z). Weights are chosen on a sample of validation users by coordinate search
-maximising `evaluation.metrics` NDCG@k on candidate sets (`tuning`). A folded-in profile of a
-few ratings gives much more peaked score distributions than a full user history (one rated
-movie: EASE's top z ~18), so for fold-in each component's z-scores are scaled down until its top
-candidate's z is no larger than the median top z of the validation users (`top_z`).
+the weighted sum (a served request: `fused`, the same sum without materialising each z).
+Weights are chosen on a sample of validation users by coordinate search maximising
+`evaluation.metrics` NDCG@k on candidate sets (`tuning`). A folded-in profile of a few ratings
+gives much more peaked score distributions than a full user history (one rated movie: EASE's top
+z ~18), so for fold-in each component's z-scores are scaled down until its top candidate's z is
+no larger than the median top z of the validation users (`top_z`).
 
 Ratings: the linear stack of `rating_stack`, clipped to the rating scale. A component that does
 not know the user or movie contributes the baseline (or z = 0) instead.
