@@ -184,6 +184,11 @@ def serve(model_path: Path, catalogue, users: np.ndarray, args: argparse.Namespa
         "recommend_p99_ms": load["p99_ms"],
         "recommend_requests": load["requests"],
         "recommend_errors": load["errors"],
+        # keep-alive connections stay with the worker that accepted them: how the 8 clients'
+        # load fell on the server's processes (% of its CPU) explains much of a run's latency
+        "recommend_server_cpu_ms": load.get("server_cpu_ms_per_request"),
+        "recommend_server_cpu_share_pct": load.get("server_cpu_share_pct"),
+        "recommend_requests_per_client": load.get("requests_per_client"),
     }
 
 

@@ -368,6 +368,9 @@ def load_test(
         "client_cpu_ms_per_request": round(
             1000 * (marks["client_stop"] - marks["client_start"]) / n, 3
         ),
+        # requests each client completed, most first: clients whose connection landed on the
+        # less loaded worker complete more (uneven splits of keep-alive connections)
+        "requests_per_client": sorted((len(per) for per in latencies), reverse=True),
     }
     if server is not None:
         before, after = marks["server_start"], marks["server_stop"]
