@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -19,6 +20,21 @@ os.environ.pop("MOVIE_ROULETTE_DATA_DIR", None)
 os.environ.pop("MLFLOW_TRACKING_URI", None)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# set to keep the private store after the run (to inspect a failure)
+KEEP_ENV = "MOVIE_ROULETTE_KEEP_TEST_STORE"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Remove the private store once every fixture (and the servers they started) is torn down:
+    one full run leaves 1-4 GB of ZenML artifacts and MLflow models, and runs that kept them
+    filled this machine's disk (a later run then failed with "No space left on device")."""
+    if os.environ.get(KEEP_ENV):
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.ensure_newline()
+            reporter.write_line(f"test store kept at {_ISOLATED} ({KEEP_ENV} is set)")
+        return
+    shutil.rmtree(_ISOLATED, ignore_errors=True)
 
 
 def _shared_data() -> Path:
