@@ -108,7 +108,8 @@ def recommend_items_before(
         return Recommendations(self._cold_start(k, allowed), fallback=Fallback.COLD_START)
     candidates = np.ones(self.n_movies, bool)
     candidates[self.seen(self.user_index(user_id))[0]] = False
-    total, z = _blend_before(self, self._raw_component_scores(user_id, ranking=True), candidates)
+    raw = {n: self._aligned(n, v) for n, v in self._own_scores(user_id, ranking=True).items()}
+    total, z = _blend_before(self, raw, candidates)
     if exclude_seen:
         allowed = allowed & candidates
     return Recommendations(_items_before(self, total, z, allowed, k), fallback=None)

@@ -201,10 +201,6 @@ class HybridRecommender(Recommender):
                 self._alignments[name].remember(out[name])
         return out
 
-    def _raw_component_scores(self, user_id: int, ranking: bool = False) -> dict[str, np.ndarray]:
-        """Each component's scores for a known user on the hybrid's movies (`_aligned`)."""
-        return {n: self._aligned(n, v) for n, v in self._own_scores(user_id, ranking).items()}
-
     def _profile_own_scores(
         self, ratings: Mapping[int, float], ranking: bool = False
     ) -> dict[str, np.ndarray]:
