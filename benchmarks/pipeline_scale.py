@@ -7,7 +7,8 @@ Runs the pipeline as a user would (a subprocess), samples the memory of its whol
 tree every `--interval` seconds (the pipeline process, the model servers it starts are
 separate: they are detached and are measured by benchmarks/scale.py), and prints one JSON
 object: wall seconds, exit code, peak RSS of the pipeline process (the kernel's own high-water
-mark), peak PSS of the tree (shared pages counted once) The console output is kept
+mark), peak PSS of the tree (shared pages counted once) and of each program in it (python,
+java: the Spark engine's JVM). The console output is kept
 in `--log`.
 """
 
@@ -53,6 +54,13 @@ def _pss_kb(pid: int) -> int:
     return 0
 
 
+def _comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return "?"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--config", required=True)
@@ -74,6 +82,7 @@ def main() -> None:
     if args.no_cache:
         cmd.append("--no-cache")
     peak_pss_kb = 0
+    peak_by_comm: dict[str, int] = {}  # per program (python, java, ...): its processes' PSS
     samples: list[tuple[float, int]] = []
     start = time.monotonic()
     with open(args.log, "w") as log:
@@ -85,7 +94,13 @@ def main() -> None:
         def sample() -> None:
             nonlocal peak_pss_kb
             while not done.wait(args.interval):
-                kb = sum(_pss_kb(p) for p in _tree(proc.pid))
+                by_comm: dict[str, int] = {}
+                for p in _tree(proc.pid):
+                    c = _comm(p)
+                    by_comm[c] = by_comm.get(c, 0) + _pss_kb(p)
+                kb = sum(by_comm.values())
+                for c, v in by_comm.items():
+                    peak_by_comm[c] = max(peak_by_comm.get(c, 0), v)
                 samples.append((time.monotonic() - start, kb))
                 peak_pss_kb = max(peak_pss_kb, kb)
 
@@ -103,6 +118,8 @@ def main() -> None:
         "wall_s": round(wall, 1),
         "peak_rss_mb": round(peak_rss_mb),
         "peak_tree_pss_mb": round(peak_pss_kb / 1024),
+        # e.g. python (the pipeline, the Spark driver's Python side) and java (Spark's JVM)
+        "peak_pss_mb_by_program": {c: round(v / 1024) for c, v in sorted(peak_by_comm.items())},
         "log": args.log,
         "cpu_count": os.cpu_count(),
         "load_avg_at_end": os.getloadavg(),
