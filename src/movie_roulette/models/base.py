@@ -77,6 +77,17 @@ def check_ratings(
     return out
 
 
+def _sorted_pairs(u: np.ndarray, i: np.ndarray) -> bool:
+    """Whether (u, i) pairs are in ascending order (u first): true of frames collected sorted,
+    which then skip the lexsort and the three copies it makes."""
+    if len(u) < 2:
+        return True
+    du = np.diff(u)
+    if (du < 0).any():
+        return False
+    return bool(((du > 0) | (i[1:] >= i[:-1])).all())
+
+
 SAMPLED_TOP_K_ABOVE = 8192  # catalogues larger than this find the k-th score from a sample
 
 
@@ -191,17 +202,21 @@ class Recommender(RowScoring):
                 f"ratings: nothing left to fit {type(self).__name__} on after its filters "
                 f"({self.get_params()}); lower min_item_ratings or pass more ratings."
             )
+        users, movies = frame[C.USER_ID].to_numpy(), frame[C.MOVIE_ID].to_numpy()
         rated = frame[C.RATING].to_numpy()
+        del frame  # (the columns stay alive only as long as they are needed)
         if self.rating_scale is None:
             self.rating_scale = (float(rated.min()), float(rated.max()))
-        self.user_ids = np.unique(frame[C.USER_ID].to_numpy())
-        self.movie_ids = np.unique(
-            np.concatenate([frame[C.MOVIE_ID].to_numpy(), self._extra_movies(catalogue)])
-        )
-        u = np.searchsorted(self.user_ids, frame[C.USER_ID].to_numpy())
-        i = np.searchsorted(self.movie_ids, frame[C.MOVIE_ID].to_numpy())
-        order = np.lexsort((i, u))
-        u, i, rated = u[order], i[order], rated[order]
+        self.user_ids = np.unique(users)
+        self.movie_ids = np.unique(np.concatenate([movies, self._extra_movies(catalogue)]))
+        u = np.searchsorted(self.user_ids, users)
+        del users
+        i = np.searchsorted(self.movie_ids, movies)
+        del movies
+        if not _sorted_pairs(u, i):  # (already sorted: a stable sort would not move a row)
+            order = np.lexsort((i, u))
+            u, i, rated = u[order], i[order], rated[order]
+            del order
         self._ui_indptr = np.concatenate(
             [[0], np.cumsum(np.bincount(u, minlength=len(self.user_ids)))]
         )

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
@@ -162,11 +163,34 @@ def popularity(df: DataFrame) -> pd.DataFrame:
     return out.astype({C.MOVIE_ID: "int64", "count": "int64", "mean_rating": "float64"})
 
 
-def to_pandas(df: DataFrame) -> pd.DataFrame:
-    """Collect a ratings DataFrame with the local path's dtypes, sorted by user then movie."""
+def to_pandas(df: DataFrame, extra: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Collect a ratings DataFrame (and the `extra` columns) with the local path's dtypes,
+    sorted by user then movie (pairs are unique once cleaned). Spark casts; Arrow's buffers are
+    released column by column as pandas takes them (the session's selfDestruct), and the sort
+    moves one column at a time, so the driver holds about one copy of the rows."""
+    cols = [F.col(c).cast(_TYPES[c]).alias(c) for c in COLUMNS] + [F.col(c) for c in extra]
     with spark_errors("collecting the ratings"):
-        out = df.select(*COLUMNS).toPandas()
-    out = out.astype(
-        {C.USER_ID: "int64", C.MOVIE_ID: "int64", C.RATING: "float64", C.TIMESTAMP: "int64"}
+        got = df.select(*cols).toPandas()
+    names = [*COLUMNS, *extra]
+    order = np.lexsort((got[C.MOVIE_ID].to_numpy(), got[C.USER_ID].to_numpy()))
+    columns = {}
+    for c in names:
+        columns[c] = got[c].to_numpy()[order]
+        del got[c]
+    del got, order
+    out = pd.DataFrame(columns, copy=False)
+    return out.astype(
+        {C.USER_ID: "int64", C.MOVIE_ID: "int64", C.RATING: "float64", C.TIMESTAMP: "int64"},
+        copy=False,
     )
-    return out.sort_values([C.USER_ID, C.MOVIE_ID], kind="stable").reset_index(drop=True)
+
+
+def split_frames(
+    labelled: pd.DataFrame, part: str, labels: tuple[int, ...]
+) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+    """(every row without the `part` column, one frame per label) from one collected frame;
+    the first shares the collected columns (no copy)."""
+    ratings = pd.DataFrame({c: labelled[c].to_numpy() for c in COLUMNS}, copy=False)
+    which = labelled[part].to_numpy()
+    parts = [ratings[which == label].reset_index(drop=True) for label in labels]
+    return ratings, parts

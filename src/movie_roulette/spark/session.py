@@ -143,6 +143,9 @@ def _builder(cfg: SparkConfig) -> SparkSession.Builder:
         .config("spark.sql.shuffle.partitions", str(cfg.shuffle_partitions))
         .config("spark.default.parallelism", str(cfg.shuffle_partitions))
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        # toPandas frees each Arrow buffer as pandas takes it: the collected ratings are held
+        # once, not twice (prep.to_pandas)
+        .config("spark.sql.execution.arrow.pyspark.selfDestruct.enabled", "true")
         # Python workers run this interpreter (its venv has the project installed)
         .config("spark.pyspark.python", sys.executable)
         .config("spark.pyspark.driver.python", sys.executable)

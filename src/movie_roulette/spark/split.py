@@ -133,18 +133,35 @@ def per_user_holdout(
     )
 
 
-def train_valid_test(
-    df: DataFrame, cfg: SplitConfig, seed: int
-) -> tuple[DataFrame, DataFrame, DataFrame]:
-    """`data.split.train_valid_test` on Spark ("per_user" and "per_user_time")."""
+PART = "_part"  # split_labels' column: TRAIN, VALID or TEST
+TRAIN, VALID, TEST = 0, 1, 2
+
+
+def split_labels(df: DataFrame, cfg: SplitConfig, seed: int) -> DataFrame:
+    """`df` with a byte column PART naming the split of each row: the rows of
+    `train_valid_test`, as one frame (so the driver collects the ratings once, not twice)."""
     if cfg.strategy not in ("per_user", "per_user_time"):
         raise ValueError(
             f"split.strategy {cfg.strategy!r} is not available with engine: spark; use "
             "per_user or per_user_time."
         )
     latest = cfg.strategy == "per_user_time"
-    rest, test = per_user_holdout(df, cfg.test_fraction, seed, cfg.min_user_ratings, latest=latest)
-    train, valid = per_user_holdout(
-        rest, cfg.valid_fraction, seed + 1, cfg.min_user_ratings, latest=latest
+    cols = df.columns
+    first = label_holdout(df, cfg.test_fraction, seed, cfg.min_user_ratings, latest=latest)
+    first = first.persist(StorageLevel.MEMORY_AND_DISK)
+    rest = first.where(~F.col("_holdout")).drop("_holdout")
+    second = label_holdout(rest, cfg.valid_fraction, seed + 1, cfg.min_user_ratings, latest=latest)
+    held = first.where(F.col("_holdout")).select(*cols, F.lit(TEST).cast("byte").alias(PART))
+    kept = second.select(
+        *cols, F.when(F.col("_holdout"), VALID).otherwise(TRAIN).cast("byte").alias(PART)
     )
-    return train, valid, test
+    return held.unionByName(kept)
+
+
+def train_valid_test(
+    df: DataFrame, cfg: SplitConfig, seed: int
+) -> tuple[DataFrame, DataFrame, DataFrame]:
+    """`data.split.train_valid_test` on Spark ("per_user" and "per_user_time")."""
+    labelled = split_labels(df, cfg, seed)
+    parts = (labelled.where(F.col(PART) == label).drop(PART) for label in (TRAIN, VALID, TEST))
+    return tuple(parts)  # type: ignore[return-value]

@@ -25,7 +25,7 @@ from movie_roulette.models.popularity import PopularityRecommender
 from movie_roulette.spark import prep
 from movie_roulette.spark.als import make_spark_als_components
 from movie_roulette.spark.session import get_session
-from movie_roulette.spark.split import train_valid_test
+from movie_roulette.spark.split import PART, TEST, TRAIN, VALID, split_labels
 from movie_roulette.spark.validation import validate_ratings_spark
 from movie_roulette.validation.report import ValidationReport
 
@@ -68,15 +68,16 @@ def prepare_ratings(cfg: PipelineConfig) -> PreparedRatings:
     report = validate_ratings_spark(clean, stats)
     seconds["validate"] = round(time.perf_counter() - start, 3)
     start = time.perf_counter()
-    ratings = prep.to_pandas(clean)
     if report.success:
-        train, valid, test = (
-            prep.to_pandas(f) for f in train_valid_test(clean, cfg.split, cfg.seed)
-        )
+        # one collection of every row, labelled with its split (not the ratings, then each split)
+        labelled = prep.to_pandas(split_labels(clean, cfg.split, cfg.seed), extra=(PART,))
+        ratings, (train, valid, test) = prep.split_frames(labelled, PART, (TRAIN, VALID, TEST))
+        del labelled
     else:
+        ratings = prep.to_pandas(clean)
         train = valid = test = ratings.iloc[:0]
     seconds["split"] = round(time.perf_counter() - start, 3)
-    clean.unpersist()
+    spark.catalog.clearCache()  # the cleaned rows and the split's labelled rows
     return PreparedRatings(ratings, train, valid, test, report, stats, seconds)
 
 

@@ -250,3 +250,25 @@ def test_train_hybrid_stops_before_any_fit_when_over_budget(
     train, valid = split_tiny(ratings)
     with pytest.raises(MemoryBudgetError, match="model.memory_budget_gb"):
         train_hybrid(train, valid, catalogue, cfg, seed=0, k=5)
+
+
+def test_sorted_and_shuffled_ratings_fit_the_same_model() -> None:
+    """`Recommender.fit` skips its sort when the rows already come sorted by (user, movie), as
+    the Spark engine collects them: the fitted state must not depend on it."""
+    from movie_roulette.models.base import _sorted_pairs
+    from tests.unit.models.tiny import tiny_ratings
+
+    train, _ = split_tiny(tiny_ratings())
+    ordered = train.sort_values(["user_id", "movie_id"]).reset_index(drop=True)
+    shuffled = ordered.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    a = HybridRecommender(make_components(tiny_model_config(), seed=3)).fit(ordered)
+    b = HybridRecommender(make_components(tiny_model_config(), seed=3)).fit(shuffled)
+    for mine, theirs in [(a, b), *zip(a.components.values(), b.components.values(), strict=True)]:
+        np.testing.assert_array_equal(mine._ui_indptr, theirs._ui_indptr)
+        np.testing.assert_array_equal(mine._ui_indices, theirs._ui_indices)
+        np.testing.assert_array_equal(mine._ui_ratings, theirs._ui_ratings)
+    user = int(ordered["user_id"].iloc[0])
+    assert a.recommend(user, k=5) == b.recommend(user, k=5)
+    assert _sorted_pairs(np.array([0, 0, 1, 2]), np.array([3, 5, 0, 0]))
+    assert not _sorted_pairs(np.array([0, 0, 1]), np.array([5, 3, 0]))  # movies out of order
+    assert not _sorted_pairs(np.array([1, 0]), np.array([0, 1]))  # users out of order

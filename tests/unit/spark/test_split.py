@@ -56,6 +56,23 @@ def test_spark_split_equals_the_local_split(spark, strategy: str, seed: int) -> 
         assert not _sorted(other).equals(_sorted(expected[2]))
 
 
+def test_one_labelled_collection_gives_the_local_split(spark) -> None:
+    """What the pipeline collects (`split_labels`, one frame, sliced on the driver) equals the
+    local split, and the ratings frame is every row sorted by user then movie."""
+    ratings = _ratings(seed=5)
+    cfg = SplitConfig(test_fraction=0.2, valid_fraction=0.25)
+    expected = local.train_valid_test(ratings, cfg, seed=11)
+    labelled = spark_split.split_labels(prep.from_pandas(spark, ratings), cfg, 11)
+    frame = prep.to_pandas(labelled, extra=(spark_split.PART,))
+    assert frame[spark_split.PART].isin([0, 1, 2]).all()
+    every, parts = prep.split_frames(
+        frame, spark_split.PART, (spark_split.TRAIN, spark_split.VALID, spark_split.TEST)
+    )
+    pd.testing.assert_frame_equal(every, _sorted(ratings))
+    for want, have in zip(expected, parts, strict=True):
+        pd.testing.assert_frame_equal(have, _sorted(want))
+
+
 def test_small_users_stay_in_train(spark) -> None:
     ratings = _ratings()
     df = prep.from_pandas(spark, ratings)

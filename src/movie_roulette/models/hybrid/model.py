@@ -113,7 +113,8 @@ class HybridRecommender(Recommender):
                 C.USER_ID: self.user_ids[data.user_idx],
                 C.MOVIE_ID: self.movie_ids[data.movie_idx],
                 C.RATING: data.rating,
-            }
+            },
+            copy=False,  # (no consolidated copy of the columns just made)
         )
         timings = {}
         for name, comp in self.components.items():

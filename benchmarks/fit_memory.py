@@ -1,0 +1,154 @@
+"""The Python driver's memory while the Spark engine's hybrid is fitted (issue 17's driver).
+
+    python benchmarks/fit_memory.py --ratings 5000000 --data-root /tmp/scale-base-bench --json
+
+Fits the Spark path's recipe (explicit + implicit ALS, content, popularity; `train_hybrid`'s
+fit on train and refit on train + valid, without the weight search) on a synthetic
+MovieLens-shaped folder, and samples this process's resident memory every 20 ms. With
+`--engine driver-only` the two ALS components get zero factors instead of a Spark job, so
+the figures are the driver's own Python work (the frames, indices and arrays the hybrid and its
+components build); `--engine spark` runs pyspark.ml ALS in `local[2]`. Prints one JSON object:
+the train / train + valid rows, the resident memory before the fit (the loaded frames), the
+peak during the fit and during the refit, and the peak above the loaded frames per rating.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * _PAGE / 2**20
+
+
+class PeakSampler:
+    """The highest resident memory seen since `reset`, sampled every `interval` seconds."""
+
+    def __init__(self, interval: float = 0.02) -> None:
+        self.peak = _rss_mb()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(interval,), daemon=True)
+        self._thread.start()
+
+    def _run(self, interval: float) -> None:
+        while not self._stop.wait(interval):
+            self.peak = max(self.peak, _rss_mb())
+
+    def reset(self) -> float:
+        """Hand freed heap memory back to the OS first (glibc), so the peak counts new work."""
+        import gc
+
+        gc.collect()
+        try:
+            import ctypes
+
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        except OSError:
+            pass
+        self.peak = now = _rss_mb()
+        return now
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _zero_fitter(model, data):  # noqa: ANN001, ANN202  (factor_als.Fitter)
+    return (
+        np.zeros((data.n_users, model.rank), np.float32),
+        np.zeros((data.n_movies, model.rank), np.float32),
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--ratings", type=int, default=5_000_000)
+    ap.add_argument("--data-root", default="/tmp/scale-base-bench")
+    ap.add_argument("--engine", choices=["driver-only", "spark"], default="driver-only")
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+
+    import pandas as pd
+
+    from movie_roulette.config import ContentConfig, config_from_dict
+    from movie_roulette.data import movielens
+    from movie_roulette.data.split import train_valid_test
+    from movie_roulette.models.content import ContentRecommender
+    from movie_roulette.models.factor_als import ExplicitALSRecommender, ImplicitALSRecommender
+    from movie_roulette.models.hybrid import HybridRecommender
+    from movie_roulette.models.popularity import PopularityRecommender
+
+    folder = Path(args.data_root) / f"synthetic-{args.ratings}"
+    catalogue = movielens.load_movies_with_links(folder)
+    train, valid, _ = train_valid_test(
+        movielens.load_ratings(folder), config_from_dict({}).split, seed=args.seed
+    )
+    if args.engine == "spark":
+        from movie_roulette.spark.session import get_session
+
+        get_session(
+            config_from_dict({"spark": {"master": "local[2]", "driver_memory": "4g"}}).spark
+        )
+        engine = "spark"
+    else:
+        from movie_roulette.models.factor_als import register_fitter
+
+        register_fitter("driver-only", _zero_fitter)
+        engine = "driver-only"
+    content = ContentConfig()
+    components = {
+        "als_explicit": ExplicitALSRecommender(rank=32, max_iter=5, engine=engine),
+        "als_implicit": ImplicitALSRecommender(rank=64, max_iter=5, engine=engine),
+        "content": ContentRecommender(
+            like_threshold=content.like_threshold,
+            max_features=content.max_features,
+            n_neighbours=content.n_neighbours,
+        ),
+        "popularity": PopularityRecommender(),
+    }
+    sampler = PeakSampler()
+    loaded = sampler.reset()
+    start = time.perf_counter()
+    model = HybridRecommender(components).fit(train, catalogue)
+    fit_s, fit_peak = time.perf_counter() - start, sampler.peak
+    cols = ["user_id", "movie_id", "rating"]
+    both = pd.concat([train[cols], valid[cols]], ignore_index=True)
+    refit_loaded = sampler.reset()
+    start = time.perf_counter()
+    model.refit(both, catalogue)
+    refit_s, refit_peak = time.perf_counter() - start, sampler.peak
+    sampler.stop()
+    out = {
+        "ratings": args.ratings,
+        "engine": engine,
+        "train_rows": len(train),
+        "refit_rows": len(both),
+        "loaded_rss_mb": round(loaded),
+        "fit_peak_rss_mb": round(fit_peak),
+        "fit_bytes_per_row": round((fit_peak - loaded) * 2**20 / len(train)),
+        "refit_loaded_rss_mb": round(refit_loaded),
+        "refit_peak_rss_mb": round(refit_peak),
+        "refit_bytes_per_row": round((refit_peak - refit_loaded) * 2**20 / len(both)),
+        "fit_s": round(fit_s, 1),
+        "refit_s": round(refit_s, 1),
+    }
+    print(json.dumps(out) if args.json else "\n".join(f"{k}: {v}" for k, v in out.items()))
+
+
+if __name__ == "__main__":
+    main()
