@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from movie_roulette import columns as C
@@ -56,7 +57,24 @@ def all_ratings(train: pd.DataFrame, valid: pd.DataFrame, test: pd.DataFrame) ->
     """train + valid + test (user_id, movie_id, rating); a pair rated twice keeps the last."""
     frames = [f[_COLUMNS] for f in (train, valid, test) if len(f)]
     everything = pd.concat(frames, ignore_index=True) if frames else train[_COLUMNS]
+    if not _has_duplicate_pairs(everything):  # the usual case: the splits are disjoint
+        return everything
     return everything.drop_duplicates([C.USER_ID, C.MOVIE_ID], keep="last").reset_index(drop=True)
+
+
+def _has_duplicate_pairs(ratings: pd.DataFrame) -> bool:
+    """Whether a (user, movie) pair occurs twice, from one sorted int64 key per row (8 bytes a
+    row, where pandas' drop_duplicates hashes both columns: ~1 GB at 25M ratings). Ids outside
+    0..2^31 answer True (drop_duplicates then decides)."""
+    users = ratings[C.USER_ID].to_numpy(np.int64)
+    movies = ratings[C.MOVIE_ID].to_numpy(np.int64)
+    if len(users) < 2:
+        return False
+    if min(users.min(), movies.min()) < 0 or max(users.max(), movies.max()) >= 2**31:
+        return True
+    key = (users << 31) | movies
+    key.sort()
+    return bool((key[1:] == key[:-1]).any())
 
 
 def refit_for_serving(
@@ -78,6 +96,7 @@ def refit_for_serving(
     )
     holdout_name = "train+valid" if refit_on_train_and_valid and len(valid) else "train"
     holdout = fit_record(holdout_name, holdout_data)
+    del holdout_data  # (not held while the model is refitted)
     everything = all_ratings(train, valid, test)
     served = fit_record("train+valid+test", everything)
     model.refit(everything, catalogue)

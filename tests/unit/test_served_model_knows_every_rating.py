@@ -76,3 +76,20 @@ def test_the_served_fit_saw_every_rating_and_records_both_fits(served: tuple) ->
     assert fits[HOLDOUT]["ratings_sha256"] != fits[SERVED]["ratings_sha256"]
     assert service.model.fit_info["served_fit"] == fits[SERVED]
     assert int(raw[C.USER_ID if C.USER_ID in raw else "userId"].nunique()) == fits[SERVED]["users"]
+
+
+def test_all_ratings_keeps_the_last_rating_of_a_pair_rated_twice() -> None:
+    from movie_roulette.final_fit import _has_duplicate_pairs, all_ratings
+
+    def frame(rows: list[tuple[int, int, float]]) -> pd.DataFrame:
+        return pd.DataFrame(rows, columns=[C.USER_ID, C.MOVIE_ID, C.RATING])
+
+    train = frame([(1, 10, 3.0), (2, 10, 4.0)])
+    valid = frame([(1, 11, 2.0)])
+    disjoint = all_ratings(train, valid, frame([(2, 12, 5.0)]))
+    assert disjoint.values.tolist() == [[1, 10, 3.0], [2, 10, 4.0], [1, 11, 2.0], [2, 12, 5.0]]
+    again = all_ratings(train, valid, frame([(1, 10, 5.0)]))  # (1, 10) rated again in test
+    assert again.values.tolist() == [[2, 10, 4.0], [1, 11, 2.0], [1, 10, 5.0]]
+    assert list(again.index) == [0, 1, 2]
+    assert not _has_duplicate_pairs(frame([(1, 2, 1.0), (2, 1, 1.0)]))  # not the same pair
+    assert _has_duplicate_pairs(frame([(-1, 2, 1.0), (5, 1, 1.0)]))  # ids out of range: ask pandas
