@@ -77,6 +77,9 @@ class FactorALSRecommender(FactorScoring, Recommender):
         self.item_factors = np.empty((0, self.rank), np.float32)
 
     # ------------------------------------------------------------------ fitting
+    def filters_ratings(self) -> bool:
+        return self.min_rating is not None
+
     def _select_ratings(self, ratings: pd.DataFrame) -> pd.DataFrame:
         if self.min_rating is None:
             return ratings

@@ -272,3 +272,45 @@ def test_sorted_and_shuffled_ratings_fit_the_same_model() -> None:
     assert _sorted_pairs(np.array([0, 0, 1, 2]), np.array([3, 5, 0, 0]))
     assert not _sorted_pairs(np.array([0, 0, 1]), np.array([5, 3, 0]))  # movies out of order
     assert not _sorted_pairs(np.array([1, 0]), np.array([0, 1]))  # users out of order
+
+
+def test_components_fitted_on_the_blends_indices_equal_their_own_fit() -> None:
+    """The hybrid fits each component that keeps every rating on its own indices
+    (`fit_indexed`, arrays shared); the state and the scores equal a standalone `fit` on the
+    same rows, for a component that knows extra movies (content: the whole catalogue) too."""
+    from tests.unit.models.tiny import tiny_catalogue, tiny_ratings
+
+    train, _ = split_tiny(tiny_ratings())
+    catalogue = tiny_catalogue()
+    extra = catalogue.iloc[:1].assign(movie_id=999, title="Unrated")  # known, never rated
+    catalogue = pd.concat([catalogue, extra], ignore_index=True)
+
+    def make() -> dict[str, Recommender]:
+        return {
+            "content": ContentRecommender(n_neighbours=5),
+            "popularity": PopularityRecommender(),
+            "als": ALSRecommender(factors=4, iterations=3, seed=1),
+            "knn": ItemKNNRecommender(n_neighbours=5, min_item_ratings=1),  # filters: own fit
+        }
+
+    hybrid = HybridRecommender(make()).fit(train, catalogue)
+    alone = make()
+    for name, comp in alone.items():
+        comp.rating_scale = hybrid.rating_scale
+        comp.fit(train, catalogue)
+        mine = hybrid.components[name]
+        assert mine.filters_ratings() == (name == "knn")
+        np.testing.assert_array_equal(mine.user_ids, comp.user_ids)
+        np.testing.assert_array_equal(mine.movie_ids, comp.movie_ids)
+        for attr in ("_ui_indptr", "_ui_indices", "_ui_ratings"):
+            np.testing.assert_array_equal(getattr(mine, attr), getattr(comp, attr))
+        np.testing.assert_allclose(mine.score_users([0, 3]), comp.score_users([0, 3]), rtol=1e-6)
+    assert 999 in hybrid.components["content"].movie_ids and 999 not in hybrid.movie_ids
+    assert hybrid.components["popularity"]._ui_indices is hybrid._ui_indices  # shared
+    with pytest.raises(ValueError, match="drops some ratings"):
+        ItemKNNRecommender().fit_indexed(
+            None,
+            hybrid.user_ids,
+            hybrid.movie_ids,
+            (None, None, None),  # type: ignore[arg-type]
+        )
