@@ -3,13 +3,13 @@
     python benchmarks/fit_memory.py --ratings 5000000 --data-root /tmp/scale-base-bench --json
 
 Fits the Spark path's recipe (explicit + implicit ALS, content, popularity; `train_hybrid`'s
-fit on train and refit on train + valid, without the weight search) on a synthetic
+fit on train, weight search on 2,000 validation users, refit on train + valid) on a synthetic
 MovieLens-shaped folder, and samples this process's resident memory every 20 ms. With
-`--engine driver-only` the two ALS components get zero factors instead of a Spark job, so
+`--engine driver-only` the two ALS components get seeded random factors instead of a Spark job, so
 the figures are the driver's own Python work (the frames, indices and arrays the hybrid and its
 components build); `--engine spark` runs pyspark.ml ALS in `local[2]`. Prints one JSON object:
 the train / train + valid rows, the resident memory before the fit (the loaded frames), the
-peak during the fit and during the refit, and the peak above the loaded frames per rating.
+peak during the fit, the weight search and the refit, and the peak above the loaded frames per rating.
 """
 
 from __future__ import annotations
@@ -67,10 +67,12 @@ class PeakSampler:
         self._thread.join()
 
 
-def _zero_fitter(model, data):  # noqa: ANN001, ANN202  (factor_als.Fitter)
+def _random_fitter(model, data):  # noqa: ANN001, ANN202  (factor_als.Fitter)
+    """Seeded random factors of the right shapes: the driver's side without a Spark job."""
+    rng = np.random.default_rng(model.seed)
     return (
-        np.zeros((data.n_users, model.rank), np.float32),
-        np.zeros((data.n_movies, model.rank), np.float32),
+        rng.standard_normal((data.n_users, model.rank), np.float32) * 0.1,
+        rng.standard_normal((data.n_movies, model.rank), np.float32) * 0.1,
     )
 
 
@@ -80,6 +82,7 @@ def main() -> None:
     ap.add_argument("--data-root", default="/tmp/scale-base-bench")
     ap.add_argument("--engine", choices=["driver-only", "spark"], default="driver-only")
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--tune-users", type=int, default=2000, help="as model.tune_max_users")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
@@ -108,7 +111,7 @@ def main() -> None:
     else:
         from movie_roulette.models.factor_als import register_fitter
 
-        register_fitter("driver-only", _zero_fitter)
+        register_fitter("driver-only", _random_fitter)
         engine = "driver-only"
     content = ContentConfig()
     components = {
@@ -126,6 +129,10 @@ def main() -> None:
     start = time.perf_counter()
     model = HybridRecommender(components).fit(train, catalogue)
     fit_s, fit_peak = time.perf_counter() - start, sampler.peak
+    tune_loaded = sampler.reset()
+    start = time.perf_counter()
+    model.tune(valid, k=10, threshold=4.0, max_users=args.tune_users, seed=args.seed)
+    tune_s, tune_peak = time.perf_counter() - start, sampler.peak
     cols = ["user_id", "movie_id", "rating"]
     both = pd.concat([train[cols], valid[cols]], ignore_index=True)
     refit_loaded = sampler.reset()
@@ -141,6 +148,9 @@ def main() -> None:
         "loaded_rss_mb": round(loaded),
         "fit_peak_rss_mb": round(fit_peak),
         "fit_bytes_per_row": round((fit_peak - loaded) * 2**20 / len(train)),
+        "tune_loaded_rss_mb": round(tune_loaded),
+        "tune_peak_rss_mb": round(tune_peak),
+        "tune_s": round(tune_s, 1),
         "refit_loaded_rss_mb": round(refit_loaded),
         "refit_peak_rss_mb": round(refit_peak),
         "refit_bytes_per_row": round((refit_peak - refit_loaded) * 2**20 / len(both)),
