@@ -9,7 +9,8 @@ MovieLens-shaped folder, and samples this process's resident memory every 20 ms.
 the figures are the driver's own Python work (the frames, indices and arrays the hybrid and its
 components build); `--engine spark` runs pyspark.ml ALS in `local[2]`. Prints one JSON object:
 the train / train + valid rows, the resident memory before the fit (the loaded frames), the
-peak during the fit, the weight search and the refit, and the peak above the loaded frames per rating.
+peak during the fit, the weight search and the refit, and the peak above the loaded frames
+per rating.
 """
 
 from __future__ import annotations
