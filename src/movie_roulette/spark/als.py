@@ -23,7 +23,7 @@ from movie_roulette.models.factor_als import (
     ImplicitALSRecommender,
     register_fitter,
 )
-from movie_roulette.spark.session import active_session, spark_errors
+from movie_roulette.spark.session import active_session, release_arrow_memory, spark_errors
 
 _SCHEMA = T.StructType(
     [
@@ -41,6 +41,8 @@ def factors_to_numpy(factors: DataFrame, n: int, rank: int) -> np.ndarray:
     if len(frame):
         ids = frame["id"].to_numpy(np.int64)
         out[ids] = np.stack(frame["features"].to_numpy()).astype(np.float32)
+    del frame
+    release_arrow_memory()
     return out
 
 
@@ -83,6 +85,8 @@ def spark_fitter(model: FactorALSRecommender, data: Interactions) -> tuple[np.nd
     )
     with spark_errors(f"loading the ratings of {model.name} into Spark"):
         df = spark.createDataFrame(frame, schema=_SCHEMA)
+    del frame
+    release_arrow_memory()  # (the Arrow batches the rows were sent in)
     return fit_als_frame(model, df, data.n_users, data.n_movies)
 
 

@@ -20,7 +20,7 @@ from movie_roulette import columns as C
 from movie_roulette.config import PipelineConfig
 from movie_roulette.data import sources
 from movie_roulette.exceptions import DataSourceError
-from movie_roulette.spark.session import spark_errors
+from movie_roulette.spark.session import release_arrow_memory, spark_errors
 
 COLUMNS = (C.USER_ID, C.MOVIE_ID, C.RATING, C.TIMESTAMP)
 _TYPES = {C.USER_ID: "bigint", C.MOVIE_ID: "bigint", C.RATING: "double", C.TIMESTAMP: "bigint"}
@@ -177,6 +177,7 @@ def to_pandas(df: DataFrame, extra: tuple[str, ...] = ()) -> pd.DataFrame:
     for c in names:
         columns[c] = got[c].to_numpy()[order]
         del got[c]
+        release_arrow_memory()  # (the column's Arrow pages, before the next copy)
     del got, order
     out = pd.DataFrame(columns, copy=False)
     return out.astype(

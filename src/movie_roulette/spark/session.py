@@ -364,3 +364,12 @@ def spark_errors(what: str) -> Iterator[None]:
     except (Py4JError, PySparkException, ConnectionError) as err:
         logger.debug("Spark failure while %s", what, exc_info=True)
         raise SparkEngineError(describe_failure(err, what)) from None
+
+
+def release_arrow_memory() -> None:
+    """Hand the memory Arrow freed back to the OS. pyarrow's allocator (mimalloc) keeps freed
+    pages for reuse: after collecting 25M ratings through Arrow the driver held ~1.9 GB more
+    than its frames until this (benchmarks/spark_prep.py; docs/spark.md section 10)."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
