@@ -205,8 +205,6 @@ class Recommender(RowScoring):
         users, movies = frame[C.USER_ID].to_numpy(), frame[C.MOVIE_ID].to_numpy()
         rated = frame[C.RATING].to_numpy()
         del frame  # (the columns stay alive only as long as they are needed)
-        if self.rating_scale is None:
-            self.rating_scale = (float(rated.min()), float(rated.max()))
         self.user_ids = np.unique(users)
         self.movie_ids = np.unique(np.concatenate([movies, self._extra_movies(catalogue)]))
         u = np.searchsorted(self.user_ids, users)
@@ -217,15 +215,9 @@ class Recommender(RowScoring):
             order = np.lexsort((i, u))
             u, i, rated = u[order], i[order], rated[order]
             del order
-        self._ui_indptr = np.concatenate(
-            [[0], np.cumsum(np.bincount(u, minlength=len(self.user_ids)))]
-        )
-        self._ui_indices = i.astype(np.int32)
-        self._ui_ratings = rated.astype(np.float32)
-        data = Interactions(u, i, rated, len(self.user_ids), len(self.movie_ids))
-        self._fit(data, catalogue)
-        self._fitted = True
-        return self
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(u, minlength=len(self.user_ids)))])
+        ui = (indptr, i.astype(np.int32), rated.astype(np.float32))
+        return self._fit_rows(u, i, rated, ui, catalogue)
 
     def _select_ratings(self, ratings: pd.DataFrame) -> pd.DataFrame:
         """Hook: drop ratings this algorithm does not model (default: keep all)."""
@@ -256,24 +248,35 @@ class Recommender(RowScoring):
         if len(data.rating) == 0:
             raise ValueError("ratings: the frame is empty; fit needs at least one rating.")
         indptr, indices, rated = ui
-        if self.rating_scale is None:
-            self.rating_scale = (float(data.rating.min()), float(data.rating.max()))
         seen = np.bincount(data.movie_idx, minlength=len(movie_ids)) > 0
         rated_movies = movie_ids if seen.all() else movie_ids[seen]
         self.user_ids = np.asarray(user_ids, np.int64)
         self.movie_ids = np.unique(np.concatenate([rated_movies, self._extra_movies(catalogue)]))
         same = len(self.movie_ids) == len(movie_ids) and np.array_equal(self.movie_ids, movie_ids)
         if same:
-            movie_idx, self._ui_indices = data.movie_idx, indices
+            movie_idx = data.movie_idx
         else:  # (monotone: the rows stay sorted)
             lookup = np.searchsorted(self.movie_ids, movie_ids)
-            movie_idx = lookup[data.movie_idx]
-            self._ui_indices = lookup[indices].astype(np.int32)
-        self._ui_indptr, self._ui_ratings = indptr, rated
-        own = Interactions(
-            data.user_idx, movie_idx, data.rating, len(self.user_ids), len(self.movie_ids)
+            movie_idx, indices = lookup[data.movie_idx], lookup[indices].astype(np.int32)
+        return self._fit_rows(
+            data.user_idx, movie_idx, data.rating, (indptr, indices, rated), catalogue
         )
-        self._fit(own, catalogue)
+
+    def _fit_rows(
+        self,
+        u: np.ndarray,
+        i: np.ndarray,
+        rated: np.ndarray,
+        ui: tuple[np.ndarray, np.ndarray, np.ndarray],
+        catalogue: pd.DataFrame | None,
+    ) -> Self:
+        """The end of `fit` and `fit_indexed`: rows indexed over `self.user_ids` x
+        `self.movie_ids` (sorted by user, then movie) and their histories `ui` = (indptr, int32
+        indices, float32 ratings) become the model's state, then `_fit`."""
+        if self.rating_scale is None:
+            self.rating_scale = (float(rated.min()), float(rated.max()))
+        self._ui_indptr, self._ui_indices, self._ui_ratings = ui
+        self._fit(Interactions(u, i, rated, len(self.user_ids), len(self.movie_ids)), catalogue)
         self._fitted = True
         return self
 
