@@ -196,87 +196,83 @@ class Recommender(RowScoring):
     # ----------------------------------------------------------------- fitting
     def fit(self, ratings: pd.DataFrame, catalogue: pd.DataFrame | None = None) -> Self:
         """Fit on a ratings frame (user_id, movie_id, rating); the catalogue is optional."""
-        frame = self._select_ratings(check_ratings(ratings))
+        frame = check_ratings(ratings)
         if frame.empty:
-            raise ValueError(
-                f"ratings: nothing left to fit {type(self).__name__} on after its filters "
-                f"({self.get_params()}); lower min_item_ratings or pass more ratings."
-            )
+            raise ValueError("ratings: the frame is empty; fit needs at least one rating.")
         users, movies = frame[C.USER_ID].to_numpy(), frame[C.MOVIE_ID].to_numpy()
         rated = frame[C.RATING].to_numpy()
         del frame  # (the columns stay alive only as long as they are needed)
-        self.user_ids = np.unique(users)
-        self.movie_ids = np.unique(np.concatenate([movies, self._extra_movies(catalogue)]))
-        u = np.searchsorted(self.user_ids, users)
+        user_ids, movie_ids = np.unique(users), np.unique(movies)
+        u = np.searchsorted(user_ids, users)
         del users
-        i = np.searchsorted(self.movie_ids, movies)
+        i = np.searchsorted(movie_ids, movies)
         del movies
         if not _sorted_pairs(u, i):  # (already sorted: a stable sort would not move a row)
             order = np.lexsort((i, u))
             u, i, rated = u[order], i[order], rated[order]
             del order
-        indptr = np.concatenate([[0], np.cumsum(np.bincount(u, minlength=len(self.user_ids)))])
-        ui = (indptr, i.astype(np.int32), rated.astype(np.float32))
-        return self._fit_rows(u, i, rated, ui, catalogue)
+        data = Interactions(u, i, rated, len(user_ids), len(movie_ids))
+        return self.fit_indexed(data, user_ids, movie_ids, None, catalogue)
 
-    def _select_ratings(self, ratings: pd.DataFrame) -> pd.DataFrame:
-        """Hook: drop ratings this algorithm does not model (default: keep all)."""
-        return ratings
-
-    def filters_ratings(self) -> bool:
-        """Whether `_select_ratings` may drop rows (then `fit_indexed` cannot take a parent's
-        indices as they are). Subclasses whose filter is optional override this."""
-        return type(self)._select_ratings is not Recommender._select_ratings
+    def _keep_rows(self, data: Interactions) -> np.ndarray | None:
+        """Hook: which rows this algorithm models (a boolean mask over `data`'s rows, whose
+        movie indices rank like the movie ids), or None for every row (the default)."""
+        return None
 
     def fit_indexed(
         self,
         data: Interactions,
         user_ids: np.ndarray,
         movie_ids: np.ndarray,
-        ui: tuple[np.ndarray, np.ndarray, np.ndarray],
+        ui: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
         catalogue: pd.DataFrame | None = None,
     ) -> Self:
-        """`fit` on rows a parent (the hybrid) has checked and indexed already: `data` sorted by
-        (user, movie) over the parent's `user_ids` x `movie_ids` (every user has a row) and its
-        histories `ui` = (indptr, int32 indices, float32 ratings). The fitted state equals
-        `fit` on the same rows; where the movie ids agree the arrays are shared, not copied
-        (at 25M ratings `fit` makes ~60 bytes of copies a rating per component)."""
-        if self.filters_ratings():
-            raise ValueError(
-                f"{type(self).__name__} drops some ratings before fitting; call fit(ratings)."
-            )
+        """`fit` on rows indexed already (what `fit` does after checking and indexing, and
+        what the hybrid calls with its own indices): `data` sorted by (user, movie) over
+        `user_ids` x `movie_ids`, every user with a row, and optionally their histories
+        `ui` = (indptr, int32 indices, float32 ratings). The rows `_keep_rows` drops are left
+        out here, then users without a row. Where nothing is dropped and the movie ids agree,
+        the index and history arrays are shared, not copied (at 25M ratings a copy is ~60
+        bytes a rating per component)."""
         if len(data.rating) == 0:
             raise ValueError("ratings: the frame is empty; fit needs at least one rating.")
-        indptr, indices, rated = ui
+        keep = self._keep_rows(data)
+        if keep is not None and not keep.all():
+            if not keep.any():
+                raise ValueError(
+                    f"ratings: nothing left to fit {type(self).__name__} on after its filters "
+                    f"({self.get_params()}); lower min_item_ratings or pass more ratings."
+                )
+            u, rated = data.user_idx[keep], data.rating[keep]
+            movie_idx = data.movie_idx[keep]
+            del keep
+            present = np.bincount(u, minlength=len(user_ids)) > 0
+            if not present.all():  # (monotone: the rows stay sorted)
+                user_ids, u = user_ids[present], (np.cumsum(present) - 1)[u]
+            data, ui = Interactions(u, movie_idx, rated, len(user_ids), len(movie_ids)), None
+            del u, movie_idx, rated
         seen = np.bincount(data.movie_idx, minlength=len(movie_ids)) > 0
         rated_movies = movie_ids if seen.all() else movie_ids[seen]
         self.user_ids = np.asarray(user_ids, np.int64)
         self.movie_ids = np.unique(np.concatenate([rated_movies, self._extra_movies(catalogue)]))
         same = len(self.movie_ids) == len(movie_ids) and np.array_equal(self.movie_ids, movie_ids)
-        if same:
-            movie_idx = data.movie_idx
-        else:  # (monotone: the rows stay sorted)
+        movie_idx = data.movie_idx
+        if not same:  # (monotone: the rows stay sorted)
             lookup = np.searchsorted(self.movie_ids, movie_ids)
-            movie_idx, indices = lookup[data.movie_idx], lookup[indices].astype(np.int32)
-        return self._fit_rows(
-            data.user_idx, movie_idx, data.rating, (indptr, indices, rated), catalogue
-        )
-
-    def _fit_rows(
-        self,
-        u: np.ndarray,
-        i: np.ndarray,
-        rated: np.ndarray,
-        ui: tuple[np.ndarray, np.ndarray, np.ndarray],
-        catalogue: pd.DataFrame | None,
-    ) -> Self:
-        """The end of `fit` and `fit_indexed`: rows indexed over `self.user_ids` x
-        `self.movie_ids` (sorted by user, then movie) and their histories `ui` = (indptr, int32
-        indices, float32 ratings) become the model's state, then `_fit`."""
+            movie_idx = lookup[movie_idx]
+            if ui is not None:
+                ui = (ui[0], lookup[ui[1]].astype(np.int32), ui[2])
+        if ui is None:
+            counts = np.bincount(data.user_idx, minlength=len(self.user_ids))
+            indptr = np.concatenate([[0], np.cumsum(counts)])
+            ui = (indptr, movie_idx.astype(np.int32), data.rating.astype(np.float32))
         if self.rating_scale is None:
-            self.rating_scale = (float(rated.min()), float(rated.max()))
+            self.rating_scale = (float(data.rating.min()), float(data.rating.max()))
         self._ui_indptr, self._ui_indices, self._ui_ratings = ui
-        self._fit(Interactions(u, i, rated, len(self.user_ids), len(self.movie_ids)), catalogue)
+        own = Interactions(
+            data.user_idx, movie_idx, data.rating, len(self.user_ids), len(self.movie_ids)
+        )
+        self._fit(own, catalogue)
         self._fitted = True
         return self
 

@@ -77,13 +77,8 @@ class FactorALSRecommender(FactorScoring, Recommender):
         self.item_factors = np.empty((0, self.rank), np.float32)
 
     # ------------------------------------------------------------------ fitting
-    def filters_ratings(self) -> bool:
-        return self.min_rating is not None
-
-    def _select_ratings(self, ratings: pd.DataFrame) -> pd.DataFrame:
-        if self.min_rating is None:
-            return ratings
-        return ratings[ratings["rating"] >= self.min_rating]
+    def _keep_rows(self, data: Interactions) -> np.ndarray | None:
+        return None if self.min_rating is None else data.rating >= self.min_rating
 
     def _fit(self, data: Interactions, catalogue: pd.DataFrame | None) -> None:
         fitter = _FITTERS.get(self.engine)

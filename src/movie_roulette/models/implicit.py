@@ -10,7 +10,6 @@ import pandas as pd
 from scipy import sparse
 from scipy.linalg import lapack
 
-from movie_roulette import columns as C
 from movie_roulette.exceptions import MemoryBudgetError
 from movie_roulette.models.base import Interactions, Recommender, fit_baselines
 from movie_roulette.models.rows import row_entries, sum_rows
@@ -19,19 +18,22 @@ EASE_WEIGHTINGS = ("binary", "centered")
 CENTERED_FLOOR = 0.1
 
 
-def _frequent_movies(ratings: pd.DataFrame, min_item_ratings: int) -> pd.DataFrame:
-    counts = ratings[C.MOVIE_ID].map(ratings[C.MOVIE_ID].value_counts())
-    return ratings[counts.to_numpy() >= min_item_ratings]
-
-
-def _top_movies(ratings: pd.DataFrame, max_items: int | None) -> pd.DataFrame:
-    """Only the ratings of the `max_items` movies with the most ratings (ties: lower id)."""
-    counts = ratings[C.MOVIE_ID].value_counts()
-    if max_items is None or len(counts) <= max_items:
-        return ratings
-    ranked = counts.reset_index().sort_values(["count", C.MOVIE_ID], ascending=[False, True])
-    keep = ranked[C.MOVIE_ID].to_numpy()[:max_items]
-    return ratings[ratings[C.MOVIE_ID].isin(keep).to_numpy()]
+def _kept_movies(
+    data: Interactions, min_item_ratings: int, max_items: int | None = None
+) -> np.ndarray | None:
+    """Rows of the movies with at least `min_item_ratings` ratings and, of those, only the
+    `max_items` with the most (ties: the lower id, i.e. the lower index); None = every row."""
+    counts = np.bincount(data.movie_idx, minlength=data.n_movies)
+    rated = counts > 0
+    ok = rated & (counts >= min_item_ratings)
+    if max_items is not None and int(ok.sum()) > max_items:
+        order = np.lexsort((np.arange(len(counts)), -counts))  # most rated first
+        top = order[ok[order]][:max_items]
+        ok = np.zeros(len(counts), bool)
+        ok[top] = True
+    if np.array_equal(ok, rated):
+        return None
+    return ok[data.movie_idx]
 
 
 def memory_budget_bytes(budget_gb: float | None) -> float:
@@ -126,8 +128,8 @@ class EASERecommender(Recommender):
         self.min_rating = None if min_rating is None else float(min_rating)
         self.B = np.empty((0, 0), np.float32)
 
-    def _select_ratings(self, ratings: pd.DataFrame) -> pd.DataFrame:
-        return _top_movies(_frequent_movies(ratings, self.min_item_ratings), self.max_items)
+    def _keep_rows(self, data: Interactions) -> np.ndarray | None:
+        return _kept_movies(data, self.min_item_ratings, self.max_items)
 
     budget_setting: ClassVar[str] = "model.implicit.ease_max_items"
 
@@ -274,8 +276,8 @@ class ItemKNNRecommender(Recommender):
         kept = 12 * n_movies * (self.n_neighbours + self.rating_pool)
         return block + kept + super().estimate_fit_bytes(n_users, 0, n_ratings)
 
-    def _select_ratings(self, ratings: pd.DataFrame) -> pd.DataFrame:
-        return _frequent_movies(ratings, self.min_item_ratings)
+    def _keep_rows(self, data: Interactions) -> np.ndarray | None:
+        return _kept_movies(data, self.min_item_ratings)
 
     @staticmethod
     def _keep_top(block: np.ndarray, k: int, cols: np.ndarray, positive: bool) -> tuple:

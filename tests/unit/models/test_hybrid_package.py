@@ -299,7 +299,6 @@ def test_components_fitted_on_the_blends_indices_equal_their_own_fit() -> None:
         comp.rating_scale = hybrid.rating_scale
         comp.fit(train, catalogue)
         mine = hybrid.components[name]
-        assert mine.filters_ratings() == (name == "knn")
         np.testing.assert_array_equal(mine.user_ids, comp.user_ids)
         np.testing.assert_array_equal(mine.movie_ids, comp.movie_ids)
         for attr in ("_ui_indptr", "_ui_indices", "_ui_ratings"):
@@ -307,10 +306,61 @@ def test_components_fitted_on_the_blends_indices_equal_their_own_fit() -> None:
         np.testing.assert_allclose(mine.score_users([0, 3]), comp.score_users([0, 3]), rtol=1e-6)
     assert 999 in hybrid.components["content"].movie_ids and 999 not in hybrid.movie_ids
     assert hybrid.components["popularity"]._ui_indices is hybrid._ui_indices  # shared
-    with pytest.raises(ValueError, match="drops some ratings"):
-        ItemKNNRecommender().fit_indexed(
+
+
+def _kept_by_the_rule(frame: pd.DataFrame, min_item_ratings: int, max_items: int | None):
+    """The movie filter of EASE and item-kNN written with pandas: movies with at least
+    `min_item_ratings` ratings, then the `max_items` most rated of them (ties: the lower id)."""
+    counts = frame["movie_id"].value_counts()
+    counts = counts[counts >= min_item_ratings]
+    if max_items is not None:
+        ranked = counts.reset_index().sort_values(["count", "movie_id"], ascending=[False, True])
+        counts = counts[ranked["movie_id"].to_numpy()[:max_items]]
+    return frame[frame["movie_id"].isin(counts.index)].reset_index(drop=True)
+
+
+def test_filtering_components_fit_on_the_blends_indices_as_on_the_rows_they_keep() -> None:
+    """EASE and item-kNN drop rare movies (EASE also all but its `max_items` most rated): on the
+    hybrid's indices they drop them there, and the users left without a rating, and end up as
+    the same component without filters fitted on the rows the rule keeps."""
+    from tests.unit.models.tiny import tiny_ratings
+
+    train, _ = split_tiny(tiny_ratings())
+    lone = pd.DataFrame({"user_id": [999, 999], "movie_id": [9001, 9002], "rating": [4.0, 5.0]})
+    train = pd.concat([train, lone], ignore_index=True)  # a user of rare movies only
+    cases = {
+        "knn": (
+            lambda floor, cap: ItemKNNRecommender(n_neighbours=5, min_item_ratings=floor),
+            2,
             None,
-            hybrid.user_ids,
-            hybrid.movie_ids,
-            (None, None, None),  # type: ignore[arg-type]
-        )
+        ),
+        "ease": (
+            lambda floor, cap: EASERecommender(l2=5.0, min_item_ratings=floor, max_items=cap),
+            3,
+            8,
+        ),
+    }
+    made = {name: make(floor, cap) for name, (make, floor, cap) in cases.items()}
+    hybrid = HybridRecommender({**made, "popularity": PopularityRecommender()}).fit(train)
+    assert 999 in hybrid.user_ids
+    for name, (make, floor, cap) in cases.items():
+        kept = _kept_by_the_rule(train, floor, cap)
+        assert 0 < len(kept) < len(train)
+        reference = make(1, None)
+        reference.rating_scale = hybrid.rating_scale
+        reference.fit(kept)
+        alone = make(floor, cap)
+        alone.rating_scale = hybrid.rating_scale
+        alone.fit(train)
+        for fitted in (hybrid.components[name], alone):
+            assert 999 not in fitted.user_ids
+            np.testing.assert_array_equal(fitted.user_ids, reference.user_ids)
+            np.testing.assert_array_equal(fitted.movie_ids, reference.movie_ids)
+            for attr in ("_ui_indptr", "_ui_indices", "_ui_ratings"):
+                np.testing.assert_array_equal(getattr(fitted, attr), getattr(reference, attr))
+            users = reference.user_ids[:4]
+            np.testing.assert_allclose(
+                fitted.score_users(users), reference.score_users(users), rtol=1e-6
+            )
+    with pytest.raises(ValueError, match="nothing left to fit ItemKNNRecommender"):
+        ItemKNNRecommender(min_item_ratings=10**6).fit(train)

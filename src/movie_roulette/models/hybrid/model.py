@@ -108,26 +108,14 @@ class HybridRecommender(Recommender):
     def _fit(self, data: Interactions, catalogue: pd.DataFrame | None) -> None:
         if not self.components:
             raise ValueError("components: the hybrid needs at least one component model.")
-        frame: pd.DataFrame | None = None  # only for components that filter their ratings
         ui = (self._ui_indptr, self._ui_indices, self._ui_ratings)
         timings = {}
         for name, comp in self.components.items():
             start = time.perf_counter()
             comp.rating_scale = comp.rating_scale or self.rating_scale
             with self.progress.phase(f"fitting {name}") if self.progress else nullcontext():
-                if not comp.filters_ratings():  # the blend's indices, shared: no copies
-                    comp.fit_indexed(data, self.user_ids, self.movie_ids, ui, catalogue)
-                else:
-                    if frame is None:
-                        frame = pd.DataFrame(
-                            {
-                                C.USER_ID: self.user_ids[data.user_idx],
-                                C.MOVIE_ID: self.movie_ids[data.movie_idx],
-                                C.RATING: data.rating,
-                            },
-                            copy=False,  # (no consolidated copy of the columns just made)
-                        )
-                    comp.fit(frame, catalogue)
+                # the blend's indices: shared as they are by a component that keeps every row
+                comp.fit_indexed(data, self.user_ids, self.movie_ids, ui, catalogue)
             timings[name] = round(time.perf_counter() - start, 3)
             log.info("fitted component %s in %.1f s", name, timings[name])
         self.fit_info["component_fit_seconds"] = timings
