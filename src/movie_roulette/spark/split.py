@@ -95,7 +95,7 @@ def label_holdout(
     *,
     latest: bool = False,
 ) -> DataFrame:
-    """`df` with a boolean column `_holdout` (the rows `per_user_holdout` puts in test)."""
+    """`df` with a boolean column `_holdout`: the rows `data.split.per_user_holdout` holds out."""
     if not 0.0 <= fraction < 1.0:
         raise ValueError(f"test_fraction must be in [0, 1), got {fraction}.")
     if fraction == 0.0:
@@ -113,24 +113,6 @@ def label_holdout(
     rank = F.row_number().over(user.orderBy(*order)) - 1
     out = keyed.withColumn("_holdout", rank < n_test)
     return out.drop(_POS, _KEY)
-
-
-def per_user_holdout(
-    df: DataFrame,
-    fraction: float,
-    seed: int,
-    min_user_ratings: int = 5,
-    *,
-    latest: bool = False,
-) -> tuple[DataFrame, DataFrame]:
-    """(kept, held out), the rows of `data.split.per_user_holdout` on the same input."""
-    labelled = label_holdout(df, fraction, seed, min_user_ratings, latest=latest).persist(
-        StorageLevel.MEMORY_AND_DISK
-    )
-    return (
-        labelled.where(~F.col("_holdout")).drop("_holdout"),
-        labelled.where(F.col("_holdout")).drop("_holdout"),
-    )
 
 
 PART = "_part"  # split_labels' column: TRAIN, VALID or TEST

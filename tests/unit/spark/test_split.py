@@ -76,7 +76,8 @@ def test_one_labelled_collection_gives_the_local_split(spark) -> None:
 def test_small_users_stay_in_train(spark) -> None:
     ratings = _ratings()
     df = prep.from_pandas(spark, ratings)
-    _, test = spark_split.per_user_holdout(df, 0.5, seed=1, min_user_ratings=30)
+    labelled = spark_split.label_holdout(df, 0.5, seed=1, min_user_ratings=30)
     counts = ratings.groupby("user_id").size()
-    held_users = set(prep.to_pandas(test)["user_id"])
+    held = labelled.where(labelled["_holdout"]).drop("_holdout")
+    held_users = set(prep.to_pandas(held)["user_id"])
     assert held_users and held_users <= set(counts[counts >= 30].index)
