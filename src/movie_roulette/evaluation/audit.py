@@ -32,6 +32,7 @@ import pandas as pd
 from movie_roulette import columns as C
 from movie_roulette.config import AUDIT_METRICS
 from movie_roulette.evaluation import metrics as M
+from movie_roulette.evaluation.threads import one_blas_thread
 from movie_roulette.explain import Explainer
 from movie_roulette.features.text import split_genres
 from movie_roulette.fingerprint import frame_checksum
@@ -335,6 +336,7 @@ def _recommend(model: Any, user: int, k: int) -> tuple[list[int], list[float], l
     return [int(m) for m, _ in pairs], [float(s) for _, s in pairs], [{} for _ in pairs]
 
 
+@one_blas_thread
 def audit_model(
     model: Any,
     seen: pd.DataFrame,

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from movie_roulette import columns as C
+from movie_roulette.evaluation.threads import one_blas_thread
 from movie_roulette.exceptions import BehaviouralCheckFailed
 
 
@@ -200,6 +201,7 @@ def _check_cold_start(ctx: _Context) -> tuple[bool, str]:
     ), f"unknown user {unknown} got {len(set(ids))} unique movies, fallback={fallback!r}"
 
 
+@one_blas_thread
 def run_behavioural_checks(
     model: HybridLike,
     train: pd.DataFrame,

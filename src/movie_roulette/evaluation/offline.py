@@ -11,6 +11,7 @@ import pandas as pd
 
 from movie_roulette import columns as C
 from movie_roulette.evaluation import metrics as M
+from movie_roulette.evaluation.threads import one_blas_thread
 from movie_roulette.exceptions import UnknownMovieError, UnknownUserError
 
 
@@ -48,6 +49,7 @@ def _predict_user(
         return preds, ~np.isnan(preds)
 
 
+@one_blas_thread
 def rating_metrics(model: Recommender, test: pd.DataFrame) -> dict[str, float]:
     """RMSE/MAE over the test rows whose user and movie the model knows.
 
@@ -90,6 +92,7 @@ def _recommended_ids(model: Recommender, user: Any, k: int) -> list[Any]:
     return [item[0] if isinstance(item, tuple | list) else item.movie_id for item in recs]
 
 
+@one_blas_thread
 def ranking_metrics(
     model: Recommender,
     train: pd.DataFrame,

@@ -118,3 +118,36 @@ def test_beyond_accuracy_hand_computed() -> None:
     # histories: user 1 [10, 11] and user 2 [10, 12], mean count 1.5 -> recs 1 / 1.5
     assert metrics["pop_lift@2"] == pytest.approx(2 / 3)
     assert "diversity@2" not in evaluate(FixedModel(), TRAIN, TEST, k=2)
+
+
+def _blas_threads() -> set[int]:
+    from threadpoolctl import threadpool_info
+
+    return {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
+
+
+def test_per_user_loops_run_on_one_blas_thread() -> None:
+    """Scoring one user at a time on several OpenBLAS threads stalls whenever another process
+    wants the CPU (docs/scale.md 6h): the evaluation's loops run on one, and restore the rest."""
+    import scipy.linalg  # noqa: F401  (loads the BLAS)
+    from threadpoolctl import threadpool_limits
+
+    from movie_roulette.evaluation.offline import ranking_metrics, rating_metrics
+
+    seen: list[set[int]] = []
+
+    class Watching(FixedModel):
+        def recommend(self, user_id: int, k: int = 10, exclude_seen: bool = True):
+            seen.append(_blas_threads())
+            return super().recommend(user_id, k, exclude_seen)
+
+        def predict_rating(self, user_id: int, movie_ids) -> np.ndarray:
+            seen.append(_blas_threads())
+            return super().predict_rating(user_id, movie_ids)
+
+    with threadpool_limits(limits=2, user_api="blas"):
+        assert _blas_threads() == {2}
+        ranking_metrics(Watching(), TRAIN, TEST, k=2)
+        rating_metrics(Watching(), TEST)
+        assert _blas_threads() == {2}  # restored
+    assert seen and all(threads == {1} for threads in seen)
