@@ -4,7 +4,7 @@
 
 Fits the hybrid as the pipeline does (--config, default configs/ml-25m.yaml, on the synthetic
 data of benchmarks/scale.py), then times `ranking_metrics` + `rating_metrics` of the hybrid
-(NDCG@10, RMSE) on a seeded sample of --eval-users test users four ways, in this order:
+(NDCG@10, RMSE) on a seeded sample of --eval-users test users, once to warm up, then four ways:
 default threads, one thread, each on an idle machine and next to a busy-looping process (what
 a shared machine, a second pipeline or a test run beside it, looks like). "default" runs the
 functions' bodies without their `one_blas_thread` limit (`__wrapped__`); "one" runs them as the
@@ -62,6 +62,7 @@ def main() -> None:
         rmse = rate(model, sample)["rmse"]
         return time.perf_counter() - start, ndcg, rmse
 
+    run(True)  # warm-up, not counted: the first request fills the model's per-process caches
     seconds: dict[str, dict[str, float]] = {}
     metrics = set()
     for load in ("idle", "busy"):

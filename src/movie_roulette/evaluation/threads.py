@@ -3,8 +3,8 @@
 A request-sized BLAS call (a dot product or a matrix-vector product over one catalogue's
 movies) gains nothing from OpenBLAS's threads, and when another process wants the CPU its
 threads wait for each other: `benchmarks/eval_threads.py` at 5M ratings (12,400 movies) on the
-shared 2-core machine measured the hybrid's evaluation 6x slower with the default threads than
-with one (docs/scale.md 6h). The model server limits itself the same way
+2-core machine measured the hybrid's evaluation 10x slower with the default threads than with
+one, 14x next to a busy process (docs/scale.md 6h). The model server limits itself the same way
 (serving/pyfunc_model.py); batched work (fits, the weight search) keeps every thread.
 """
 
