@@ -199,9 +199,7 @@ class Recommender(RowScoring):
     # ----------------------------------------------------------------- fitting
     def fit(self, ratings: pd.DataFrame, catalogue: pd.DataFrame | None = None) -> Self:
         """Fit on a ratings frame (user_id, movie_id, rating); the catalogue is optional."""
-        frame = check_ratings(ratings)
-        if frame.empty:
-            raise ValueError("ratings: the frame is empty; fit needs at least one rating.")
+        frame = check_ratings(ratings)  # (raises on an empty frame)
         users, movies = frame[C.USER_ID].to_numpy(), frame[C.MOVIE_ID].to_numpy()
         rated = frame[C.RATING].to_numpy()
         del frame  # (the columns stay alive only as long as they are needed)
