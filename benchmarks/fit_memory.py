@@ -87,8 +87,6 @@ def main() -> None:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
-    import pandas as pd
-
     from movie_roulette.config import ContentConfig, config_from_dict
     from movie_roulette.data import movielens
     from movie_roulette.data.split import train_valid_test
@@ -135,14 +133,11 @@ def main() -> None:
     start = time.perf_counter()
     model.tune(valid, k=10, threshold=4.0, max_users=args.tune_users, seed=args.seed)
     tune_s, tune_peak = time.perf_counter() - start, sampler.peak
-    cols = ["user_id", "movie_id", "rating"]
-    both = pd.concat([train[cols], valid[cols]], ignore_index=True)
     refit_loaded = sampler.reset()
     start = time.perf_counter()
-    model.refit(both, catalogue)
+    model.refit([train, valid], catalogue)  # as train_hybrid does
     refit_s, refit_peak = time.perf_counter() - start, sampler.peak
-    n_both = len(both)
-    del both
+    n_both = len(train) + len(valid)
     # the pipeline's refit_on_all_ratings: the evaluated model refitted on every rating
     from movie_roulette.final_fit import refit_for_serving
 

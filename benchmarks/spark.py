@@ -78,15 +78,13 @@ def _evaluate(model, test, users: np.ndarray) -> dict[str, float]:
 
 
 def _fit_hybrid(components, train, valid, catalogue, tune_users: int, refit: bool):
-    import pandas as pd
 
     from movie_roulette.models.hybrid import HybridRecommender
 
     model = HybridRecommender(components).fit(train, catalogue)
     model.tune(valid, k=10, threshold=4.0, max_users=tune_users)
     if refit:
-        cols = ["user_id", "movie_id", "rating"]
-        model.refit(pd.concat([train[cols], valid[cols]], ignore_index=True), catalogue)
+        model.refit([train, valid], catalogue)  # as train_hybrid does
     return model
 
 

@@ -91,5 +91,6 @@ def test_all_ratings_keeps_the_last_rating_of_a_pair_rated_twice() -> None:
     again = all_ratings(train, valid, frame([(1, 10, 5.0)]))  # (1, 10) rated again in test
     assert again.values.tolist() == [[2, 10, 4.0], [1, 11, 2.0], [1, 10, 5.0]]
     assert list(again.index) == [0, 1, 2]
-    assert not _has_duplicate_pairs(frame([(1, 2, 1.0), (2, 1, 1.0)]))  # not the same pair
-    assert _has_duplicate_pairs(frame([(-1, 2, 1.0), (5, 1, 1.0)]))  # ids out of range: ask pandas
+    assert not _has_duplicate_pairs([frame([(1, 2, 1.0), (2, 1, 1.0)])])  # not the same pair
+    assert _has_duplicate_pairs([frame([(-1, 2, 1.0), (5, 1, 1.0)])])  # ids out of range
+    assert _has_duplicate_pairs([frame([(1, 2, 1.0)]), frame([(3, 4, 2.0), (1, 2, 5.0)])])

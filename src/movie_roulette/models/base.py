@@ -13,7 +13,7 @@ score an ad-hoc profile (a newcomer's few ratings) implement `_score_profile`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
@@ -23,6 +23,7 @@ import pandas as pd
 from movie_roulette import columns as C
 from movie_roulette.exceptions import UnknownMovieError, UnknownUserError
 from movie_roulette.models.component_api import RowScoring
+from movie_roulette.models.indexing import index_rows
 
 STATE_FORMAT = 1
 
@@ -78,17 +79,6 @@ def check_ratings(
     if not np.isfinite(out[C.RATING].to_numpy()).all():
         raise ValueError("ratings: column 'rating' has NaN or infinite values; drop them first.")
     return out
-
-
-def _sorted_pairs(u: np.ndarray, i: np.ndarray) -> bool:
-    """Whether (u, i) pairs are in ascending order (u first): true of frames collected sorted,
-    which then skip the lexsort and the three copies it makes."""
-    if len(u) < 2:
-        return True
-    du = np.diff(u)
-    if (du < 0).any():
-        return False
-    return bool(((du > 0) | (i[1:] >= i[:-1])).all())
 
 
 SAMPLED_TOP_K_ABOVE = 8192  # catalogues larger than this find the k-th score from a sample
@@ -199,21 +189,28 @@ class Recommender(RowScoring):
     # ----------------------------------------------------------------- fitting
     def fit(self, ratings: pd.DataFrame, catalogue: pd.DataFrame | None = None) -> Self:
         """Fit on a ratings frame (user_id, movie_id, rating); the catalogue is optional."""
-        frame = check_ratings(ratings)  # (raises on an empty frame)
-        users, movies = frame[C.USER_ID].to_numpy(), frame[C.MOVIE_ID].to_numpy()
-        rated = frame[C.RATING].to_numpy()
-        del frame  # (the columns stay alive only as long as they are needed)
-        user_ids, movie_ids = np.unique(users), np.unique(movies)
-        u = np.searchsorted(user_ids, users)
-        del users
-        i = np.searchsorted(movie_ids, movies)
-        del movies
-        if not _sorted_pairs(u, i):  # (already sorted: a stable sort would not move a row)
-            order = np.lexsort((i, u))
-            u, i, rated = u[order], i[order], rated[order]
-            del order
-        data = Interactions(u, i, rated, len(user_ids), len(movie_ids))
-        return self.fit_indexed(data, user_ids, movie_ids, None, catalogue)
+        return self.fit_frames([ratings], catalogue)
+
+    def fit_frames(
+        self, frames: Sequence[pd.DataFrame], catalogue: pd.DataFrame | None = None
+    ) -> Self:
+        """`fit` on the concatenation of `frames` (rows in frame order; empty frames are
+        skipped), without building it: the pipeline refits on train + valid + test so."""
+        parts = [f for f in frames if not isinstance(f, pd.DataFrame) or len(f)]
+        parts = parts or list(frames[:1])
+        if not parts:
+            raise ValueError("ratings: no frame given; fit needs at least one rating.")
+        checked = [check_ratings(f) for f in parts]  # (raises on an empty frame)
+        rows = index_rows(
+            [f[C.USER_ID].to_numpy() for f in checked],
+            [f[C.MOVIE_ID].to_numpy() for f in checked],
+            [f[C.RATING].to_numpy() for f in checked],
+        )
+        del checked  # (the columns stay alive only as long as they are needed)
+        data = Interactions(
+            rows.user_idx, rows.movie_idx, rows.rating, len(rows.user_ids), len(rows.movie_ids)
+        )
+        return self.fit_indexed(data, rows.user_ids, rows.movie_ids, None, catalogue)
 
     def _keep_rows(self, data: Interactions) -> np.ndarray | None:
         """Hook: which rows this algorithm models (a boolean mask over `data`'s rows, whose
@@ -470,7 +467,11 @@ class Recommender(RowScoring):
 
 
 def fit_baselines(
-    data: Interactions, reg_u: float = 15.0, reg_i: float = 10.0, n_iter: int = 10
+    data: Interactions,
+    reg_u: float = 15.0,
+    reg_i: float = 10.0,
+    n_iter: int = 10,
+    chunk: int = 1 << 20,
 ) -> tuple[float, np.ndarray, np.ndarray]:
     """Global mean and user/item biases by alternating least squares (as surprise BaselineOnly)."""
     mu = float(data.rating.mean())
@@ -478,9 +479,26 @@ def fit_baselines(
     bi = np.zeros(data.n_movies)
     cnt_u = np.bincount(data.user_idx, minlength=data.n_users)
     cnt_i = np.bincount(data.movie_idx, minlength=data.n_movies)
+    res = np.empty(len(data.rating))  # one residual buffer, filled a chunk at a time
     for _ in range(n_iter):
-        res = data.rating - mu - bu[data.user_idx]
+        _residuals(data.rating, mu, bu, data.user_idx, res, chunk)
         bi = np.bincount(data.movie_idx, res, data.n_movies) / (reg_i + cnt_i)
-        res = data.rating - mu - bi[data.movie_idx]
+        _residuals(data.rating, mu, bi, data.movie_idx, res, chunk)
         bu = np.bincount(data.user_idx, res, data.n_users) / (reg_u + cnt_u)
     return mu, bu, bi
+
+
+def _residuals(
+    rating: np.ndarray,
+    mu: float,
+    bias: np.ndarray,
+    idx: np.ndarray,
+    out: np.ndarray,
+    chunk: int,
+) -> None:
+    """out = rating - mu - bias[idx], the same arithmetic as the whole-array expression, in
+    chunks: its temporaries are a chunk's, not three arrays of 8 bytes a rating (600 MB at
+    25M ratings)."""
+    for start in range(0, len(rating), chunk):
+        part = slice(start, start + chunk)
+        out[part] = rating[part] - mu - bias[idx[part]]

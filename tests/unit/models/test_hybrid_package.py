@@ -255,7 +255,7 @@ def test_train_hybrid_stops_before_any_fit_when_over_budget(
 def test_sorted_and_shuffled_ratings_fit_the_same_model() -> None:
     """`Recommender.fit` skips its sort when the rows already come sorted by (user, movie), as
     the Spark engine collects them: the fitted state must not depend on it."""
-    from movie_roulette.models.base import _sorted_pairs
+    from movie_roulette.models.indexing import sorted_pairs
     from tests.unit.models.tiny import tiny_ratings
 
     train, _ = split_tiny(tiny_ratings())
@@ -269,9 +269,9 @@ def test_sorted_and_shuffled_ratings_fit_the_same_model() -> None:
         np.testing.assert_array_equal(mine._ui_ratings, theirs._ui_ratings)
     user = int(ordered["user_id"].iloc[0])
     assert a.recommend(user, k=5) == b.recommend(user, k=5)
-    assert _sorted_pairs(np.array([0, 0, 1, 2]), np.array([3, 5, 0, 0]))
-    assert not _sorted_pairs(np.array([0, 0, 1]), np.array([5, 3, 0]))  # movies out of order
-    assert not _sorted_pairs(np.array([1, 0]), np.array([0, 1]))  # users out of order
+    assert sorted_pairs(np.array([0, 0, 1, 2]), np.array([3, 5, 0, 0]))
+    assert not sorted_pairs(np.array([0, 0, 1]), np.array([5, 3, 0]))  # movies out of order
+    assert not sorted_pairs(np.array([1, 0]), np.array([0, 1]))  # users out of order
 
 
 def test_components_fitted_on_the_blends_indices_equal_their_own_fit() -> None:
@@ -364,3 +364,32 @@ def test_filtering_components_fit_on_the_blends_indices_as_on_the_rows_they_keep
             )
     with pytest.raises(ValueError, match="nothing left to fit ItemKNNRecommender"):
         ItemKNNRecommender(min_item_ratings=10**6).fit(train)
+
+
+def test_baselines_fitted_in_chunks_equal_the_whole_array_arithmetic() -> None:
+    """fit_baselines fills one residual buffer a chunk at a time (its temporaries were three
+    arrays of 8 bytes a rating); the biases must be bit-for-bit those of the whole-array loop."""
+    from movie_roulette.models.base import Interactions, fit_baselines
+
+    rng = np.random.default_rng(3)
+    n, n_users, n_movies = 5_000, 70, 120
+    data = Interactions(
+        rng.integers(0, n_users, n),
+        rng.integers(0, n_movies, n),
+        rng.integers(1, 11, n) / 2.0,
+        n_users,
+        n_movies,
+    )
+    mu = float(data.rating.mean())
+    bu, bi = np.zeros(n_users), np.zeros(n_movies)
+    cnt_u = np.bincount(data.user_idx, minlength=n_users)
+    cnt_i = np.bincount(data.movie_idx, minlength=n_movies)
+    for _ in range(10):
+        res = data.rating - mu - bu[data.user_idx]
+        bi = np.bincount(data.movie_idx, res, n_movies) / (10.0 + cnt_i)
+        res = data.rating - mu - bi[data.movie_idx]
+        bu = np.bincount(data.user_idx, res, n_users) / (15.0 + cnt_u)
+    for chunk in (7, 1000, 1 << 20):
+        got_mu, got_bu, got_bi = fit_baselines(data, chunk=chunk)
+        assert got_mu == mu
+        assert np.array_equal(got_bu, bu) and np.array_equal(got_bi, bi)

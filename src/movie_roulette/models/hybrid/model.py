@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import nullcontext
 from typing import Any, ClassVar
 
@@ -148,12 +148,15 @@ class HybridRecommender(Recommender):
         self._movie_activity = movie_log - (movie_log.mean() if len(movie_log) else 0.0)
 
     def refit(
-        self, ratings: pd.DataFrame, catalogue: pd.DataFrame | None = None
+        self,
+        ratings: pd.DataFrame | Sequence[pd.DataFrame],
+        catalogue: pd.DataFrame | None = None,
     ) -> HybridRecommender:
-        """Refit every component on new data, keeping the blend weights and rating stack."""
+        """Refit every component on new data, keeping the blend weights and rating stack.
+        Several frames are fitted as their concatenation, without building it (`fit_frames`)."""
         weights, coefs, info = dict(self.weights), dict(self.rating_coefs), dict(self.fit_info)
         top_z = dict(self.top_z)
-        self.fit(ratings, catalogue)
+        self.fit_frames([ratings] if isinstance(ratings, pd.DataFrame) else ratings, catalogue)
         self.weights, self.rating_coefs, self.top_z = weights, coefs, top_z
         self.fit_info = {
             **info,

@@ -11,6 +11,7 @@ from movie_roulette.config import ModelConfig
 from movie_roulette.models.base import Recommender, check_ratings
 from movie_roulette.models.hybrid.components import check_memory_budget, make_components
 from movie_roulette.models.hybrid.model import HybridRecommender
+from movie_roulette.models.indexing import union_ids
 from movie_roulette.models.review_sentiment import add_sentiment_component
 from movie_roulette.progress import Progress
 
@@ -47,16 +48,12 @@ def train_hybrid(
         use_sentiment,
         sentiment_prior,
     )
-    full = (
-        check_ratings(train)
-        if not len(valid)
-        else pd.concat([check_ratings(train), check_ratings(valid)], ignore_index=True)
-    )
+    full = [check_ratings(f) for f in ((train, valid) if len(valid) else (train,))]
     estimates = check_memory_budget(
         components,
-        int(full[C.USER_ID].nunique()),
-        int(full[C.MOVIE_ID].nunique()),
-        len(full),
+        len(union_ids([f[C.USER_ID].to_numpy() for f in full])),
+        len(union_ids([f[C.MOVIE_ID].to_numpy() for f in full])),
+        sum(len(f) for f in full),
         cfg.memory_budget_gb,
     )
     del full
@@ -75,9 +72,8 @@ def train_hybrid(
                 seed=seed,
             )
     if cfg.refit_on_train_and_valid and len(valid):
-        cols = [C.USER_ID, C.MOVIE_ID, C.RATING]
         with progress.phase("refitting every component on train + valid"):
-            model.refit(pd.concat([train[cols], valid[cols]], ignore_index=True), catalogue)
+            model.refit([train, valid], catalogue)  # (as their concatenation, not built)
     model.progress = None
     model.fit_info["total_fit_seconds"] = round(time.perf_counter() - start, 3)
     progress.done(f"{len(components)} components")

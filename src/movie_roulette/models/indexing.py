@@ -1,0 +1,80 @@
+"""Ratings rows as dense indices sorted by (user, movie): what every fit starts from.
+
+Several parts (the pipeline's train, valid and test splits) are indexed exactly as their
+concatenation would be, without building it: at 25M ratings a concatenated (user, movie,
+rating) frame is 600 MB that the fit does not need. Pure numpy; `models.base` checks the frames.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class IndexedRows:
+    """Rows over `user_ids` x `movie_ids` (sorted unique ids, so index order is id order),
+    sorted by (user, movie); rows of an equal pair keep the order of the parts."""
+
+    user_idx: np.ndarray  # int64
+    movie_idx: np.ndarray  # int64
+    rating: np.ndarray
+    user_ids: np.ndarray
+    movie_ids: np.ndarray
+
+
+def index_rows(
+    users: Sequence[np.ndarray], movies: Sequence[np.ndarray], ratings: Sequence[np.ndarray]
+) -> IndexedRows:
+    """Index the parts' rows as one concatenated table (part i's arrays are users[i],
+    movies[i], ratings[i]). One part's arrays are shared where no sort is needed, not copied."""
+    if not (len(users) == len(movies) == len(ratings)) or not users:
+        raise ValueError("index_rows: give as many user, movie and rating arrays, at least one.")
+    user_ids, movie_ids = union_ids(users), union_ids(movies)
+    u = _positions(user_ids, users)
+    i = _positions(movie_ids, movies)
+    rated = ratings[0] if len(ratings) == 1 else np.concatenate(ratings)
+    if not sorted_pairs(u, i):  # (already sorted: a stable sort would not move a row)
+        order = np.lexsort((i, u))  # stable: equal pairs keep the parts' order
+        # one column at a time: each old column is freed before the next is reordered
+        u = u[order]
+        i = i[order]
+        rated = rated[order]
+        del order
+    return IndexedRows(u, i, rated, user_ids, movie_ids)
+
+
+def sorted_pairs(u: np.ndarray, i: np.ndarray) -> bool:
+    """Whether (u, i) pairs are in ascending order (u first): true of frames collected sorted,
+    which then skip the lexsort and the three copies it makes."""
+    if len(u) < 2:
+        return True
+    du = np.diff(u)
+    if (du < 0).any():
+        return False
+    return bool(((du > 0) | (i[1:] >= i[:-1])).all())
+
+
+def union_ids(parts: Sequence[np.ndarray]) -> np.ndarray:
+    """The sorted distinct values of the parts together (no concatenated copy of them)."""
+    if len(parts) == 1:
+        return np.unique(parts[0])
+    return np.unique(np.concatenate([np.unique(p) for p in parts]))
+
+
+def _positions(ids: np.ndarray, parts: Sequence[np.ndarray]) -> np.ndarray:
+    """Each value's index in `ids`, the parts one after the other (no concatenated copy of
+    the values: one part's positions at a time are written into the result)."""
+    if len(parts) == 1:
+        return np.searchsorted(ids, parts[0])
+    out = np.empty(sum(len(p) for p in parts), np.int64)
+    start = 0
+    for part in parts:
+        out[start : start + len(part)] = np.searchsorted(ids, part)
+        start += len(part)
+    return out
+
+
+__all__ = ["IndexedRows", "index_rows", "sorted_pairs", "union_ids"]
