@@ -4,12 +4,13 @@
 
 Fits the Spark path's recipe (explicit + implicit ALS, content, popularity) as the pipeline
 does: `train_hybrid`'s fit on train, weight search on 2,000 validation users and refit on
-train + valid, then `refit_on_all_ratings` (`final_fit.refit_for_serving` on train + valid +
-test), on a synthetic MovieLens-shaped folder, and samples this process's resident memory every
-20 ms. With `--engine driver-only` the two ALS components get seeded random factors instead of
-a Spark job, so the figures are the driver's own Python work (the frames, indices and arrays the
-hybrid and its components build); `--engine spark` runs pyspark.ml ALS in `local[2]`. Prints
-one JSON object: the rows of each phase, the resident memory before it and its peak, and the
+train + valid, optionally `evaluate_models` (`--eval-users`), then `refit_on_all_ratings`
+(`final_fit.refit_for_serving` on train + valid + test), on a synthetic MovieLens-shaped
+folder, and samples this process's resident memory every 20 ms. With `--engine driver-only`
+the two ALS components get seeded random factors instead of a Spark job, so the figures are
+the driver's own Python work (the frames, indices and arrays the hybrid and its components
+build); `--engine spark` runs pyspark.ml ALS in `local[2]`. Prints one JSON object: the rows
+of each phase, the resident memory before it and its peak, and the
 peak above what the process held before, per rating.
 """
 
@@ -84,6 +85,13 @@ def main() -> None:
     ap.add_argument("--engine", choices=["driver-only", "spark"], default="driver-only")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--tune-users", type=int, default=2000, help="as model.tune_max_users")
+    ap.add_argument(
+        "--eval-users",
+        type=int,
+        default=0,
+        help="also time evaluate_models on this many sampled test users, between the refit on "
+        "train + valid and the refit on all ratings, as the pipeline does (its configs: 10000)",
+    )
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
@@ -138,6 +146,17 @@ def main() -> None:
     model.refit([train, valid], catalogue)  # as train_hybrid does
     refit_s, refit_peak = time.perf_counter() - start, sampler.peak
     n_both = len(train) + len(valid)
+    eval_loaded = eval_peak = eval_s = None
+    if args.eval_users:  # the pipeline's sample_test_users and evaluate_models
+        from movie_roulette.evaluation.compare import evaluate_bundle
+        from movie_roulette.evaluation.sampling import sample_user_rows
+
+        eval_loaded = sampler.reset()
+        start = time.perf_counter()
+        sampled = sample_user_rows(test, args.eval_users, args.seed)
+        evaluate_bundle(model, train, valid, sampled, k=10, threshold=4.0)
+        eval_s, eval_peak = time.perf_counter() - start, sampler.peak
+        del sampled
     # the pipeline's refit_on_all_ratings: the evaluated model refitted on every rating
     from movie_roulette.final_fit import refit_for_serving
 
@@ -160,6 +179,10 @@ def main() -> None:
         "refit_loaded_rss_mb": round(refit_loaded),
         "refit_peak_rss_mb": round(refit_peak),
         "refit_bytes_per_row": round((refit_peak - refit_loaded) * 2**20 / n_both),
+        "eval_users": args.eval_users,
+        "eval_loaded_rss_mb": None if eval_loaded is None else round(eval_loaded),
+        "eval_peak_rss_mb": None if eval_peak is None else round(eval_peak),
+        "eval_s": None if eval_s is None else round(eval_s, 1),
         "served_rows": len(train) + len(valid) + len(test),
         "served_loaded_rss_mb": round(served_loaded),
         "served_peak_rss_mb": round(served_peak),

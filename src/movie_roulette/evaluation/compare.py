@@ -54,10 +54,9 @@ def evaluate_bundle(
     with the beyond-accuracy metrics (genre diversity from the hybrid's catalogue genres)."""
     models = {"hybrid": model, **model.components}
     genres = model_genres(model)
+    seen = seen_ratings(train, valid, refit_on_train_and_valid)  # once, not once per model
     return {
-        name: evaluate_model(
-            m, train, valid, test, k, threshold, refit_on_train_and_valid, item_genres=genres
-        )
+        name: _clean(evaluate(m, seen, test, k=k, threshold=threshold, item_genres=genres))
         for name, m in models.items()
     }
 

@@ -393,3 +393,22 @@ def test_baselines_fitted_in_chunks_equal_the_whole_array_arithmetic() -> None:
         got_mu, got_bu, got_bi = fit_baselines(data, chunk=chunk)
         assert got_mu == mu
         assert np.array_equal(got_bu, bu) and np.array_equal(got_bi, bi)
+
+
+def test_content_predicts_ratings_a_block_of_movies_at_a_time_as_all_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Content's rating kNN builds movies x rated similarities; it does so a block of movies at
+    a time (a heavy user's test movies x history was ~0.5 GB an array at 25M ratings). The
+    predictions must be those of one block (to the last bits BLAS may sum in another order)."""
+    from movie_roulette.models import content as content_module
+    from tests.unit.models.tiny import tiny_catalogue, tiny_ratings
+
+    model = ContentRecommender(n_neighbours=3).fit(tiny_ratings(), tiny_catalogue())
+    movies = np.arange(model.n_movies)
+    whole = {u: model._predict_ratings(u, movies) for u in range(model.n_users)}
+    monkeypatch.setattr(content_module, "PREDICT_BLOCK", 1)  # one movie a block
+    for u, expected in whole.items():
+        got = model._predict_ratings(u, movies)
+        np.testing.assert_allclose(got, expected, rtol=1e-13, atol=0)
+    assert not np.allclose(whole[0], whole[0][0])  # (a real prediction, not a constant)
