@@ -5,18 +5,19 @@
 Fits the Spark path's recipe (explicit + implicit ALS, content, popularity) as the pipeline
 does: `train_hybrid`'s fit on train, weight search on 2,000 validation users and refit on
 train + valid, optionally `evaluate_models` (`--eval-users`), then `refit_on_all_ratings`
-(`final_fit.refit_for_serving` on train + valid + test), on a synthetic MovieLens-shaped
-folder, and samples this process's resident memory every 20 ms. With `--engine driver-only`
-the two ALS components get seeded random factors instead of a Spark job, so the figures are
-the driver's own Python work (the frames, indices and arrays the hybrid and its components
-build); `--engine spark` runs pyspark.ml ALS in `local[2]`. Prints one JSON object: the rows
-of each phase, the resident memory before it and its peak, and the
-peak above what the process held before, per rating.
+(`final_fit.refit_for_serving` on train + valid + test) and optionally `promote_model`'s
+comparison (`--compare`), on a synthetic MovieLens-shaped folder, and samples this process's
+resident memory every 20 ms. With `--engine driver-only` the two ALS components get seeded
+random factors instead of a Spark job, so the figures are the driver's own Python work (the
+frames, indices and arrays the hybrid and its components build); `--engine spark` runs
+pyspark.ml ALS in `local[2]`. Prints one JSON object: the rows of each phase, the resident
+memory before it and its peak, and the peak above what the process held before, per rating.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import sys
@@ -92,6 +93,12 @@ def main() -> None:
         help="also time evaluate_models on this many sampled test users, between the refit on "
         "train + valid and the refit on all ratings, as the pipeline does (its configs: 10000)",
     )
+    ap.add_argument(
+        "--compare",
+        action="store_true",
+        help="then promote_model's like-for-like comparison: the evaluated model against the "
+        "served one as production (which saw the test ratings, so its recipe is refitted)",
+    )
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
@@ -157,6 +164,7 @@ def main() -> None:
         evaluate_bundle(model, train, valid, sampled, k=10, threshold=4.0)
         eval_s, eval_peak = time.perf_counter() - start, sampler.peak
         del sampled
+    candidate = copy.deepcopy(model) if args.compare else None  # the evaluated model
     # the pipeline's refit_on_all_ratings: the evaluated model refitted on every rating
     from movie_roulette.final_fit import refit_for_serving
 
@@ -164,6 +172,16 @@ def main() -> None:
     start = time.perf_counter()
     refit_for_serving(model, train, valid, test, catalogue)
     served_s, served_peak = time.perf_counter() - start, sampler.peak
+    compare_loaded = compare_peak = compare_s = None
+    if candidate is not None:  # promote_model: the served model plays production
+        from movie_roulette.evaluation.like_for_like import compare_like_with_like
+        from movie_roulette.evaluation.sampling import sample_user_rows
+
+        compare_loaded = sampler.reset()
+        start = time.perf_counter()
+        sampled = sample_user_rows(test, args.eval_users or 10_000, args.seed)
+        compare_like_with_like(candidate, model, train, valid, sampled, "ndcg@10")
+        compare_s, compare_peak = time.perf_counter() - start, sampler.peak
     sampler.stop()
     out = {
         "ratings": args.ratings,
@@ -187,6 +205,9 @@ def main() -> None:
         "served_loaded_rss_mb": round(served_loaded),
         "served_peak_rss_mb": round(served_peak),
         "served_s": round(served_s, 1),
+        "compare_loaded_rss_mb": None if compare_loaded is None else round(compare_loaded),
+        "compare_peak_rss_mb": None if compare_peak is None else round(compare_peak),
+        "compare_s": None if compare_s is None else round(compare_s, 1),
         "fit_s": round(fit_s, 1),
         "refit_s": round(refit_s, 1),
     }

@@ -83,7 +83,7 @@ def comparable_production(
     candidate's training ratings when it saw more than `MAX_SEEN_SHARE` of them (in place)."""
     share = production_seen_share(production, test)
     if share > MAX_SEEN_SHARE and hasattr(production, "refit"):
-        production.refit(seen[[C.USER_ID, C.MOVIE_ID, C.RATING]], catalogue)
+        production.refit(seen, catalogue)  # (`fit` reads the rating columns, no copy)
         return production, [
             f"production was trained on {share:.0%} of the test ratings: its recipe was refitted "
             "on the candidate's training ratings for the card"
