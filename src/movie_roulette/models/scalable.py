@@ -14,6 +14,8 @@ All three implement the public component API of `models.component_api` with batc
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import ClassVar
 
 import numpy as np
@@ -28,6 +30,16 @@ from movie_roulette.models.factors import FactorScoring
 from movie_roulette.models.implicit import EASERecommender, ItemKNNRecommender
 
 _BLOCK_WORK = 4_000_000  # multiply-adds per column block of the similarity products
+_MAX_FIT_THREADS = 4  # blocks in flight at once: each holds ~_BLOCK_WORK entries' arrays
+
+
+def _cpu_count() -> int:
+    """The CPUs this process may run on, at most `_MAX_FIT_THREADS`."""
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        n = os.cpu_count() or 1
+    return max(1, min(n, _MAX_FIT_THREADS))
 
 
 class ALSRecommender(FactorScoring, Recommender):
@@ -116,19 +128,45 @@ class ALSRecommender(FactorScoring, Recommender):
 def _top_per_column(
     rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, k: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The k largest positive values of each column (ties: the lower row)."""
+    """The k largest positive values of each column (ties: the lower row). The entries come in
+    (column, row) order (a sorted CSC block's). No sort: each column with more than k entries
+    finds its k-th largest value by a partition (columns of similar lengths padded together),
+    keeps what is above it and, of the values equal to it, the first (lowest) rows."""
     ok = vals > 0
     rows, cols, vals = rows[ok], cols[ok], vals[ok]
-    order = np.lexsort((rows, -vals, cols))
-    rows, cols, vals = rows[order], cols[order], vals[order]
-    rank = np.arange(len(cols)) - np.searchsorted(cols, cols, side="left")
-    keep = rank < k
+    if len(cols) == 0:
+        return rows, cols, vals
+    starts = np.flatnonzero(np.concatenate([[True], cols[1:] != cols[:-1]]))
+    lengths = np.diff(np.append(starts, len(cols)))
+    long = np.flatnonzero(lengths > k)
+    if len(long) == 0:
+        return rows, cols, vals
+    threshold = np.full(len(starts), -np.inf)  # short columns keep every entry
+    bucket = np.log2(lengths[long]).astype(np.int64)  # lengths within 2x: padding < half
+    for b in np.unique(bucket):
+        members = long[bucket == b]
+        width = int(lengths[members].max())
+        offsets = np.arange(width)
+        filled = offsets < lengths[members][:, None]
+        padded = np.full((len(members), width), -np.inf)
+        padded[filled] = vals[(starts[members][:, None] + offsets)[filled]]
+        threshold[members] = np.partition(padded, width - k, axis=1)[:, width - k]
+    column = np.repeat(np.arange(len(starts)), lengths)
+    at = threshold[column]
+    above = vals > at
+    tie = vals == at
+    room = k - np.bincount(column, weights=above, minlength=len(starts)).astype(np.int64)
+    ties_before = np.cumsum(tie) - tie  # ties earlier in the block, then within the column
+    tie_rank = ties_before - ties_before[starts][column]
+    keep = above | (tie & (tie_rank < room[column]))
     return rows[keep], cols[keep], vals[keep]
 
 
 def _on_pattern(pattern: sparse.csc_matrix, other: sparse.csc_matrix) -> np.ndarray:
     """`other`'s values at `pattern`'s entries (0 where `other` has none); both CSC, sorted,
     other's entries a subset of pattern's (sparse products drop exact zeros)."""
+    if other.nnz == pattern.nnz and np.array_equal(other.indices, pattern.indices):
+        return other.data.astype(np.float64, copy=False)  # no exact zero dropped: same pattern
     n = pattern.shape[0]
     key_p = np.repeat(np.arange(pattern.shape[1]), np.diff(pattern.indptr)) * n + pattern.indices
     key_o = np.repeat(np.arange(other.shape[1]), np.diff(other.indptr)) * n + other.indices
@@ -142,7 +180,8 @@ def _product(left: sparse.csc_matrix, right: sparse.csr_matrix) -> sparse.csc_ma
     then walks only the users of the block's movies (cost ~ their history lengths), not every
     rating of the matrix once per block, which made the whole fit quadratic in the ratings."""
     out = (left.T.tocsr() @ right).tocsr()  # block x n; its rows are the block's columns
-    out.sort_indices()
+    # sorted by two linear transposes (CSC and back) rather than a comparison sort of each row
+    out = out.tocsc().tocsr()
     return sparse.csc_matrix((out.data, out.indices, out.indptr), shape=out.shape[::-1])
 
 
@@ -163,6 +202,7 @@ class SparseItemKNNRecommender(ItemKNNRecommender):
         max_user_items: int | None = 500,
         seed: int = 0,
         rating_scale: tuple[float, float] | None = None,
+        fit_threads: int | None = None,
     ) -> None:
         super().__init__(
             n_neighbours=n_neighbours,
@@ -176,6 +216,8 @@ class SparseItemKNNRecommender(ItemKNNRecommender):
             raise ValueError(f"max_user_items: must be >= 1 (or None), got {max_user_items}.")
         self.max_user_items = None if max_user_items is None else int(max_user_items)
         self.seed = int(seed)
+        # not a model parameter (the fitted model is the same for any value)
+        self.fit_threads = fit_threads if fit_threads is not None else _cpu_count()
 
     budget_setting: ClassVar[str] = "model.implicit.knn_max_user_items"
 
@@ -186,7 +228,8 @@ class SparseItemKNNRecommender(ItemKNNRecommender):
         if self.max_user_items is not None:
             used = min(n_ratings, n_users * self.max_user_items)
         kept = 2 * 12 * n_movies * (self.n_neighbours + self.rating_pool)
-        return 6 * 12 * used + 48 * n_ratings + kept + 10 * 24 * _BLOCK_WORK
+        blocks = max(1, self.fit_threads)
+        return 6 * 12 * used + 48 * n_ratings + kept + blocks * 10 * 24 * _BLOCK_WORK
 
     def _similarity_sample(self, data: Interactions) -> np.ndarray:
         """Mask of the ratings the similarities use: all, except a seeded sample of
@@ -219,16 +262,27 @@ class SparseItemKNNRecommender(ItemKNNRecommender):
         lengths = np.asarray(X.sum(axis=1)).ravel()
         # multiply-adds of column j in X^T X, summed: blocks of columns hold ~_BLOCK_WORK each
         cum = np.concatenate([[0.0], np.cumsum(X.T @ lengths)])
-        rank_parts: list[tuple] = []
-        rate_parts: list[tuple] = []
+        bounds: list[tuple[int, int]] = []
         start = 0
         while start < n:
             stop = int(np.searchsorted(cum, cum[start] + _BLOCK_WORK, side="right")) - 1
             stop = min(max(stop, start + 1), n)
-            rank, rate = self._block(X, R, R2, Xr, Rr, R2r, counts, start, stop)
-            rank_parts.append(rank)
-            rate_parts.append(rate)
+            bounds.append((start, stop))
             start = stop
+
+        def block(bound: tuple[int, int]) -> tuple:
+            return self._block(X, R, R2, Xr, Rr, R2r, counts, *bound)
+
+        # blocks are independent and their sparse products, sorts and array passes release the
+        # GIL: `fit_threads` of them at once, assembled in block order (the same matrices)
+        threads = max(1, min(self.fit_threads, len(bounds)))
+        if threads == 1:
+            parts = [block(b) for b in bounds]
+        else:
+            with ThreadPoolExecutor(threads) as pool:
+                parts = list(pool.map(block, bounds))
+        rank_parts = [rank for rank, _ in parts]
+        rate_parts = [rate for _, rate in parts]
         self.sim_rank = self._assemble(rank_parts, n).tocsr()
         self.sim_rate = self._assemble(rate_parts, n).tocsc()
 

@@ -81,6 +81,53 @@ def test_sparse_itemknn_keeps_the_same_top_k_values_as_the_dense_one(monkeypatch
             np.testing.assert_allclose(got, want, rtol=1e-5)
 
 
+def _top_per_column_by_sorting(rows, cols, vals, k):
+    """The rule spelled out: per column, positive values by value descending, then row."""
+    keep = []
+    for c in np.unique(cols):
+        at = np.flatnonzero((cols == c) & (vals > 0))
+        at = at[np.lexsort((rows[at], -vals[at]))][:k]
+        keep.extend(at.tolist())
+    keep = np.array(sorted(keep), np.int64)
+    return rows[keep], cols[keep], vals[keep]
+
+
+@pytest.mark.parametrize("k", [1, 3, 7, 40])
+def test_top_per_column_keeps_the_k_largest_and_the_lower_rows_among_ties(k: int) -> None:
+    from movie_roulette.models.scalable import _top_per_column
+
+    rng = np.random.default_rng(k)
+    # columns of 0 to 90 entries in (column, row) order; few distinct values: many ties,
+    # also at the k-th value; zeros and negatives are never kept
+    lengths = rng.integers(0, 90, 25)
+    cols = np.repeat(np.arange(25), lengths)
+    rows = np.concatenate([np.sort(rng.choice(200, n, replace=False)) for n in lengths])
+    vals = rng.integers(-2, 6, len(cols)).astype(np.float64)
+    got = _top_per_column(rows, cols, vals, k)
+    want = _top_per_column_by_sorting(rows, cols, vals, k)
+    order = np.lexsort((got[0], got[1]))
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_array_equal(g[order], w)
+
+
+def test_sparse_itemknn_fits_blocks_on_several_threads_to_the_same_matrices(monkeypatch) -> None:
+    import movie_roulette.models.scalable as scalable
+
+    monkeypatch.setattr(scalable, "_BLOCK_WORK", 300)  # many column blocks
+    ratings = _random_ratings(3, users=120, movies=60)
+    fitted = [
+        SparseItemKNNRecommender(
+            n_neighbours=5, rating_pool=8, min_item_ratings=1, fit_threads=t
+        ).fit(ratings)
+        for t in (1, 3)
+    ]
+    for name in ("sim_rank", "sim_rate"):
+        one, three = (getattr(m, name) for m in fitted)
+        assert one.nnz > 0
+        for part in ("indptr", "indices", "data"):
+            np.testing.assert_array_equal(getattr(one, part), getattr(three, part))
+
+
 def test_sparse_itemknn_samples_heavy_users_deterministically() -> None:
     ratings = _random_ratings(2, density=0.6)
     capped = SparseItemKNNRecommender(n_neighbours=5, min_item_ratings=1, max_user_items=10)
