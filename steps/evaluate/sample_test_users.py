@@ -7,12 +7,13 @@ from typing import Annotated
 import pandas as pd
 from zenml import log_metadata, step
 
+from materializers.frame_materializer import FrameMaterializer
 from movie_roulette import columns as C
 from movie_roulette.config import EvaluationConfig
 from movie_roulette.evaluation.sampling import sample_user_rows
 
 
-@step
+@step(output_materializers=FrameMaterializer)
 def sample_test_users(
     test: pd.DataFrame, evaluation: EvaluationConfig, seed: int
 ) -> Annotated[pd.DataFrame, "evaluation_test"]:

@@ -5,11 +5,12 @@ from typing import Annotated, Any
 import pandas as pd
 from zenml import log_metadata, step
 
+from materializers.frame_materializer import FrameMaterializer
 from movie_roulette.config import SplitConfig
 from movie_roulette.monitoring.retraining import fresh_split
 
 
-@step
+@step(output_materializers={n: FrameMaterializer for n in ("train", "valid", "test")})
 def split_fresh_ratings(
     history: pd.DataFrame,
     new_interactions: pd.DataFrame,

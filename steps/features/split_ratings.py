@@ -5,11 +5,12 @@ from typing import Annotated
 import pandas as pd
 from zenml import log_metadata, step
 
+from materializers.frame_materializer import FrameMaterializer
 from movie_roulette.config import SplitConfig
 from movie_roulette.data.split import train_valid_test
 
 
-@step
+@step(output_materializers=FrameMaterializer)
 def split_ratings(
     ratings: pd.DataFrame, split: SplitConfig, seed: int, validation_passed: bool
 ) -> tuple[

@@ -5,12 +5,13 @@ from typing import Annotated
 import pandas as pd
 from zenml import log_metadata, step
 
+from materializers.frame_materializer import FrameMaterializer
 from movie_roulette.config import DataConfig
 from movie_roulette.data import sources
 from movie_roulette.fingerprint import frame_checksum
 
 
-@step
+@step(output_materializers=FrameMaterializer)
 def load_ratings(
     data: DataConfig, seed: int, data_fingerprint: str
 ) -> Annotated[pd.DataFrame, "ratings"]:

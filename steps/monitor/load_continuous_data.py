@@ -5,13 +5,17 @@ from typing import Annotated, Any
 import pandas as pd
 from zenml import log_metadata, step
 
+from materializers.frame_materializer import FrameMaterializer
 from movie_roulette.config import PipelineConfig
 from movie_roulette.monitoring.batches import continuous_data, state_dir
 from movie_roulette.monitoring.store import InteractionStore, merge_interactions
 from serving.registry import production_version
 
 
-@step(enable_cache=False)
+@step(
+    enable_cache=False,
+    output_materializers={n: FrameMaterializer for n in ("history", "new_interactions", "ratings")},
+)
 def load_continuous_data(
     config: PipelineConfig, batch_commit: dict[str, Any]
 ) -> tuple[

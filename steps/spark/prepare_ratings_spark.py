@@ -10,12 +10,16 @@ import pandas as pd
 from zenml import log_metadata, step
 from zenml.types import HTMLString
 
+from materializers.frame_materializer import FrameMaterializer
 from movie_roulette.config import PipelineConfig
 from movie_roulette.fingerprint import frame_checksum
 from movie_roulette.spark.training import prepare_ratings
 
 
-@step(enable_cache=False)
+@step(
+    enable_cache=False,
+    output_materializers={n: FrameMaterializer for n in ("ratings", "train", "valid", "test")},
+)
 def prepare_ratings_spark(
     config: PipelineConfig,
 ) -> tuple[
