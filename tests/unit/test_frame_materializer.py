@@ -79,3 +79,13 @@ def test_the_catalogue_is_stored_the_same_way(tmp_path: Path) -> None:
     assert (Path(uri) / FILENAME).is_file()
     back = CatalogueMaterializer(uri, artifact_store=LocalFiles()).load(pd.DataFrame)
     pd.testing.assert_frame_equal(back, catalogue)
+
+
+def test_every_frame_skips_all_missing_columns_in_its_statistics(tmp_path: Path) -> None:
+    # build_content_features' frame carries the catalogue's empty TMDB columns too
+    features = pd.DataFrame(
+        {"movie_id": [1, 2], "runtime": pd.array([pd.NA, pd.NA], dtype="Int64"), "text": ["a", ""]}
+    )
+    metadata = FrameMaterializer(str(tmp_path)).extract_metadata(features)
+    assert metadata["all_missing_columns"] == ["runtime"]
+    assert metadata["shape"] == (2, 3)
