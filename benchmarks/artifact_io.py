@@ -25,20 +25,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-class LocalFiles:
-    """The two file operations a pandas materializer uses, on the local disk (what ZenML's local
-    artifact store does under its own API)."""
-
-    @staticmethod
-    def exists(path: str) -> bool:
-        return os.path.exists(path)
-
-    @staticmethod
-    def open(path: str, mode: str = "r"):
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        return open(path, mode)
-
-
 def main() -> None:
     from benchmarks.scale import add_synthetic_arguments, synthetic_config
 
@@ -52,6 +38,7 @@ def main() -> None:
     from zenml.integrations.pandas.materializers.pandas_materializer import PandasMaterializer
 
     from materializers.frame_materializer import FrameMaterializer
+    from materializers.local_files import LocalFiles
     from movie_roulette.data import sources
 
     cfg = synthetic_config(args, args.ratings)

@@ -4,7 +4,6 @@ before still load."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -14,19 +13,7 @@ from zenml.integrations.pandas.materializers.pandas_materializer import PandasMa
 
 from materializers.catalogue_materializer import CatalogueMaterializer
 from materializers.frame_materializer import FILENAME, FrameMaterializer
-
-
-class LocalFiles:
-    """The artifact store's two file operations the materializers use, on the local disk."""
-
-    @staticmethod
-    def exists(path: str) -> bool:
-        return os.path.exists(path)
-
-    @staticmethod
-    def open(path: str, mode: str = "r"):
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        return open(path, mode)
+from materializers.local_files import LocalFiles
 
 
 def _ratings() -> pd.DataFrame:
