@@ -23,8 +23,10 @@ in a fresh process per size (so peak RSS is that size's own):
    `ndcg@10_oracle` ranks with the generator's true tastes (`synthetic.TruthOracle`): the
    ceiling on this data;
 4. `bundle.save` (schema 2, uncompressed .npy) -> `bundle_mb`; packaged as the pipeline
-   registers it (pyfunc from code) and served by MLflow's scoring server with 2 workers, the
-   answer cache off and no warm-up; after 8 closed-loop clients send `recommend` requests for
+   registers it (pyfunc from code) and served by MLflow's scoring server as `make serve`
+   deploys it (uvicorn's access log off, every request in the event log; `benchmarks/serving.py`'s
+   "computed" mode) with --workers processes (default 2), the answer cache off and no warm-up;
+   after 8 closed-loop clients send `recommend` requests for
    --duration seconds, `serve_rss_mb` is the PSS of the whole server (every process, shared
    pages counted once) and `recommend_p50_ms` / `recommend_p99_ms` the latencies.
 
@@ -165,10 +167,12 @@ def serve(model_path: Path, catalogue, users: np.ndarray, args: argparse.Namespa
         kwargs = pyfunc_kwargs()
         kwargs["code_paths"] = [str(args.library_snapshot)]  # the code this run trained with
         mlflow.pyfunc.save_model(str(packaged), artifacts={"bundle": str(model_path)}, **kwargs)
-        env = {"MOVIE_ROULETTE_ANSWER_CACHE": "0", "MOVIE_ROULETTE_WARM_SECONDS": "0"}
-        server = bench.Server(packaged, workers=2, env=env)
+        # as `make serve` deploys it (uvicorn's access log off, every request appended to the
+        # event log), with every answer computed: benchmarks/serving.py's "computed" mode
+        env = bench.MODES["computed"](0, Path(tmp) / "events.jsonl")
+        server = bench.Server(packaged, workers=args.workers, env=env)
         try:
-            start_s = server.wait(2, timeout=1800)
+            start_s = server.wait(args.workers, timeout=1800)
             _log(f"server up in {start_s} s")
             rows = [{"kind": "recommend", "user_id": int(u), "k": 10} for u in users]
             load = bench.load_test(server.url, rows, 8, args.duration, 2.0, server)
@@ -177,6 +181,7 @@ def serve(model_path: Path, catalogue, users: np.ndarray, args: argparse.Namespa
         finally:
             server.stop()
     return {
+        "serve_workers": args.workers,
         "serve_rss_mb": pss,
         "serve_worker_rss_mb": rss,
         "serve_start_s": start_s,
@@ -345,6 +350,9 @@ def main() -> None:
     add_synthetic_arguments(parser)
     parser.add_argument("--eval-users", type=int, default=2000)
     parser.add_argument("--duration", type=float, default=20.0, help="load test seconds")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="model server worker processes (serving.workers)"
+    )
     parser.add_argument(
         "--ease-max-items", type=int, default=None, help="override the config's EASE item cap"
     )

@@ -2,6 +2,7 @@
 
     python benchmarks/spark.py --ratings 5000000 --json
     python benchmarks/spark.py --ratings 5000000 --json --modes local,spark --cluster-workers 1,2
+    python benchmarks/spark.py --ratings 5000000 --modes spark --implicit-min-rating 4 --json
 
 Data: the scale issue's synthetic MovieLens-shaped set under --data-root (default
 /tmp/scale-base-bench, read only; generated with `movie_roulette.data.synthetic` when absent).
@@ -135,6 +136,7 @@ def run_mode(args: argparse.Namespace) -> dict:
                 "max_iter": args.iterations,
                 "reg_param": 0.01,
                 "alpha": 10.0,
+                "min_rating": args.implicit_min_rating,
             },
         }
         if args.mode == "spark":
@@ -214,6 +216,8 @@ def _child(args: argparse.Namespace, mode: str, **extra: str) -> dict:
     ]
     if args.refit:
         cmd.append("--refit")
+    if args.implicit_min_rating is not None:
+        cmd += ["--implicit-min-rating", str(args.implicit_min_rating)]
     for key, value in extra.items():
         cmd += [f"--{key.replace('_', '-')}", value]
     print(f"[spark-benchmark] {mode} {extra or ''}", file=sys.stderr, flush=True)
@@ -253,6 +257,13 @@ def main(argv: list[str] | None = None) -> int:
         "--refit",
         action="store_true",
         help="refit on train + valid after tuning (the pipeline does)",
+    )
+    parser.add_argument(
+        "--implicit-min-rating",
+        type=float,
+        default=None,
+        help="Spark's implicit ALS on ratings >= this only (spark.als_implicit.min_rating; "
+        "default: every rating)",
     )
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--mode", help=argparse.SUPPRESS)
