@@ -1,14 +1,14 @@
 """Data frames as zstd-compressed Parquet: ZenML's pandas materializer with a fast codec.
 
-ZenML's `PandasMaterializer` writes gzip Parquet. For the rating frames of a large data set that
-is most of a step's time: at 25M ratings, 185.9 s to write the ratings frame with gzip against
-3.0 s with zstd, whose file is smaller too (159 against 170 MB), and 1.0 s to read it against
-2.15 (`python benchmarks/artifact_io.py --ratings 25000000`, docs/scale.md 6i). Here frames
-are written as `df.zstd.parquet`; artifacts written by ZenML's materializer (gzip, before this
-one) still load. The dashboard's visualizations (describe, sample) are ZenML's; so are the statistics, minus one
+ZenML's `PandasMaterializer` writes gzip Parquet. For the rating frames of a large data set that is
+most of a step's time: at 25M ratings, 185.9 s to write the ratings frame with gzip against 3.0 s
+with zstd, whose file is smaller too (159 against 170 MB), and 1.0 s to read it against 2.15
+(`python benchmarks/artifact_io.py --ratings 25000000`, docs/scale.md 6i). Here frames are written
+as `df.zstd.parquet`; artifacts written by ZenML's materializer (gzip, before this one) still load.
+The dashboard's visualizations (describe, sample) are ZenML's; so are the statistics, minus one
 failure: ZenML's `extract_metadata` takes `float()` of every numeric column's mean, which is None
-for a column with no value at all (the catalogue's TMDB columns, Int64, when the TMDB join is
-off, as on MovieLens 25M), so it logged "Failed to extract materializer metadata" and stored no
+for a column with no value at all (the catalogue's TMDB columns, Int64, when the TMDB join is off,
+as on MovieLens 25M), so it logged "Failed to extract materializer metadata" and stored no
 statistics. Here the all-missing columns are left out of the statistics and listed.
 """
 
