@@ -2,7 +2,8 @@
 
     python benchmarks/spark.py --ratings 5000000 --json
     python benchmarks/spark.py --ratings 5000000 --json --modes local,spark --cluster-workers 1,2
-    python benchmarks/spark.py --ratings 5000000 --modes spark --implicit-min-rating 4 --json
+    python benchmarks/spark.py --ratings 5000000 --modes spark --implicit-min-rating 4 \
+        --implicit-reg 0.5 --json
 
 Data: the scale issue's synthetic MovieLens-shaped set under --data-root (default
 /tmp/scale-base-bench, read only; generated with `movie_roulette.data.synthetic` when absent).
@@ -134,7 +135,7 @@ def run_mode(args: argparse.Namespace) -> dict:
             "als_implicit": {
                 "rank": 64,
                 "max_iter": args.iterations,
-                "reg_param": 0.01,
+                "reg_param": args.implicit_reg,
                 "alpha": 10.0,
                 "min_rating": args.implicit_min_rating,
             },
@@ -218,6 +219,7 @@ def _child(args: argparse.Namespace, mode: str, **extra: str) -> dict:
         cmd.append("--refit")
     if args.implicit_min_rating is not None:
         cmd += ["--implicit-min-rating", str(args.implicit_min_rating)]
+    cmd += ["--implicit-reg", str(args.implicit_reg)]
     for key, value in extra.items():
         cmd += [f"--{key.replace('_', '-')}", value]
     print(f"[spark-benchmark] {mode} {extra or ''}", file=sys.stderr, flush=True)
@@ -264,6 +266,12 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="Spark's implicit ALS on ratings >= this only (spark.als_implicit.min_rating; "
         "default: every rating)",
+    )
+    parser.add_argument(
+        "--implicit-reg",
+        type=float,
+        default=0.01,
+        help="reg_param of Spark's implicit ALS (spark.als_implicit.reg_param)",
     )
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--mode", help=argparse.SUPPRESS)
