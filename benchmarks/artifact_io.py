@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def main() -> None:
-    from benchmarks.scale import add_synthetic_arguments, synthetic_config
+    from benchmarks.scale import add_synthetic_arguments, folder_mb, synthetic_config
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     add_synthetic_arguments(parser)
@@ -56,11 +56,10 @@ def main() -> None:
             read_s = time.perf_counter() - start
             pd.testing.assert_frame_equal(back, ratings)
             del back
-            size = sum(f.stat().st_size for f in Path(uri).rglob("*") if f.is_file())
             out["materializers"][name] = {
                 "write_s": round(write_s, 2),
                 "read_s": round(read_s, 2),
-                "mb": round(size / 2**20, 1),
+                "mb": folder_mb(Path(uri)),
             }
             if not args.json:
                 print(name, out["materializers"][name], file=sys.stderr)

@@ -24,9 +24,9 @@ in a fresh process per size (so peak RSS is that size's own):
    ceiling on this data;
 4. `bundle.save` (schema 2, uncompressed .npy) -> `bundle_mb`; packaged as the pipeline
    registers it (pyfunc from code) and served by MLflow's scoring server as `make serve`
-   deploys it (uvicorn's access log off, every request in the event log; `benchmarks/serving.py`'s
-   "computed" mode) with --workers processes (default 2), the answer cache off and no warm-up;
-   after 8 closed-loop clients send `recommend` requests for
+   deploys it (uvicorn's access log off, every request in the event log;
+   `benchmarks/serving.py`'s "computed" mode) with --workers processes (default 2), the answer
+   cache off and no warm-up; after 8 closed-loop clients send `recommend` requests for
    --duration seconds, `serve_rss_mb` is the PSS of the whole server (every process, shared
    pages counted once) and `recommend_p50_ms` / `recommend_p99_ms` the latencies.
 
@@ -132,6 +132,11 @@ def evaluation_sample(
     users = np.unique(test["user_id"].to_numpy())
     sample = np.sort(rng.choice(users, min(eval_users, len(users)), replace=False))
     return seen, test[test["user_id"].isin(sample)]
+
+
+def folder_mb(path: Path) -> float:
+    """Size of every file under `path`, in MB (one decimal)."""
+    return round(sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file()) / 2**20, 1)
 
 
 def _rss_mb() -> float:
@@ -297,9 +302,7 @@ def measure_size(args: argparse.Namespace) -> dict:
     )
     with tempfile.TemporaryDirectory(prefix="scale-bundle-") as tmp:
         path = bundle.save(Path(tmp) / "bundle", model, catalogue, {"benchmark": "scale"})
-        out["bundle_mb"] = round(
-            sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20, 1
-        )
+        out["bundle_mb"] = folder_mb(path)
         _log(f"bundle {out['bundle_mb']} MB")
         del model, train, valid, seen
         gc.collect()
@@ -328,9 +331,7 @@ def serve_bundle(args: argparse.Namespace) -> dict:
     out = {
         "bundle": str(args.bundle),
         "users": int(len(users)),
-        "bundle_mb": round(
-            sum(f.stat().st_size for f in args.bundle.rglob("*") if f.is_file()) / 2**20, 1
-        ),
+        "bundle_mb": folder_mb(args.bundle),
     }
     out.update(serve(args.bundle, None, sample, args))
     return out

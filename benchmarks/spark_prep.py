@@ -42,10 +42,11 @@ def _write_artifacts(frames: dict) -> dict:
     its metadata and visualizations (the local artifact store's own file operations)."""
     import tempfile
 
+    from benchmarks.scale import folder_mb
     from materializers.frame_materializer import FrameMaterializer
     from materializers.local_files import LocalFiles
 
-    seconds, size = {}, 0
+    seconds = {}
     with tempfile.TemporaryDirectory(prefix="spark-prep-artifacts-") as tmp:
         for name, frame in frames.items():
             materializer = FrameMaterializer(f"{tmp}/{name}", artifact_store=LocalFiles())
@@ -54,8 +55,8 @@ def _write_artifacts(frames: dict) -> dict:
             materializer.extract_metadata(frame)
             materializer.save_visualizations(frame)
             seconds[name] = round(time.perf_counter() - start, 1)
-        size = sum(f.stat().st_size for f in Path(tmp).rglob("*") if f.is_file())
-    return {"artifacts_s": seconds, "artifacts_mb": round(size / 2**20, 1)}
+        size_mb = folder_mb(Path(tmp))
+    return {"artifacts_s": seconds, "artifacts_mb": size_mb}
 
 
 def main() -> None:
