@@ -174,7 +174,8 @@ def serve(model_path: Path, catalogue, users: np.ndarray, args: argparse.Namespa
         mlflow.pyfunc.save_model(str(packaged), artifacts={"bundle": str(model_path)}, **kwargs)
         # as `make serve` deploys it (uvicorn's access log off, every request appended to the
         # event log), with every answer computed: benchmarks/serving.py's "computed" mode
-        env = bench.MODES["computed"](0, Path(tmp) / "events.jsonl")
+        # (or "computed-threaded": --serve-mode)
+        env = bench.MODES[args.serve_mode](0, Path(tmp) / "events.jsonl")
         server = bench.Server(packaged, workers=args.workers, env=env)
         try:
             start_s = server.wait(args.workers, timeout=1800)
@@ -186,6 +187,7 @@ def serve(model_path: Path, catalogue, users: np.ndarray, args: argparse.Namespa
         finally:
             server.stop()
     return {
+        "serve_mode": args.serve_mode,
         "serve_workers": args.workers,
         "serve_rss_mb": pss,
         "serve_worker_rss_mb": rss,
@@ -353,6 +355,12 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=20.0, help="load test seconds")
     parser.add_argument(
         "--workers", type=int, default=2, help="model server worker processes (serving.workers)"
+    )
+    parser.add_argument(
+        "--serve-mode",
+        choices=["computed", "computed-threaded"],
+        default="computed",
+        help="computed-threaded: each request answered in MLflow's thread (serving/direct.py)",
     )
     parser.add_argument(
         "--ease-max-items", type=int, default=None, help="override the config's EASE item cap"

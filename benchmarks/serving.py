@@ -11,10 +11,12 @@ What it does, in one run:
    (pyfunc from code, same signature; cached under --cache-dir between runs, and packaged
    again, without retraining, when the library changed: the package carries a copy of it;
    --rebuild retrains);
-2. serves it the way ZenML's MLflow deployer does (MLflow's scoring server: uvicorn,
-   `--env-manager local`, the config's `serving.workers` and `serving.warm_seconds`) on a free
-   loopback port, twice: as deployed (answer cache on, warmed at start-up) and with every request
-   computed (cache off); then a trivial identity pyfunc with the same signature the same way;
+2. serves it the way ZenML's MLflow deployer does (MLflow's scoring server command with the
+   guarded app, serving/command.py; the config's `serving.workers` and `serving.warm_seconds`) on
+   a free loopback port, in each mode: as deployed (answer cache on, warmed at start-up), with
+   every request computed (cache off), and computed with each request handed to MLflow's app in
+   a thread (`computed-threaded`, the path before serving/direct.py); then a trivial identity
+   pyfunc with the same signature the same way;
 3. for each request kind (recommend, similar, predict, spin), runs N closed-loop clients (one
    keep-alive connection each, raw `http.client`: the load generator shares the machine's cores
    with the server, so it is kept lean and its own CPU per request is reported) for a fixed
@@ -195,7 +197,8 @@ def build_identity(cache_dir: Path) -> Path:
 
 
 class Server:
-    """MLflow's scoring server for a saved model, started like ZenML's deployer starts it."""
+    """The model server for a saved model, started as ZenML's deployer starts it (MLflow's
+    scoring server command, serving the guarded app of this checkout: serving/command.py)."""
 
     def __init__(self, model_dir: Path, workers: int, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
@@ -206,11 +209,12 @@ class Server:
             **(env or {}),
         }
         self.log = tempfile.NamedTemporaryFile(prefix="serving-bench-", suffix=".log", delete=False)
+        from serving.command import guarded_command
+
+        argv, command_env = guarded_command(str(model_dir), self.port, "127.0.0.1", workers)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "mlflow", "models", "serve", "-m", str(model_dir),
-             "--env-manager", "local", "--host", "127.0.0.1", "--port", str(self.port),
-             "--workers", str(workers)],
-            stdout=self.log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+            argv, stdout=self.log, stderr=subprocess.STDOUT, env={**command_env, **env},
+            cwd=ROOT, start_new_session=True,
         )  # fmt: skip
 
     def wait(self, workers: int, timeout: float = 300.0) -> float:
@@ -429,6 +433,12 @@ MODES = {
     "computed": lambda warm, log: {
         **deployed_env(0, log),
         "MOVIE_ROULETTE_ANSWER_CACHE": "0",
+    },
+    # computed, each request answered by MLflow's app in a thread of its own (serving/direct.py)
+    "computed-threaded": lambda warm, log: {
+        **deployed_env(0, log),
+        "MOVIE_ROULETTE_ANSWER_CACHE": "0",
+        "MOVIE_ROULETTE_DIRECT_INVOCATIONS": "0",
     },
 }
 

@@ -13,7 +13,9 @@ a body that is not UTF-8 JSON, is nested deeper than `MAX_DEPTH`, or is not {"in
 is 400; more than `max_rows` rows is 413. Every message names the limit or the field, in
 MLflow's error shape ({"error_code": ..., "message": ...}) so clients read it as before. An
 exception escaping the app before it answered becomes a 500 JSON answer on a connection that
-stays open. Pure ASGI: no MLflow import (serving/asgi.py wires it to MLflow's app).
+stays open. Given an `answer` function (serving/direct.py: MLflow's own `invocations`), the
+guard answers a checked body with it in the event loop instead of passing it to the app. Pure
+ASGI: no MLflow import (serving/asgi.py wires it to MLflow's app).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 App = Callable[[Scope, Receive, Send], Awaitable[None]]
+Answerer = Callable[[bytes], tuple[int, str, bytes]]  # checked body -> status, media type, body
 
 # set by serving/deployment.py from serving.max_body_bytes / serving.max_rows
 MAX_BODY_BYTES_ENV = "MOVIE_ROULETTE_MAX_BODY_BYTES"
@@ -100,8 +103,9 @@ class RequestGuard:
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         max_rows: int = DEFAULT_MAX_ROWS,
         path: str = "/invocations",
+        answer: Answerer | None = None,
     ) -> None:
-        self.app, self.path = app, path
+        self.app, self.path, self.answer = app, path, answer
         self.max_body_bytes, self.max_rows = max_body_bytes, max_rows
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -115,7 +119,17 @@ class RequestGuard:
         except Refusal as refusal:
             await _answer(send, refusal.status, refusal.code, refusal.message)
             return
-        await self._forward(scope, _replay(body, receive), send)
+        if self.answer is None:
+            await self._forward(scope, _replay(body, receive), send)
+            return
+        try:
+            status, media_type, content = self.answer(body)
+        except Exception as err:  # as `_forward` answers an app failing before its answer
+            await _answer(
+                send, 500, "INTERNAL_ERROR", f"the model server failed: {type(err).__name__}"
+            )
+            return
+        await _send(send, status, media_type, content)
 
     def _json_scope(self, scope: Scope) -> Scope:
         """The scope with Content-Type application/json when it had none; 415 for another."""
@@ -194,12 +208,18 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 async def _answer(send: Send, status: int, code: str, message: str) -> None:
     body = json.dumps({"error_code": code, "message": message}).encode()
+    await _send(send, status, JSON_TYPE, body)
+
+
+async def _send(send: Send, status: int, media_type: str, body: bytes) -> None:
+    if media_type.startswith("text/"):  # as Starlette's `Response` labels text
+        media_type += "; charset=utf-8"
     await send(
         {
             "type": "http.response.start",
             "status": status,
             "headers": [
-                (b"content-type", JSON_TYPE.encode()),
+                (b"content-type", media_type.encode()),
                 (b"content-length", str(len(body)).encode()),
             ],
         }

@@ -85,8 +85,10 @@ class MovieRouletteModel(PythonModel):
         # The annotation is the model's signature: MLflow checks every JSON row of
         # {"inputs": [...]} against `Request` (HTTP 400 naming a mistyped or unknown field) and
         # passes the rows on as they are, with no pandas frame per request.
-        # MLflow's server answers each request in its own thread. The service computes one
-        # answer at a time (its own lock); a cached answer is returned without waiting for it.
+        # A server worker answers its requests one at a time, in its event loop
+        # (serving/direct.py); MLflow's own app would answer each in a thread of its own. The
+        # service computes one answer at a time (its own lock) either way; a cached answer is
+        # returned without waiting for it.
         answers = []
         try:
             for request in model_input:

@@ -6,9 +6,10 @@ URL across redeployments. This flavor changes only that: it passes an endpoint w
 port (and `allocate_port=False`, so a busy port is an error instead of a silent move) when it
 creates the service. Everything else (daemon, `mlflow` scoring server, registry lookups, the
 `zenml model-deployer models ...` commands) is ZenML's own, except how the daemon starts the
-scoring server (`GuardedMLFlowDeploymentService.run`): `uvicorn` serves `serving.asgi:app`, MLflow's
-app behind the request guard (serving/guard.py: size and row limits, JSON nesting, a default
-Content-Type), and every server process is recorded (serving/processes.py) so that a dead
+scoring server (`GuardedMLFlowDeploymentService.run`, serving/command.py): `uvicorn` serves
+`serving.asgi:app`, MLflow's app behind the request guard (serving/guard.py: size and row
+limits, JSON nesting, a default Content-Type; POST /invocations answered in the event loop,
+serving/direct.py), and every server process is recorded (serving/processes.py) so that a dead
 master's workers can still be found and stopped.
 
 Registered by `stack_setup.py` as flavor `movie_roulette_mlflow`.
@@ -17,10 +18,8 @@ Registered by `stack_setup.py` as flavor `movie_roulette_mlflow`.
 from __future__ import annotations
 
 import ctypes
-import shlex
 import signal
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -41,7 +40,6 @@ from zenml.services import HTTPEndpointHealthMonitor, HTTPEndpointHealthMonitorC
 from zenml.services.service_endpoint import ServiceEndpointProtocol
 
 FLAVOR_NAME = "movie_roulette_mlflow"
-GUARDED_APP = "serving.asgi:app"
 PIDS_FOLDER = "movie_roulette_pids"  # under the deployer's local path: outlives a service's own
 
 
@@ -63,13 +61,13 @@ class GuardedMLFlowDeploymentService(MLFlowDeploymentService):
     def run(self) -> None:
         """Runs in ZenML's daemon: the scoring server as MLflow's backend would start it (same
         model download, environment and `uvicorn` options), with the guarded app, recorded."""
-        from mlflow.pyfunc import scoring_server
         from mlflow.tracking.artifact_utils import _download_artifact_from_uri
         from zenml.client import Client
         from zenml.integrations.mlflow.experiment_trackers.mlflow_experiment_tracker import (
             MLFlowExperimentTracker,
         )
 
+        from serving.command import guarded_command
         from serving.processes import MODEL_ENV, PID_DIR_ENV, PORT_ENV, record
 
         self.endpoint.prepare_for_start()
@@ -79,13 +77,7 @@ class GuardedMLFlowDeploymentService(MLFlowDeploymentService):
         tracker.configure_mlflow()
         port = int(self.endpoint.status.port)
         local = _download_artifact_from_uri(self.config.model_uri)
-        command, env = scoring_server.get_cmd(
-            local, port=port, host="localhost", timeout=None, nworkers=self.config.workers
-        )
-        argv = shlex.split(command)
-        if argv[-1] != "mlflow.pyfunc.scoring_server.app:app":
-            raise RuntimeError(f"unexpected scoring server command from MLflow: {command}")
-        argv = [sys.executable, "-m", "uvicorn", *argv[1:-1], GUARDED_APP]
+        argv, env = guarded_command(local, port, workers=self.config.workers)
         folder = pid_folder(self.config.root_runtime_path or ".")
         model = f"{self.config.model_name}:{self.config.model_version}"
         env.update({PID_DIR_ENV: str(folder), PORT_ENV: str(port), MODEL_ENV: model})

@@ -89,3 +89,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if item.get_closest_marker("spark") is not None:
             for spec in SPARK_SOCKET_WARNINGS:
                 item.add_marker(pytest.mark.filterwarnings(spec))
+
+
+@pytest.fixture(scope="session")
+def packaged(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo model packaged as the pipeline registers it (pyfunc from code, the bundle as an
+    artifact), in a folder MLflow can load or serve."""
+    from tests.webapp_support import build_demo_bundle, save_pyfunc
+
+    work = tmp_path_factory.mktemp("pyfunc")
+    return save_pyfunc(build_demo_bundle(work / "bundle", enriched=False), work / "model")

@@ -66,14 +66,6 @@ def test_mlflow_messages_for_refused_rows_become_field_lines() -> None:
     )
 
 
-@pytest.fixture(scope="module")
-def packaged(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from tests.webapp_support import build_demo_bundle, save_pyfunc
-
-    work = tmp_path_factory.mktemp("pyfunc")
-    return save_pyfunc(build_demo_bundle(work / "bundle", enriched=False), work / "model")
-
-
 def test_the_packaged_model_signature_is_the_typed_request(packaged: Path) -> None:
     import mlflow
 
