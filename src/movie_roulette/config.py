@@ -150,6 +150,9 @@ class ModelConfig(Section):
     # blend-weight search and rating stack: a seeded sample of this many validation users
     # (None = all); the search scores each user's candidate set (union of the components' top)
     tune_max_users: Count | None = 2000
+    # a known user's served recommendations scored over this many most-rated movies, with the
+    # blend's statistics still the whole catalogue's (models/hybrid/pool.py); None = every movie
+    serve_pool: Count | None = None
 
 
 class EvaluationConfig(Section):

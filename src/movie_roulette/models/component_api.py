@@ -120,6 +120,18 @@ class RowScoring:
                 out[k] = self._score_at(int(u), np.asarray(candidates, np.int64))  # type: ignore[attr-defined]
         return out
 
+    def linear_form(self) -> Any | None:
+        """The matrix M (fitted movies x d; dense or CSR) when a fitted user's scores are
+        `M @ self.linear_query(user_idx)` (ALS: the movie factors; content: the movie feature
+        vectors); None (the default): the scores are not linear in a per-user vector. A blend
+        then gets a user's exact score sums over every movie from M's column sums and Gram
+        matrix, and scores only a pool of rows (models/hybrid/pool.py)."""
+        return None
+
+    def linear_query(self, user_idx: int) -> np.ndarray:
+        """The per-user vector of `linear_form` (only called when that is not None)."""
+        raise NotImplementedError(f"{type(self).__name__} has no linear form.")
+
     def movie_prior(self) -> tuple[np.ndarray, np.ndarray] | None:
         """(rating counts, mean ratings) per fitted movie, for cold start; None = not known."""
         return None

@@ -88,9 +88,27 @@ class ContentRecommender(Recommender):
         row = self.item_matrix[int(movie_pos)]
         return np.asarray((self.item_matrix @ row.T).todense()).ravel()
 
+    def linear_form(self) -> sparse.csr_matrix | None:
+        return self._scoring_matrix() if self.item_matrix.shape[1] else None
+
+    def linear_query(self, user_idx: int) -> np.ndarray:
+        """The user's unit profile over the vocabulary (zeros: nothing to go on)."""
+        found = self._profile(*self.seen(user_idx))
+        return np.zeros(self.item_matrix.shape[1]) if found is None else found[0] / found[1]
+
     def _score_profile(self, movie_idx: np.ndarray, ratings: np.ndarray) -> np.ndarray:
-        if len(movie_idx) == 0 or self.item_matrix.shape[1] == 0:
+        found = self._profile(movie_idx, ratings)
+        if found is None:
             return np.zeros(self.n_movies)
+        return np.asarray(self._scoring_matrix() @ found[0]).ravel() / found[1]
+
+    def _profile(
+        self, movie_idx: np.ndarray, ratings: np.ndarray
+    ) -> tuple[np.ndarray, float] | None:
+        """The rated movies' vectors summed with `profile_weights`, and its norm; None when
+        that is zero (no rated movie, no features)."""
+        if len(movie_idx) == 0 or self.item_matrix.shape[1] == 0:
+            return None
         w = self.profile_weights(ratings)
         # dense profile (one row over the vocabulary) -> a sparse mat-vec, not a sparse matmat.
         # The profile sums the rated movies' entries as weights of one bincount (no sparse
@@ -101,9 +119,7 @@ class ContentRecommender(Recommender):
         weights = matrix.data[take] * np.repeat(w, lengths)
         profile = np.bincount(matrix.indices[take], weights=weights, minlength=matrix.shape[1])
         norm = float(np.sqrt(profile @ profile))
-        if norm == 0:
-            return np.zeros(self.n_movies)
-        return np.asarray(matrix @ profile).ravel() / norm
+        return None if norm == 0 else (profile, norm)
 
     def _scoring_matrix(self) -> sparse.csr_matrix:
         """`item_matrix` with float64 values (made once per fit or load): a request's mat-vec

@@ -30,6 +30,12 @@ class FactorScoring:
             self._gram_of = cached
         return cached[1]
 
+    def linear_form(self) -> np.ndarray:
+        return self.item_factors
+
+    def linear_query(self, user_idx: int) -> np.ndarray:
+        return self.user_factors[user_idx]
+
     def fold_in(self, rows: UserRows) -> np.ndarray:  # pragma: no cover - the class's own
         raise NotImplementedError
 

@@ -40,3 +40,14 @@ def sum_rows(matrix: np.ndarray, rows: np.ndarray, weights: np.ndarray | None) -
         row = np.array(matrix[int(rows[0])])
         return row if weights is None else row * np.asarray(weights, matrix.dtype)[0]
     return np.asarray(one_row(rows, weights, matrix.shape[0], matrix.dtype) @ matrix).ravel()
+
+
+def rows_dot(matrix: Any, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
+    """`matrix[rows] @ vector` (float64) for a CSR or dense matrix, without building the rows'
+    sub-matrix (scipy's fancy row indexing cost more than the products for a user's history)."""
+    rows = np.asarray(rows, np.int64)
+    if not sparse.issparse(matrix):
+        return np.asarray(matrix[rows] @ vector, np.float64)
+    take, lengths = row_entries(matrix.indptr, rows)
+    products = matrix.data[take] * np.asarray(vector, np.float64)[matrix.indices[take]]
+    return np.bincount(np.repeat(np.arange(len(rows)), lengths), products, minlength=len(rows))

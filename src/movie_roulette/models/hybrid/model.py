@@ -34,7 +34,15 @@ from movie_roulette.models.base import (
     model_from_state,
     top_k_indices,
 )
-from movie_roulette.models.hybrid import blend, cold_start, fold_in, fused, rating_stack, tuning
+from movie_roulette.models.hybrid import (
+    blend,
+    cold_start,
+    fold_in,
+    fused,
+    pool,
+    rating_stack,
+    tuning,
+)
 from movie_roulette.models.hybrid.rating_stack import BASELINE, INTERCEPT, Z_PREFIX
 from movie_roulette.progress import Progress
 from movie_roulette.results import Fallback, RatingPrediction, Recommendations, RecommendedItem
@@ -54,7 +62,9 @@ class HybridRecommender(Recommender):
 
     name: ClassVar[str] = "hybrid"
     predicts_ratings: ClassVar[bool] = True
-    _params: ClassVar[tuple[str, ...]] = ("weights", "rating_coefs", "diversity", "top_z")
+    _params: ClassVar[tuple[str, ...]] = (
+        "weights", "rating_coefs", "diversity", "top_z", "serve_pool",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -64,8 +74,14 @@ class HybridRecommender(Recommender):
         diversity: float = 0.3,
         top_z: Mapping[str, float] | None = None,
         rating_scale: tuple[float, float] | None = None,
+        serve_pool: int | None = None,
     ) -> None:
         super().__init__(rating_scale)
+        if serve_pool is not None and int(serve_pool) < 1:
+            raise ValueError(f"serve_pool: at least 1 movie, or None for all; got {serve_pool}.")
+        # known users' recommendations scored over the N most-rated movies (models/hybrid/pool.py)
+        self.serve_pool = None if serve_pool is None else int(serve_pool)
+        self._pool: pool.HeadPool | None = None
         self.components: dict[str, Recommender] = dict(components or {})
         if weights is None:
             weights = {name: 1.0 for name in self.components}
@@ -139,6 +155,7 @@ class HybridRecommender(Recommender):
         }
         self._genre_masks = {}
         self._fixed_scores = {}
+        self._pool = None
         self._z_memo: dict[tuple[str, int], tuple[float, float, float] | None] = {}
         self._genre_sets = cold_start.genre_sets(self.genres)
         # centred on the data the model is fitted on now, so a refit on more data keeps the scale
@@ -182,12 +199,14 @@ class HybridRecommender(Recommender):
         """False for a component that a ranking request would score for nothing (weight 0)."""
         return not ranking or self.weights.get(name, 0.0) != 0.0
 
-    def _own_scores(self, user_id: int, ranking: bool = False) -> dict[str, np.ndarray]:
+    def _own_scores(
+        self, user_id: int, ranking: bool = False, skip: set[str] | frozenset[str] = frozenset()
+    ) -> dict[str, np.ndarray]:
         """Each component's scores for a known user over its own movies; `ranking`: only the
-        weighted ones."""
+        weighted ones; none for the components in `skip`."""
         out = {}
         for name, comp in self.components.items():
-            if not self._ranking(name, ranking) or not comp.knows_user(user_id):
+            if name in skip or not self._ranking(name, ranking) or not comp.knows_user(user_id):
                 continue
             if not comp.personal and name in self._fixed_scores:
                 out[name] = self._fixed_scores[name]  # the same for everyone: scored once
@@ -292,9 +311,15 @@ class HybridRecommender(Recommender):
         if not self.knows_user(user_id):
             return Recommendations(self._cold_start(k, allowed), fallback=Fallback.COLD_START)
         seen = self.seen(self.user_index(user_id))[0]
+        mask = None if genre is None else allowed
+        if self.serve_pool is not None and self.serve_pool < self.n_movies:
+            if self._pool is None:
+                self._pool = pool.HeadPool(self, self.serve_pool)
+            items = self._pool.recommend(self, user_id, seen, k, exclude_seen, mask)
+            if items is not None:
+                return Recommendations(items, fallback=None)
         mixed = self._fused(self._own_scores(user_id, ranking=True), seen)
         excluded = seen if exclude_seen else np.empty(0, np.int64)
-        mask = None if genre is None else allowed
         return Recommendations(self._items(mixed, excluded, mask, k), fallback=None)
 
     def similar_movies(self, movie_id: int, k: int = 10) -> list[tuple[int, float]]:

@@ -57,7 +57,7 @@ def train_hybrid(
         cfg.memory_budget_gb,
     )
     del full
-    model = HybridRecommender(components)
+    model = HybridRecommender(components, serve_pool=cfg.serve_pool)
     model.fit_info["memory_estimate_gb"] = estimates
     model.progress = progress = Progress("train_hybrid")
     model.fit(train, catalogue)
