@@ -201,6 +201,27 @@ def _check_cold_start(ctx: _Context) -> tuple[bool, str]:
     ), f"unknown user {unknown} got {len(set(ids))} unique movies, fallback={fallback!r}"
 
 
+def _check_serve_pool(ctx: _Context, max_changed: float) -> tuple[bool, str]:
+    """A model serving known users from a head pool (`serve_pool`, models/hybrid/pool.py) gives
+    the sampled users the lists it gives them scoring every movie, but for `max_changed`."""
+    size = getattr(ctx.model, "serve_pool", None)
+    if size is None:
+        return True, "no serve_pool: every movie is scored"
+    try:
+        ctx.model.serve_pool = None  # type: ignore[attr-defined]
+        whole = {u: _ids(ctx.model.recommend_items(u, k=ctx.k)) for u in ctx.users}
+    finally:
+        ctx.model.serve_pool = size  # type: ignore[attr-defined]
+    changed = [u for u in ctx.users if whole[u] != _ids(ctx.recs[u])]
+    detail = (
+        f"scoring only the {size} most-rated movies (model.serve_pool) changed {len(changed)} of "
+        f"{len(ctx.users)} sampled users' top-{ctx.k} (at most {max_changed:.0%} may change)"
+    )
+    if len(changed) > max_changed * len(ctx.users):
+        return False, f"{detail}, e.g. user {changed[0]}: raise model.serve_pool or set it to null"
+    return True, detail
+
+
 @one_blas_thread
 def run_behavioural_checks(
     model: HybridLike,
@@ -214,12 +235,14 @@ def run_behavioural_checks(
     min_genre_gain: float = 0.25,
     min_genre_ratio: float = 2.0,
     genre: str | None = None,
+    max_pool_changed: float = 0.05,
 ) -> BehaviourReport:
-    """Run the five behavioural checks; a check that raises counts as failed (never crashes).
+    """Run the six behavioural checks; a check that raises counts as failed (never crashes).
 
     genre_fan passes when the fan's share of the genre beats the sampled real users' average
     share by `min_genre_gain` (absolute) or by a factor of `min_genre_ratio`; the detail says
-    which criterion was met.
+    which criterion was met. serve_pool passes when the model scores every movie, or when its
+    head pool changes at most `max_pool_changed` of the sampled users' lists.
     """
     if k < 1:
         raise ValueError(f"k: {k} must be at least 1.")
@@ -240,6 +263,7 @@ def run_behavioural_checks(
             lambda: _check_genre_fan(ctx, fan_size, min_genre_gain, min_genre_ratio, genre),
         ),
         ("cold_start", lambda: _check_cold_start(ctx)),
+        ("serve_pool", lambda: _check_serve_pool(ctx, max_pool_changed)),
     ]
     results = []
     for name, check in checks:

@@ -131,7 +131,9 @@ def test_good_model_passes_every_check(data) -> None:
         "deterministic",
         "genre_fan",
         "cold_start",
+        "serve_pool",
     ]
+    assert report.checks[5]["detail"] == "no serve_pool: every movie is scored"
     genre_fan = report.checks[3]["detail"]
     assert "gain >= +0.25" in genre_fan
     raise_for_failure(report)

@@ -159,3 +159,22 @@ def test_linear_components_score_as_their_matrix_times_the_users_vector(
             rtol=1e-5,
             atol=1e-6,
         )
+
+
+def test_the_behavioural_check_fails_a_pool_that_changes_answers_naming_the_setting(
+    data: tuple[pd.DataFrame, pd.DataFrame], pooled: HybridRecommender
+) -> None:
+    from movie_roulette.evaluation.behaviour import run_behavioural_checks
+
+    ratings, movies = data
+    report = run_behavioural_checks(pooled, ratings, movies, k=10, sample_users=40)
+    [check] = [c for c in report.checks if c["name"] == "serve_pool"]
+    assert not check["passed"] and not report.passed
+    assert "raise model.serve_pool or set it to null" in check["detail"]
+    assert pooled.serve_pool == POOL  # restored after the check
+    wide = HybridRecommender.from_state(*pooled.get_state())
+    wide.serve_pool = 900  # of 1,000 movies: the picks stay inside
+    report = run_behavioural_checks(wide, ratings, movies, k=10, sample_users=40)
+    [check] = [c for c in report.checks if c["name"] == "serve_pool"]
+    assert check["passed"], check["detail"]
+    assert check["detail"].startswith("scoring only the 900 most-rated movies")
