@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -32,9 +32,6 @@ from movie_roulette.models.base import top_k_indices
 from movie_roulette.models.hybrid import fused
 from movie_roulette.models.rows import rows_dot
 from movie_roulette.results import RecommendedItem
-
-if TYPE_CHECKING:
-    from movie_roulette.models.hybrid.model import HybridRecommender
 
 
 @dataclass(frozen=True)
@@ -88,9 +85,10 @@ class LinearPart:
 
 
 class HeadPool:
-    """The pool of a fitted hybrid (built once, on its first request)."""
+    """The pool of a fitted hybrid (built once, on its first request). `model` arguments are
+    the fitted `HybridRecommender` (typed Any: models/hybrid/model.py imports this module)."""
 
-    def __init__(self, model: HybridRecommender, size: int) -> None:
+    def __init__(self, model: Any, size: int) -> None:
         counts = np.bincount(model._ui_indices, minlength=model.n_movies)
         self.positions = np.sort(np.argsort(-counts, kind="stable")[:size])
         self.linear: dict[str, LinearPart] = {}
@@ -107,7 +105,7 @@ class HeadPool:
 
     def recommend(
         self,
-        model: HybridRecommender,
+        model: Any,
         user_id: int,
         seen: np.ndarray,
         k: int,
