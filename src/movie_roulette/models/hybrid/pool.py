@@ -125,7 +125,9 @@ class HeadPool:
         if int(eligible.sum()) < k:
             return None
         linear = {
-            n: part for n, part in self.linear.items() if model.components[n].knows_user(user_id)
+            n: part
+            for n, part in self.linear.items()
+            if model.weights.get(n, 0.0) != 0.0 and model.components[n].knows_user(user_id)
         }
         own = model._own_scores(user_id, ranking=True, skip=set(linear))
         mixed = fused.fused_blend(own, model.weights, model._alignments, model.n_movies, seen)
