@@ -151,7 +151,8 @@ class ModelConfig(Section):
     # (None = all); the search scores each user's candidate set (union of the components' top)
     tune_max_users: Count | None = 2000
     # a known user's served recommendations scored over this many most-rated movies, with the
-    # blend's statistics still the whole catalogue's (models/hybrid/pool.py); None = every movie
+    # blend's statistics still the whole catalogue's (models/hybrid/pool.py); None = every movie.
+    # Used only when it leaves out at least 20,000 movies (below, it costs more than it saves)
     serve_pool: Count | None = None
 
 

@@ -207,6 +207,8 @@ def _check_serve_pool(ctx: _Context, max_changed: float) -> tuple[bool, str]:
     size = getattr(ctx.model, "serve_pool", None)
     if size is None:
         return True, "no serve_pool: every movie is scored"
+    if not getattr(ctx.model, "pool_in_use", lambda: True)():
+        return True, f"serve_pool {size} is not used on this catalogue: every movie is scored"
     try:
         ctx.model.serve_pool = None  # type: ignore[attr-defined]
         whole = {u: _ids(ctx.model.recommend_items(u, k=ctx.k)) for u in ctx.users}

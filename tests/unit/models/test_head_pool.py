@@ -15,12 +15,20 @@ from movie_roulette.data.synthetic import SyntheticSpec, generate
 from movie_roulette.models.base import top_k_indices
 from movie_roulette.models.content import ContentRecommender
 from movie_roulette.models.hybrid import HybridRecommender
+from movie_roulette.models.hybrid import pool as pool_module
 from movie_roulette.models.implicit import EASERecommender
 from movie_roulette.models.popularity import PopularityRecommender
 from movie_roulette.models.scalable import ALSRecommender, SparseItemKNNRecommender
 
 WEIGHTS = {"ease": 0.6, "als": 0.5, "itemknn": 0.4, "content": 0.3, "popularity": 0.5}
 POOL = 150  # of 1,000 movies: about half the users' unpooled picks leave it
+
+
+@pytest.fixture(autouse=True)
+def small_catalogues_use_the_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pool is used when it leaves out 20,000 movies (where it pays); these catalogues have
+    1,000, so the tests lower that bar (the last test keeps it)."""
+    monkeypatch.setattr(pool_module, "MIN_LEFT_OUT", 1)
 
 
 @pytest.fixture(scope="module")
@@ -178,3 +186,24 @@ def test_the_behavioural_check_fails_a_pool_that_changes_answers_naming_the_sett
     [check] = [c for c in report.checks if c["name"] == "serve_pool"]
     assert check["passed"], check["detail"]
     assert check["detail"].startswith("scoring only the 900 most-rated movies")
+
+
+def test_a_pool_that_leaves_out_too_few_movies_is_not_used(
+    pooled: HybridRecommender, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from movie_roulette.evaluation.behaviour import _check_serve_pool, _Context
+
+    monkeypatch.setattr(pool_module, "MIN_LEFT_OUT", 20_000)  # the library's bar
+    assert pooled.serve_pool == POOL and not pooled.pool_in_use()
+    whole = HybridRecommender.from_state(*pooled.get_state())
+    whole.serve_pool = None
+    user = int(pooled.user_ids[7])
+    assert (
+        pooled.recommend_items(user, k=10).movie_ids == whole.recommend_items(user, k=10).movie_ids
+    )
+    ctx = _Context(pooled, pd.DataFrame(), pd.DataFrame(), 10, [user], {}, {})
+    passed, detail = _check_serve_pool(ctx, 0.05)
+    assert (
+        passed
+        and detail == f"serve_pool {POOL} is not used on this catalogue: every movie is scored"
+    )

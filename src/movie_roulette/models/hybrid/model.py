@@ -302,6 +302,11 @@ class HybridRecommender(Recommender):
             for i, j in enumerate(top)
         ]
 
+    def pool_in_use(self) -> bool:
+        """Whether known users are served from the head pool (`serve_pool`, when it leaves out
+        enough movies to pay: models/hybrid/pool.py)."""
+        return pool.pays(self.serve_pool, self.n_movies)
+
     def recommend_items(
         self, user_id: int, k: int = 10, exclude_seen: bool = True, genre: str | None = None
     ) -> Recommendations:
@@ -312,7 +317,7 @@ class HybridRecommender(Recommender):
             return Recommendations(self._cold_start(k, allowed), fallback=Fallback.COLD_START)
         seen = self.seen(self.user_index(user_id))[0]
         mask = None if genre is None else allowed
-        if self.serve_pool is not None and self.serve_pool < self.n_movies:
+        if self.pool_in_use():
             if self._pool is None:
                 self._pool = pool.HeadPool(self, self.serve_pool)
             items = self._pool.recommend(self, user_id, seen, k, exclude_seen, mask)
