@@ -37,8 +37,9 @@ sys.path.insert(0, str(ROOT))
 
 def popularity_rank(model: Any) -> np.ndarray:
     """Each movie position's rank by training interactions (0 = most rated; stable ties)."""
-    counts = np.bincount(model._ui_indices, minlength=model.n_movies)
-    order = np.argsort(-counts, kind="stable")
+    from movie_roulette.models.hybrid.pool import most_rated
+
+    order = most_rated(model._ui_indices, model.n_movies)
     rank = np.empty(model.n_movies, np.int64)
     rank[order] = np.arange(model.n_movies)
     return rank

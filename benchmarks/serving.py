@@ -427,17 +427,17 @@ def deployed_env(warm: float, log: Path) -> dict[str, str]:
     }
 
 
+def computed_env(warm: float, log: Path) -> dict[str, str]:
+    """Every request computed: no answer cache, no warm-up; otherwise as deployed."""
+    return {**deployed_env(0, log), "MOVIE_ROULETTE_ANSWER_CACHE": "0"}
+
+
 MODES = {
     "deployed": deployed_env,
-    # every request computed: no answer cache, no warm-up; otherwise as deployed
-    "computed": lambda warm, log: {
-        **deployed_env(0, log),
-        "MOVIE_ROULETTE_ANSWER_CACHE": "0",
-    },
+    "computed": computed_env,
     # computed, each request answered by MLflow's app in a thread of its own (serving/direct.py)
     "computed-threaded": lambda warm, log: {
-        **deployed_env(0, log),
-        "MOVIE_ROULETTE_ANSWER_CACHE": "0",
+        **computed_env(warm, log),
         "MOVIE_ROULETTE_DIRECT_INVOCATIONS": "0",
     },
 }

@@ -125,9 +125,7 @@ class RequestGuard:
         try:
             status, media_type, content = self.answer(body)
         except Exception as err:  # as `_forward` answers an app failing before its answer
-            await _answer(
-                send, 500, "INTERNAL_ERROR", f"the model server failed: {type(err).__name__}"
-            )
+            await _failed(send, err)
             return
         await _send(send, status, media_type, content)
 
@@ -187,9 +185,7 @@ class RequestGuard:
         except Exception as err:
             if started or scope["type"] != "http":
                 raise
-            await _answer(
-                send, 500, "INTERNAL_ERROR", f"the model server failed: {type(err).__name__}"
-            )
+            await _failed(send, err)
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
@@ -209,6 +205,10 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 async def _answer(send: Send, status: int, code: str, message: str) -> None:
     body = json.dumps({"error_code": code, "message": message}).encode()
     await _send(send, status, JSON_TYPE, body)
+
+
+async def _failed(send: Send, err: Exception) -> None:
+    await _answer(send, 500, "INTERNAL_ERROR", f"the model server failed: {type(err).__name__}")
 
 
 async def _send(send: Send, status: int, media_type: str, body: bytes) -> None:

@@ -292,14 +292,20 @@ class HybridRecommender(Recommender):
         if genre is not None:
             np.copyto(scores, -np.inf, where=~genre)
         top = top_k_indices(scores, k, finite=True)
-        z = mixed.z_at(self._alignments, top)
+        return self._picked(top, scores[top] + mixed.offset, mixed.z_at(self._alignments, top))
+
+    def _picked(
+        self, positions: np.ndarray, scores: np.ndarray, z: Mapping[str, np.ndarray]
+    ) -> list[RecommendedItem]:
+        """The picks at blend `positions`, each with its blended score and each component's
+        z-score (`z`, in the order the answer lists them)."""
         return [
             RecommendedItem(
                 movie_id=int(self.movie_ids[j]),
-                score=float(scores[j] + mixed.offset),
+                score=float(scores[i]),
                 components={n: float(v[i]) for n, v in z.items()},
             )
-            for i, j in enumerate(top)
+            for i, j in enumerate(positions)
         ]
 
     def pool_in_use(self) -> bool:

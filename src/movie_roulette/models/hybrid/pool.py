@@ -41,6 +41,11 @@ from movie_roulette.results import RecommendedItem
 MIN_LEFT_OUT = 20_000  # movies a pool must leave out to pay for itself (see the module doc)
 
 
+def most_rated(ui_indices: np.ndarray, n_movies: int) -> np.ndarray:
+    """Movie positions by training interactions, most rated first (ties: the lower position)."""
+    return np.argsort(-np.bincount(ui_indices, minlength=n_movies), kind="stable")
+
+
 def pays(size: int | None, n_movies: int) -> bool:
     """Whether a pool of `size` movies is used for a catalogue of `n_movies`."""
     return size is not None and n_movies - size >= MIN_LEFT_OUT
@@ -101,8 +106,7 @@ class HeadPool:
     the fitted `HybridRecommender` (typed Any: models/hybrid/model.py imports this module)."""
 
     def __init__(self, model: Any, size: int) -> None:
-        counts = np.bincount(model._ui_indices, minlength=model.n_movies)
-        self.positions = np.sort(np.argsort(-counts, kind="stable")[:size])
+        self.positions = np.sort(most_rated(model._ui_indices, model.n_movies)[:size])
         self.linear: dict[str, LinearPart] = {}
         for name, comp in model.components.items():
             al = model._alignments[name]
@@ -163,12 +167,4 @@ class HeadPool:
         for name, zm in maps.items():
             part = self.linear[name]
             z[name] = np.zeros(len(picks)) if zm is None else zm.z(part.at(picks, queries[name]))
-        order = [n for n in model.components if n in z]
-        return [
-            RecommendedItem(
-                movie_id=int(model.movie_ids[j]),
-                score=float(scores[t]),
-                components={n: float(z[n][i]) for n in order},
-            )
-            for i, (t, j) in enumerate(zip(top, picks, strict=True))
-        ]
+        return model._picked(picks, scores[top], {n: z[n] for n in model.components if n in z})
