@@ -39,6 +39,10 @@ from movie_roulette.models.rows import rows_dot
 from movie_roulette.results import RecommendedItem
 
 MIN_LEFT_OUT = 20_000  # movies a pool must leave out to pay for itself (see the module doc)
+# a sparse linear form this narrow gets a dense float32 head: content's 45 features at 25M, a
+# 10,000 x 45 head read as CSR (float64 values, int32 indices) took 0.39 ms a request, dense
+# float32 (1.8 MB) less than half that (docs/scale.md 6l)
+DENSE_HEAD_WIDTH = 256
 
 
 def most_rated(ui_indices: np.ndarray, n_movies: int) -> np.ndarray:
@@ -71,11 +75,19 @@ class LinearPart:
             colsum = np.asarray(aligned.sum(axis=0)).ravel()
             gram = (aligned.T @ aligned).toarray()
             head = aligned[pool]
+            head = head.toarray().astype(np.float32) if head.shape[1] <= DENSE_HEAD_WIDTH else head
         else:
             wide = np.asarray(aligned, np.float64)
             colsum, gram = wide.sum(axis=0), wide.T @ wide
             head = np.ascontiguousarray(aligned[pool])
         return cls(head, matrix, source, colsum, gram)
+
+    def head_scores(self, q: np.ndarray) -> np.ndarray:
+        """Scores (float64) at the pool's movies; a dense head in its own precision (a float64
+        query would copy a float32 head to float64 first)."""
+        if isinstance(self.head, np.ndarray):
+            q = np.asarray(q, self.head.dtype)
+        return np.asarray(self.head @ q, np.float64).ravel()
 
     def at(self, positions: np.ndarray, q: np.ndarray) -> np.ndarray:
         """Scores (float64) at blend positions."""
@@ -159,7 +171,7 @@ class HeadPool:
             queries[name], maps[name] = q, zm
             if zm is not None:
                 a = model.weights[name] * zm.factor / zm.std
-                scores += a * (np.asarray(part.head @ q, np.float64).ravel() - zm.mean)
+                scores += a * (part.head_scores(q) - zm.mean)
         scores[~eligible] = -np.inf
         top = top_k_indices(scores, k, finite=True)
         picks = pool[top]
