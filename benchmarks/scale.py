@@ -201,6 +201,7 @@ def serve(model_path: Path, catalogue, users: np.ndarray, args: argparse.Namespa
         "recommend_server_cpu_ms": load.get("server_cpu_ms_per_request"),
         "recommend_server_cpu_share_pct": load.get("server_cpu_share_pct"),
         "recommend_requests_per_client": load.get("requests_per_client"),
+        "recommend_reconnects": load.get("reconnects"),
     }
 
 

@@ -319,6 +319,7 @@ def load_test(
     headers = {"Content-Type": "application/json"}
     latencies: list[list[float]] = [[] for _ in range(clients)]
     errors = [0] * clients
+    closes = [0] * clients  # answers that closed their connection (serving/balance.py)
     start = time.perf_counter() + warmup
     stop = start + duration
     marks: dict[str, Any] = {}
@@ -338,6 +339,7 @@ def load_test(
                 response = conn.getresponse()
                 data = response.read()
                 ok = response.status == 200 and "error" not in json.loads(data)["predictions"][0]
+                closes[i] += response.will_close
             except (OSError, http.client.HTTPException, ValueError, KeyError, TypeError):
                 ok = False
                 conn.close()
@@ -375,6 +377,9 @@ def load_test(
         # requests each client completed, most first: clients whose connection landed on the
         # less loaded worker complete more (uneven splits of keep-alive connections)
         "requests_per_client": sorted((len(per) for per in latencies), reverse=True),
+        # connections the server closed to spread the clients over its workers, warm-up
+        # included (each client reconnected at once)
+        "reconnects": int(sum(closes)),
     }
     if server is not None:
         before, after = marks["server_start"], marks["server_stop"]

@@ -10,6 +10,8 @@ from __future__ import annotations
 import shlex
 import sys
 
+from serving.balance import WORKERS_ENV
+
 GUARDED_APP = "serving.asgi:app"
 MLFLOW_APP = "mlflow.pyfunc.scoring_server.app:app"
 
@@ -27,4 +29,5 @@ def guarded_command(
     argv = shlex.split(command)
     if argv[-1] != MLFLOW_APP:
         raise RuntimeError(f"unexpected scoring server command from MLflow: {command}")
+    env = {**env, WORKERS_ENV: str(workers)}  # the guard balances connections over them
     return [sys.executable, "-m", "uvicorn", *argv[1:-1], GUARDED_APP], env

@@ -14,8 +14,10 @@ is 400; more than `max_rows` rows is 413. Every message names the limit or the f
 MLflow's error shape ({"error_code": ..., "message": ...}) so clients read it as before. An
 exception escaping the app before it answered becomes a 500 JSON answer on a connection that
 stays open. Given an `answer` function (serving/direct.py: MLflow's own `invocations`), the
-guard answers a checked body with it in the event loop instead of passing it to the app. Pure
-ASGI: no MLflow import (serving/asgi.py wires it to MLflow's app).
+guard answers a checked body with it in the event loop instead of passing it to the app; given
+a `balancer` (serving/balance.py), such an answer may close its keep-alive connection, so that
+the clients spread evenly over the server's workers. Pure ASGI: no MLflow import
+(serving/asgi.py wires it to MLflow's app).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+
+from serving.balance import ConnectionBalancer
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -104,8 +108,9 @@ class RequestGuard:
         max_rows: int = DEFAULT_MAX_ROWS,
         path: str = "/invocations",
         answer: Answerer | None = None,
+        balancer: ConnectionBalancer | None = None,
     ) -> None:
-        self.app, self.path, self.answer = app, path, answer
+        self.app, self.path, self.answer, self.balancer = app, path, answer, balancer
         self.max_body_bytes, self.max_rows = max_body_bytes, max_rows
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -127,7 +132,8 @@ class RequestGuard:
         except Exception as err:  # as `_forward` answers an app failing before its answer
             await _failed(send, err)
             return
-        await _send(send, status, media_type, content)
+        close = self.balancer is not None and self.balancer.close_after(scope.get("client"))
+        await _send(send, status, media_type, content, close)
 
     def _json_scope(self, scope: Scope) -> Scope:
         """The scope with Content-Type application/json when it had none; 415 for another."""
@@ -211,17 +217,14 @@ async def _failed(send: Send, err: Exception) -> None:
     await _answer(send, 500, "INTERNAL_ERROR", f"the model server failed: {type(err).__name__}")
 
 
-async def _send(send: Send, status: int, media_type: str, body: bytes) -> None:
+async def _send(
+    send: Send, status: int, media_type: str, body: bytes, close: bool = False
+) -> None:
+    """The answer; `close`: the server closes the connection after it (`Connection: close`)."""
     if media_type.startswith("text/"):  # as Starlette's `Response` labels text
         media_type += "; charset=utf-8"
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", media_type.encode()),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
+    headers = [(b"content-type", media_type.encode()), (b"content-length", str(len(body)).encode())]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

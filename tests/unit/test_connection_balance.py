@@ -1,0 +1,237 @@
+"""Keep-alive connections spread evenly over the model server's workers (serving/balance.py):
+the rule on a fake clock, the guard's `Connection: close`, and a real 2-worker uvicorn whose 8
+clients all landed on one worker."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from serving.balance import ConnectionBalancer
+from serving.guard import RequestGuard
+from tests.unit.test_request_guard import run
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def pair(tmp_path: Path, clock: Clock) -> tuple[ConnectionBalancer, ConnectionBalancer]:
+    return (
+        ConnectionBalancer(2, tmp_path, "a", clock=clock),
+        ConnectionBalancer(2, tmp_path, "b", clock=clock),
+    )
+
+
+def serve_round(balancer: ConnectionBalancer, clients: list[int]) -> list[int]:
+    """Each client's request once; the clients asked to close."""
+    return [c for c in clients if balancer.close_after(("127.0.0.1", c))]
+
+
+def test_the_busier_worker_closes_one_connection_a_period_until_the_split_is_even(
+    tmp_path: Path,
+) -> None:
+    clock = Clock()
+    a, b = pair(tmp_path, clock)
+    on_a, on_b = [1, 2, 3, 4, 5, 6], [7, 8]
+    moved = serve_round(b, on_b) + serve_round(a, on_a)  # a first period: counts start
+    assert moved == []
+    for _ in range(5):
+        clock.now += 0.25
+        on_a = [c for c in on_a if c not in moved]
+        on_b = on_b + moved  # each closed client reconnected, and b accepted it
+        assert serve_round(b, on_b) == []
+        moved = serve_round(a, on_a)
+        assert len(moved) <= 1  # a held 6 of 8 (share 4): still one close a period
+    assert (len(on_a), len(on_b)) == (4, 4)
+    assert (a.closed, b.closed) == (2, 0)
+
+
+def test_an_even_split_and_a_lone_client_are_left_alone(tmp_path: Path) -> None:
+    clock = Clock()
+    a, b = pair(tmp_path, clock)
+    for _ in range(10):
+        clock.now += 0.3
+        assert serve_round(a, [1, 2, 3]) == [] and serve_round(b, [4, 5, 6]) == []
+    (tmp_path / "lone").mkdir()
+    lone = ConnectionBalancer(2, tmp_path / "lone", "c", clock=clock)
+    for _ in range(5):
+        clock.now += 0.3
+        assert serve_round(lone, [1]) == []  # 1 client, a share of ceil(1/2) = 1
+    assert (a.closed, b.closed, lone.closed) == (0, 0, 0)
+
+
+def test_clients_idle_for_a_second_do_not_count(tmp_path: Path) -> None:
+    clock = Clock()
+    a, b = pair(tmp_path, clock)
+    serve_round(a, [1, 2, 3, 4, 5, 6])  # a's clients 3-6 then go quiet
+    clock.now += 4.0
+    serve_round(b, [7, 8])
+    clock.now += 0.25
+    serve_round(b, [7, 8])  # b: 2 clients
+    clock.now += 0.85
+    serve_round(a, [1, 2])
+    clock.now += 0.3
+    # a: 2 live clients of 4 (share 2), not 6 of 8 (share 4): nothing to shed
+    assert serve_round(a, [1, 2]) == [] and a.closed == 0
+
+
+def test_a_silent_workers_old_count_does_not_count(tmp_path: Path) -> None:
+    clock = Clock()
+    a, b = pair(tmp_path, clock)
+    serve_round(b, [7, 8, 9, 10])
+    clock.now += 0.25
+    serve_round(b, [7, 8, 9, 10])  # b's file: 4 ...
+    clock.now += 5.0  # ... written 5 s ago: b has had no request since (its clients left)
+    serve_round(a, [1, 2])
+    clock.now += 0.3
+    # a holds 2 of 2 live clients (share 1): it sheds one, for the idle worker to take
+    assert len(serve_round(a, [1, 2])) == 1 and a.closed == 1
+    assert a.close_after(None) is False  # no peer address (a Unix socket): never
+
+
+def test_a_missing_directory_pauses_balancing_without_failing_requests(tmp_path: Path) -> None:
+    clock = Clock()
+    gone = ConnectionBalancer(2, tmp_path / "gone", "a", clock=clock)
+    for _ in range(3):
+        clock.now += 0.3
+        assert serve_round(gone, [1, 2, 3]) in ([], [1], [2], [3])
+    gone.leave()
+
+
+def test_single_worker_servers_do_not_balance() -> None:
+    assert ConnectionBalancer.for_this_worker(1) is None
+    with pytest.raises(ValueError, match="at least 2 workers"):
+        ConnectionBalancer(1, Path("."), "a")
+
+
+def test_the_guard_closes_the_connection_its_balancer_names() -> None:
+    async def inner(scope, receive, send):  # pragma: no cover - never reached
+        raise AssertionError
+
+    class Always:
+        def close_after(self, client):
+            return client == ("127.0.0.1", 50000)
+
+    def answer(body: bytes) -> tuple[int, str, bytes]:
+        return 200, "application/json", b'{"predictions": []}'
+
+    body = json.dumps({"inputs": [{"kind": "recommend", "user_id": 1}]}).encode()
+    for balancer, want in ((Always(), True), (None, False)):
+        guard = RequestGuard(inner, answer=answer, balancer=balancer)
+        sent: list[dict] = []
+        messages = [{"type": "http.request", "body": body, "more_body": False}]
+
+        async def receive() -> dict:
+            return messages.pop(0)
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+
+        scope = {
+            "type": "http", "method": "POST", "path": "/invocations",
+            "headers": [(b"content-type", b"application/json")],
+            "client": ("127.0.0.1", 50000),
+        }  # fmt: skip
+        run(guard(scope, receive, send))
+        headers = dict(sent[0]["headers"])
+        assert (headers.get(b"connection") == b"close") is want
+        assert sent[0]["status"] == 200
+
+
+APP = """
+import os, time
+from serving.balance import ConnectionBalancer
+from serving.guard import RequestGuard
+import json
+
+async def inner(scope, receive, send):
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+def answer(body):
+    row = json.loads(body)["inputs"][0]
+    time.sleep(row.get("sleep", 0.0))  # in the event loop: this worker accepts nothing meanwhile
+    return 200, "application/json", json.dumps({"pid": os.getpid()}).encode()
+
+app = RequestGuard(inner, answer=answer, balancer=ConnectionBalancer.for_this_worker(2))
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _post(conn: http.client.HTTPConnection, row: dict) -> tuple[int, bool]:
+    conn.request("POST", "/invocations", json.dumps({"inputs": [row]}), {})
+    response = conn.getresponse()
+    pid = json.loads(response.read())["pid"]
+    return pid, (response.getheader("connection") or "").lower() == "close"
+
+
+def test_a_real_two_worker_server_spreads_eight_clients_that_all_landed_on_one(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "balanced_app.py").write_text(textwrap.dedent(APP))
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{tmp_path}"}
+    argv = [sys.executable, "-m", "uvicorn", "balanced_app:app", "--workers", "2",
+            "--host", "127.0.0.1", "--port", str(port), "--no-access-log"]  # fmt: skip
+    server = subprocess.Popen(argv, env=env, cwd=tmp_path, start_new_session=True)
+    try:
+        pids: set[int] = set()
+        deadline = time.time() + 60
+        while len(pids) < 2 and time.time() < deadline:  # both workers up
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                pids.add(_post(conn, {})[0])
+                conn.close()
+            except OSError:
+                time.sleep(0.2)
+        assert len(pids) == 2, "the 2-worker server did not start"
+        # one worker sleeps in its event loop while 8 clients connect: the other accepts all 8
+        sleeper = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        sleeping = threading.Thread(target=_post, args=(sleeper, {"sleep": 1.5}))
+        sleeping.start()
+        time.sleep(0.3)
+        conns = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(8)]
+        first = [_post(c, {})[0] for c in conns]
+        sleeping.join()
+        sleeper.close()
+        assert len(set(first)) == 1, f"the clients did not all land on one worker: {first}"
+        # the clients go on (each reconnects when asked to close); the split must become 4/4
+        closes, last = 0, first
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            answers = [_post(c, {}) for c in conns]
+            closes += sum(closed for _, closed in answers)
+            last = [pid for pid, _ in answers]
+            if sorted(Counter(last).values()) == [4, 4]:
+                break
+            time.sleep(0.01)
+        assert sorted(Counter(last).values()) == [4, 4], Counter(last)
+        assert closes >= 4  # at least the 4 moves
+        for c in conns:
+            c.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
