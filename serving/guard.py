@@ -217,9 +217,7 @@ async def _failed(send: Send, err: Exception) -> None:
     await _answer(send, 500, "INTERNAL_ERROR", f"the model server failed: {type(err).__name__}")
 
 
-async def _send(
-    send: Send, status: int, media_type: str, body: bytes, close: bool = False
-) -> None:
+async def _send(send: Send, status: int, media_type: str, body: bytes, close: bool = False) -> None:
     """The answer; `close`: the server closes the connection after it (`Connection: close`)."""
     if media_type.startswith("text/"):  # as Starlette's `Response` labels text
         media_type += "; charset=utf-8"
