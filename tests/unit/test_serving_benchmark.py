@@ -36,6 +36,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
+        if row["user_id"] == 5:  # as serving/balance.py sheds a connection
+            self.send_header("Connection", "close")
+            self.close_connection = True
         self.end_headers()
         self.wfile.write(data)
 
@@ -68,6 +71,27 @@ def test_load_test_counts_every_request_and_error_entries_and_http_errors_as_err
     assert result["throughput_rps"] == pytest.approx(result["requests"] / 1.0)
     assert result["client_cpu_ms_per_request"] > 0
     assert {r["user_id"] for r in _Handler.seen} == {1, 2, 3, 4}  # every row was sent
+    assert result["reconnects"] == 0
+
+
+def test_load_test_counts_the_connections_the_server_closed_and_goes_on(
+    bench: ModuleType, url: str
+) -> None:
+    rows = [{"kind": "recommend", "user_id": u} for u in (1, 5)]
+    result = bench.load_test(url, rows, clients=1, duration=1.0, warmup=0.0)
+    assert result["errors"] == 0 and result["requests"] > 20
+    # every second answer said `Connection: close`: the client reconnected each time
+    assert abs(result["reconnects"] - result["requests"] / 2) <= 2
+
+
+def test_machine_noise_reports_the_spread_of_a_fixed_task() -> None:
+    noise = load_benchmark("machine_noise")
+    r = noise.spread(lambda: sum(range(1000)), 0.2)
+    assert r["repetitions"] > 100
+    assert 0 < r["p50_ms"] <= r["p99_ms"] <= r["max_ms"]
+    assert 0 <= r["over_5x_median"] < r["repetitions"]
+    with pytest.raises(SystemExit):
+        noise.main(["--seconds", "0"])
 
 
 def test_markdown_reports_every_mode_and_the_targets(bench: ModuleType) -> None:
