@@ -14,7 +14,8 @@ workers share, and reads the others'. A worker holding more than its fair share
 (`Connection: close`); the client reconnects, and the process that is free first accepts it.
 At most one connection is closed per worker and period, so a split converges in a few periods
 and an even one is left alone. A worker with no traffic writes nothing and counts as 0 (its
-count is older than `stale` seconds).
+count is older than `stale` seconds). The folders of stopped servers are removed by the next
+server that starts (`sweep`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import atexit
 import contextlib
 import math
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Callable, Hashable
@@ -33,6 +35,28 @@ WORKERS_ENV = "MOVIE_ROULETTE_SERVER_WORKERS"
 PERIOD_S = 0.2
 IDLE_S = 1.0
 STALE_S = 2.0
+FOLDER_PREFIX = "movie-roulette-workers-"  # + the uvicorn master's pid
+
+
+def alive(pid: int) -> bool:
+    """Whether a process `pid` exists (one of another user counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep(root: Path) -> None:
+    """Remove the folders of servers whose master is gone. uvicorn stops a worker by raising the
+    signal it caught again once it has shut down, so its exit handlers do not run: the folders of
+    stopped servers are removed by the next server instead."""
+    for folder in root.glob(f"{FOLDER_PREFIX}*"):
+        pid = folder.name[len(FOLDER_PREFIX) :]
+        if pid.isdigit() and not alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 class ConnectionBalancer:
@@ -63,8 +87,13 @@ class ConnectionBalancer:
         their parent process), or None for a single worker."""
         if workers < 2:
             return None
-        directory = Path(tempfile.gettempdir()) / f"movie-roulette-workers-{os.getppid()}"
+        root = Path(tempfile.gettempdir())
+        sweep(root)
+        directory = root / f"{FOLDER_PREFIX}{os.getppid()}"
         directory.mkdir(exist_ok=True)
+        for entry in directory.iterdir():  # workers of this server that died (and were replaced)
+            if entry.name.isdigit() and not alive(int(entry.name)):
+                entry.unlink(missing_ok=True)
         balancer = cls(workers, directory, str(os.getpid()))
         atexit.register(balancer.leave)
         return balancer

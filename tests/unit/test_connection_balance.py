@@ -117,6 +117,38 @@ def test_a_missing_directory_pauses_balancing_without_failing_requests(tmp_path:
     gone.leave()
 
 
+def _dead_pid() -> int:
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    return int(done.stdout)
+
+
+def test_a_starting_worker_removes_what_stopped_servers_and_dead_workers_left(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    from serving import balance
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    gone, dead_worker = _dead_pid(), _dead_pid()
+    stopped = tmp_path / f"{balance.FOLDER_PREFIX}{gone}"  # a server stopped by a signal
+    stopped.mkdir()
+    (stopped / "123").write_text("4 0.0")
+    mine = tmp_path / f"{balance.FOLDER_PREFIX}{os.getppid()}"  # this test's "master" lives
+    mine.mkdir()
+    (mine / str(dead_worker)).write_text("4 0.0")
+    (mine / str(os.getpid())).write_text("1 0.0")  # a live one (here: this process)
+    other = tmp_path / "unrelated"
+    other.mkdir()
+    balancer = ConnectionBalancer.for_this_worker(2)
+    assert balancer is not None and balancer.directory == mine
+    assert not stopped.exists() and other.exists()
+    assert sorted(p.name for p in mine.iterdir()) == [str(os.getpid())]
+    balancer.leave()
+    assert not mine.exists()  # the last worker out removes the folder
+
+
 def test_single_worker_servers_do_not_balance() -> None:
     assert ConnectionBalancer.for_this_worker(1) is None
     with pytest.raises(ValueError, match="at least 2 workers"):
@@ -220,21 +252,36 @@ def test_a_real_two_worker_server_spreads_eight_clients_that_all_landed_on_one(
         sleeping.start()
         time.sleep(0.3)
         conns = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(8)]
-        first = [_post(c, {})[0] for c in conns]
+        answers = [_post(c, {}) for c in conns]
         sleeping.join()
         sleeper.close()
+        first = [pid for pid, _ in answers]
         assert len(set(first)) == 1, f"the clients did not all land on one worker: {first}"
-        # the clients go on (each reconnects when asked to close); the split must become 4/4
-        closes, last = 0, first
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            answers = [_post(c, {}) for c in conns]
-            closes += sum(closed for _, closed in answers)
-            last = [pid for pid, _ in answers]
-            if sorted(Counter(last).values()) == [4, 4]:
-                break
-            time.sleep(0.01)
-        assert sorted(Counter(last).values()) == [4, 4], Counter(last)
+        # the clients go on, concurrently, each request 2 ms of a worker's loop (each client
+        # reconnects when asked to close); the split must become 4/4
+        closes = sum(closed for _, closed in answers)
+        latest, stop, lock = list(first), threading.Event(), threading.Lock()
+
+        def client(i: int) -> None:
+            nonlocal closes
+            while not stop.is_set():
+                pid, closed = _post(conns[i], {"sleep": 0.002})
+                with lock:
+                    latest[i], closes = pid, closes + closed
+
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        deadline, even = time.time() + 20, 0
+        while time.time() < deadline and even < 3:  # even at 3 looks in a row (0.3 s)
+            time.sleep(0.1)
+            with lock:
+                split = sorted(Counter(latest).values())
+            even = even + 1 if split == [4, 4] else 0
+        stop.set()
+        for t in threads:
+            t.join()
+        assert even == 3, Counter(latest)
         assert closes >= 4  # at least the 4 moves
         for c in conns:
             c.close()
