@@ -3,9 +3,10 @@
 `uvicorn --workers N` shares one listening socket between N processes, and a keep-alive
 connection stays with the process that accepted it. The event loop of whichever process wakes
 first accepts every connection waiting at that moment, so a burst of new clients can all land on
-one process: at 25M ratings, 8 clients on 2 workers were split 8/0 or 5/3 in some runs, and
-the clients of the busier process waited 1.7-3x longer (p50 48 ms against 13-15 ms for an even
-split; docs/scale.md 6l). Nothing afterwards moves them: both processes stay busy.
+one process (8 of 8 in tests/unit/test_connection_balance.py). At 25M ratings, in a run with
+8 clients on 2 workers, five clients got 604-852 answers in 20 s and three got 1,210-1,652: the
+five shared one worker (docs/scale.md 6g, 6l). Nothing afterwards moves a connection, as long as
+its client keeps it.
 
 Each worker counts the clients it served in the last `idle` seconds (a connection is its peer
 address) and, every `period` seconds, writes that count to a file of its own in a directory the
