@@ -136,6 +136,19 @@ def test_an_answerer_that_raises_is_a_json_500_and_the_app_is_not_called() -> No
     assert seen == [rows(2)]
 
 
+def test_a_missing_event_loop_is_one_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from serving import command
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "uvloop" else real(name, *a)
+    )
+    with pytest.raises(RuntimeError, match=r"needs uvloop \(.*pip install -e \.`"):
+        command.guarded_command("/models/m", 8123, "127.0.0.1", workers=2)
+
+
 def test_the_server_command_is_mlflows_serving_the_guarded_app() -> None:
     from serving.command import GUARDED_APP, guarded_command
 
@@ -144,4 +157,6 @@ def test_the_server_command_is_mlflows_serving_the_guarded_app() -> None:
     options = " ".join(argv[3:-1])
     assert "--host 127.0.0.1" in options and "--port 8123" in options
     assert "--workers 3" in options
+    assert "--loop uvloop --http httptools" in options  # not asyncio's 44 ms (serving/command.py)
+    assert env["MOVIE_ROULETTE_SERVER_WORKERS"] == "3"
     assert env["__pyfunc_model_path__"].endswith("/models/m")  # what serving/asgi.py loads
