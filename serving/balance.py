@@ -8,15 +8,16 @@ one process (8 of 8 in tests/unit/test_connection_balance.py). At 25M ratings, i
 five shared one worker (docs/scale.md 6g, 6l). Nothing afterwards moves a connection, as long as
 its client keeps it.
 
-Each worker counts the clients it served in the last `idle` seconds (a connection is its peer
-address) and, every `period` seconds, writes that count to a file of its own in a directory the
-workers share, and reads the others'. A worker holding more than its fair share
-(ceil(all clients / workers)) closes one connection after answering its request
-(`Connection: close`); the client reconnects, and the process that is free first accepts it.
-At most one connection is closed per worker and period, so a split converges in a few periods
-and an even one is left alone. A worker with no traffic writes nothing and counts as 0 (its
-count is older than `stale` seconds). The folders of stopped servers are removed by the next
-server that starts (`sweep`).
+Every `period` seconds (at the first answer after it), each worker counts its open connections
+to the server's port (its own sockets: exact, ~0.1 ms), writes the count to a file of its own in
+a folder the workers share, and reads the others'. A worker that holds more than its fair share
+(ceil(all connections / workers)) at two counts in a row closes one connection after answering
+its request (`Connection: close`); the client reconnects, and the process that is free first
+accepts it. One close per worker every other period at most: a split converges in a few
+seconds, an even one is left alone, and a connection that has just closed (or a client that has
+just switched connections) does not trigger a close. A worker with no traffic writes nothing and
+counts as 0 (its count is older than `stale` seconds). The folders of stopped servers are
+removed by the next server that starts (`sweep`).
 """
 
 from __future__ import annotations
@@ -26,16 +27,17 @@ import contextlib
 import math
 import os
 import shutil
+import socket
 import tempfile
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from pathlib import Path
 
 # set by serving/command.py from the server's worker count (uvicorn --workers)
 WORKERS_ENV = "MOVIE_ROULETTE_SERVER_WORKERS"
 PERIOD_S = 0.2
-IDLE_S = 1.0
 STALE_S = 2.0
+OVER_SHARE_COUNTS = 2  # counts in a row over the share before a close
 FOLDER_PREFIX = "movie-roulette-workers-"  # + the uvicorn master's pid
 
 
@@ -48,6 +50,33 @@ def alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def open_connections(port: int) -> int:
+    """This process's open TCP connections to local `port` (its accepted, connected sockets)."""
+    count = 0
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            copy = os.dup(int(name))
+        except OSError:  # closed meanwhile (the listing's own descriptor)
+            continue
+        try:
+            sock = socket.socket(fileno=copy)
+        except OSError:  # not a socket
+            os.close(copy)
+            continue
+        with sock:
+            try:
+                if (
+                    sock.family in (socket.AF_INET, socket.AF_INET6)
+                    and sock.type == socket.SOCK_STREAM
+                    and sock.getsockname()[1] == port
+                ):
+                    sock.getpeername()  # raises for the listening socket
+                    count += 1
+            except OSError:
+                continue
+    return count
 
 
 def sweep(root: Path) -> None:
@@ -69,17 +98,17 @@ class ConnectionBalancer:
         directory: Path,
         name: str,
         period: float = PERIOD_S,
-        idle: float = IDLE_S,
         stale: float = STALE_S,
         clock: Callable[[], float] = time.time,
+        count: Callable[[int], int] = open_connections,
     ) -> None:
         if workers < 2:
             raise ValueError(f"balancing needs at least 2 workers, got {workers}")
         self.workers, self.directory, self.name = workers, Path(directory), name
-        self.period, self.idle, self.stale, self.clock = period, idle, stale, clock
+        self.period, self.stale, self.clock, self.count = period, stale, clock, count
         self._file = self.directory / name
-        self._seen: dict[Hashable, float] = {}
         self._next = 0.0
+        self._over = 0  # counts in a row over the share
         self.closed = 0  # connections this worker asked to close
 
     @classmethod
@@ -99,33 +128,27 @@ class ConnectionBalancer:
         atexit.register(balancer.leave)
         return balancer
 
-    def close_after(self, client: Hashable | None) -> bool:
-        """Record a request of `client` (its connection's peer address); True: close that
-        connection after answering it."""
-        if client is None:
+    def close_after(self, port: int | None) -> bool:
+        """After an answer on a connection to local `port` (None: not TCP): True to close it."""
+        if port is None:
             return False
         now = self.clock()
-        new = client not in self._seen
-        self._seen[client] = now
         if now < self._next:
-            if new:  # a new connection is published at once: the others' counts stay current
-                self._publish(len(self._seen), now)
             return False
         self._next = now + self.period
-        cutoff = now - self.idle
-        self._seen = {c: t for c, t in self._seen.items() if t >= cutoff}
-        mine = len(self._seen)
+        mine = self.count(port)
         self._publish(mine, now)
         share = math.ceil((mine + self._others(now)) / self.workers)
-        if mine <= share:
+        self._over = self._over + 1 if mine > share else 0
+        if self._over < OVER_SHARE_COUNTS:
             return False
-        del self._seen[client]
+        self._over = 0
         self._publish(mine - 1, now)
         self.closed += 1
         return True
 
     def _publish(self, count: int, now: float) -> None:
-        """This worker's file: its client count and when it was counted."""
+        """This worker's file: its connection count and when it was counted."""
         part = self._file.with_name(f".{self.name}.tmp")
         try:
             part.write_text(f"{count} {now!r}")
@@ -134,7 +157,7 @@ class ConnectionBalancer:
             pass
 
     def _others(self, now: float) -> int:
-        """The other workers' client counts, but those counted over `stale` seconds ago."""
+        """The other workers' connection counts, but those counted over `stale` seconds ago."""
         total = 0
         try:
             entries = list(os.scandir(self.directory))

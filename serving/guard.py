@@ -132,7 +132,9 @@ class RequestGuard:
         except Exception as err:  # as `_forward` answers an app failing before its answer
             await _failed(send, err)
             return
-        close = self.balancer is not None and self.balancer.close_after(scope.get("client"))
+        server = scope.get("server")  # (host, port) of a TCP listener, else None
+        port = server[1] if server and len(server) > 1 else None
+        close = self.balancer is not None and self.balancer.close_after(port)
         await _send(send, status, media_type, content, close)
 
     def _json_scope(self, scope: Scope) -> Scope:

@@ -34,87 +34,102 @@ class Clock:
         return self.now
 
 
-def pair(tmp_path: Path, clock: Clock) -> tuple[ConnectionBalancer, ConnectionBalancer]:
-    return (
-        ConnectionBalancer(2, tmp_path, "a", clock=clock),
-        ConnectionBalancer(2, tmp_path, "b", clock=clock),
-    )
+class Worker:
+    """A worker's connections (a list of client ids) and its balancer, on a fake clock."""
+
+    def __init__(self, tmp_path: Path, name: str, clock: Clock, clients: list[int]) -> None:
+        self.clients = clients
+        self.balancer = ConnectionBalancer(
+            2, tmp_path, name, clock=clock, count=lambda port: len(self.clients)
+        )
+
+    def answer(self) -> int | None:
+        """One answer, on its first connection's port 5000; the client it closes, if any."""
+        if not self.clients or not self.balancer.close_after(5000):
+            return None
+        return self.clients.pop(0)
 
 
-def serve_round(balancer: ConnectionBalancer, clients: list[int]) -> list[int]:
-    """Each client's request once; the clients asked to close."""
-    return [c for c in clients if balancer.close_after(("127.0.0.1", c))]
-
-
-def test_the_busier_worker_closes_one_connection_a_period_until_the_split_is_even(
+def test_the_busier_worker_sheds_one_connection_every_other_period_until_even(
     tmp_path: Path,
 ) -> None:
     clock = Clock()
-    a, b = pair(tmp_path, clock)
-    on_a, on_b = [1, 2, 3, 4, 5, 6], [7, 8]
-    moved = serve_round(b, on_b) + serve_round(a, on_a)  # a first period: counts start
-    assert moved == []
-    for _ in range(5):
+    a = Worker(tmp_path, "a", clock, [1, 2, 3, 4, 5, 6])
+    b = Worker(tmp_path, "b", clock, [7, 8])
+    moves = []
+    for _ in range(12):
+        b.answer()
+        shed = a.answer()
+        if shed is not None:
+            moves.append(clock.now)
+            b.clients.append(shed)  # it reconnected, and b accepted it
         clock.now += 0.25
-        on_a = [c for c in on_a if c not in moved]
-        on_b = on_b + moved  # each closed client reconnected, and b accepted it
-        assert serve_round(b, on_b) == []
-        moved = serve_round(a, on_a)
-        assert len(moved) <= 1  # a held 6 of 8 (share 4): still one close a period
-    assert (len(on_a), len(on_b)) == (4, 4)
-    assert (a.closed, b.closed) == (2, 0)
+    assert (len(a.clients), len(b.clients)) == (4, 4)
+    assert (a.balancer.closed, b.balancer.closed) == (2, 0)
+    assert moves[1] - moves[0] > 0.49  # two counts over the share in a row, each time
 
 
-def test_an_even_split_and_a_lone_client_are_left_alone(tmp_path: Path) -> None:
+def test_an_even_split_a_lone_client_and_a_brief_surplus_are_left_alone(tmp_path: Path) -> None:
     clock = Clock()
-    a, b = pair(tmp_path, clock)
+    a = Worker(tmp_path, "a", clock, [1, 2, 3])
+    b = Worker(tmp_path, "b", clock, [4, 5, 6])
     for _ in range(10):
+        assert a.answer() is None and b.answer() is None
         clock.now += 0.3
-        assert serve_round(a, [1, 2, 3]) == [] and serve_round(b, [4, 5, 6]) == []
     (tmp_path / "lone").mkdir()
-    lone = ConnectionBalancer(2, tmp_path / "lone", "c", clock=clock)
+    lone = Worker(tmp_path / "lone", "c", clock, [1])
     for _ in range(5):
+        assert lone.answer() is None  # 1 connection, a share of ceil(1/2) = 1
         clock.now += 0.3
-        assert serve_round(lone, [1]) == []  # 1 client, a share of ceil(1/2) = 1
-    assert (a.closed, b.closed, lone.closed) == (0, 0, 0)
-
-
-def test_clients_idle_for_a_second_do_not_count(tmp_path: Path) -> None:
-    clock = Clock()
-    a, b = pair(tmp_path, clock)
-    serve_round(a, [1, 2, 3, 4, 5, 6])  # a's clients 3-6 then go quiet
-    clock.now += 4.0
-    serve_round(b, [7, 8])
-    clock.now += 0.25
-    serve_round(b, [7, 8])  # b: 2 clients
-    clock.now += 0.85
-    serve_round(a, [1, 2])
-    clock.now += 0.3
-    # a: 2 live clients of 4 (share 2), not 6 of 8 (share 4): nothing to shed
-    assert serve_round(a, [1, 2]) == [] and a.closed == 0
+    # a client that switches connections: for one count the old one is still open
+    (tmp_path / "switch").mkdir()
+    switching = Worker(tmp_path / "switch", "d", clock, [1])
+    for step in range(10):
+        switching.clients = [1, 2] if step % 3 == 0 else [2]
+        assert switching.answer() is None
+        clock.now += 0.3
+    assert a.balancer.closed == b.balancer.closed == lone.balancer.closed == 0
 
 
 def test_a_silent_workers_old_count_does_not_count(tmp_path: Path) -> None:
     clock = Clock()
-    a, b = pair(tmp_path, clock)
-    serve_round(b, [7, 8, 9, 10])
-    clock.now += 0.25
-    serve_round(b, [7, 8, 9, 10])  # b's file: 4 ...
-    clock.now += 5.0  # ... written 5 s ago: b has had no request since (its clients left)
-    serve_round(a, [1, 2])
+    a = Worker(tmp_path, "a", clock, [1, 2])
+    b = Worker(tmp_path, "b", clock, [7, 8, 9, 10])
+    b.answer()  # b's file: 4 ...
+    clock.now += 5.0  # ... counted 5 s ago: b has answered nothing since
+    shed = [a.answer()]
     clock.now += 0.3
-    # a holds 2 of 2 live clients (share 1): it sheds one, for the idle worker to take
-    assert len(serve_round(a, [1, 2])) == 1 and a.closed == 1
-    assert a.close_after(None) is False  # no peer address (a Unix socket): never
+    shed.append(a.answer())
+    # a holds 2 of 2 live connections (share 1): it sheds one, for the idle worker to take
+    assert shed == [None, 1] and a.balancer.closed == 1
+    assert a.balancer.close_after(None) is False  # not a TCP listener (a Unix socket): never
 
 
 def test_a_missing_directory_pauses_balancing_without_failing_requests(tmp_path: Path) -> None:
     clock = Clock()
-    gone = ConnectionBalancer(2, tmp_path / "gone", "a", clock=clock)
+    gone = Worker(tmp_path / "gone", "a", clock, [1, 2, 3])
     for _ in range(3):
+        gone.answer()
         clock.now += 0.3
-        assert serve_round(gone, [1, 2, 3]) in ([], [1], [2], [3])
-    gone.leave()
+    gone.balancer.leave()
+
+
+def test_open_connections_counts_this_processs_accepted_sockets_on_the_port() -> None:
+    from serving.balance import open_connections
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    assert open_connections(port) == 0  # the listening socket is not a connection
+    clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(3)]
+    accepted = [listener.accept()[0] for _ in range(3)]
+    # the clients' ends are sockets of this process too, but on other local ports
+    assert open_connections(port) == 3
+    accepted[0].close()
+    assert open_connections(port) == 2
+    for sock in [*clients, *accepted[1:], listener]:
+        sock.close()
 
 
 def _dead_pid() -> int:
@@ -177,6 +192,7 @@ def _guard_headers(balancer: Any) -> tuple[int, dict[bytes, bytes]]:
     scope = {
         "type": "http", "method": "POST", "path": "/invocations",
         "headers": [(b"content-type", b"application/json")], "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 5000),
     }  # fmt: skip
     run(RequestGuard(inner, answer=answer, balancer=balancer)(scope, receive, send))
     return sent[0]["status"], dict(sent[0]["headers"])
@@ -184,8 +200,8 @@ def _guard_headers(balancer: Any) -> tuple[int, dict[bytes, bytes]]:
 
 def test_the_guard_closes_the_connection_its_balancer_names() -> None:
     class Named:
-        def close_after(self, client: Any) -> bool:
-            return client == ("127.0.0.1", 50000)
+        def close_after(self, port: Any) -> bool:
+            return port == 5000
 
     assert _guard_headers(Named()) == (
         200,
