@@ -9,8 +9,9 @@ five shared one worker (docs/scale.md 6g, 6l). Nothing afterwards moves a connec
 its client keeps it.
 
 Every `period` seconds (at the first answer after it), each worker counts its open connections
-to the server's port (its own sockets: exact, ~0.1 ms), writes the count to a file of its own in
-a folder the workers share, and reads the others'. A worker that holds more than its fair share
+to the server's port: its own sockets, an exact count (0.2-0.4 ms for 43 descriptors, once a
+period). It writes the count to a file of its own in a folder the workers share, and reads the
+others'. A worker that holds more than its fair share
 (ceil(all connections / workers)) at two counts in a row closes one connection after answering
 its request (`Connection: close`); the client reconnects, and the process that is free first
 accepts it. One close per worker every other period at most: a split converges in a few
