@@ -34,23 +34,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import psutil
+
 # set by serving/command.py from the server's worker count (uvicorn --workers)
 WORKERS_ENV = "MOVIE_ROULETTE_SERVER_WORKERS"
 PERIOD_S = 0.2
 STALE_S = 2.0
 OVER_SHARE_COUNTS = 2  # counts in a row over the share before a close
 FOLDER_PREFIX = "movie-roulette-workers-"  # + the uvicorn master's pid
-
-
-def alive(pid: int) -> bool:
-    """Whether a process `pid` exists (one of another user counts)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def open_connections(port: int) -> int:
@@ -86,7 +77,7 @@ def sweep(root: Path) -> None:
     stopped servers are removed by the next server instead."""
     for folder in root.glob(f"{FOLDER_PREFIX}*"):
         pid = folder.name[len(FOLDER_PREFIX) :]
-        if pid.isdigit() and not alive(int(pid)):
+        if pid.isdigit() and not psutil.pid_exists(int(pid)):
             shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -123,7 +114,7 @@ class ConnectionBalancer:
         directory = root / f"{FOLDER_PREFIX}{os.getppid()}"
         directory.mkdir(exist_ok=True)
         for entry in directory.iterdir():  # workers of this server that died (and were replaced)
-            if entry.name.isdigit() and not alive(int(entry.name)):
+            if entry.name.isdigit() and not psutil.pid_exists(int(entry.name)):
                 entry.unlink(missing_ok=True)
         balancer = cls(workers, directory, str(os.getpid()))
         atexit.register(balancer.leave)
@@ -138,15 +129,14 @@ class ConnectionBalancer:
             return False
         self._next = now + self.period
         mine = self.count(port)
-        self._publish(mine, now)
         share = math.ceil((mine + self._others(now)) / self.workers)
         self._over = self._over + 1 if mine > share else 0
-        if self._over < OVER_SHARE_COUNTS:
-            return False
-        self._over = 0
-        self._publish(mine - 1, now)
-        self.closed += 1
-        return True
+        close = self._over >= OVER_SHARE_COUNTS
+        if close:
+            self._over = 0
+            self.closed += 1
+        self._publish(mine - 1 if close else mine, now)  # a closing connection no longer counts
+        return close
 
     def _publish(self, count: int, now: float) -> None:
         """This worker's file: its connection count and when it was counted."""

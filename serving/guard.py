@@ -132,8 +132,7 @@ class RequestGuard:
         except Exception as err:  # as `_forward` answers an app failing before its answer
             await _failed(send, err)
             return
-        server = scope.get("server")  # (host, port) of a TCP listener, else None
-        port = server[1] if server and len(server) > 1 else None
+        port = (scope.get("server") or (None, None))[1]  # ASGI: (host, port), (path, None), None
         close = self.balancer is not None and self.balancer.close_after(port)
         await _send(send, status, media_type, content, close)
 

@@ -40,8 +40,8 @@ from movie_roulette.results import RecommendedItem
 
 MIN_LEFT_OUT = 20_000  # movies a pool must leave out to pay for itself (see the module doc)
 # a sparse linear form this narrow gets a dense float32 head: content's 45 features at 25M, a
-# 10,000 x 45 head read as CSR (float64 values, int32 indices) took 0.39 ms a request, dense
-# float32 (1.8 MB) less than half that (docs/scale.md 6l)
+# 10,000 x 45 head read as CSR (float64 values, int32 indices) took 0.21 ms a request, dense
+# float32 (1.8 MB) 0.07 ms (docs/scale.md 6l)
 DENSE_HEAD_WIDTH = 256
 
 
