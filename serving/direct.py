@@ -12,23 +12,15 @@ request at a time; the others wait in its socket buffers. MLflow's request timeo
 (MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT, a 504 while the thread goes on) does not apply to these
 requests: a request is at most `serving.max_rows` rows of a few milliseconds each. Set
 MOVIE_ROULETTE_DIRECT_INVOCATIONS=0 in the server's environment for MLflow's own path.
-
-MLflow writes the answer with `json.dump` into a string buffer: the standard library's
-pure-Python encoder, 0.15 ms for a 2.7 kB recommend answer. `json.dumps` uses the C encoder for
-the same bytes in 0.03-0.07 ms. The direct path installs `c_json_writer` as MLflow's
-`predictions_to_json` (tests/unit/test_direct_invocations.py checks the bytes against MLflow's
-own writer); answers with metadata, which this server never gives, still go to MLflow's.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from typing import IO, Any
+from typing import Any
 
 from mlflow.exceptions import MlflowException
 from mlflow.pyfunc import scoring_server
-from mlflow.utils.proto_json_utils import NumpyEncoder
 
 from serving.guard import JSON_TYPE
 
@@ -37,30 +29,10 @@ Answer = tuple[int, str, bytes]  # HTTP status, media type, body
 DIRECT_ENV = "MOVIE_ROULETTE_DIRECT_INVOCATIONS"
 
 
-# MLflow's writer (kept when this module is loaded again after installing its own)
-MLFLOW_WRITER = getattr(
-    scoring_server.predictions_to_json, "mlflow_writer", scoring_server.predictions_to_json
-)
-
-
-def c_json_writer(raw_predictions: Any, output: IO[str], metadata: Any = None) -> None:
-    """MLflow's `predictions_to_json` (same arguments, same bytes) through the C encoder."""
-    if metadata:
-        MLFLOW_WRITER(raw_predictions, output, metadata)
-        return
-    predictions = scoring_server._get_jsonable_obj(raw_predictions, pandas_orient="records")
-    output.write(json.dumps({"predictions": predictions}, cls=NumpyEncoder))
-
-
-c_json_writer.mlflow_writer = MLFLOW_WRITER  # type: ignore[attr-defined]
-
-
 def invocations_answerer(model: Any) -> Callable[[bytes], Answer]:
     """A function of a checked JSON body answering as MLflow's app answers POST /invocations
-    for `model` (a loaded `PyFuncModel`); installs `c_json_writer` (see the module doc)."""
+    for `model` (a loaded `PyFuncModel`)."""
     input_schema = model.metadata.get_input_schema()
-    if hasattr(scoring_server, "_get_jsonable_obj"):  # MLflow's own writer otherwise
-        scoring_server.predictions_to_json = c_json_writer
 
     def answer(body: bytes) -> Answer:
         try:

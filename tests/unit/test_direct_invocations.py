@@ -160,34 +160,3 @@ def test_the_server_command_is_mlflows_serving_the_guarded_app() -> None:
     assert "--loop uvloop --http httptools" in options  # not asyncio's 44 ms (serving/command.py)
     assert env["MOVIE_ROULETTE_SERVER_WORKERS"] == "3"
     assert env["__pyfunc_model_path__"].endswith("/models/m")  # what serving/asgi.py loads
-
-
-def test_the_c_json_writer_writes_mlflows_bytes(apps: tuple[Any, Any, Any]) -> None:
-    """The writer the direct path installs (serving/direct.py) against MLflow's own, on the
-    demo model's answers of every kind and on values an answer could hold."""
-    from io import StringIO
-
-    import numpy as np
-    import pandas as pd
-    from mlflow.pyfunc import scoring_server
-
-    from serving.direct import MLFLOW_WRITER, c_json_writer
-
-    _, _, model = apps
-    assert scoring_server.predictions_to_json is c_json_writer  # installed by the answerer
-    payloads: list[Any] = [model.predict(BODIES[0]["inputs"]), model.predict(BODIES[1]["inputs"])]
-    payloads += [
-        [{"nan": float("nan"), "f32": np.float32(0.1), "i64": np.int64(3), "none": None}],
-        [{"title": 'Amélie — ✓ "quoted"\n', "list": [np.float64(1e-7), True, 2.5e300]}],
-        pd.DataFrame({"movie_id": [1, 2], "score": [0.5, np.nan]}),
-        np.arange(4, dtype=np.float32),
-        {"kind": "recommend", "items": []},
-    ]
-    for raw in payloads:
-        want, got = StringIO(), StringIO()
-        MLFLOW_WRITER(raw, want)
-        c_json_writer(raw, got)
-        assert got.getvalue() == want.getvalue()
-    with_meta = StringIO()
-    c_json_writer([1], with_meta, {"model": "x"})  # metadata: MLflow's writer
-    assert json.loads(with_meta.getvalue()) == {"predictions": [1], "model": "x"}
