@@ -8,8 +8,9 @@ tree every `--interval` seconds (the pipeline process, the model servers it star
 separate: they are detached and are measured by benchmarks/scale.py), and prints one JSON
 object: wall seconds, exit code, peak RSS of the pipeline process (the kernel's own high-water
 mark), peak PSS of the tree (shared pages counted once) and of each program in it (python,
-java: the Spark engine's JVM). The console output is kept
-in `--log`.
+java: the Spark engine's JVM). The console output is kept in `--log`, each line prefixed with
+the seconds since the start; `--timeline FILE` writes every sample (seconds, then each
+program's PSS in MB) as CSV, so a peak can be matched to the step the log shows running then.
 """
 
 from __future__ import annotations
@@ -61,6 +62,16 @@ def _comm(pid: int) -> str:
         return "?"
 
 
+def _write_timeline(path: Path, samples: list[tuple[float, dict[str, int]]]) -> None:
+    """One row a sample: seconds since the start, then each program's PSS in MB."""
+    programs = sorted({c for _, by_comm in samples for c in by_comm})
+    lines = [",".join(["seconds", *programs])]
+    for t, by_comm in samples:
+        row = [f"{t:.1f}", *(str(round(by_comm.get(c, 0) / 1024)) for c in programs)]
+        lines.append(",".join(row))
+    path.write_text("\n".join(lines) + "\n")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--config", required=True)
@@ -68,6 +79,7 @@ def main() -> None:
     ap.add_argument("--no-cache", action="store_true")
     ap.add_argument("--interval", type=float, default=2.0)
     ap.add_argument("--log", default="/tmp/pipeline-scale.log")
+    ap.add_argument("--timeline", default=None, help="CSV of every memory sample")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
@@ -83,13 +95,25 @@ def main() -> None:
         cmd.append("--no-cache")
     peak_pss_kb = 0
     peak_by_comm: dict[str, int] = {}  # per program (python, java, ...): its processes' PSS
-    samples: list[tuple[float, int]] = []
+    samples: list[tuple[float, dict[str, int]]] = []
     start = time.monotonic()
     with open(args.log, "w") as log:
         proc = subprocess.Popen(
-            cmd, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, env=os.environ.copy()
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=os.environ.copy(),
+            text=True,
+            errors="replace",
         )
         done = threading.Event()
+
+        def copy_log() -> None:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                log.write(f"[{time.monotonic() - start:8.1f}s] {line}")
+                log.flush()
 
         def sample() -> None:
             nonlocal peak_pss_kb
@@ -101,14 +125,19 @@ def main() -> None:
                 kb = sum(by_comm.values())
                 for c, v in by_comm.items():
                     peak_by_comm[c] = max(peak_by_comm.get(c, 0), v)
-                samples.append((time.monotonic() - start, kb))
+                samples.append((time.monotonic() - start, by_comm))
                 peak_pss_kb = max(peak_pss_kb, kb)
 
         t = threading.Thread(target=sample, daemon=True)
         t.start()
+        copier = threading.Thread(target=copy_log, daemon=True)
+        copier.start()
         rc = proc.wait()
         done.set()
         t.join()
+        copier.join()
+    if args.timeline:
+        _write_timeline(Path(args.timeline), samples)
     wall = time.monotonic() - start
     peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     result = {
