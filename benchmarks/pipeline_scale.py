@@ -23,6 +23,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,6 +63,66 @@ def _comm(pid: int) -> str:
         return "?"
 
 
+@dataclass
+class MeasuredRun:
+    exit_code: int
+    wall_s: float
+    peak_tree_pss_kb: int
+    peak_pss_kb_by_program: dict[str, int]  # per program (python, java, ...): its processes' PSS
+    samples: list[tuple[float, dict[str, int]]]  # (seconds since the start, PSS kB per program)
+
+
+def run_measured(cmd: list[str], log_path: Path, interval: float) -> MeasuredRun:
+    """Run `cmd`, copy its output to `log_path` (each line stamped with the seconds since the
+    start) and sample its process tree's PSS every `interval` seconds."""
+    peak_pss_kb = 0
+    peak_by_comm: dict[str, int] = {}
+    samples: list[tuple[float, dict[str, int]]] = []
+    start = time.monotonic()
+    with (
+        open(log_path, "w") as log,
+        subprocess.Popen(
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=os.environ.copy(),
+            text=True,
+            errors="replace",
+        ) as proc,
+    ):
+        done = threading.Event()
+
+        def copy_log() -> None:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                log.write(f"[{time.monotonic() - start:8.1f}s] {line}")
+                log.flush()
+
+        def sample() -> None:
+            nonlocal peak_pss_kb
+            while not done.wait(interval):
+                by_comm: dict[str, int] = {}
+                for p in _tree(proc.pid):
+                    c = _comm(p)
+                    by_comm[c] = by_comm.get(c, 0) + _pss_kb(p)
+                kb = sum(by_comm.values())
+                for c, v in by_comm.items():
+                    peak_by_comm[c] = max(peak_by_comm.get(c, 0), v)
+                samples.append((time.monotonic() - start, by_comm))
+                peak_pss_kb = max(peak_pss_kb, kb)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        copier = threading.Thread(target=copy_log, daemon=True)
+        copier.start()
+        rc = proc.wait()
+        copier.join()
+        done.set()
+        sampler.join()
+    return MeasuredRun(rc, time.monotonic() - start, peak_pss_kb, peak_by_comm, samples)
+
+
 def _write_timeline(path: Path, samples: list[tuple[float, dict[str, int]]]) -> None:
     """One row a sample: seconds since the start, then each program's PSS in MB."""
     programs = sorted({c for _, by_comm in samples for c in by_comm})
@@ -93,62 +154,21 @@ def main() -> None:
     ]
     if args.no_cache:
         cmd.append("--no-cache")
-    peak_pss_kb = 0
-    peak_by_comm: dict[str, int] = {}  # per program (python, java, ...): its processes' PSS
-    samples: list[tuple[float, dict[str, int]]] = []
-    start = time.monotonic()
-    with open(args.log, "w") as log:
-        proc = subprocess.Popen(
-            cmd,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            cwd=ROOT,
-            env=os.environ.copy(),
-            text=True,
-            errors="replace",
-        )
-        done = threading.Event()
-
-        def copy_log() -> None:
-            assert proc.stdout is not None
-            for line in proc.stdout:
-                log.write(f"[{time.monotonic() - start:8.1f}s] {line}")
-                log.flush()
-
-        def sample() -> None:
-            nonlocal peak_pss_kb
-            while not done.wait(args.interval):
-                by_comm: dict[str, int] = {}
-                for p in _tree(proc.pid):
-                    c = _comm(p)
-                    by_comm[c] = by_comm.get(c, 0) + _pss_kb(p)
-                kb = sum(by_comm.values())
-                for c, v in by_comm.items():
-                    peak_by_comm[c] = max(peak_by_comm.get(c, 0), v)
-                samples.append((time.monotonic() - start, by_comm))
-                peak_pss_kb = max(peak_pss_kb, kb)
-
-        t = threading.Thread(target=sample, daemon=True)
-        t.start()
-        copier = threading.Thread(target=copy_log, daemon=True)
-        copier.start()
-        rc = proc.wait()
-        done.set()
-        t.join()
-        copier.join()
+    run = run_measured(cmd, Path(args.log), args.interval)
     if args.timeline:
-        _write_timeline(Path(args.timeline), samples)
-    wall = time.monotonic() - start
+        _write_timeline(Path(args.timeline), run.samples)
     peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     result = {
         "config": args.config,
         "data_dir": args.data_dir,
-        "exit_code": rc,
-        "wall_s": round(wall, 1),
+        "exit_code": run.exit_code,
+        "wall_s": round(run.wall_s, 1),
         "peak_rss_mb": round(peak_rss_mb),
-        "peak_tree_pss_mb": round(peak_pss_kb / 1024),
+        "peak_tree_pss_mb": round(run.peak_tree_pss_kb / 1024),
         # e.g. python (the pipeline, the Spark driver's Python side) and java (Spark's JVM)
-        "peak_pss_mb_by_program": {c: round(v / 1024) for c, v in sorted(peak_by_comm.items())},
+        "peak_pss_mb_by_program": {
+            c: round(v / 1024) for c, v in sorted(run.peak_pss_kb_by_program.items())
+        },
         "log": args.log,
         "cpu_count": os.cpu_count(),
         "load_avg_at_end": os.getloadavg(),
@@ -158,7 +178,7 @@ def main() -> None:
     else:
         for k, v in result.items():
             print(f"{k}: {v}")
-    sys.exit(0 if rc == 0 else 1)
+    sys.exit(0 if run.exit_code == 0 else 1)
 
 
 if __name__ == "__main__":
