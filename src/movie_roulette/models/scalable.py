@@ -9,7 +9,8 @@
 * EASE with an item cap and a memory budget is `models.implicit.EASERecommender(max_items=...)`.
 
 All three implement the public component API of `models.component_api` with batched versions.
-`make_scalable_components` builds them from the pipeline's model config.
+`models.hybrid.components.make_components` builds them from the pipeline's model config
+(`model.component_set: scalable`).
 """
 
 from __future__ import annotations
@@ -23,11 +24,10 @@ import pandas as pd
 from scipy import sparse
 from threadpoolctl import threadpool_limits
 
-from movie_roulette.config import ModelConfig
 from movie_roulette.models.base import Interactions, Recommender, fit_baselines
 from movie_roulette.models.component_api import UserRows
 from movie_roulette.models.factors import FactorScoring
-from movie_roulette.models.implicit import EASERecommender, ItemKNNRecommender
+from movie_roulette.models.implicit import ItemKNNRecommender
 
 _BLOCK_WORK = 4_000_000  # multiply-adds per column block of the similarity products
 _MAX_FIT_THREADS = 4  # blocks in flight at once: each holds ~_BLOCK_WORK entries' arrays
@@ -310,31 +310,3 @@ class SparseItemKNNRecommender(ItemKNNRecommender):
         ones = np.ones(len(rows.indices), np.float32)
         S = self.sim_rank if candidates is None else self.sim_rank[:, candidates]
         return np.asarray((rows.matrix(self.n_movies, ones) @ S).toarray(), np.float32)
-
-
-def make_scalable_components(cfg: ModelConfig, seed: int) -> dict[str, Recommender]:
-    """ALS, sparse item-kNN and capped EASE configured from the pipeline's model config."""
-    imp, als = cfg.implicit, cfg.als
-    return {
-        "als": ALSRecommender(
-            factors=als.factors,
-            regularization=als.regularization,
-            alpha=als.alpha,
-            iterations=als.iterations,
-            min_rating=als.min_rating,
-            seed=seed,
-        ),
-        "itemknn": SparseItemKNNRecommender(
-            n_neighbours=imp.knn_neighbours,
-            min_item_ratings=imp.min_item_ratings,
-            max_user_items=imp.knn_max_user_items,
-            seed=seed,
-        ),
-        "ease": EASERecommender(
-            l2=imp.l2,
-            min_item_ratings=imp.min_item_ratings,
-            min_rating=imp.min_rating,
-            max_items=imp.ease_max_items,
-            memory_budget_gb=cfg.memory_budget_gb,
-        ),
-    }

@@ -10,11 +10,11 @@ from movie_roulette.config import ImplicitConfig, ModelConfig
 from movie_roulette.exceptions import MemoryBudgetError
 from movie_roulette.models.base import Interactions, Recommender
 from movie_roulette.models.component_api import RowScoring, UserRows
+from movie_roulette.models.hybrid import make_components
 from movie_roulette.models.implicit import EASERecommender, ItemKNNRecommender
 from movie_roulette.models.scalable import (
     ALSRecommender,
     SparseItemKNNRecommender,
-    make_scalable_components,
 )
 from tests.unit.models.contract import RecommenderContract
 
@@ -269,9 +269,14 @@ def test_user_rows_reject_inconsistent_arrays() -> None:
         UserRows(np.array([0, 3]), np.array([1, 2], np.int32), np.ones(2, np.float32))
 
 
-def test_make_scalable_components_reads_the_config() -> None:
-    cfg = ModelConfig(implicit=ImplicitConfig(ease_max_items=7, knn_max_user_items=50))
-    comps = make_scalable_components(cfg, seed=5)
-    assert set(comps) == {"als", "itemknn", "ease"}
+def test_the_scalable_component_set_reads_the_config() -> None:
+    cfg = ModelConfig(
+        component_set="scalable",
+        implicit=ImplicitConfig(ease_max_items=7, knn_max_user_items=50),
+    )
+    comps = make_components(cfg, seed=5)
+    assert {"als", "itemknn", "ease", "content", "popularity"} <= set(comps)
+    assert isinstance(comps["als"], ALSRecommender)
+    assert isinstance(comps["itemknn"], SparseItemKNNRecommender)
     assert comps["ease"].max_items == 7 and comps["itemknn"].max_user_items == 50
     assert comps["als"].seed == 5 and comps["als"].factors == cfg.als.factors
