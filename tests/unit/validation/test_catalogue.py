@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from movie_roulette.columns import CATALOGUE_COLUMNS
+from movie_roulette.data.catalogue import join_coverage
 from movie_roulette.validation import validate_catalogue, validate_join_coverage
 
 
@@ -98,8 +99,29 @@ def test_join_coverage_passes(ratings: pd.DataFrame, catalogue: pd.DataFrame) ->
 
 def test_low_join_coverage_fails(ratings: pd.DataFrame, catalogue: pd.DataFrame) -> None:
     report = validate_join_coverage(ratings, catalogue, min_coverage=0.8)
-    assert failed_names(report) == {("expect_column_mean_to_be_between", "has_content_metadata")}
+    assert failed_names(report) == {
+        ("expect_column_sum_to_be_between", "rating_share_with_content")
+    }
     assert "observed 0.75" in report.to_text()
+
+
+def test_coverage_weighs_each_movie_by_its_ratings_and_holds_exactly_at_the_minimum(
+    catalogue: pd.DataFrame,
+) -> None:
+    """The per-movie frame gives the per-rating share (data.catalogue.join_coverage) and a
+    coverage equal to the minimum passes even where the shares' float sum falls short."""
+    rng = np.random.default_rng(7)
+    movies = rng.choice([1, 2, 3, 4], size=3_001, p=[0.1, 0.2, 0.3, 0.4])
+    ratings = pd.DataFrame(
+        {"user_id": np.arange(len(movies)), "movie_id": movies, "rating": 4.0, "timestamp": 1}
+    )
+    expected = join_coverage(ratings, catalogue)  # movies 1 and 3 have content
+    assert expected == pytest.approx(np.isin(movies, [1, 3]).mean())
+    report = validate_join_coverage(ratings, catalogue, min_coverage=expected)
+    assert report.success, report.to_text()
+    assert report.statistics["join_coverage"] == expected
+    assert report.statistics["rows"] == 3_001 and report.statistics["rated_movies"] == 4
+    assert not validate_join_coverage(ratings, catalogue, min_coverage=expected + 1e-6).success
 
 
 def test_unknown_movies_are_counted(ratings: pd.DataFrame, catalogue: pd.DataFrame) -> None:
