@@ -9,6 +9,12 @@ operations), and times the dashboard's visualizations (describe, sample) once: t
 for both. Prints one JSON object: {"rows", "materializers": {name: {"write_s", "read_s", "mb"}},
 "visualizations_s", "write_ratio", "read_ratio"}; the frames read back must equal the original
 (checked).
+
+With --statistics, it measures instead the memory of the artifact's statistics and `describe`
+visualization (`extract_metadata` + `save_visualizations`), ZenML's whole-frame way against the
+`FrameMaterializer`'s column at a time, each in a fresh process that loads the ratings first:
+{"rows", "frame_mb", "statistics": {name: {"peak_above_frame_mb", "seconds"}}}. Measure at a
+large size (25M): small arrays reuse memory the loading freed, which hides part of the peak.
 """
 
 from __future__ import annotations
@@ -25,6 +31,56 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
+STATISTICS = ("zenml", "frame")
+
+
+def _mb(field: str) -> float:
+    text = Path("/proc/self/status").read_text()
+    return int(text.split(f"{field}:")[1].split()[0]) / 1024
+
+
+def _statistics_child(args: argparse.Namespace) -> dict:
+    """Load the ratings, reset the high-water mark, then compute the artifact's statistics and
+    visualizations one way; the peak above the loaded frame."""
+    from benchmarks.scale import synthetic_config
+    from materializers.frame_materializer import FrameMaterializer
+    from materializers.local_files import LocalFiles
+    from movie_roulette.data import sources
+
+    cfg = synthetic_config(args, args.ratings)
+    ratings = sources.load_ratings(cfg.data, seed=cfg.seed)
+    Path("/proc/self/clear_refs").write_text("5")  # VmHWM := VmRSS
+    base = _mb("VmRSS")
+    with tempfile.TemporaryDirectory(prefix="artifact-stats-") as tmp:
+        materializer = FrameMaterializer(tmp, artifact_store=LocalFiles())
+        if args.statistics_child == "zenml":
+            super_ = super(FrameMaterializer, materializer)  # ZenML's PandasMaterializer
+            extract, visualize = super_.extract_metadata, super_.save_visualizations
+        else:
+            extract, visualize = materializer.extract_metadata, materializer.save_visualizations
+        start = time.perf_counter()
+        extract(ratings)
+        visualize(ratings)
+        seconds = time.perf_counter() - start
+    return {"peak_above_frame_mb": round(_mb("VmHWM") - base, 1), "seconds": round(seconds, 2)}
+
+
+def _statistics(args: argparse.Namespace) -> dict:
+    import subprocess
+
+    out: dict = {}
+    for name in STATISTICS:
+        cmd = [sys.executable, __file__, "--ratings", str(args.ratings), "--seed", str(args.seed)]
+        cmd += ["--config", str(args.config), "--data-root", str(args.data_root)]
+        done = subprocess.run(
+            [*cmd, "--statistics-child", name], capture_output=True, text=True, check=True
+        )
+        out[name] = json.loads(done.stdout.strip().splitlines()[-1])
+        if not args.json:
+            print(f"statistics {name}", out[name], file=sys.stderr)
+    return out
+
+
 def main() -> None:
     from benchmarks.scale import add_synthetic_arguments, folder_mb, synthetic_config
 
@@ -32,7 +88,14 @@ def main() -> None:
     add_synthetic_arguments(parser)
     parser.add_argument("--ratings", type=int, default=25_000_000)
     parser.add_argument("--json", action="store_true", help="only the JSON object on stdout")
+    parser.add_argument(
+        "--statistics", action="store_true", help="only the statistics' memory, both ways"
+    )
+    parser.add_argument("--statistics-child", choices=STATISTICS, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.statistics_child:
+        print(json.dumps(_statistics_child(args)))
+        return
 
     import pandas as pd
     from zenml.integrations.pandas.materializers.pandas_materializer import PandasMaterializer
@@ -43,6 +106,11 @@ def main() -> None:
 
     cfg = synthetic_config(args, args.ratings)
     ratings = sources.load_ratings(cfg.data, seed=cfg.seed)
+    if args.statistics:
+        frame_mb = round(ratings.memory_usage(deep=True).sum() / 2**20, 1)
+        stats = {"rows": len(ratings), "frame_mb": frame_mb, "statistics": _statistics(args)}
+        print(json.dumps(stats, indent=None if args.json else 2))
+        return
     out: dict = {"rows": len(ratings), "materializers": {}}
     with tempfile.TemporaryDirectory(prefix="artifact-io-") as tmp:
         for name, cls in (("zenml_gzip", PandasMaterializer), ("frame_zstd", FrameMaterializer)):
