@@ -11,7 +11,9 @@ step's own timings, the rows, the Python driver's peak RSS (ru_maxrss) and its R
 (what it holds: the four pandas frames), the driver JVM's peak RSS (VmHWM; in local mode the
 JVM also runs the tasks), and the pandas frames' own size. With --artifacts, the four frames
 are then written as the step's ZenML outputs are (`FrameMaterializer`: zstd Parquet, its
-metadata and visualizations) into a temporary folder: `artifacts_s` per frame and `artifacts_mb`.
+metadata and visualizations) into a temporary folder: `artifacts_s` per frame, `artifacts_mb`
+and `driver_python_peak_rss_mb_with_artifacts` (the peak over the preparation and the writes:
+the step holds its four frames while ZenML writes them).
 """
 
 from __future__ import annotations
@@ -113,6 +115,9 @@ def main() -> None:
     stop_session()
     if args.artifacts:
         out.update(_write_artifacts(frames))
+        out["driver_python_peak_rss_mb_with_artifacts"] = round(
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
+        )
     print(json.dumps(out) if args.json else json.dumps(out, indent=2))
 
 
