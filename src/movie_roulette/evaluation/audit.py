@@ -356,8 +356,9 @@ def audit_model(
     notes: list[str] = []
     cat = catalogue.drop_duplicates(C.MOVIE_ID).set_index(C.MOVIE_ID)
     cat.index = cat.index.astype(int)
-    movies = sorted(set(cat.index) | set(seen[C.MOVIE_ID].astype(int)))
-    counts = seen[C.MOVIE_ID].astype(int).value_counts()
+    counts = seen[C.MOVIE_ID].value_counts()  # ratings per movie, computed once
+    counts.index = counts.index.astype(int)
+    movies = sorted(set(cat.index) | set(counts.index.tolist()))
     popularity = {m: float(counts.get(m, 0)) for m in movies}
     order = sorted(movies, key=lambda m: (popularity[m], m))  # least rated first
     tail = set(order[: int(round(s.long_tail_share * len(order)))])
@@ -367,7 +368,6 @@ def audit_model(
         notes.append("the catalogue has no genres: calibration and genre exposure are empty")
     titles = cat[C.TITLE].astype(str).to_dict() if C.TITLE in cat.columns else {}
 
-    history = seen.groupby(C.USER_ID)[C.MOVIE_ID].apply(lambda s_: [int(m) for m in s_])
     relevant_rows = test[test[C.RATING] >= s.threshold]
     relevant = relevant_rows.groupby(C.USER_ID)[C.MOVIE_ID].apply(lambda s_: set(map(int, s_)))
     candidates = [int(u) for u in relevant.index if model.knows_user(int(u))]
@@ -383,6 +383,10 @@ def audit_model(
             "test: no test user with a relevant rating is known to the model; nothing to audit."
         )
 
+    # the audited users' histories only (every user's as Python lists: ~1.5 GB at 25M ratings)
+    audited = seen[seen[C.USER_ID].isin(candidates)]
+    history = audited.groupby(C.USER_ID)[C.MOVIE_ID].apply(lambda s_: [int(m) for m in s_])
+    del audited
     rows: list[_UserRow] = []
     for user in candidates:
         recs, scores, comps = _recommend(model, user, s.k)
@@ -439,7 +443,7 @@ def audit_model(
         long_tail_movies=len(tail),
         catalogue_movies=len(movies),
     )
-    items = _item_fairness(cat, movies, seen, exposure, genres, notes)
+    items = _item_fairness(cat, movies, counts, exposure, genres, notes)
     explain = _explainability(model, rows, catalogue, s, titles, notes)
     return Audit(
         settings=s,
@@ -539,7 +543,7 @@ def _gaps(groups: list[GroupFigures]) -> list[GroupGap]:
 def _item_fairness(
     cat: pd.DataFrame,
     movies: list[int],
-    seen: pd.DataFrame,
+    rated: pd.Series,  # ratings per movie in the seen ratings
     exposure: Counter[int],
     genres: Mapping[int, list[str]],
     notes: list[str],
@@ -559,7 +563,6 @@ def _item_fairness(
         decades = {
             m: (UNKNOWN_DECADE if pd.isna(y) else f"{int(y) // 10 * 10}s") for m, y in years.items()
         }
-    rated = seen[C.MOVIE_ID].astype(int).value_counts()
     slots = sum(exposure.values()) or 1
     n_ratings = max(int(rated.sum()), 1)
 
@@ -586,14 +589,17 @@ def _item_fairness(
 def _data_summary(
     seen: pd.DataFrame, test: pd.DataFrame, catalogue: pd.DataFrame, n_movies: int
 ) -> DataSummary:
-    both = pd.concat([seen, test], ignore_index=True)
-    first = last = None
-    if C.TIMESTAMP in both.columns and len(both):
-        first, last = _iso(both[C.TIMESTAMP].min()), _iso(both[C.TIMESTAMP].max())
+    # (no concatenation of the two frames: a copy of every seen rating at 25M)
+    stamps = [f[C.TIMESTAMP] for f in (seen, test) if C.TIMESTAMP in f.columns and len(f)]
+    lows = [v for v in (t.min() for t in stamps) if pd.notna(v)]
+    highs = [v for v in (t.max() for t in stamps) if pd.notna(v)]
+    first = _iso(min(lows)) if lows else None
+    last = _iso(max(highs)) if highs else None
+    users = np.union1d(seen[C.USER_ID].dropna().unique(), test[C.USER_ID].dropna().unique())
     return DataSummary(
         seen_ratings=len(seen),
         test_ratings=len(test),
-        users=int(both[C.USER_ID].nunique()),
+        users=len(users),
         movies=n_movies,
         seen_sha256=frame_checksum(seen),
         test_sha256=frame_checksum(test),

@@ -157,3 +157,32 @@ def test_a_served_version_is_carded_like_the_evaluated_model(demo) -> None:
         "version 7 was trained on 100% of the test ratings" in n for n in card.figures["notes"]
     )
     assert "version 7 was trained on" in card.html
+
+
+def test_the_data_summary_counts_both_frames_without_joining_them(audit, demo) -> None:
+    _, seen, test, _, _ = demo
+    both = pd.concat([seen, test], ignore_index=True)
+    data = audit.data
+    assert (data.seen_ratings, data.test_ratings) == (len(seen), len(test))
+    assert data.users == both[C.USER_ID].nunique()
+    first = pd.Timestamp(int(both[C.TIMESTAMP].min()), unit="s").date().isoformat()
+    last = pd.Timestamp(int(both[C.TIMESTAMP].max()), unit="s").date().isoformat()
+    assert (data.first_rating, data.last_rating) == (first, last)
+
+
+def test_each_audited_users_history_is_all_of_their_seen_ratings(audit, demo) -> None:
+    """Histories are built for the audited users only; each still holds every seen rating: the
+    users' long-tail share of their history, recomputed from the whole seen frame, agrees."""
+    model, seen, test, catalogue, settings = demo
+    counts = seen[C.MOVIE_ID].value_counts()
+    movies = sorted(set(catalogue[C.MOVIE_ID].astype(int)) | set(counts.index.astype(int)))
+    order = sorted(movies, key=lambda m: (float(counts.get(m, 0)), m))
+    tail = set(order[: int(round(settings.long_tail_share * len(order)))])
+    relevant = test.loc[test[C.RATING] >= settings.threshold, C.USER_ID].unique()
+    audited = [int(u) for u in relevant if model.knows_user(int(u))]
+    assert audit.users_audited == len(audited)
+    shares = [
+        np.mean([m in tail for m in seen.loc[seen[C.USER_ID] == u, C.MOVIE_ID]]) for u in audited
+    ]
+    overall = audit.group("all")
+    assert overall.history_long_tail_share == pytest.approx(float(np.mean(shares)), rel=1e-12)
