@@ -34,35 +34,30 @@ sys.path.insert(0, str(ROOT))
 STATISTICS = ("zenml", "frame")
 
 
-def _mb(field: str) -> float:
-    text = Path("/proc/self/status").read_text()
-    return int(text.split(f"{field}:")[1].split()[0]) / 1024
-
-
 def _statistics_child(args: argparse.Namespace) -> dict:
     """Load the ratings, reset the high-water mark, then compute the artifact's statistics and
     visualizations one way; the peak above the loaded frame."""
-    from benchmarks.scale import synthetic_config
+    from zenml.integrations.pandas.materializers.pandas_materializer import PandasMaterializer
+
+    from benchmarks.scale import reset_peak_mb, status_mb, synthetic_config
     from materializers.frame_materializer import FrameMaterializer
     from materializers.local_files import LocalFiles
     from movie_roulette.data import sources
 
     cfg = synthetic_config(args, args.ratings)
     ratings = sources.load_ratings(cfg.data, seed=cfg.seed)
-    Path("/proc/self/clear_refs").write_text("5")  # VmHWM := VmRSS
-    base = _mb("VmRSS")
+    base = reset_peak_mb()
     with tempfile.TemporaryDirectory(prefix="artifact-stats-") as tmp:
-        materializer = FrameMaterializer(tmp, artifact_store=LocalFiles())
-        if args.statistics_child == "zenml":
-            super_ = super(FrameMaterializer, materializer)  # ZenML's PandasMaterializer
-            extract, visualize = super_.extract_metadata, super_.save_visualizations
-        else:
-            extract, visualize = materializer.extract_metadata, materializer.save_visualizations
+        cls = PandasMaterializer if args.statistics_child == "zenml" else FrameMaterializer
+        materializer = cls(tmp, artifact_store=LocalFiles())
         start = time.perf_counter()
-        extract(ratings)
-        visualize(ratings)
+        materializer.extract_metadata(ratings)
+        materializer.save_visualizations(ratings)
         seconds = time.perf_counter() - start
-    return {"peak_above_frame_mb": round(_mb("VmHWM") - base, 1), "seconds": round(seconds, 2)}
+    return {
+        "peak_above_frame_mb": round(status_mb("VmHWM") - base, 1),
+        "seconds": round(seconds, 2),
+    }
 
 
 def _statistics(args: argparse.Namespace) -> dict:

@@ -27,16 +27,11 @@ sys.path.insert(0, str(ROOT))
 WAYS = ("every_user", "audited_users")
 
 
-def _mb(field: str) -> float:
-    text = Path("/proc/self/status").read_text()
-    return int(text.split(f"{field}:")[1].split()[0]) / 1024
-
-
 def _child(args: argparse.Namespace) -> dict:
     import numpy as np
     import pandas as pd
 
-    from benchmarks.scale import synthetic_config
+    from benchmarks.scale import reset_peak_mb, status_mb, synthetic_config
     from movie_roulette import columns as C
     from movie_roulette.data import sources
     from movie_roulette.data.split import train_valid_test
@@ -50,8 +45,7 @@ def _child(args: argparse.Namespace) -> dict:
     del train, valid
     users = test[C.USER_ID].unique()
     audited = np.sort(np.random.default_rng(0).choice(users, args.users, replace=False))
-    Path("/proc/self/clear_refs").write_text("5")  # VmHWM := VmRSS
-    base = _mb("VmRSS")
+    base = reset_peak_mb()
     start = time.perf_counter()
     if args.child == "every_user":  # the code before
         history = seen.groupby(C.USER_ID)[C.MOVIE_ID].apply(lambda s: [int(m) for m in s])
@@ -65,7 +59,7 @@ def _child(args: argparse.Namespace) -> dict:
     seconds = time.perf_counter() - start
     held = sum(len(history.get(int(u), [])) for u in audited)
     return {
-        "peak_above_frames_mb": round(_mb("VmHWM") - base, 1),
+        "peak_above_frames_mb": round(status_mb("VmHWM") - base, 1),
         "seconds": round(seconds, 2),
         "audited_history_ratings": held,
         "seen_rows": len(seen),

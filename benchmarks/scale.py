@@ -139,6 +139,19 @@ def folder_mb(path: Path) -> float:
     return round(sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file()) / 2**20, 1)
 
 
+def status_mb(field: str, pid: int | str = "self") -> float:
+    """A memory line of /proc/PID/status (VmRSS, VmHWM: the peak) in MB."""
+    text = Path(f"/proc/{pid}/status").read_text()
+    return int(text.split(f"{field}:")[1].split()[0]) / 1024
+
+
+def reset_peak_mb() -> float:
+    """Reset this process's peak RSS (VmHWM) to its current RSS and return that, in MB: a later
+    `status_mb("VmHWM")` minus it is the peak of the work in between."""
+    Path("/proc/self/clear_refs").write_text("5")
+    return status_mb("VmRSS")
+
+
 def _rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
