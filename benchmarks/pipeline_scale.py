@@ -11,6 +11,12 @@ mark), peak PSS of the tree (shared pages counted once) and of each program in i
 java: the Spark engine's JVM). The console output is kept in `--log`, each line prefixed with
 the seconds since the start; `--timeline FILE` writes every sample (seconds, then each
 program's PSS in MB) as CSV, so a peak can be matched to the step the log shows running then.
+`step_s` gives each step's time as ZenML reported it.
+
+`--runs 2` runs the pipeline twice in a row and reports both (`runs`; the top level is the last
+run's): the second run is a rerun with the first run's version in production, so it shows what
+comparing with production costs (`load_comparable_production`, `build_model_card`,
+`promote_model`). Use a fresh ZenML store (`ZENML_CONFIG_PATH=DIR`) for a first run.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -123,6 +130,30 @@ def run_measured(cmd: list[str], log_path: Path, interval: float) -> MeasuredRun
     return MeasuredRun(rc, time.monotonic() - start, peak_pss_kb, peak_by_comm, samples)
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_FINISHED = re.compile(r"Step (\S+) has finished in (\S+?)\.?$")
+_UNIT_S = {"h": 3600.0, "m": 60.0, "s": 1.0}
+
+
+def duration_s(text: str) -> float:
+    """ZenML's step durations ("1.738s", "7m15s", "1h02m03s") in seconds."""
+    parts = re.findall(r"([0-9.]+)([hms])", text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        raise ValueError(f"not a ZenML duration: {text!r}")
+    return sum(float(n) * _UNIT_S[u] for n, u in parts)
+
+
+def step_seconds(log_text: str) -> dict[str, float]:
+    """Each finished step's time, from the console output ("Step X has finished in 7m15s.";
+    a step run twice keeps the sum)."""
+    out: dict[str, float] = {}
+    for line in log_text.splitlines():
+        match = _FINISHED.search(_ANSI.sub("", line).replace("`", "").rstrip())
+        if match:
+            out[match[1]] = round(out.get(match[1], 0.0) + duration_s(match[2]), 3)
+    return out
+
+
 def _write_timeline(path: Path, samples: list[tuple[float, dict[str, int]]]) -> None:
     """One row a sample: seconds since the start, then each program's PSS in MB."""
     programs = sorted({c for _, by_comm in samples for c in by_comm})
@@ -141,8 +172,11 @@ def main() -> None:
     ap.add_argument("--interval", type=float, default=2.0)
     ap.add_argument("--log", default="/tmp/pipeline-scale.log")
     ap.add_argument("--timeline", default=None, help="CSV of every memory sample")
+    ap.add_argument("--runs", type=int, default=1, help="run the pipeline this many times")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
+    if args.runs < 1:
+        ap.error("--runs must be at least 1")
 
     cmd = [
         sys.executable,
@@ -154,25 +188,40 @@ def main() -> None:
     ]
     if args.no_cache:
         cmd.append("--no-cache")
-    run = run_measured(cmd, Path(args.log), args.interval)
-    if args.timeline:
-        _write_timeline(Path(args.timeline), run.samples)
+    runs = []
+    for number in range(1, args.runs + 1):
+        log = Path(args.log if args.runs == 1 else f"{args.log}.{number}")
+        run = run_measured(cmd, log, args.interval)
+        if args.timeline:
+            timeline = args.timeline if args.runs == 1 else f"{args.timeline}.{number}"
+            _write_timeline(Path(timeline), run.samples)
+        runs.append(
+            {
+                "exit_code": run.exit_code,
+                "wall_s": round(run.wall_s, 1),
+                "peak_tree_pss_mb": round(run.peak_tree_pss_kb / 1024),
+                # e.g. python (the pipeline, the Spark driver's Python side), java (Spark's JVM)
+                "peak_pss_mb_by_program": {
+                    c: round(v / 1024) for c, v in sorted(run.peak_pss_kb_by_program.items())
+                },
+                "step_s": step_seconds(log.read_text(errors="replace")),
+                "log": str(log),
+            }
+        )
+        if run.exit_code != 0:
+            break
+    # the kernel's high-water mark over every run (the largest child process)
     peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     result = {
         "config": args.config,
         "data_dir": args.data_dir,
-        "exit_code": run.exit_code,
-        "wall_s": round(run.wall_s, 1),
+        **runs[-1],
         "peak_rss_mb": round(peak_rss_mb),
-        "peak_tree_pss_mb": round(run.peak_tree_pss_kb / 1024),
-        # e.g. python (the pipeline, the Spark driver's Python side) and java (Spark's JVM)
-        "peak_pss_mb_by_program": {
-            c: round(v / 1024) for c, v in sorted(run.peak_pss_kb_by_program.items())
-        },
-        "log": args.log,
         "cpu_count": os.cpu_count(),
         "load_avg_at_end": os.getloadavg(),
     }
+    if args.runs > 1:
+        result["runs"] = runs
     if args.json:
         print(json.dumps(result))
     else:

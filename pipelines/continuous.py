@@ -12,13 +12,10 @@ from typing import Any
 from zenml import pipeline
 
 from movie_roulette.config import PipelineConfig
-from movie_roulette.monitoring.batches import event_log_path, state_dir
+from movie_roulette.monitoring.batches import state_dir
 from pipelines.model import registered_model
-from steps.deploy.deploy_model import deploy_model
+from pipelines.release import judge_and_release
 from steps.evaluate.build_model_card import build_model_card
-from steps.evaluate.evaluate_models import evaluate_models
-from steps.evaluate.run_behavioural_checks import run_behavioural_checks
-from steps.evaluate.sample_test_users import sample_test_users
 from steps.features.build_content_features import build_content_features
 from steps.features.merge_catalogue import merge_catalogue
 from steps.features.split_fresh_ratings import split_fresh_ratings
@@ -37,10 +34,8 @@ from steps.monitor.profile_data import profile_data
 from steps.monitor.record_comparison import record_comparison
 from steps.monitor.record_empty_batch import record_empty_batch
 from steps.monitor.record_model_data import record_model_data
-from steps.register.promote_model import promote_model
-from steps.register.register_model import register_model
+from steps.register.load_comparable_production import load_comparable_production
 from steps.spark.train_hybrid_spark import train_hybrid_spark
-from steps.train.refit_for_serving import refit_on_all_ratings
 from steps.train.train_hybrid import train_hybrid
 from steps.validate.check_validation import check_validation
 from steps.validate.validate_catalogue import validate_catalogue
@@ -63,6 +58,7 @@ def _experiment_card(verdict: Any, config: PipelineConfig) -> None:
     challenger = load_challenger(verdict, config)
     version = str(verdict.load()["versions"]["challenger"])
     experiment_id = verdict.load()["experiment_id"]
+    production = load_comparable_production(train, valid, test, config, id="experiment_production")
     _, audit = build_model_card(
         version,
         challenger,
@@ -70,6 +66,7 @@ def _experiment_card(verdict: Any, config: PipelineConfig) -> None:
         valid,
         test,
         config,
+        production,
         served_candidate=True,
         card_path=f"model_card/experiment_{experiment_id}.html",
         id="experiment_model_card",
@@ -123,31 +120,15 @@ def continuous_training_pipeline(config: PipelineConfig) -> None:
         )
     else:
         bundle = train_hybrid(train, valid, features, config.model, config.evaluation, config.seed)
-    refit_all = config.model.refit_on_train_and_valid
-    judged = (
-        sample_test_users(test, config.evaluation, config.seed)
-        if config.evaluation.max_users is not None
-        else test
+    promotion, deployment = judge_and_release(
+        config,
+        bundle,
+        train,
+        valid,
+        test,
+        ratings,
+        after_register=lambda version: record_model_data(version, data_info, state),
     )
-    metrics = evaluate_models(bundle, train, valid, judged, config.evaluation, refit_all)
-    behaviour = run_behavioural_checks(
-        bundle, train, valid, config.evaluation.k, config.seed, refit_all
+    record_comparison.with_options(model=registered_model(config.model_name))(
+        promotion, deployment, decision, split_info
     )
-    served, fits = refit_on_all_ratings(bundle, train, valid, test, refit_all)
-    model = registered_model(config.model_name)
-    version = register_model.with_options(model=model)(
-        served, metrics, behaviour, ratings, fits, config
-    )
-    record_model_data(version, data_info, state)
-    audit = None
-    if config.audit.enabled:
-        _, audit = build_model_card.with_options(model=model)(
-            version, bundle, train, valid, judged, config
-        )
-    promotion = promote_model.with_options(model=model)(
-        version, bundle, metrics, train, valid, judged, config, audit
-    )
-    deployment = deploy_model.with_options(model=model)(
-        promotion, config.model_name, config.serving, str(event_log_path(config))
-    )
-    record_comparison.with_options(model=model)(promotion, deployment, decision, split_info)

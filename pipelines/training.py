@@ -12,13 +12,7 @@ The live sources and the sentiment model are switched on in the config (`sources
 from zenml import pipeline
 
 from movie_roulette.config import PipelineConfig
-from movie_roulette.monitoring.batches import event_log_path
-from pipelines.model import registered_model
-from steps.deploy.deploy_model import deploy_model
-from steps.evaluate.build_model_card import build_model_card
-from steps.evaluate.evaluate_models import evaluate_models
-from steps.evaluate.run_behavioural_checks import run_behavioural_checks
-from steps.evaluate.sample_test_users import sample_test_users
+from pipelines.release import judge_and_release
 from steps.features.build_content_features import build_content_features
 from steps.features.enrich_catalogue import enrich_catalogue
 from steps.features.merge_catalogue import merge_catalogue
@@ -31,11 +25,8 @@ from steps.ingest.load_catalogue_sources import load_catalogue_sources
 from steps.ingest.load_ratings import load_ratings
 from steps.ingest.load_reviews import load_reviews
 from steps.ingest.scrape_imdb_reviews import scrape_imdb_reviews
-from steps.register.promote_model import promote_model
-from steps.register.register_model import register_model
 from steps.spark.prepare_ratings_spark import prepare_ratings_spark
 from steps.spark.train_hybrid_spark import train_hybrid_spark
-from steps.train.refit_for_serving import refit_on_all_ratings
 from steps.train.train_hybrid import train_hybrid, train_hybrid_with_sentiment
 from steps.train.train_sentiment import train_sentiment
 from steps.validate.check_validation import check_validation
@@ -113,30 +104,4 @@ def training_pipeline(config: PipelineConfig) -> None:
         )
     else:
         bundle = train_hybrid(train, valid, features, config.model, config.evaluation, config.seed)
-    refit_all = config.model.refit_on_train_and_valid
-    # judged on a seeded sample of test users when evaluation.max_users says so (trained on all)
-    judged = (
-        sample_test_users(test, config.evaluation, config.seed)
-        if config.evaluation.max_users is not None
-        else test
-    )
-    metrics = evaluate_models(bundle, train, valid, judged, config.evaluation, refit_all)
-    behaviour = run_behavioural_checks(
-        bundle, train, valid, config.evaluation.k, config.seed, refit_all
-    )
-    served, fits = refit_on_all_ratings(bundle, train, valid, test, refit_all)
-    model = registered_model(config.model_name)
-    version = register_model.with_options(model=model)(
-        served, metrics, behaviour, ratings, fits, config
-    )
-    audit = None
-    if config.audit.enabled:
-        _, audit = build_model_card.with_options(model=model)(
-            version, bundle, train, valid, judged, config
-        )
-    promotion = promote_model.with_options(model=model)(
-        version, bundle, metrics, train, valid, judged, config, audit
-    )
-    deploy_model.with_options(model=model)(
-        promotion, config.model_name, config.serving, str(event_log_path(config))
-    )
+    judge_and_release(config, bundle, train, valid, test, ratings)

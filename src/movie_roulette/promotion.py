@@ -123,8 +123,11 @@ def decide_against_production(
     test: pd.DataFrame,
     cfg: PipelineConfig,
     production_catalogue: pd.DataFrame | None = None,
+    production_notes: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Compare the candidate with the production model (if any) like with like and decide.
+    `production_notes`: what was done to make production comparable before (a refit by the
+    pipeline's `load_comparable_production` step), kept in the decision's notes.
 
     Both are judged on the candidate's test rows, group by group, with the same information
     about each user (`evaluation.like_for_like`); the decision records the groups, their sizes
@@ -146,6 +149,7 @@ def decide_against_production(
         threshold=cfg.evaluation.relevance_threshold,
         refit_on_train_and_valid=cfg.model.refit_on_train_and_valid,
         production_catalogue=production_catalogue,
+        prepared_notes=production_notes,
     )
     return decide_on_groups(
         comparison,

@@ -23,8 +23,8 @@ from movie_roulette.config import PipelineConfig
 from movie_roulette.evaluation.audit import figure_key
 from movie_roulette.evaluation.compare import seen_ratings
 from movie_roulette.evaluation.model_card import build_card
+from movie_roulette.evaluation.production import PreparedProduction
 from movie_roulette.tracking import metric_key
-from serving.registry import load_production_bundle
 
 CARD_PATH = "model_card/model_card.html"
 
@@ -37,11 +37,13 @@ def build_model_card(
     valid: pd.DataFrame,
     test: pd.DataFrame,
     config: PipelineConfig,
+    production: PreparedProduction,
     served_candidate: bool = False,
     card_path: str = CARD_PATH,
 ) -> tuple[Annotated[HTMLString, "model_card"], Annotated[dict[str, Any], "audit"]]:
+    """`production`: made comparable on this split (`load_comparable_production`, shared with
+    `promote_model`: refitted once per run)."""
     seen = seen_ratings(train, valid, config.model.refit_on_train_and_valid)
-    production = load_production_bundle(config.model_name)
     card = build_card(
         config,
         mlflow_model_version,
@@ -49,8 +51,11 @@ def build_model_card(
         model_bundle.catalogue,
         seen,
         test,
-        (production[0], production[1].model, production[1].catalogue) if production else None,
+        (production.version, production.model, production.catalogue)
+        if production.version is not None
+        else None,
         served_candidate=served_candidate,
+        production_notes=production.notes,
     )
     html, figures = card.html, card.figures
     flat = {f"audit.{metric_key(k)}": v for k, v in figures["candidate"].items()}

@@ -8,12 +8,13 @@ from zenml.enums import ModelStages
 
 from movie_roulette.bundle import ModelBundle
 from movie_roulette.config import PipelineConfig
+from movie_roulette.evaluation.production import PreparedProduction
 from movie_roulette.promotion import (
     apply_audit_gate,
     check_audit_gate,
     decide_against_production,
 )
-from serving.registry import load_production_bundle, set_stage
+from serving.registry import set_stage
 
 
 @step(enable_cache=False)
@@ -25,21 +26,24 @@ def promote_model(
     valid: pd.DataFrame,
     test: pd.DataFrame,
     config: PipelineConfig,
+    production: PreparedProduction,
     audit: dict[str, Any] | None = None,
 ) -> Annotated[dict[str, Any], "promotion"]:
     """`model_bundle` is the evaluated (holdout) model: the one whose metrics are compared.
+    `production`: made comparable on this split (`load_comparable_production`, shared with the
+    model card: refitted once per run).
     `audit`: the model card's figures (`build_model_card`), checked by the `audit.gate` rules."""
-    production = load_production_bundle(config.model_name)
-    production_version = production[0] if production else None
+    production_version = production.version
     decision = decide_against_production(
         model_bundle.model,
         metrics["hybrid"],
-        production[1].model if production else None,
+        production.model,
         train,
         valid,
         test,
         config,
-        production_catalogue=production[1].catalogue if production else None,
+        production_catalogue=production.catalogue,
+        production_notes=production.notes,
     )
     if audit is not None:
         checks = check_audit_gate(

@@ -22,7 +22,7 @@ FEATURES = ["build_content_features", "split_ratings"]
 TRAINING = ["train_hybrid", "evaluate_models", "run_behavioural_checks", "refit_on_all_ratings"]
 # steps that read files, live sources, the registry or the model server: never reused
 NEVER_CACHED = ["fingerprint_data", "register_model", "build_model_card", "promote_model"]
-NEVER_CACHED += ["deploy_model"]
+NEVER_CACHED += ["load_comparable_production", "deploy_model"]
 
 
 def _latest_run() -> Any:

@@ -155,6 +155,16 @@ def test_demo_pipeline_registers_promotes_and_keeps_a_worse_or_equal_model_in_st
     # production (served, refitted on all ratings) had seen this test split: its recipe was
     # refitted on the candidate's training ratings, so the tie is measured like with like
     assert any("refitted" in n for n in latest.run_metadata["promotion"]["notes"])
+    # refitted once, by load_comparable_production, for both the card and the promotion
+    from zenml.client import Client
+
+    rerun = Client().get_pipeline("training_pipeline").last_run
+    prepared = rerun.steps["load_comparable_production"].outputs["comparable_production"]
+    production = prepared[0].load()
+    assert production.version == "1" and production.refitted is True
+    assert list(production.notes) == latest.run_metadata["promotion"]["notes"]
+    preparation = production.summary()
+    assert set(preparation["notes"]) <= set(latest.run_metadata["audit"]["notes"])
     assert _zenml_versions(name) == 2  # one ZenML model version per registered MLflow version
     # the audit gate compared the two cards (a tie: within the allowed drop) and said so
     gate = latest.run_metadata["promotion"]["audit_gate"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.benchmarks_support import load_benchmark
 
 CHILD = """
@@ -44,3 +46,27 @@ def test_a_failing_run_reports_its_exit_code(tmp_path: Path) -> None:
     bench = load_benchmark("pipeline_scale")
     run = bench.run_measured([sys.executable, "-c", "raise SystemExit(3)"], tmp_path / "l", 0.1)
     assert run.exit_code == 3
+
+
+def test_step_times_are_read_from_zenmls_console_lines() -> None:
+    bench = load_benchmark("pipeline_scale")
+    log = "\n".join(
+        [
+            "[    11.4s] \x1b[37mStep \x1b[0m\x1b[38;5;105mfingerprint_data\x1b[37m has "
+            "finished in \x1b[0m\x1b[38;5;105m1.738s\x1b[37m.\x1b[0m",
+            "[   447.4s] Step prepare_ratings_spark has finished in 7m15s.",
+            "[  5000.0s] Step `train_hybrid_spark` has finished in `1h02m03s`.",
+            "[  5001.0s] Step promote_model has started.",
+            "[  5002.0s] Step promote_model has finished in 4.5s.",
+            "[  5003.0s] Step promote_model has finished in 0.5s.",
+        ]
+    )
+    assert bench.step_seconds(log) == {
+        "fingerprint_data": 1.738,
+        "prepare_ratings_spark": 435.0,
+        "train_hybrid_spark": 3723.0,
+        "promote_model": 5.0,
+    }
+    for bad in ("soon", "7m15", "1.5x"):
+        with pytest.raises(ValueError, match="not a ZenML duration"):
+            bench.duration_s(bad)

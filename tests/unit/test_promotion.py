@@ -141,3 +141,62 @@ def test_no_production_promotes_the_candidate() -> None:
     cfg = PipelineConfig()
     decision = decide_against_production(None, {"ndcg@10": 0.3}, None, train, valid, test, cfg)
     assert decision["promote"] is True and "No production model" in decision["reason"]
+
+
+def test_production_made_comparable_once_serves_the_decision_and_the_card_unrefitted() -> None:
+    """The pipeline refits production once (`load_comparable_production`) for the model card and
+    the promotion, which used to refit it each (at 25M ratings on Spark, half an hour each). Given
+    the prepared model, neither refits again, both keep the note, and the decision is the one an
+    unprepared production gives."""
+    import copy
+    import html
+
+    from movie_roulette.config import config_from_dict
+    from movie_roulette.evaluation.compare import seen_ratings
+    from movie_roulette.evaluation.like_for_like import comparable_production
+    from movie_roulette.evaluation.model_card import build_card
+    from movie_roulette.final_fit import refit_for_serving
+
+    train, valid, test, catalogue = _world()
+    candidate = _hybrid(train, valid)
+    served, _ = refit_for_serving(_hybrid(train, valid), train, valid, test, catalogue)
+    cfg = config_from_dict({"audit": {"explain_users": 2, "counterfactual_candidates": 2}})
+    unprepared = decide_against_production(
+        candidate, {}, copy.deepcopy(served), train, valid, test, cfg, catalogue
+    )
+
+    refits: list[int] = []
+    original = type(served).refit
+
+    def counting_refit(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        refits.append(1)
+        return original(self, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(type(served), "refit", counting_refit)
+        seen = seen_ratings(train, valid, True)
+        made = comparable_production(served, seen, test, catalogue)
+        assert made.refitted and refits == [1]
+        assert "refitted on the candidate's training ratings" in made.notes[0]
+        decision = decide_against_production(
+            candidate, {}, made.model, train, valid, test, cfg, catalogue, made.notes
+        )
+        card = build_card(
+            cfg,
+            "2",
+            candidate,
+            catalogue,
+            seen,
+            test,
+            ("1", made.model, catalogue),
+            production_notes=made.notes,
+        )
+        assert refits == [1]  # neither the promotion nor the card refitted it again
+
+    assert decision["notes"] == list(made.notes) == unprepared["notes"]
+    # the same figures, group by group (NaN for the empty group in both: DataFrame.equals)
+    assert pd.DataFrame(decision["groups"]).equals(pd.DataFrame(unprepared["groups"]))
+    assert decision["promote"] is unprepared["promote"] is False
+    assert list(made.notes) == [n for n in card.figures["notes"] if "refitted" in n]
+    assert card.figures["production"] is not None
+    assert html.escape(made.notes[0]) in card.html

@@ -27,6 +27,7 @@ UNCACHED = {
     "fetch_tmdb_api",
     "scrape_imdb_reviews",
     "register_model",
+    "load_comparable_production",
     "build_model_card",
     "promote_model",
     "deploy_model",

@@ -15,7 +15,7 @@ the candidate's test split is only fair when they know the same about each test 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -93,6 +93,40 @@ class _FoldIn:
         raise NotImplementedError("the fold-in path ranks; it does not predict ratings")
 
 
+@dataclass(frozen=True)
+class ComparableProduction:
+    """Production made comparable on a candidate's split (`comparable_production`): the model
+    (refitted in place when it had to be) and what was done, as notes for the decision and the
+    card."""
+
+    model: Any
+    notes: tuple[str, ...]
+    refitted: bool
+
+
+def comparable_production(
+    production: Any, seen: pd.DataFrame, test: pd.DataFrame, catalogue: pd.DataFrame | None
+) -> ComparableProduction:
+    """Production as it can be judged on the candidate's test split: a served model was fitted
+    on the test ratings too, so when it saw more than `MAX_SEEN_SHARE` of them its recipe
+    (components, blend weights) is refitted on the candidate's training ratings `seen`, in place
+    (`fit` reads the rating columns, no copy). Done once per run (the pipeline's
+    `load_comparable_production` step) and shared by the model card and the promotion: the
+    result is comparable already, so a second call changes nothing (its share is then 0)."""
+    share = production_seen_share(production, test)
+    if share > MAX_SEEN_SHARE and hasattr(production, "refit"):
+        production = production.refit(seen, catalogue)
+        note = (
+            f"production was trained on {share:.0%} of the test ratings: its recipe (components, "
+            "blend weights) was refitted on the candidate's training ratings to be compared"
+        )
+        return ComparableProduction(production, (note,), refitted=True)
+    if share > 0:
+        note = f"production was trained on {share:.1%} of the test ratings"
+        return ComparableProduction(production, (note,), refitted=False)
+    return ComparableProduction(production, (), refitted=False)
+
+
 def production_seen_share(production: Any, test: pd.DataFrame) -> float:
     """Share of the test rows whose (user, movie) production was trained on."""
     if test.empty:
@@ -129,22 +163,21 @@ def compare_like_with_like(
     threshold: float = 4.0,
     refit_on_train_and_valid: bool = True,
     production_catalogue: pd.DataFrame | None = None,
+    prepared_notes: Sequence[str] = (),
 ) -> Comparison:
     """Both models' `metric` per user group on the candidate's test split (see module doc).
 
-    When production's recipe has to be refitted, `production` is refitted in place.
+    When production's recipe has to be refitted, `production` is refitted in place; a production
+    made comparable already (`comparable_production`) is used as it is, and `prepared_notes`
+    (what was done to it) go into the comparison's notes.
     """
     seen = seen_ratings(train, valid, refit_on_train_and_valid)
-    notes: list[str] = []
-    share = production_seen_share(production, test)
-    if share > MAX_SEEN_SHARE and hasattr(production, "refit"):
-        # in place: the caller loaded it for this comparison (`fit` reads the rating columns)
-        production = production.refit(seen, production_catalogue)
-        notes.append(
-            f"production was trained on {share:.0%} of the test ratings: its recipe (components, "
-            "blend weights) was refitted on the candidate's training ratings to be compared"
-        )
-    elif share > 0:
+    notes = list(prepared_notes)
+    comparable = comparable_production(production, seen, test, production_catalogue)
+    production = comparable.model
+    if comparable.refitted:
+        notes.extend(comparable.notes)
+    elif comparable.notes:  # a few test ratings production saw: left out of the comparison
         fresh = ~_seen_by(production, test)
         notes.append(f"{int((~fresh).sum())} test ratings production was trained on were left out")
         test = test[fresh]
@@ -190,7 +223,9 @@ __all__ = [
     "MAX_SEEN_SHARE",
     "NEW",
     "Comparison",
+    "ComparableProduction",
     "GroupComparison",
+    "comparable_production",
     "compare_like_with_like",
     "production_seen_share",
 ]

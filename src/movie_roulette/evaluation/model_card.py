@@ -25,7 +25,7 @@ from movie_roulette.evaluation.audit import (
     GroupFigures,
     audit_model,
 )
-from movie_roulette.evaluation.like_for_like import MAX_SEEN_SHARE, production_seen_share
+from movie_roulette.evaluation.like_for_like import comparable_production
 from movie_roulette.exceptions import ConfigError
 from movie_roulette.promotion import check_audit_gate
 
@@ -73,24 +73,6 @@ def load_users_table(path: str | None) -> pd.DataFrame | None:
     if C.USER_ID not in users.columns:
         raise ConfigError(f"audit.users_table: {file} has no '{C.USER_ID}' column.")
     return users
-
-
-def comparable_production(
-    production: Any, seen: pd.DataFrame, test: pd.DataFrame, catalogue: pd.DataFrame | None
-) -> tuple[Any, list[str]]:
-    """Production as it can be audited on the candidate's test split: a served model was fitted
-    on the test ratings too, so (like `evaluation.like_for_like`) its recipe is refitted on the
-    candidate's training ratings when it saw more than `MAX_SEEN_SHARE` of them (in place)."""
-    share = production_seen_share(production, test)
-    if share > MAX_SEEN_SHARE and hasattr(production, "refit"):
-        production.refit(seen, catalogue)  # (`fit` reads the rating columns, no copy)
-        return production, [
-            f"production was trained on {share:.0%} of the test ratings: its recipe was refitted "
-            "on the candidate's training ratings for the card"
-        ]
-    if share > 0:
-        return production, [f"production was trained on {share:.1%} of the test ratings"]
-    return production, []
 
 
 # ---------------------------------------------------------------------------------- HTML
@@ -363,7 +345,6 @@ def render_card(candidate: Audit, production: Audit | None, context: CardContext
 __all__ = [
     "INTENDED_USE",
     "CardContext",
-    "comparable_production",
     "load_users_table",
     "render_card",
     "settings_from_config",
@@ -387,6 +368,7 @@ def build_card(
     test: pd.DataFrame,
     production: tuple[str, Any, pd.DataFrame | None] | None = None,
     served_candidate: bool = False,
+    production_notes: Sequence[str] = (),
 ) -> ModelCard:
     """Audit `model` (and production, as `(version, model, catalogue)`, made comparable on the
     same test split), check the audit gate and render the card.
@@ -394,20 +376,23 @@ def build_card(
     `model` is the evaluated model (fitted on `seen`, as the training pipeline's); with
     `served_candidate` it is a registered (served) version, e.g. an experiment's challenger,
     made comparable like production first (its recipe refitted on `seen` when it was trained on
-    the test ratings)."""
+    the test ratings). A production made comparable already (`like_for_like.
+    comparable_production`, the pipeline's `load_comparable_production` step) is not refitted
+    again; `production_notes` say what was done to it."""
     settings = settings_from_config(cfg)
     users = load_users_table(cfg.audit.users_table)
-    cand_notes: list[str] = []
+    prod_notes: list[str] = []
     if served_candidate:
-        model, cand_notes = comparable_production(model, seen, test, catalogue)
-        cand_notes = [n.replace("production", f"version {version}", 1) for n in cand_notes]
+        made = comparable_production(model, seen, test, catalogue)
+        model = made.model
+        prod_notes = [n.replace("production", f"version {version}", 1) for n in made.notes]
     candidate = audit_model(model, seen, test, catalogue, settings, users)
-    prod_audit, prod_notes, prod_version = None, list(cand_notes), None
+    prod_audit, prod_version = None, None
     if production is not None:
         prod_version, prod_model, prod_catalogue = production
-        prod_model, notes = comparable_production(prod_model, seen, test, prod_catalogue)
-        prod_notes += notes
-        prod_audit = audit_model(prod_model, seen, test, catalogue, settings, users)
+        made = comparable_production(prod_model, seen, test, prod_catalogue)
+        prod_notes += [*production_notes, *made.notes]
+        prod_audit = audit_model(made.model, seen, test, catalogue, settings, users)
     figures = {
         "candidate_version": version,
         "production_version": prod_version,
