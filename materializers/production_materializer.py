@@ -33,7 +33,6 @@ class PreparedProductionMaterializer(BaseMaterializer):
             version=summary["version"],
             bundle=self._bundles().load(ModelBundle) if has_bundle else None,
             notes=tuple(summary["notes"]),
-            refitted=bool(summary["refitted"]),
             refit_seconds=float(summary["refit_seconds"]),
         )
 

@@ -29,10 +29,5 @@ def load_comparable_production(
     """Never cached: production changes between runs while the data may not."""
     seen = seen_ratings(train, valid, config.model.refit_on_train_and_valid)
     prepared = prepare_production(load_production_bundle(config.model_name), seen, test)
-    if prepared.version is None:
-        print("No production version: nothing to compare the candidate with.")
-    else:
-        done = "; ".join(prepared.notes) or "had not seen the test ratings, compared as it is"
-        took = f" ({prepared.refit_seconds:.0f} s)" if prepared.refitted else ""
-        print(f"Production version {prepared.version}: {done}{took}.")
+    print(prepared.describe())
     return prepared

@@ -67,3 +67,17 @@ def test_no_production_round_trips_as_none(tmp_path: Path) -> None:
 def test_a_version_without_a_bundle_is_refused() -> None:
     with pytest.raises(ValueError, match="both a version and a bundle, or neither"):
         PreparedProduction(version="2")
+
+
+def test_the_console_line_says_what_was_done(prepared: PreparedProduction) -> None:
+    assert PreparedProduction().describe() == (
+        "No production version: nothing to compare the candidate with."
+    )
+    line = prepared.describe()
+    assert line.startswith("Production version 3: production was trained on 100%")
+    assert line.endswith(f"({prepared.refit_seconds:.0f} s).")
+    unrefitted = PreparedProduction(version="4", bundle=prepared.bundle)
+    assert not unrefitted.refitted
+    assert unrefitted.describe() == (
+        "Production version 4: had not seen the test ratings, compared as it is."
+    )

@@ -26,13 +26,17 @@ class PreparedProduction:
 
     version: str | None = None
     bundle: ModelBundle | None = None
-    notes: tuple[str, ...] = ()  # what was done to make it comparable (the refit)
-    refitted: bool = False
+    notes: tuple[str, ...] = ()  # what was done to make it comparable: the refit, if any
     refit_seconds: float = 0.0
 
     def __post_init__(self) -> None:
         if (self.version is None) != (self.bundle is None):
             raise ValueError("a prepared production has both a version and a bundle, or neither")
+
+    @property
+    def refitted(self) -> bool:
+        """Its recipe was refitted on the candidate's training ratings (the one note says so)."""
+        return bool(self.notes)
 
     @property
     def model(self) -> Any:
@@ -51,6 +55,15 @@ class PreparedProduction:
             "refit_seconds": self.refit_seconds,
         }
 
+    def describe(self) -> str:
+        """One line for the run's console: what production is and what was done to it."""
+        if self.version is None:
+            return "No production version: nothing to compare the candidate with."
+        head = f"Production version {self.version}"
+        if not self.refitted:
+            return f"{head}: had not seen the test ratings, compared as it is."
+        return f"{head}: {'; '.join(self.notes)} ({self.refit_seconds:.0f} s)."
+
 
 def prepare_production(
     production: tuple[str, ModelBundle] | None, seen: pd.DataFrame, test: pd.DataFrame
@@ -67,7 +80,6 @@ def prepare_production(
         version=str(version),
         bundle=replace(loaded, model=made.model),
         notes=made.notes if made.refitted else (),
-        refitted=made.refitted,
         refit_seconds=seconds,
     )
 
