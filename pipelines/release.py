@@ -44,7 +44,7 @@ def judge_and_release(
     behaviour = run_behavioural_checks(
         bundle, train, valid, config.evaluation.k, config.seed, refit_all
     )
-    served, fits = refit_on_all_ratings(bundle, train, valid, test, refit_all)
+    served, fits = refit_on_all_ratings(bundle, train, valid, test, refit_all, config.spark)
     model = registered_model(config.model_name)
     version = register_model.with_options(model=model)(
         served, metrics, behaviour, ratings, fits, config

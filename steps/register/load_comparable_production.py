@@ -16,6 +16,7 @@ from materializers.production_materializer import PreparedProductionMaterializer
 from movie_roulette.config import PipelineConfig
 from movie_roulette.evaluation.compare import seen_ratings
 from movie_roulette.evaluation.production import PreparedProduction, prepare_production
+from movie_roulette.spark.session import use_settings
 from serving.registry import load_production_bundle
 
 
@@ -26,7 +27,9 @@ def load_comparable_production(
     test: pd.DataFrame,
     config: PipelineConfig,
 ) -> Annotated[PreparedProduction, "comparable_production"]:
-    """Never cached: production changes between runs while the data may not."""
+    """Never cached: production changes between runs while the data may not. A Spark-fitted
+    production refits on the config's Spark session (`spark.master`), not a default one."""
+    use_settings(config.spark)
     seen = seen_ratings(train, valid, config.model.refit_on_train_and_valid)
     prepared = prepare_production(load_production_bundle(config.model_name), seen, test)
     print(prepared.describe())

@@ -7,7 +7,9 @@ from zenml import log_metadata, step
 
 from materializers.bundle_materializer import ModelBundleMaterializer
 from movie_roulette.bundle import ModelBundle
+from movie_roulette.config import SparkConfig
 from movie_roulette.final_fit import metrics_note, refit_for_serving
+from movie_roulette.spark.session import use_settings
 
 
 @step(output_materializers={"served_bundle": ModelBundleMaterializer})
@@ -17,7 +19,11 @@ def refit_on_all_ratings(
     valid: pd.DataFrame,
     test: pd.DataFrame,
     refit_on_train_and_valid: bool,
+    spark: SparkConfig,
 ) -> tuple[Annotated[ModelBundle, "served_bundle"], Annotated[dict[str, Any], "fits"]]:
+    """`spark`: where a Spark-fitted component refits (the config's session, also when this step
+    runs without the steps before it, e.g. cached)."""
+    use_settings(spark)
     model, fits = refit_for_serving(
         model_bundle.model,
         train,

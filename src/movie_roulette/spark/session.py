@@ -290,11 +290,23 @@ def _checkpoint_dir() -> Path:
     return Path(tempfile.gettempdir()) / f"movie-roulette-spark-checkpoints-{os.getpid()}"
 
 
+def use_settings(cfg: SparkConfig) -> None:
+    """The settings the next Spark fit opens its session with (`active_session`), without
+    starting one. A step that may refit a Spark-fitted model (the served refit, production's
+    refit for the comparison) names the config's: without them a step run on its own (cached
+    predecessors, another process) fitted on a default `local[*]` session, not on
+    `spark.master`. No JVM starts unless a fit needs one."""
+    global _last_cfg
+    _last_cfg = cfg
+
+
 def active_session() -> SparkSession:
-    """The session of the last `get_session` call (restarted with its settings if it was
-    stopped; a default local one when there was none in this process)."""
+    """The session of the last `get_session` / `use_settings` call's settings (started, or
+    restarted with them if it was stopped or had other settings; a default local one when
+    neither was called in this process)."""
     if _session is not None and _alive(_session):
-        return _session
+        if _last_cfg is None or _session_key == _key(_last_cfg):
+            return _session
     return get_session(_last_cfg or SparkConfig())
 
 

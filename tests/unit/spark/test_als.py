@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -26,7 +27,9 @@ from movie_roulette.models.factor_als import (
     ImplicitALSRecommender,
 )
 from movie_roulette.models.registry import model_from_state
+from movie_roulette.spark import session
 from movie_roulette.spark.als import make_spark_als_components
+from tests.spark_support import SPARK_TEST_SETTINGS, require_java, spark_test_config
 
 pytestmark = pytest.mark.spark
 
@@ -116,6 +119,48 @@ def test_bundle_round_trip_needs_no_spark(fitted, split, tmp_path) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert int(out.stdout.strip()) == comp.recommend(user, k=3)[0][0]
+
+
+def test_a_refit_in_a_fresh_process_runs_on_the_configured_session() -> None:
+    """A step that refits a Spark-fitted model without the steps before it (cached, or run in
+    another process: the served refit, production's refit) names the config's settings with
+    `use_settings`; the fit then opens its session with them, not a default `local[*]` one."""
+    require_java()
+    settings = {**SPARK_TEST_SETTINGS, "app_name": "refit-check"}
+    code = textwrap.dedent(
+        f"""
+        import movie_roulette.spark.als  # registers the fitter, as the pipeline's steps do
+        from movie_roulette.config import DataConfig, DemoConfig, SparkConfig
+        from movie_roulette.data import sources
+        from movie_roulette.models.factor_als import ExplicitALSRecommender
+        from movie_roulette.spark import session
+
+        session.use_settings(SparkConfig(**{settings!r}))
+        assert session._session is None, "use_settings started a session"
+        demo = DemoConfig(n_movies=60, n_users=40, mean_ratings_per_user=20)
+        ratings = sources.load_ratings(DataConfig(demo=demo), seed=1)
+        comp = ExplicitALSRecommender(rank=4, max_iter=2).fit(ratings)
+        ctx = session.active_session().sparkContext
+        print(ctx.appName, ctx.master, comp.item_factors.shape[0] > 0)
+        session.stop_session()
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split()[-3:] == ["refit-check", "local[1]", "True"]
+
+
+def test_an_alive_session_with_other_settings_is_not_reused(spark, monkeypatch) -> None:
+    opened: list[SparkConfig] = []
+    monkeypatch.setattr(session, "get_session", lambda cfg: opened.append(cfg) or "restarted")
+    monkeypatch.setattr(session, "_last_cfg", session._last_cfg)  # (restored after the test)
+    session.use_settings(spark_test_config())
+    assert session.active_session() is spark and opened == []
+    elsewhere = SparkConfig(**{**SPARK_TEST_SETTINGS, "master": "local[2]"})
+    session.use_settings(elsewhere)
+    assert session.active_session() == "restarted" and opened == [elsewhere]
 
 
 def test_fit_without_an_engine_names_the_fix(split) -> None:
