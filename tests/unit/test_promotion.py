@@ -7,7 +7,14 @@ import pandas as pd
 import pytest
 
 from movie_roulette.config import ModelConfig, PipelineConfig, SVDConfig
-from movie_roulette.evaluation.like_for_like import KNOWN, NEW, Comparison, GroupComparison
+from movie_roulette.evaluation.like_for_like import (
+    KNOWN,
+    NEW,
+    Comparison,
+    GroupComparison,
+    compare_like_with_like,
+)
+from movie_roulette.evaluation.offline import evaluate
 from movie_roulette.promotion import decide_against_production, decide_on_groups, decide_promotion
 from movie_roulette.tracking import flatten_metrics, flatten_params, metric_key
 
@@ -89,6 +96,41 @@ def test_users_new_to_production_are_compared_through_its_newcomer_path() -> Non
             f"{group['ranked_users']} users): candidate {group['candidate']:.4f}"
             in (decision["reason"])
         )
+
+
+class _Counting:
+    """A model that counts its rankings and rating predictions."""
+
+    def __init__(self, model: object) -> None:
+        self.model, self.calls = model, {"recommend": 0, "predict_rating": 0}
+
+    def recommend(self, user_id: int, k: int = 10, exclude_seen: bool = True) -> list:
+        self.calls["recommend"] += 1
+        return self.model.recommend(user_id, k, exclude_seen=exclude_seen)
+
+    def predict_rating(self, user_id: int, movie_ids: object) -> object:
+        self.calls["predict_rating"] += 1
+        return self.model.predict_rating(user_id, movie_ids)
+
+
+@pytest.mark.parametrize(
+    ("metric", "family"),
+    [("ndcg@10", "recommend"), ("hit_rate@10", "recommend"), ("rmse", "predict_rating")],
+)
+def test_the_comparison_computes_only_the_primary_metrics_family(metric: str, family: str) -> None:
+    """A ranking metric needs no rating predictions (the rating stack on every test row of both
+    models), an error metric no rankings; the value is the one `evaluate` gives."""
+    train, valid, test, _ = _world()
+    model = _hybrid(train, valid)
+    candidate = _Counting(model)
+    production = _hybrid(train, valid)
+    comparison = compare_like_with_like(candidate, production, train, valid, test, metric)
+    known = next(g for g in comparison.groups if g.name == KNOWN)
+    assert known.users == test["user_id"].nunique()  # (production knows every test user)
+    seen = pd.concat([train, valid], ignore_index=True)
+    assert known.candidate == pytest.approx(evaluate(model, seen, test)[metric], rel=1e-12)
+    other = ({"recommend", "predict_rating"} - {family}).pop()
+    assert candidate.calls[family] > 0 and candidate.calls[other] == 0
 
 
 def test_an_exact_zero_on_a_non_empty_group_blocks_promotion_with_the_reason() -> None:

@@ -24,12 +24,13 @@ import pandas as pd
 
 from movie_roulette import columns as C
 from movie_roulette.evaluation.compare import seen_ratings
-from movie_roulette.evaluation.offline import evaluate
+from movie_roulette.evaluation.offline import evaluate, ranking_metrics, rating_metrics
 from movie_roulette.exceptions import UnknownUserError
 
 KNOWN = "known_to_both"
 NEW = "new_to_production"
 MAX_SEEN_SHARE = 0.05  # production trained on more of the test rows than this: refit its recipe
+RATING_METRICS = frozenset({"rmse", "mae", "rating_coverage"})  # `rating_metrics`' keys
 
 
 @dataclass(frozen=True)
@@ -147,9 +148,17 @@ def _seen_by(model: Any, frame: pd.DataFrame) -> np.ndarray:
 
 
 def _metric(model: Any, seen: pd.DataFrame, test: pd.DataFrame, metric: str, **kw: Any) -> float:
+    """`metric` as `evaluate` gives it, computing only its family: a ranking metric needs no
+    rating predictions (the rating stack on every test row of both models) and an error metric
+    no rankings."""
     if test.empty:
         return float("nan")
-    return float(evaluate(model, seen, test, **kw)[metric])
+    if metric in RATING_METRICS:
+        return float(rating_metrics(model, test)[metric])
+    ranking = ranking_metrics(model, seen, test, **kw)
+    if metric in ranking:
+        return float(ranking[metric])
+    return float(evaluate(model, seen, test, **kw)[metric])  # (an unknown name: its KeyError)
 
 
 def compare_like_with_like(
