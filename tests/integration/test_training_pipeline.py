@@ -191,6 +191,17 @@ def test_demo_pipeline_registers_promotes_and_keeps_a_worse_or_equal_model_in_st
     for key, value in step_figures.items():
         assert reproduced[key] == pytest.approx(value, rel=1e-7, abs=1e-9), key
 
+    # benchmarks/comparison_cost.py times the promotion's comparison both ways on this run's own
+    # inputs, and both ways give the decision's groups
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert load_benchmark("comparison_cost").main(["--json"]) == 0
+    cost = json.loads(out.getvalue())
+    assert cost["run"] == rerun.name and cost["metric"] == "ndcg@10"
+    decided = [g for g in latest.run_metadata["promotion"]["groups"] if g["users"]]
+    assert [g for g in cost["groups"] if g["users"]] == decided and decided
+    assert all(len(s) == 1 and s[0] > 0 for s in cost["seconds"].values())
+
 
 def test_corrupted_ratings_fail_validation_and_register_nothing(
     tmp_path: Path, shared_data_dir: Path, stack: str, mlflow_client: Any
