@@ -219,9 +219,9 @@ def _wait_for_executors(spark: SparkSession, cfg: SparkConfig) -> None:
 def get_session(cfg: SparkConfig) -> SparkSession:
     """The process's SparkSession for these settings (started, or reused when unchanged)."""
     global _session, _session_key, _last_cfg
-    _last_cfg = cfg
     key = _key(cfg)
     if _session is not None and _session_key == key and _alive(_session):
+        _last_cfg = cfg
         return _session
     check_master(cfg.master)
     check_java()
@@ -249,7 +249,8 @@ def get_session(cfg: SparkConfig) -> SparkSession:
     except SparkEngineError:
         spark.stop()
         raise
-    _session, _session_key = spark, key
+    # (the settings `active_session` reopens: a call that failed leaves the last good ones)
+    _session, _session_key, _last_cfg = spark, key, cfg
     if cfg.master.startswith("spark://"):
         threading.Thread(
             target=_watch_executors, args=(spark, cfg), name="spark-executor-watchdog", daemon=True

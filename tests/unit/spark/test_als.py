@@ -163,6 +163,16 @@ def test_an_alive_session_with_other_settings_is_not_reused(spark, monkeypatch) 
     assert session.active_session() == "restarted" and opened == [elsewhere]
 
 
+def test_a_failed_start_leaves_the_settings_of_the_live_session(spark) -> None:
+    """A `get_session` that fails (here: nothing listens at the master) must not leave its
+    settings behind for the next fit, which would then try them again instead of the session
+    that works."""
+    unreachable = SparkConfig(master="spark://127.0.0.1:1", connect_timeout_s=1.0)
+    with pytest.raises(session.SparkEngineError, match="spark.master"):
+        session.get_session(unreachable)
+    assert session.active_session() is spark
+
+
 def test_fit_without_an_engine_names_the_fix(split) -> None:
     with pytest.raises(RuntimeError, match="no 'nowhere' engine.*engine: local"):
         ImplicitALSRecommender(rank=4, engine="nowhere").fit(split[0])
