@@ -24,7 +24,7 @@ import pandas as pd
 
 from movie_roulette import columns as C
 from movie_roulette.evaluation.compare import seen_ratings
-from movie_roulette.evaluation.offline import evaluate, ranking_metrics, rating_metrics
+from movie_roulette.evaluation.offline import ranking_metrics, rating_metrics
 from movie_roulette.exceptions import UnknownUserError
 
 KNOWN = "known_to_both"
@@ -155,10 +155,7 @@ def _metric(model: Any, seen: pd.DataFrame, test: pd.DataFrame, metric: str, **k
         return float("nan")
     if metric in RATING_METRICS:
         return float(rating_metrics(model, test)[metric])
-    ranking = ranking_metrics(model, seen, test, **kw)
-    if metric in ranking:
-        return float(ranking[metric])
-    return float(evaluate(model, seen, test, **kw)[metric])  # (an unknown name: its KeyError)
+    return float(ranking_metrics(model, seen, test, **kw)[metric])  # (every other key of evaluate)
 
 
 def compare_like_with_like(
