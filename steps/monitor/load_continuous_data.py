@@ -7,6 +7,7 @@ from zenml import log_metadata, step
 
 from materializers.frame_materializer import FrameMaterializer
 from movie_roulette.config import PipelineConfig
+from movie_roulette.fingerprint import frame_checksum
 from movie_roulette.monitoring.batches import continuous_data, state_dir
 from movie_roulette.monitoring.store import InteractionStore, merge_interactions
 from serving.registry import production_version
@@ -28,4 +29,11 @@ def load_continuous_data(
         config, InteractionStore(state_dir(config)), production_version(config.model_name)
     )
     log_metadata(metadata={"data": info})
-    return history, new, merge_interactions(history, new), info
+    ratings = merge_interactions(history, new)
+    # register_model reads the checksum from the artifact, without loading it
+    log_metadata(
+        metadata={"rows": len(ratings), "sha256": frame_checksum(ratings)},
+        infer_artifact=True,
+        artifact_name="ratings",
+    )
+    return history, new, ratings, info

@@ -39,6 +39,12 @@ def prepare_ratings_spark(
         master=config.spark.master,
     )
     log_metadata(metadata=meta)
+    # on the ratings artifact too: register_model reads the checksum there, without loading it
+    log_metadata(
+        metadata={k: meta[k] for k in ("rows", "users", "movies", "sha256")},
+        infer_artifact=True,
+        artifact_name="ratings",
+    )
     report = out.validation
     return (
         out.ratings,

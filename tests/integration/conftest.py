@@ -70,3 +70,17 @@ def copy_data_dir(shared: Path, dst: Path) -> Path:
     for name in ("ml-latest-small", "imdb-5000", "tmdb-top10k"):
         shutil.copytree(shared / name, dst / name)
     return dst
+
+
+def assert_ratings_checksum_registered(version: Any, producer: str) -> None:
+    """The version's `ratings_sha256` (which register_model reads from the ratings artifact's
+    metadata instead of loading the frame) is the checksum of the ratings `producer` wrote, as
+    they load back."""
+    from zenml.client import Client
+
+    from movie_roulette.fingerprint import frame_checksum
+
+    run = Client().get_pipeline_run(version.tags["zenml_run_id"])
+    ratings = run.steps[producer].outputs["ratings"][0]
+    assert ratings.run_metadata["sha256"] == version.tags["ratings_sha256"]
+    assert frame_checksum(ratings.load()) == version.tags["ratings_sha256"]

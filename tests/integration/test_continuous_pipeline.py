@@ -15,7 +15,12 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import free_port, run_cli, write_config
+from tests.integration.conftest import (
+    assert_ratings_checksum_registered,
+    free_port,
+    run_cli,
+    write_config,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -163,6 +168,7 @@ def test_continuous_training_retrains_only_on_drift_promotes_only_if_better_and_
     assert comparison["audit_gate"] == promotion["audit_gate"]
     v2 = mlflow_client.get_model_version(name, "2")
     assert v2.tags["model_card"] == "model_card/model_card.html"
+    assert_ratings_checksum_registered(v2, "load_continuous_data")
     assert ct_run.data.metrics["audit.group.worst.ndcg_at_10"] == pytest.approx(
         audit["candidate"]["group.worst.ndcg@10"]
     )

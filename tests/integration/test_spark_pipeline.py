@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from tests.integration.conftest import run_cli, write_config
+from tests.integration.conftest import assert_ratings_checksum_registered, run_cli, write_config
 from tests.spark_support import SPARK_TEST_SETTINGS, require_java
 
 pytestmark = [pytest.mark.integration, pytest.mark.spark, pytest.mark.slow]
@@ -84,6 +84,7 @@ def test_spark_pipeline_registers_a_hybrid_of_spark_als_components(
     served = steps["refit_on_all_ratings"].outputs["served_bundle"][0].load()
     assert {"als_explicit", "als_implicit", "sentiment"} <= set(served.model.components)
     assert "train_sentiment" in steps and "train_hybrid_with_sentiment" in steps
+    assert_ratings_checksum_registered(versions[0], "prepare_ratings_spark")
 
 
 def test_a_failed_spark_run_says_why_in_one_line_and_registers_nothing(

@@ -8,7 +8,12 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from tests.integration.conftest import copy_data_dir, run_cli, write_config
+from tests.integration.conftest import (
+    assert_ratings_checksum_registered,
+    copy_data_dir,
+    run_cli,
+    write_config,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -65,6 +70,7 @@ def test_demo_pipeline_registers_promotes_and_keeps_a_worse_or_equal_model_in_st
     assert str(mlflow_client.get_model_version_by_alias(name, "champion").version) == "1"
     for tag in ("ratings_sha256", "catalogue_sha256", "code_version", "zenml_run_id"):
         assert v1.tags.get(tag), f"model version misses tag {tag}"
+    assert_ratings_checksum_registered(v1, "load_ratings")
     run = mlflow_client.get_run(v1.run_id)
     for metric in ("hybrid.ndcg_at_10", "hybrid.rmse", "popularity.ndcg_at_10", "svd.rmse"):
         assert metric in run.data.metrics, f"{metric} not logged; got {sorted(run.data.metrics)}"
