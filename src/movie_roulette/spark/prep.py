@@ -163,16 +163,21 @@ def popularity(df: DataFrame) -> pd.DataFrame:
     return out.astype({C.MOVIE_ID: "int64", "count": "int64", "mean_rating": "float64"})
 
 
-def to_pandas(df: DataFrame, extra: tuple[str, ...] = ()) -> pd.DataFrame:
+def to_pandas(df: DataFrame, extra: tuple[str, ...] = (), first: str | None = None) -> pd.DataFrame:
     """Collect a ratings DataFrame (and the `extra` columns) with the local path's dtypes,
-    sorted by user then movie (pairs are unique once cleaned). Spark casts; Arrow's buffers are
-    released column by column as pandas takes them (the session's selfDestruct), and the sort
-    moves one column at a time, so the driver holds about one copy of the rows."""
+    sorted by user then movie (pairs are unique once cleaned); with `first` (one of `extra`),
+    by that column first. Spark casts; Arrow's buffers are released column by column as pandas
+    takes them (the session's selfDestruct), and the sort moves one column at a time, so the
+    driver holds about one copy of the rows."""
     cols = [F.col(c).cast(_TYPES[c]).alias(c) for c in COLUMNS] + [F.col(c) for c in extra]
     with spark_errors("collecting the ratings"):
         got = df.select(*cols).toPandas()
     names = [*COLUMNS, *extra]
-    order = np.lexsort((got[C.MOVIE_ID].to_numpy(), got[C.USER_ID].to_numpy()))
+    keys = [got[C.MOVIE_ID].to_numpy(), got[C.USER_ID].to_numpy()]
+    if first is not None:
+        keys.append(got[first].to_numpy())
+    order = np.lexsort(keys)
+    del keys
     columns = {}
     for c in names:
         columns[c] = got[c].to_numpy()[order]
@@ -189,9 +194,19 @@ def to_pandas(df: DataFrame, extra: tuple[str, ...] = ()) -> pd.DataFrame:
 def split_frames(
     labelled: pd.DataFrame, part: str, labels: tuple[int, ...]
 ) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
-    """(every row without the `part` column, one frame per label) from one collected frame;
-    the first shares the collected columns (no copy)."""
-    ratings = pd.DataFrame({c: labelled[c].to_numpy() for c in COLUMNS}, copy=False)
+    """(every row without the `part` column, one frame per label) from one collected frame.
+    The first shares the collected columns; a label whose rows are contiguous (collected with
+    `to_pandas(first=part)`) is a slice of them, also without a copy, so the driver holds the
+    rows once, not twice (25M ratings: 0.8 GB less)."""
+    columns = {c: labelled[c].to_numpy() for c in COLUMNS}
+    ratings = pd.DataFrame(columns, copy=False)
     which = labelled[part].to_numpy()
-    parts = [ratings[which == label].reset_index(drop=True) for label in labels]
+    parts = []
+    for label in labels:
+        rows = np.flatnonzero(which == label)
+        if len(rows) and rows[-1] - rows[0] + 1 == len(rows):
+            a, b = int(rows[0]), int(rows[-1]) + 1
+            parts.append(pd.DataFrame({c: v[a:b] for c, v in columns.items()}, copy=False))
+        else:
+            parts.append(ratings.iloc[rows].reset_index(drop=True))
     return ratings, parts

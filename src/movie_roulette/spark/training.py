@@ -34,7 +34,7 @@ from movie_roulette.validation.report import ValidationReport
 class PreparedRatings:
     """What the Spark data preparation hands to the rest of the pipeline."""
 
-    ratings: pd.DataFrame  # cleaned (typed, deduplicated)
+    ratings: pd.DataFrame  # cleaned (typed, deduplicated); by split, then user and movie
     train: pd.DataFrame
     valid: pd.DataFrame
     test: pd.DataFrame
@@ -69,8 +69,11 @@ def prepare_ratings(cfg: PipelineConfig) -> PreparedRatings:
     seconds["validate"] = round(time.perf_counter() - start, 3)
     start = time.perf_counter()
     if report.success:
-        # one collection of every row, labelled with its split (not the ratings, then each split)
-        labelled = prep.to_pandas(split_labels(clean, cfg.split, cfg.seed), extra=(PART,))
+        # one collection of every row, labelled with its split (not the ratings, then each split),
+        # ordered by split first: each split is then a slice of the ratings' columns (no copy)
+        labelled = prep.to_pandas(
+            split_labels(clean, cfg.split, cfg.seed), extra=(PART,), first=PART
+        )
         ratings, (train, valid, test) = prep.split_frames(labelled, PART, (TRAIN, VALID, TEST))
         del labelled
     else:

@@ -56,21 +56,30 @@ def test_spark_split_equals_the_local_split(spark, strategy: str, seed: int) -> 
         assert not _sorted(other).equals(_sorted(expected[2]))
 
 
-def test_one_labelled_collection_gives_the_local_split(spark) -> None:
+@pytest.mark.parametrize("by_part_first", [True, False])
+def test_one_labelled_collection_gives_the_local_split(spark, by_part_first: bool) -> None:
     """What the pipeline collects (`split_labels`, one frame, sliced on the driver) equals the
-    local split, and the ratings frame is every row sorted by user then movie."""
+    local split, each split sorted by user then movie, and the ratings frame is every row.
+    Collected by split first (as the pipeline does), every split is a view of the ratings'
+    columns: the driver holds the rows once."""
     ratings = _ratings(seed=5)
     cfg = SplitConfig(test_fraction=0.2, valid_fraction=0.25)
     expected = local.train_valid_test(ratings, cfg, seed=11)
     labelled = spark_split.split_labels(prep.from_pandas(spark, ratings), cfg, 11)
-    frame = prep.to_pandas(labelled, extra=(spark_split.PART,))
+    first = spark_split.PART if by_part_first else None
+    frame = prep.to_pandas(labelled, extra=(spark_split.PART,), first=first)
     assert frame[spark_split.PART].isin([0, 1, 2]).all()
     every, parts = prep.split_frames(
         frame, spark_split.PART, (spark_split.TRAIN, spark_split.VALID, spark_split.TEST)
     )
-    pd.testing.assert_frame_equal(every, _sorted(ratings))
+    pd.testing.assert_frame_equal(_sorted(every), _sorted(ratings))
+    if not by_part_first:
+        pd.testing.assert_frame_equal(every, _sorted(ratings))
     for want, have in zip(expected, parts, strict=True):
         pd.testing.assert_frame_equal(have, _sorted(want))
+        for column in have.columns:
+            shared = np.shares_memory(have[column].to_numpy(), every[column].to_numpy())
+            assert shared is by_part_first, column
 
 
 def test_small_users_stay_in_train(spark) -> None:
