@@ -9,11 +9,13 @@ hybrid needs collected to pandas through Arrow) on a synthetic MovieLens-shaped 
 `spark.master` --master (default local[2]) and --driver-memory. Prints one JSON object: the
 step's own timings, the rows, the Python driver's peak RSS (ru_maxrss) and its RSS at the end
 (what it holds: the four pandas frames), the driver JVM's peak RSS (VmHWM; in local mode the
-JVM also runs the tasks), and the pandas frames' own size. With --artifacts, the four frames
-are then written as the step's ZenML outputs are (`FrameMaterializer`: zstd Parquet, its
-metadata and visualizations) into a temporary folder: `artifacts_s` per frame, `artifacts_mb`
-and `driver_python_peak_rss_mb_with_artifacts` (the peak over the preparation and the writes:
-the step holds its four frames while ZenML writes them).
+JVM also runs the tasks), and the pandas frames' size (`frames_mb`: each frame counted on its
+own; `frames_distinct_mb`: each buffer once, since the splits are slices of the ratings frame).
+With --artifacts, the four frames are then written as the step's ZenML outputs are
+(`FrameMaterializer`: zstd Parquet, its metadata and visualizations) into a temporary folder:
+`artifacts_s` per frame, `artifacts_mb` and `driver_python_peak_rss_mb_with_artifacts` (the
+peak over the preparation and the writes: the step holds its four frames while ZenML writes
+them).
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ import json
 import resource
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -59,6 +63,19 @@ def _write_artifacts(frames: dict) -> dict:
             seconds[name] = round(time.perf_counter() - start, 1)
         size_mb = folder_mb(Path(tmp))
     return {"artifacts_s": seconds, "artifacts_mb": size_mb}
+
+
+def _distinct_mb(frames: Iterable[Any]) -> float:
+    """The frames' column buffers, each counted once (the splits can be views of the ratings)."""
+    import numpy as np
+
+    held: list[Any] = []
+    for frame in frames:
+        for column in frame.columns:
+            values = frame[column].to_numpy()
+            if not any(np.shares_memory(values, other) for other in held):
+                held.append(values)
+    return round(sum(v.nbytes for v in held) / 2**20, 1)
 
 
 def main() -> None:
@@ -106,6 +123,7 @@ def main() -> None:
         "frames_mb": round(
             sum(f.memory_usage(deep=True).sum() for f in frames.values()) / 2**20, 1
         ),
+        "frames_distinct_mb": _distinct_mb(frames.values()),
         "driver_python_peak_rss_mb": round(
             resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
         ),
