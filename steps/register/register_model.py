@@ -13,7 +13,6 @@ from typing import Annotated, Any
 import mlflow
 from zenml import get_step_context, log_metadata, step
 from zenml.artifacts.unmaterialized_artifact import UnmaterializedArtifact
-from zenml.artifacts.utils import load_artifact_from_response
 
 from movie_roulette.bundle import ModelBundle
 from movie_roulette.config import PipelineConfig
@@ -88,9 +87,13 @@ def register_model(
 
 
 def _checksum(ratings: UnmaterializedArtifact) -> str:
-    """The `sha256` the producing step logged on the ratings artifact; the frame is loaded and
-    hashed only for an artifact without it (one written before producers logged it)."""
+    """The `sha256` the producing step logged on the ratings artifact."""
     logged = ratings.run_metadata.get("sha256")
-    if isinstance(logged, str) and logged:
-        return logged
-    return frame_checksum(load_artifact_from_response(ratings))
+    if not isinstance(logged, str) or not logged:
+        raise ValueError(
+            f"The ratings artifact {ratings.name!r} (version {ratings.version}) has no 'sha256' "
+            "metadata: the step that produced it must log the frame's checksum on it "
+            "(log_metadata(metadata={'sha256': frame_checksum(ratings)}, infer_artifact=True, "
+            "artifact_name='ratings'), as load_ratings does)."
+        )
+    return logged
