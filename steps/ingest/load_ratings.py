@@ -3,12 +3,12 @@
 from typing import Annotated
 
 import pandas as pd
-from zenml import log_metadata, step
+from zenml import step
 
 from materializers.frame_materializer import FrameMaterializer
 from movie_roulette.config import DataConfig
 from movie_roulette.data import sources
-from movie_roulette.fingerprint import frame_checksum
+from steps.ratings_artifact import log_on_ratings_artifact, ratings_facts
 
 
 @step(output_materializers=FrameMaterializer)
@@ -17,15 +17,5 @@ def load_ratings(
 ) -> Annotated[pd.DataFrame, "ratings"]:
     """Cached: `data_fingerprint` (the files' checksum) is an input, so new files rerun it."""
     ratings = sources.load_ratings(data, seed=seed)
-    log_metadata(
-        metadata={
-            "rows": len(ratings),
-            "users": int(ratings["user_id"].nunique()),
-            "movies": int(ratings["movie_id"].nunique()),
-            "sha256": frame_checksum(ratings),
-            "data_fingerprint": data_fingerprint,
-        },
-        infer_artifact=True,
-        artifact_name="ratings",
-    )
+    log_on_ratings_artifact({**ratings_facts(ratings), "data_fingerprint": data_fingerprint})
     return ratings

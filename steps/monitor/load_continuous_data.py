@@ -7,10 +7,10 @@ from zenml import log_metadata, step
 
 from materializers.frame_materializer import FrameMaterializer
 from movie_roulette.config import PipelineConfig
-from movie_roulette.fingerprint import frame_checksum
 from movie_roulette.monitoring.batches import continuous_data, state_dir
 from movie_roulette.monitoring.store import InteractionStore, merge_interactions
 from serving.registry import production_version
+from steps.ratings_artifact import log_on_ratings_artifact, ratings_facts
 
 
 @step(
@@ -30,10 +30,5 @@ def load_continuous_data(
     )
     log_metadata(metadata={"data": info})
     ratings = merge_interactions(history, new)
-    # register_model reads the checksum from the artifact, without loading it
-    log_metadata(
-        metadata={"rows": len(ratings), "sha256": frame_checksum(ratings)},
-        infer_artifact=True,
-        artifact_name="ratings",
-    )
+    log_on_ratings_artifact(ratings_facts(ratings))
     return history, new, ratings, info

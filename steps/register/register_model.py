@@ -20,6 +20,7 @@ from movie_roulette.final_fit import HOLDOUT, SERVED
 from movie_roulette.fingerprint import code_version, frame_checksum
 from movie_roulette.tracking import flatten_metrics, flatten_params, metric_key
 from serving.registry import log_and_register
+from steps.ratings_artifact import logged_checksum
 
 
 @step(experiment_tracker="mlflow_tracker", enable_cache=False)
@@ -33,7 +34,7 @@ def register_model(
 ) -> Annotated[str, "mlflow_model_version"]:
     context = get_step_context()
     provenance = {
-        "ratings_sha256": _checksum(ratings),
+        "ratings_sha256": logged_checksum(ratings),
         "catalogue_sha256": frame_checksum(model_bundle.catalogue),
         "code_version": code_version(),
         "data_source": config.data.source,
@@ -84,16 +85,3 @@ def register_model(
         infer_model=True,
     )
     return version
-
-
-def _checksum(ratings: UnmaterializedArtifact) -> str:
-    """The `sha256` the producing step logged on the ratings artifact."""
-    logged = ratings.run_metadata.get("sha256")
-    if not isinstance(logged, str) or not logged:
-        raise ValueError(
-            f"The ratings artifact {ratings.name!r} (version {ratings.version}) has no 'sha256' "
-            "metadata: the step that produced it must log the frame's checksum on it "
-            "(log_metadata(metadata={'sha256': frame_checksum(ratings)}, infer_artifact=True, "
-            "artifact_name='ratings'), as load_ratings does)."
-        )
-    return logged

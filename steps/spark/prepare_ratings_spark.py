@@ -12,8 +12,8 @@ from zenml.types import HTMLString
 
 from materializers.frame_materializer import FrameMaterializer
 from movie_roulette.config import PipelineConfig
-from movie_roulette.fingerprint import frame_checksum
 from movie_roulette.spark.training import prepare_ratings
+from steps.ratings_artifact import log_on_ratings_artifact, ratings_facts
 
 
 @step(
@@ -32,19 +32,9 @@ def prepare_ratings_spark(
 ]:
     out = prepare_ratings(config)
     meta = out.metadata()
-    meta.update(
-        users=int(out.ratings["user_id"].nunique()),
-        movies=int(out.ratings["movie_id"].nunique()),
-        sha256=frame_checksum(out.ratings),
-        master=config.spark.master,
-    )
-    log_metadata(metadata=meta)
-    # on the ratings artifact too: register_model reads the checksum there, without loading it
-    log_metadata(
-        metadata={k: meta[k] for k in ("rows", "users", "movies", "sha256")},
-        infer_artifact=True,
-        artifact_name="ratings",
-    )
+    facts = ratings_facts(out.ratings)
+    log_metadata(metadata={**meta, **facts, "master": config.spark.master})
+    log_on_ratings_artifact(facts)
     report = out.validation
     return (
         out.ratings,
