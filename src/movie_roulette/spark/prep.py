@@ -166,29 +166,34 @@ def popularity(df: DataFrame) -> pd.DataFrame:
 def to_pandas(df: DataFrame, extra: tuple[str, ...] = (), first: str | None = None) -> pd.DataFrame:
     """Collect a ratings DataFrame (and the `extra` columns) with the local path's dtypes,
     sorted by user then movie (pairs are unique once cleaned); with `first` (one of `extra`),
-    by that column first. Spark casts; Arrow's buffers are released column by column as pandas
-    takes them (the session's selfDestruct), and the sort moves one column at a time, so the
-    driver holds about one copy of the rows."""
+    by that column first. Spark casts; the rows arrive as one Arrow table (`toArrow`), each
+    column of each batch in its own buffer (the session's selfDestruct), and the driver builds
+    the sorted numpy columns one at a time, dropping each Arrow column as it goes. pandas'
+    `toPandas` held about five copies at its peak (docs/spark.md section 19); this holds the
+    Arrow rows, the sort keys and the finished columns."""
     cols = [F.col(c).cast(_TYPES[c]).alias(c) for c in COLUMNS] + [F.col(c) for c in extra]
     with spark_errors("collecting the ratings"):
-        got = df.select(*cols).toPandas()
+        table = df.select(*cols).toArrow()
     names = [*COLUMNS, *extra]
-    keys = [got[C.MOVIE_ID].to_numpy(), got[C.USER_ID].to_numpy()]
-    if first is not None:
-        keys.append(got[first].to_numpy())
-    order = np.lexsort(keys)
-    del keys
+    keys = [C.MOVIE_ID, C.USER_ID] + ([first] if first is not None else [])
+    key_arrays = {c: _column(table, c) for c in keys}
+    order = np.lexsort([key_arrays[c] for c in keys])
     columns = {}
     for c in names:
-        columns[c] = got[c].to_numpy()[order]
-        del got[c]
+        values = key_arrays.pop(c, None)
+        if values is None:
+            values = _column(table, c)
+        columns[c] = values[order]
+        del values
+        table = table.drop_columns([c])
         release_arrow_memory()  # (the column's Arrow pages, before the next copy)
-    del got, order
-    out = pd.DataFrame(columns, copy=False)
-    return out.astype(
-        {C.USER_ID: "int64", C.MOVIE_ID: "int64", C.RATING: "float64", C.TIMESTAMP: "int64"},
-        copy=False,
-    )
+    del table, order
+    return pd.DataFrame(columns, copy=False)
+
+
+def _column(table: Any, name: str) -> np.ndarray:
+    """One Arrow column as one numpy array (its batches concatenated; no nulls once cleaned)."""
+    return table.column(name).to_numpy()
 
 
 def split_frames(

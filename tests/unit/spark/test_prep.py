@@ -52,6 +52,28 @@ def test_parquet_is_read(spark, tmp_path) -> None:
     assert stats.bad_type_rows == 0
 
 
+def test_collected_columns_are_owned_sorted_and_keep_their_dtypes(spark) -> None:
+    """`to_pandas` builds each column from Arrow itself: sorted by user then movie, the local
+    dtypes, writable arrays (not read-only views of Arrow buffers), and
+    an empty selection is an empty frame with the same dtypes."""
+    frame = pd.DataFrame(
+        {
+            "user_id": [2, 1, 2],
+            "movie_id": [3, 4, 1],
+            "rating": [4.0, 3.5, 1.0],
+            "timestamp": [3, 2, 1],
+        }
+    )
+    df = prep.from_pandas(spark, frame)
+    got = prep.to_pandas(df)
+    want = frame.sort_values(["user_id", "movie_id"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, want)
+    for column in got.columns:
+        assert got[column].to_numpy().flags.writeable, column
+    empty = prep.to_pandas(df.where("user_id < 0"))
+    assert len(empty) == 0 and empty.dtypes.equals(want.dtypes)
+
+
 def test_out_of_range_ratings_fail_validation_on_spark(spark) -> None:
     frame = pd.DataFrame(
         {
