@@ -116,7 +116,13 @@ class SVDRecommender(Recommender):
         bu = float(res.sum() / (n + self.reg_all * n + 1.0))
         q = self.qi[movie_idx]
         lam = self.reg_all * n + 1e-3
-        pu = np.linalg.solve(q.T @ q + lam * np.eye(self.n_factors), q.T @ (res - bu))
+        target = res - bu
+        if n < self.n_factors:
+            # fewer ratings than factors (a newcomer, `similar`): the same ridge solution from
+            # the n x n system, (q'q + lam I)^-1 q' t = q' (q q' + lam I)^-1 t; one rating is
+            # a division, where the k x k solve cost ~0.1 ms of a `similar` request
+            return bu, q.T @ np.linalg.solve(q @ q.T + lam * np.eye(n), target)
+        pu = np.linalg.solve(q.T @ q + lam * np.eye(self.n_factors), q.T @ target)
         return bu, pu
 
     def _score_profile(self, movie_idx: np.ndarray, ratings: np.ndarray) -> np.ndarray:

@@ -18,6 +18,7 @@ from movie_roulette.data.split import train_valid_test
 from movie_roulette.explain import Explainer
 from movie_roulette.models.base import top_k_indices
 from movie_roulette.models.collaborative import SVDRecommender
+from movie_roulette.models import content as content_module
 from movie_roulette.models.content import ContentRecommender
 from movie_roulette.models.hybrid import HybridRecommender, blend, train_hybrid
 from movie_roulette.models.implicit import EASERecommender, ItemKNNRecommender
@@ -60,10 +61,24 @@ def svd_all_before(self: SVDRecommender, user_idx: int) -> np.ndarray:
     return self.global_mean + self.bu[user_idx] + self.bi + self.qi @ self.pu[user_idx]
 
 
+def svd_fold_in_before(
+    self: SVDRecommender, movie_idx: np.ndarray, ratings: np.ndarray
+) -> tuple[float, np.ndarray]:
+    """The ridge fold-in as the k x k system (whatever the number of ratings)."""
+    if len(movie_idx) == 0:
+        return 0.0, np.zeros(self.n_factors)
+    n = len(movie_idx)
+    res = np.asarray(ratings, np.float64) - self.global_mean - self.bi[movie_idx]
+    bu = float(res.sum() / (n + self.reg_all * n + 1.0))
+    q = self.qi[movie_idx]
+    lam = self.reg_all * n + 1e-3
+    return bu, np.linalg.solve(q.T @ q + lam * np.eye(self.n_factors), q.T @ (res - bu))
+
+
 def svd_profile_before(
     self: SVDRecommender, movie_idx: np.ndarray, ratings: np.ndarray
 ) -> np.ndarray:
-    bu, pu = self.fold_in(movie_idx, ratings)
+    bu, pu = svd_fold_in_before(self, movie_idx, ratings)
     return self.global_mean + bu + self.bi + self.qi @ pu
 
 
@@ -139,6 +154,7 @@ BEFORE = [
     (ContentRecommender, "_score_profile", content_before),
     (SVDRecommender, "_score_all", svd_all_before),
     (SVDRecommender, "_score_profile", svd_profile_before),
+    (SVDRecommender, "fold_in", svd_fold_in_before),
     (Explainer, "_cosines", cosines_before),
     (HybridRecommender, "recommend_items", recommend_items_before),
     (HybridRecommender, "recommend_from_ratings", recommend_from_ratings_before),
@@ -224,6 +240,44 @@ def test_component_scores_equal_the_previous_ones(model_path: Path) -> None:
                 np.testing.assert_allclose(got, svd_profile_before(comp, rows[:5], ratings[:5]))
                 checked.add("svd")
     assert checked == {"ease:binary", "ease:centered", "itemknn", "content", "svd"}
+
+
+@pytest.mark.parametrize("ratio", [0, 10**9], ids=["columns", "mat-vec"])
+def test_content_short_profiles_score_as_the_full_mat_vec(
+    model_path: Path, monkeypatch: pytest.MonkeyPatch, ratio: int
+) -> None:
+    """A profile of a few movies (`similar`, a newcomer) is scored from its features' columns
+    or by the mat-vec (ratio 0 forces the first, a huge ratio the second): the same scores as
+    the previous mat-vec over a dense profile, up to the order of the additions."""
+    monkeypatch.setattr(content_module, "SPARSE_PROFILE_RATIO", ratio)
+    comp = bundle.load(model_path).model.components["content"]
+    assert isinstance(comp, ContentRecommender)
+    rng = np.random.default_rng(3)
+    columns_read = 0
+    for n in (1, 1, 2, 3):
+        for _ in range(25):
+            rows = np.sort(rng.choice(comp.n_movies, n, replace=False))
+            ratings = rng.choice([1.0, 3.0, 4.0, 4.5, 5.0], n)
+            entries = int(np.diff(comp.item_matrix.indptr)[rows].sum())
+            columns_read += ratio == 0 and entries <= content_module.SPARSE_PROFILE_ENTRIES
+            got = comp._score_profile(rows, ratings)
+            want = content_before(comp, rows, ratings)
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+    assert columns_read > 50 or ratio != 0  # the columns' path was exercised
+
+
+def test_svd_fold_in_of_few_ratings_is_the_ridge_solution(model_path: Path) -> None:
+    """Fewer ratings than factors: the n x n system gives the k x k system's (bu, pu)."""
+    comp = bundle.load(model_path).model.components["svd"]
+    assert isinstance(comp, SVDRecommender)
+    rng = np.random.default_rng(4)
+    for n in (1, 2, 5, comp.n_factors - 1, comp.n_factors, comp.n_factors + 3):
+        rows = rng.choice(comp.n_movies, min(n, comp.n_movies), replace=False)
+        ratings = rng.choice([0.5, 2.0, 3.5, 5.0], len(rows))
+        bu, pu = comp.fold_in(rows, ratings)
+        want_bu, want_pu = svd_fold_in_before(comp, rows, ratings)
+        assert bu == want_bu
+        np.testing.assert_allclose(pu, want_pu, rtol=1e-9, atol=1e-12)
 
 
 def test_sum_rows_is_the_plain_or_weighted_sum_of_the_rows() -> None:
