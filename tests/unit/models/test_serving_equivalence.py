@@ -16,9 +16,9 @@ from movie_roulette.config import ModelConfig, SplitConfig
 from movie_roulette.data.demo import generate_demo
 from movie_roulette.data.split import train_valid_test
 from movie_roulette.explain import Explainer
+from movie_roulette.models import content as content_module
 from movie_roulette.models.base import top_k_indices
 from movie_roulette.models.collaborative import SVDRecommender
-from movie_roulette.models import content as content_module
 from movie_roulette.models.content import ContentRecommender
 from movie_roulette.models.hybrid import HybridRecommender, blend, train_hybrid
 from movie_roulette.models.implicit import EASERecommender, ItemKNNRecommender
