@@ -111,37 +111,51 @@ class ContentRecommender(Recommender):
         ml-latest-small's 25k), and their columns (`_by_feature`) hold ~4 % of the matrix's
         entries for one movie: it is scored from those columns, where the mat-vec reads every
         entry and a dense profile over the whole vocabulary. A long history: the mat-vec."""
-        if len(movie_idx) == 0 or self.item_matrix.shape[1] == 0:
-            return np.zeros(self.n_movies)
-        matrix = self._scoring_matrix()
-        movie_idx = np.asarray(movie_idx, np.int64)
-        entries = int((matrix.indptr[movie_idx + 1] - matrix.indptr[movie_idx]).sum())
-        if entries > SPARSE_PROFILE_ENTRIES:
+        short = self._short_profile(movie_idx, ratings)
+        if short is None:
             found = self._profile(movie_idx, ratings)
-            return np.zeros(self.n_movies) if found is None else self._matvec(*found)
-        take, lengths = row_entries(matrix.indptr, movie_idx)
-        weights = matrix.data[take] * np.repeat(self.profile_weights(ratings), lengths)
-        # the profile's nonzero features and their sums: the same additions in the same order
-        # as the dense profile's bincount over the vocabulary (`_profile`)
-        features, at = np.unique(matrix.indices[take], return_inverse=True)
-        values = np.bincount(at, weights=weights, minlength=len(features))
-        by_feature = self._by_feature()
-        touched = int((by_feature.indptr[features + 1] - by_feature.indptr[features]).sum())
-        if touched * SPARSE_PROFILE_RATIO >= by_feature.nnz:
-            profile = np.zeros(matrix.shape[1])
-            profile[features] = values
-            norm = float(np.sqrt(profile @ profile))
-            return np.zeros(self.n_movies) if norm == 0 else self._matvec(profile, norm)
+            if found is None:
+                return np.zeros(self.n_movies)
+            return np.asarray(self._scoring_matrix() @ found[0]).ravel() / found[1]
+        features, values = short
         norm = float(np.sqrt(values @ values))
         if norm == 0:
             return np.zeros(self.n_movies)
+        by_feature = self._by_feature()
         take, lengths = row_entries(by_feature.indptr, features)
         weights = by_feature.data[take] * np.repeat(values, lengths)
         scores = np.bincount(by_feature.indices[take], weights=weights, minlength=self.n_movies)
         return scores / norm
 
-    def _matvec(self, profile: np.ndarray, norm: float) -> np.ndarray:
-        return np.asarray(self._scoring_matrix() @ profile).ravel() / norm
+    def _short_profile(
+        self, movie_idx: np.ndarray, ratings: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """(the profile's nonzero features, their sums) when it is worth scoring from those
+        features' columns (`SPARSE_PROFILE_ENTRIES`, `SPARSE_PROFILE_RATIO`); else None. The
+        sums are the same additions, in the same order, as the dense profile's (`_profile`)."""
+        if len(movie_idx) == 0 or self.item_matrix.shape[1] == 0:
+            return None
+        indptr = self._scoring_matrix().indptr
+        movie_idx = np.asarray(movie_idx, np.int64)
+        if int((indptr[movie_idx + 1] - indptr[movie_idx]).sum()) > SPARSE_PROFILE_ENTRIES:
+            return None
+        entries, weights = self._profile_entries(movie_idx, ratings)
+        features, at = np.unique(entries, return_inverse=True)
+        columns = self._by_feature().indptr
+        touched = int((columns[features + 1] - columns[features]).sum())
+        if touched * SPARSE_PROFILE_RATIO >= columns[-1]:
+            return None
+        return features, np.bincount(at, weights=weights, minlength=len(features))
+
+    def _profile_entries(
+        self, movie_idx: np.ndarray, ratings: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(feature of each entry of the rated movies' rows, its value times the movie's
+        `profile_weights`), in row order: the terms a profile sums."""
+        matrix = self._scoring_matrix()
+        take, lengths = row_entries(matrix.indptr, movie_idx)
+        weights = matrix.data[take] * np.repeat(self.profile_weights(ratings), lengths)
+        return matrix.indices[take], weights
 
     def _profile(
         self, movie_idx: np.ndarray, ratings: np.ndarray
@@ -150,15 +164,12 @@ class ContentRecommender(Recommender):
         that is zero (no rated movie, no features)."""
         if len(movie_idx) == 0 or self.item_matrix.shape[1] == 0:
             return None
-        w = self.profile_weights(ratings)
         # dense profile (one row over the vocabulary) -> a sparse mat-vec, not a sparse matmat.
         # The profile sums the rated movies' entries as weights of one bincount (no sparse
         # matrices built per request), then one mat-vec with the float64 copy of the vectors:
         # the same float64 products and sums, in the same order, as the sparse products did.
-        matrix = self._scoring_matrix()
-        take, lengths = row_entries(matrix.indptr, movie_idx)
-        weights = matrix.data[take] * np.repeat(w, lengths)
-        profile = np.bincount(matrix.indices[take], weights=weights, minlength=matrix.shape[1])
+        entries, weights = self._profile_entries(movie_idx, ratings)
+        profile = np.bincount(entries, weights=weights, minlength=self.item_matrix.shape[1])
         norm = float(np.sqrt(profile @ profile))
         return None if norm == 0 else (profile, norm)
 
