@@ -54,8 +54,8 @@ from movie_roulette.config import DataConfig, PipelineConfig
 from movie_roulette.data import sources
 from movie_roulette.data.catalogue import merge_catalogue
 from movie_roulette.data.split import per_user_holdout, train_valid_test
-from movie_roulette.evaluation.compare import seen_ratings
 from movie_roulette.evaluation.offline import evaluate, ranking_metrics
+from movie_roulette.evaluation.seen import seen_ratings
 from movie_roulette.exceptions import UnknownMovieError, UnknownUserError
 from movie_roulette.features.text import add_content_text
 from movie_roulette.models.base import Recommender, top_k_indices
@@ -211,7 +211,7 @@ def holdout(
 ) -> dict[str, Any]:
     train, valid, test = train_valid_test(ratings, pcfg.split, seed=seed)
     catalogue, review_info = with_review_sentiment(dataset, data_dir, seed, catalogue, valid, test)
-    seen = seen_ratings(train, valid, pcfg.model.refit_on_train_and_valid)
+    seen = seen_ratings(train, valid, pcfg.model.refit_on_train_and_valid).frame()  # peers fit
     genres = dict(zip(catalogue[C.MOVIE_ID].astype(int), catalogue[C.GENRES], strict=True))
     models: dict[str, dict[str, Any]] = {}
 

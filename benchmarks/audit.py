@@ -32,8 +32,8 @@ from movie_roulette.config import load_config  # noqa: E402
 from movie_roulette.data import sources  # noqa: E402
 from movie_roulette.data.catalogue import merge_catalogue  # noqa: E402
 from movie_roulette.data.split import train_valid_test  # noqa: E402
-from movie_roulette.evaluation.compare import seen_ratings  # noqa: E402
 from movie_roulette.evaluation.model_card import build_card  # noqa: E402
+from movie_roulette.evaluation.seen import seen_ratings  # noqa: E402
 from movie_roulette.features.text import add_content_text  # noqa: E402
 from movie_roulette.models.hybrid import train_hybrid  # noqa: E402
 

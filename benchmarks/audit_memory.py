@@ -36,6 +36,7 @@ def _child(args: argparse.Namespace) -> dict:
     from movie_roulette.data import sources
     from movie_roulette.data.split import train_valid_test
     from movie_roulette.evaluation.audit import _data_summary
+    from movie_roulette.evaluation.seen import SeenRatings
 
     cfg = synthetic_config(args, args.ratings)
     ratings = sources.load_ratings(cfg.data, seed=cfg.seed)
@@ -55,7 +56,7 @@ def _child(args: argparse.Namespace) -> dict:
     else:  # evaluation.audit now
         mine = seen[seen[C.USER_ID].isin(audited.tolist())]
         history = mine.groupby(C.USER_ID)[C.MOVIE_ID].apply(lambda s: [int(m) for m in s])
-        summary = _data_summary(seen, test, pd.DataFrame({C.MOVIE_ID: [1]}), 1)
+        summary = _data_summary(SeenRatings.of(seen), test, pd.DataFrame({C.MOVIE_ID: [1]}), 1)
     seconds = time.perf_counter() - start
     held = sum(len(history.get(int(u), [])) for u in audited)
     return {

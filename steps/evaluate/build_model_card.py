@@ -21,9 +21,9 @@ from zenml.types import HTMLString
 from movie_roulette.bundle import ModelBundle
 from movie_roulette.config import PipelineConfig
 from movie_roulette.evaluation.audit import figure_key
-from movie_roulette.evaluation.compare import seen_ratings
 from movie_roulette.evaluation.model_card import build_card
 from movie_roulette.evaluation.production import PreparedProduction
+from movie_roulette.evaluation.seen import seen_ratings
 from movie_roulette.tracking import metric_key
 
 CARD_PATH = "model_card/model_card.html"

@@ -7,7 +7,7 @@ from zenml import log_metadata, step
 
 from movie_roulette.bundle import ModelBundle
 from movie_roulette.evaluation import behaviour
-from movie_roulette.evaluation.compare import seen_ratings
+from movie_roulette.evaluation.seen import seen_ratings
 
 
 @step

@@ -14,8 +14,8 @@ from zenml import step
 
 from materializers.production_materializer import PreparedProductionMaterializer
 from movie_roulette.config import PipelineConfig
-from movie_roulette.evaluation.compare import seen_ratings
 from movie_roulette.evaluation.production import PreparedProduction, prepare_production
+from movie_roulette.evaluation.seen import seen_ratings
 from movie_roulette.spark.session import use_settings
 from serving.registry import load_production_bundle
 

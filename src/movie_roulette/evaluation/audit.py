@@ -32,6 +32,7 @@ import pandas as pd
 from movie_roulette import columns as C
 from movie_roulette.config import AUDIT_METRICS
 from movie_roulette.evaluation import metrics as M
+from movie_roulette.evaluation.seen import SeenRatings
 from movie_roulette.evaluation.threads import one_blas_thread
 from movie_roulette.explain import Explainer
 from movie_roulette.features.text import split_genres
@@ -339,16 +340,21 @@ def _recommend(model: Any, user: int, k: int) -> tuple[list[int], list[float], l
 @one_blas_thread
 def audit_model(
     model: Any,
-    seen: pd.DataFrame,
+    seen: pd.DataFrame | SeenRatings,
     test: pd.DataFrame,
     catalogue: pd.DataFrame,
     settings: AuditSettings | None = None,
     users: pd.DataFrame | None = None,
 ) -> Audit:
-    """Audit `model` (fitted on `seen`) on the `test` users (see the module docstring)."""
+    """Audit `model` (fitted on `seen`: one frame, or the parts it was fitted on) on the `test`
+    users (see the module docstring)."""
     s = settings or AuditSettings()
-    for name, frame in (("seen", seen), ("test", test)):
-        missing = [c for c in (C.USER_ID, C.MOVIE_ID, C.RATING) if c not in frame.columns]
+    seen = SeenRatings.of(seen)
+    needed = (C.USER_ID, C.MOVIE_ID, C.RATING)
+    for name, missing in (
+        ("seen", seen.missing(needed)),
+        ("test", [c for c in needed if c not in test.columns]),
+    ):
         if missing:
             raise ValueError(f"{name}: missing column(s) {missing}; pass a ratings frame.")
     if C.MOVIE_ID not in catalogue.columns:
@@ -356,7 +362,7 @@ def audit_model(
     notes: list[str] = []
     cat = catalogue.drop_duplicates(C.MOVIE_ID).set_index(C.MOVIE_ID)
     cat.index = cat.index.astype(int)
-    counts = seen[C.MOVIE_ID].value_counts()  # ratings per movie, computed once
+    counts = seen.value_counts(C.MOVIE_ID)  # ratings per movie, computed once
     counts.index = counts.index.astype(int)
     movies = sorted(set(cat.index) | set(counts.index.tolist()))
     popularity = {m: float(counts.get(m, 0)) for m in movies}
@@ -384,7 +390,7 @@ def audit_model(
         )
 
     # the audited users' histories only (every user's as Python lists: ~1.5 GB at 25M ratings)
-    audited = seen[seen[C.USER_ID].isin(candidates)]
+    audited = seen.rows_of(C.USER_ID, candidates)
     history = audited.groupby(C.USER_ID)[C.MOVIE_ID].apply(lambda s_: [int(m) for m in s_])
     del audited
     rows: list[_UserRow] = []
@@ -587,21 +593,22 @@ def _item_fairness(
 
 
 def _data_summary(
-    seen: pd.DataFrame, test: pd.DataFrame, catalogue: pd.DataFrame, n_movies: int
+    seen: SeenRatings, test: pd.DataFrame, catalogue: pd.DataFrame, n_movies: int
 ) -> DataSummary:
-    # (no concatenation of the two frames: a copy of every seen rating at 25M)
-    stamps = [f[C.TIMESTAMP] for f in (seen, test) if C.TIMESTAMP in f.columns and len(f)]
+    # (no concatenation of the frames: a copy of every seen rating at 25M)
+    frames = (*seen.frames, test)
+    stamps = [f[C.TIMESTAMP] for f in frames if C.TIMESTAMP in f.columns and len(f)]
     lows = [v for v in (t.min() for t in stamps) if pd.notna(v)]
     highs = [v for v in (t.max() for t in stamps) if pd.notna(v)]
     first = _iso(min(lows)) if lows else None
     last = _iso(max(highs)) if highs else None
-    users = np.union1d(seen[C.USER_ID].dropna().unique(), test[C.USER_ID].dropna().unique())
+    users = np.union1d(seen.unique(C.USER_ID), test[C.USER_ID].dropna().unique())
     return DataSummary(
         seen_ratings=len(seen),
         test_ratings=len(test),
         users=len(users),
         movies=n_movies,
-        seen_sha256=frame_checksum(seen),
+        seen_sha256=seen.checksum(),
         test_sha256=frame_checksum(test),
         catalogue_sha256=frame_checksum(catalogue),
         first_rating=first,

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from movie_roulette import columns as C
+from movie_roulette.evaluation.seen import SeenRatings
 from movie_roulette.evaluation.threads import one_blas_thread
 from movie_roulette.exceptions import BehaviouralCheckFailed
 
@@ -72,7 +73,7 @@ def _share(ids: Sequence[Any], genre: str, genres: Mapping[Any, set[str]]) -> fl
 @dataclass
 class _Context:
     model: HybridLike
-    train: pd.DataFrame
+    train: SeenRatings
     catalogue: pd.DataFrame
     k: int
     users: list[Any]
@@ -81,7 +82,7 @@ class _Context:
 
 
 def _check_no_seen(ctx: _Context) -> tuple[bool, str]:
-    seen = ctx.train[ctx.train[C.USER_ID].isin(ctx.users)].groupby(C.USER_ID)[C.MOVIE_ID]
+    seen = ctx.train.rows_of(C.USER_ID, ctx.users).groupby(C.USER_ID)[C.MOVIE_ID]
     seen_by_user = {u: set(m) for u, m in seen}
     bad = {u: sorted(set(_ids(ctx.recs[u])) & seen_by_user.get(u, set()))[:5] for u in ctx.users}
     bad = {u: m for u, m in bad.items() if m}
@@ -191,7 +192,7 @@ def _check_genre_fan(
 
 
 def _check_cold_start(ctx: _Context) -> tuple[bool, str]:
-    unknown = int(ctx.train[C.USER_ID].max()) + 1000
+    unknown = int(ctx.train.max(C.USER_ID)) + 1000
     recs = ctx.model.recommend_items(unknown, k=ctx.k, exclude_seen=True)
     ids = _ids(recs)
     fallback = getattr(recs, "fallback", None)
@@ -227,7 +228,7 @@ def _check_serve_pool(ctx: _Context, max_changed: float) -> tuple[bool, str]:
 @one_blas_thread
 def run_behavioural_checks(
     model: HybridLike,
-    train: pd.DataFrame,
+    train: pd.DataFrame | SeenRatings,
     catalogue: pd.DataFrame,
     k: int = 10,
     seed: int = 42,
@@ -251,7 +252,8 @@ def run_behavioural_checks(
     if sample_users < 1:
         raise ValueError(f"sample_users: {sample_users} must be at least 1.")
     rng = np.random.default_rng(seed)
-    all_users = np.sort(train[C.USER_ID].unique())
+    train = SeenRatings.of(train)
+    all_users = train.unique(C.USER_ID)
     size = min(sample_users, all_users.size)
     users = sorted(rng.choice(all_users, size=size, replace=False).tolist())
     recs = {u: model.recommend_items(u, k=k, exclude_seen=True) for u in users}

@@ -9,13 +9,7 @@ import numpy as np
 import pandas as pd
 
 from movie_roulette.evaluation.offline import evaluate
-
-
-def seen_ratings(
-    train: pd.DataFrame, valid: pd.DataFrame, refit_on_train_and_valid: bool
-) -> pd.DataFrame:
-    """The ratings the final model was fitted on (what recommendations must exclude)."""
-    return pd.concat([train, valid], ignore_index=True) if refit_on_train_and_valid else train
+from movie_roulette.evaluation.seen import seen_ratings
 
 
 def evaluate_model(

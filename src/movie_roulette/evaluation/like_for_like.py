@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 
 from movie_roulette import columns as C
-from movie_roulette.evaluation.compare import seen_ratings
 from movie_roulette.evaluation.offline import ranking_metrics, rating_metrics
+from movie_roulette.evaluation.seen import SeenRatings, seen_ratings
 from movie_roulette.exceptions import UnknownUserError
 
 KNOWN = "known_to_both"
@@ -106,7 +106,10 @@ class ComparableProduction:
 
 
 def comparable_production(
-    production: Any, seen: pd.DataFrame, test: pd.DataFrame, catalogue: pd.DataFrame | None
+    production: Any,
+    seen: pd.DataFrame | SeenRatings,
+    test: pd.DataFrame,
+    catalogue: pd.DataFrame | None,
 ) -> ComparableProduction:
     """Production as it can be judged on the candidate's test split: a served model was fitted
     on the test ratings too, so when it saw more than `MAX_SEEN_SHARE` of them its recipe
@@ -116,7 +119,7 @@ def comparable_production(
     result is comparable already, so a second call changes nothing (its share is then 0)."""
     share = production_seen_share(production, test)
     if share > MAX_SEEN_SHARE and hasattr(production, "refit"):
-        production = production.refit(seen, catalogue)
+        production = production.refit(list(SeenRatings.of(seen).frames), catalogue)
         note = (
             f"production was trained on {share:.0%} of the test ratings: its recipe (components, "
             "blend weights) was refitted on the candidate's training ratings to be compared"
@@ -147,7 +150,7 @@ def _seen_by(model: Any, frame: pd.DataFrame) -> np.ndarray:
     return mask
 
 
-def _metric(model: Any, seen: pd.DataFrame, test: pd.DataFrame, metric: str, **kw: Any) -> float:
+def _metric(model: Any, seen: SeenRatings, test: pd.DataFrame, metric: str, **kw: Any) -> float:
     """`metric` as `evaluate` gives it, computing only its family: a ranking metric needs no
     rating predictions (the rating stack on every test row of both models) and an error metric
     no rankings."""
@@ -188,7 +191,7 @@ def compare_like_with_like(
         notes.append(f"{int((~fresh).sum())} test ratings production was trained on were left out")
         test = test[fresh]
     # the test users' histories only (as dicts: every user's were ~2 GB at 25M ratings)
-    own = seen[seen[C.USER_ID].isin(test[C.USER_ID].unique())]
+    own = seen.rows_of(C.USER_ID, test[C.USER_ID].unique())
     history = {
         int(u): dict(zip(g[C.MOVIE_ID].astype(int), g[C.RATING].astype(float), strict=True))
         for u, g in own.groupby(C.USER_ID)

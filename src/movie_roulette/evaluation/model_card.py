@@ -26,6 +26,7 @@ from movie_roulette.evaluation.audit import (
     audit_model,
 )
 from movie_roulette.evaluation.like_for_like import comparable_production
+from movie_roulette.evaluation.seen import SeenRatings
 from movie_roulette.exceptions import ConfigError
 from movie_roulette.promotion import check_audit_gate
 
@@ -364,7 +365,7 @@ def build_card(
     version: str,
     model: Any,
     catalogue: pd.DataFrame | None,
-    seen: pd.DataFrame,
+    seen: pd.DataFrame | SeenRatings,
     test: pd.DataFrame,
     production: tuple[str, Any, pd.DataFrame | None] | None = None,
     served_candidate: bool = False,

@@ -11,6 +11,7 @@ import pandas as pd
 
 from movie_roulette import columns as C
 from movie_roulette.evaluation import metrics as M
+from movie_roulette.evaluation.seen import SeenRatings
 from movie_roulette.evaluation.threads import one_blas_thread
 from movie_roulette.exceptions import UnknownMovieError, UnknownUserError
 
@@ -95,7 +96,7 @@ def _recommended_ids(model: Recommender, user: Any, k: int) -> list[Any]:
 @one_blas_thread
 def ranking_metrics(
     model: Recommender,
-    train: pd.DataFrame,
+    train: pd.DataFrame | SeenRatings,
     test: pd.DataFrame,
     k: int = 10,
     threshold: float = 4.0,
@@ -109,8 +110,10 @@ def ranking_metrics(
     added: diversity@k (mean intra-list genre Jaccard distance), novelty@k (mean self-information
     -log2(share of train users who rated the movie)), arp@k (mean train rating count of the
     recommended movies) and pop_lift@k (that count relative to the user's own train history:
-    1 = as mainstream as the user)."""
+    1 = as mainstream as the user). `train` may be the parts it was fitted on (`SeenRatings`:
+    counted as their concatenation, not built)."""
     k = M.check_k(k)
+    train = SeenRatings.of(train)
     relevant_rows = test[test[C.RATING] >= threshold]
     relevant_by_user: Mapping[Any, set[Any]] = {
         user: set(rows[C.MOVIE_ID]) for user, rows in relevant_rows.groupby(C.USER_ID, sort=True)
@@ -131,7 +134,7 @@ def ranking_metrics(
         for name, fn in zip(names, fns, strict=True):
             scores[name].append(fn(recs, relevant, k))
     result = {f"{name}@{k}": float(np.mean(v)) if v else math.nan for name, v in scores.items()}
-    n_train_movies = int(train[C.MOVIE_ID].nunique())
+    n_train_movies = train.nunique(C.MOVIE_ID)
     result[f"coverage@{k}"] = (
         M.catalogue_coverage_at_k(rec_lists, n_train_movies, k) if n_train_movies else math.nan
     )
@@ -144,17 +147,17 @@ def ranking_metrics(
 def _beyond_accuracy(
     rec_lists: list[list[Any]],
     users: list[Any],
-    train: pd.DataFrame,
+    train: SeenRatings,
     item_genres: Mapping[Any, str],
     k: int,
 ) -> dict[str, float]:
-    counts = train[C.MOVIE_ID].value_counts()
+    counts = train.value_counts(C.MOVIE_ID)
     popularity = {int(m): float(c) for m, c in counts.items()}
     # only the evaluated users' histories (as Python lists: all of them were ~1 GB at 25M)
-    own = train[train[C.USER_ID].isin(users)]
+    own = train.rows_of(C.USER_ID, users)
     history = own.groupby(C.USER_ID)[C.MOVIE_ID].apply(list)
     histories = [history.get(u, []) for u in users]
-    n_users = max(int(train[C.USER_ID].nunique()), 1)
+    n_users = max(train.nunique(C.USER_ID), 1)
     genres = {**{int(m): "" for m in counts.index}, **dict(item_genres)}
     for recs in rec_lists:  # movies without a catalogue row count as genre-less
         genres.update({m: "" for m in recs if m not in genres})
@@ -172,7 +175,7 @@ def _beyond_accuracy(
 
 def evaluate(
     model: Recommender,
-    train: pd.DataFrame,
+    train: pd.DataFrame | SeenRatings,
     test: pd.DataFrame,
     k: int = 10,
     threshold: float = 4.0,
@@ -184,7 +187,8 @@ def evaluate(
     missing = [c for c in (C.USER_ID, C.MOVIE_ID, C.RATING) if c not in test.columns]
     if missing:
         raise ValueError(f"test: missing column(s) {missing}.")
-    if C.MOVIE_ID not in train.columns:
+    train = SeenRatings.of(train)
+    if train.missing([C.MOVIE_ID]):
         raise ValueError(f"train: missing column '{C.MOVIE_ID}'.")
     ranking = ranking_metrics(model, train, test, k, threshold, item_genres)
     rating = rating_metrics(model, test)

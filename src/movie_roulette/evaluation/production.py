@@ -17,6 +17,7 @@ import pandas as pd
 
 from movie_roulette.bundle import ModelBundle
 from movie_roulette.evaluation.like_for_like import comparable_production
+from movie_roulette.evaluation.seen import SeenRatings
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,9 @@ class PreparedProduction:
 
 
 def prepare_production(
-    production: tuple[str, ModelBundle] | None, seen: pd.DataFrame, test: pd.DataFrame
+    production: tuple[str, ModelBundle] | None,
+    seen: pd.DataFrame | SeenRatings,
+    test: pd.DataFrame,
 ) -> PreparedProduction:
     """`production` as `(version, bundle)` from the registry (or None), made comparable on the
     candidate's split: `seen` its training ratings, `test` the test rows it is judged on."""
