@@ -219,3 +219,19 @@ def test_the_kept_statistics_are_bounded(
         clone.prepare_user(user)  # 3 z components each
     assert len(clone._z_memo) == 4
     assert all(key[1] in users[1:] for key in clone._z_memo)  # the oldest went first
+
+
+def test_a_fit_logs_one_line_naming_every_component(
+    ratings: pd.DataFrame, catalogue: pd.DataFrame, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One INFO line per fit, whatever the timings: the console hides a line it has shown, so a
+    line per component made the CLI's output longer on a loaded machine (timings that differ)."""
+    train, _ = split_tiny(ratings)
+    model = HybridRecommender(components=make_components(tiny_model_config(), seed=1))
+    with caplog.at_level("INFO", logger="movie_roulette.models.hybrid.model"):
+        model.fit(train, catalogue)
+    lines = [r.getMessage() for r in caplog.records if r.levelname == "INFO"]
+    fitted = [line for line in lines if line.startswith("fitted ")]
+    assert len(fitted) == 1, lines
+    assert fitted[0].startswith(f"fitted {len(model.components)} components in ")
+    assert all(f"{name} " in fitted[0] for name in model.components)

@@ -133,8 +133,16 @@ class HybridRecommender(Recommender):
                 # the blend's indices: shared as they are by a component that keeps every row
                 comp.fit_indexed(data, self.user_ids, self.movie_ids, ui, catalogue)
             timings[name] = round(time.perf_counter() - start, 3)
-            log.info("fitted component %s in %.1f s", name, timings[name])
+            log.debug("fitted component %s in %.1f s", name, timings[name])
         self.fit_info["component_fit_seconds"] = timings
+        # one line per fit, whatever the timings (a line per component, deduplicated by the
+        # console when two read alike, made the output's length depend on the machine's load)
+        log.info(
+            "fitted %d components in %.1f s: %s",
+            len(timings),
+            sum(timings.values()),
+            ", ".join(f"{name} {seconds:.1f} s" for name, seconds in timings.items()),
+        )
         self.global_mean, self.bu, self.bi = fit_baselines(data)
         self.genres = self._genres_from(catalogue)
         self._prepare()
