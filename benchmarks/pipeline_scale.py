@@ -11,7 +11,15 @@ mark), peak PSS of the tree (shared pages counted once) and of each program in i
 java: the Spark engine's JVM). The console output is kept in `--log`, each line prefixed with
 the seconds since the start; `--timeline FILE` writes every sample (seconds, then each
 program's PSS in MB) as CSV, so a peak can be matched to the step the log shows running then.
-`step_s` gives each step's time as ZenML reported it.
+`step_s` gives each step's time as ZenML reported it, and `step_peak_pss_mb` each step's peak
+PSS per program: the largest sample between the previous step's "finished" line and its own
+(the PSS of one process carries what earlier steps left in its heap, so read a step's figure
+against the same step in another run, not as the step's own need).
+
+The pipeline deploys a model server, which outlives it and holds `serving.port`: at the end the
+benchmark stops the config's model servers (`run_pipeline.py --stop-servers`), so a second
+benchmark (another library, another ZenML store) can deploy on the same port. `--keep-servers`
+leaves them running (to benchmark serving next).
 
 `--runs 2` runs the pipeline twice in a row and reports both (`runs`; the top level is the last
 run's): the second run is a rerun with the first run's version in production, so it shows what
@@ -154,6 +162,50 @@ def step_seconds(log_text: str) -> dict[str, float]:
     return out
 
 
+_STAMP = re.compile(r"^\[\s*([0-9.]+)s\] ")
+
+
+def step_windows(log_text: str) -> list[tuple[str, float, float]]:
+    """(step, start s, end s) for each finished step, in log order: a step's window runs from
+    the previous step's "finished" line (or the start) to its own."""
+    out: list[tuple[str, float, float]] = []
+    previous = 0.0
+    for line in log_text.splitlines():
+        stamp = _STAMP.match(line)
+        match = _FINISHED.search(_ANSI.sub("", line).replace("`", "").rstrip())
+        if stamp and match:
+            end = float(stamp[1])
+            out.append((match[1], previous, end))
+            previous = end
+    return out
+
+
+def step_peak_pss_mb(
+    log_text: str, samples: list[tuple[float, dict[str, int]]]
+) -> dict[str, dict[str, int]]:
+    """Each finished step's peak PSS per program (MB) over the samples in its window; a step
+    run twice keeps the larger peak; a step whose window holds no sample is left out."""
+    out: dict[str, dict[str, int]] = {}
+    for step, start, end in step_windows(log_text):
+        peaks = out.setdefault(step, {})
+        for t, by_comm in samples:
+            if start <= t <= end:
+                for program, kb in by_comm.items():
+                    peaks[program] = max(peaks.get(program, 0), round(kb / 1024))
+        if not peaks:
+            del out[step]
+    return out
+
+
+def stop_servers(config: str) -> bool:
+    """Stop the config's model servers (`run_pipeline.py --stop-servers`); True when it worked."""
+    cmd = [sys.executable, str(ROOT / "run_pipeline.py"), "--config", config, "--stop-servers"]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, errors="replace")
+    if done.returncode != 0:
+        print(f"stopping the model servers failed: {done.stdout}{done.stderr}", file=sys.stderr)
+    return done.returncode == 0
+
+
 def _write_timeline(path: Path, samples: list[tuple[float, dict[str, int]]]) -> None:
     """One row a sample: seconds since the start, then each program's PSS in MB."""
     programs = sorted({c for _, by_comm in samples for c in by_comm})
@@ -173,6 +225,9 @@ def main() -> None:
     ap.add_argument("--log", default="/tmp/pipeline-scale.log")
     ap.add_argument("--timeline", default=None, help="CSV of every memory sample")
     ap.add_argument("--runs", type=int, default=1, help="run the pipeline this many times")
+    ap.add_argument(
+        "--keep-servers", action="store_true", help="leave the deployed model servers running"
+    )
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     if args.runs < 1:
@@ -195,6 +250,7 @@ def main() -> None:
         if args.timeline:
             timeline = args.timeline if args.runs == 1 else f"{args.timeline}.{number}"
             _write_timeline(Path(timeline), run.samples)
+        log_text = log.read_text(errors="replace")
         runs.append(
             {
                 "exit_code": run.exit_code,
@@ -204,19 +260,23 @@ def main() -> None:
                 "peak_pss_mb_by_program": {
                     c: round(v / 1024) for c, v in sorted(run.peak_pss_kb_by_program.items())
                 },
-                "step_s": step_seconds(log.read_text(errors="replace")),
+                "step_s": step_seconds(log_text),
+                "step_peak_pss_mb": step_peak_pss_mb(log_text, run.samples),
                 "log": str(log),
             }
         )
         if run.exit_code != 0:
             break
-    # the kernel's high-water mark over every run (the largest child process)
+    # the kernel's high-water mark over every run (the largest child process), read before the
+    # servers are stopped (that command is a child too)
     peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    servers_stopped = False if args.keep_servers else stop_servers(args.config)
     result = {
         "config": args.config,
         "data_dir": args.data_dir,
         **runs[-1],
         "peak_rss_mb": round(peak_rss_mb),
+        "servers_stopped": servers_stopped,
         "cpu_count": os.cpu_count(),
         "load_avg_at_end": os.getloadavg(),
     }
