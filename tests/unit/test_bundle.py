@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import sparse
 
 from movie_roulette import bundle
 from movie_roulette.exceptions import BundleError
@@ -168,6 +169,46 @@ def test_arrays_are_uncompressed_npy_memory_mapped_read_only(
     assert not _mapped_file(in_memory.user_ids) and in_memory.user_ids.flags.writeable
     for user in model.user_ids[:5]:
         assert in_memory.recommend_items(int(user), k=5) == loaded.recommend_items(int(user), k=5)
+
+
+def _held_mappings(obj: object, seen: set[int] | None = None) -> set[str]:
+    """The files whose memory maps the arrays reachable from a loaded model are views of
+    (through its attributes, dicts, lists and scipy matrices)."""
+    seen = set() if seen is None else seen
+    if id(obj) in seen:
+        return set()
+    seen.add(id(obj))
+    if isinstance(obj, np.ndarray):
+        base: object = obj
+        while base is not None and not (isinstance(base, np.memmap) and base.filename):
+            base = getattr(base, "base", None)
+        return {str(Path(base.filename).resolve())} if base is not None else set()
+    if sparse.issparse(obj):
+        parts = [getattr(obj, f) for f in ("data", "indices", "indptr") if hasattr(obj, f)]
+    elif isinstance(obj, dict):
+        parts = list(obj.values())
+    elif isinstance(obj, (list, tuple)):
+        parts = list(obj)
+    elif type(obj).__module__.startswith("movie_roulette"):
+        parts = list(vars(obj).values())
+    else:
+        parts = []
+    return set().union(*(_held_mappings(part, seen) for part in parts))
+
+
+def test_every_array_of_the_bundle_is_used_from_its_shared_mapping(
+    saved: Path, model: HybridRecommender
+) -> None:
+    """A loaded model that converts an array (a dtype change, scipy narrowing an int64 indptr
+    next to int32 indices) holds a private copy per server worker instead of the shared pages."""
+    loaded = bundle.load(saved).model
+    assert {"content", "itemknn"} <= set(loaded.components), "the sparse components are tested"
+    files = {str(f.resolve()) for f in (saved / "arrays").rglob("*.npy")}
+    assert _held_mappings(loaded) == files
+    for user in model.user_ids[:5]:  # serving builds its lazy structures beside, not instead
+        loaded.recommend_items(int(user), k=5)
+        loaded.similar_movies(int(model.components["content"].movie_ids[0]), k=5)
+    assert _held_mappings(loaded) == files
 
 
 def test_a_schema_1_bundle_written_by_main_still_loads() -> None:

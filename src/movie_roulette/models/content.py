@@ -12,7 +12,7 @@ from scipy import sparse
 from movie_roulette import columns as C
 from movie_roulette.features.text import build_item_matrix
 from movie_roulette.models.base import Interactions, Recommender, fit_baselines
-from movie_roulette.models.rows import row_entries
+from movie_roulette.models.rows import index_arrays, row_entries
 
 PREDICT_BLOCK = 1 << 20  # movies x rated similarities computed at once (8 MB as float64)
 # A profile of at most this many feature entries (the rated movies' rows) is built sparse
@@ -235,10 +235,11 @@ class ContentRecommender(Recommender):
 
     def _get_arrays(self) -> dict[str, np.ndarray]:
         m = self.item_matrix
+        indices, indptr = index_arrays(m)
         return {
             "item_data": m.data.astype(np.float32),
-            "item_indices": m.indices.astype(np.int32),
-            "item_indptr": m.indptr.astype(np.int64),
+            "item_indices": indices,
+            "item_indptr": indptr,
             "bu": self.bu,
             "bi": self.bi,
         }

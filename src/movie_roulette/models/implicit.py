@@ -12,7 +12,7 @@ from scipy.linalg import lapack
 
 from movie_roulette.exceptions import MemoryBudgetError
 from movie_roulette.models.base import Interactions, Recommender, fit_baselines
-from movie_roulette.models.rows import row_entries, sum_rows
+from movie_roulette.models.rows import index_arrays, row_entries, sum_rows
 
 EASE_WEIGHTINGS = ("binary", "centered")
 CENTERED_FLOOR = 0.1
@@ -371,13 +371,15 @@ class ItemKNNRecommender(Recommender):
         return {"global_mean": self.global_mean}
 
     def _get_arrays(self) -> dict[str, np.ndarray]:
+        rank_indices, rank_indptr = index_arrays(self.sim_rank)
+        rate_indices, rate_indptr = index_arrays(self.sim_rate)
         return {
             "rank_data": self.sim_rank.data,
-            "rank_indices": self.sim_rank.indices.astype(np.int32),
-            "rank_indptr": self.sim_rank.indptr.astype(np.int64),
+            "rank_indices": rank_indices,
+            "rank_indptr": rank_indptr,
             "rate_data": self.sim_rate.data,
-            "rate_indices": self.sim_rate.indices.astype(np.int32),
-            "rate_indptr": self.sim_rate.indptr.astype(np.int64),
+            "rate_indices": rate_indices,
+            "rate_indptr": rate_indptr,
             "bu": self.bu,
             "bi": self.bi,
         }

@@ -20,6 +20,15 @@ def one_row(columns: np.ndarray, values: np.ndarray | None, width: int, dtype: A
     return sparse.csr_matrix((data, np.asarray(columns, np.int64), indptr), shape=(1, width))
 
 
+def index_arrays(matrix: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(indices, indptr) of a CSR/CSC matrix in one index dtype, as a bundle stores them: int32
+    while the entries fit, else int64. scipy builds a loaded matrix with one index dtype, so an
+    int64 indptr next to int32 indices would be narrowed into a private copy in each server
+    worker instead of staying a shared read-only mapping (docs/scale.md section 5)."""
+    dtype = np.int32 if matrix.nnz < np.iinfo(np.int32).max else np.int64
+    return matrix.indices.astype(dtype, copy=False), matrix.indptr.astype(dtype, copy=False)
+
+
 def row_entries(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(positions in a CSR matrix's indices/data of the entries of `rows`, in the order of
     `rows`; the number of entries of each row): the rows' entries without building a matrix."""
