@@ -151,12 +151,17 @@ def duration_s(text: str) -> float:
     return sum(float(n) * _UNIT_S[u] for n, u in parts)
 
 
+def _finished(line: str) -> re.Match[str] | None:
+    """ZenML's "Step X has finished in D." in a console line (colours and backticks dropped)."""
+    return _FINISHED.search(_ANSI.sub("", line).replace("`", "").rstrip())
+
+
 def step_seconds(log_text: str) -> dict[str, float]:
     """Each finished step's time, from the console output ("Step X has finished in 7m15s.";
     a step run twice keeps the sum)."""
     out: dict[str, float] = {}
     for line in log_text.splitlines():
-        match = _FINISHED.search(_ANSI.sub("", line).replace("`", "").rstrip())
+        match = _finished(line)
         if match:
             out[match[1]] = round(out.get(match[1], 0.0) + duration_s(match[2]), 3)
     return out
@@ -172,7 +177,7 @@ def step_windows(log_text: str) -> list[tuple[str, float, float]]:
     previous = 0.0
     for line in log_text.splitlines():
         stamp = _STAMP.match(line)
-        match = _FINISHED.search(_ANSI.sub("", line).replace("`", "").rstrip())
+        match = _finished(line)
         if stamp and match:
             end = float(stamp[1])
             out.append((match[1], previous, end))

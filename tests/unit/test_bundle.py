@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import mmap
 import subprocess
 import sys
 from pathlib import Path
@@ -144,12 +143,17 @@ def test_user_ids_of_a_broken_model_file_name_the_file(saved: Path) -> None:
         bundle.load_catalogue(saved / "missing")
 
 
-def _mapped_file(array: np.ndarray) -> bool:
-    """True when the array's memory is a read-only memory map of a file."""
-    base = array
-    while base is not None and not isinstance(base, mmap.mmap):
+def _mapping_file(array: np.ndarray) -> str | None:
+    """The file the array's memory is a memory map of (None: the process's own memory)."""
+    base: object = array
+    while base is not None and not (isinstance(base, np.memmap) and base.filename):
         base = getattr(base, "base", None)
-    return isinstance(base, mmap.mmap)
+    return None if base is None else str(Path(base.filename).resolve())
+
+
+def _mapped_file(array: np.ndarray) -> bool:
+    """True when the array's memory is a memory map of a file."""
+    return _mapping_file(array) is not None
 
 
 def test_arrays_are_uncompressed_npy_memory_mapped_read_only(
@@ -179,10 +183,8 @@ def _held_mappings(obj: object, seen: set[int] | None = None) -> set[str]:
         return set()
     seen.add(id(obj))
     if isinstance(obj, np.ndarray):
-        base: object = obj
-        while base is not None and not (isinstance(base, np.memmap) and base.filename):
-            base = getattr(base, "base", None)
-        return {str(Path(base.filename).resolve())} if base is not None else set()
+        file = _mapping_file(obj)
+        return set() if file is None else {file}
     if sparse.issparse(obj):
         parts = [getattr(obj, f) for f in ("data", "indices", "indptr") if hasattr(obj, f)]
     elif isinstance(obj, dict):
