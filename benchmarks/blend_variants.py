@@ -10,7 +10,12 @@ compares NDCG@10 on the test sets of:
 
 * `linear`: the hybrid's own weights (coordinate search on validation, as trained);
 * `single_<component>`: each component alone;
+* `searched`: one coordinate search on these validation users (the control for the next two);
 * `tercile`: one coordinate search per tercile of users' history length;
+* `with_ratings`: the coordinate search over the components plus two signals the ranking
+  components do not use directly: item-kNN's predicted rating of each candidate and the movie's
+  rating baseline (its quality, item-kNN's `bi`), each z-scored over the user's candidates (the
+  generator draws relevance from P(rated) and P(rating >= 4 | rated): does the second add?);
 * `gbdt`: a pointwise gradient-boosted classifier (scikit-learn) over each component's z-score
   and rank, the movie's log popularity and the user's log history length;
 * `lambdarank`: LightGBM's listwise LambdaMART on the same features, one group per user (only
@@ -72,7 +77,29 @@ def main() -> None:
         n_rel = np.array([len(relevant[int(u)]) for u in users])
         rel = tuning.relevance_mask(s, [model.movie_positions(relevant[int(u)]) for u in users])
         hist = np.array([len(model.seen(model.user_index(int(u)))[0]) for u in users])
-        return s, rel, n_rel, hist
+        return s, rel, n_rel, hist, users
+
+    knn = model.components["itemknn"]
+    knn_pos = np.full(model.n_movies, -1, np.int64)
+    knn_pos[model.movie_positions(knn.movie_ids)] = np.arange(len(knn.movie_ids))
+
+    def with_ratings(s, users):
+        """`s` with two more rows of z-scores: item-kNN's predicted rating and the movie's
+        baseline (0 where item-kNN does not know it), over each user's candidates."""
+        extra = np.zeros((2, *s.cols.shape), np.float32)
+        for r, u in enumerate(users):
+            ok = s.cols[r] >= 0
+            cols = s.cols[r][ok]
+            pos = knn_pos[cols]
+            signals = (
+                knn.predict_rating(int(u), model.movie_ids[cols]),
+                np.where(pos >= 0, knn.bi[np.maximum(pos, 0)], 0.0),
+            )
+            for row, v in enumerate(signals):
+                v = np.asarray(v, np.float64)
+                extra[row, r, ok] = (v - v.mean()) / (v.std() or 1.0)
+        z = np.concatenate([s.z, extra])
+        return tuning.SearchSet([*names, "predicted_rating", "quality"], z, s.cols, s.top_z)
 
     def ndcg(s, scores, rel, n_rel) -> float:
         scores = np.where(s.cols < 0, -np.inf, scores)
@@ -87,8 +114,8 @@ def main() -> None:
     def subset(s, rows):
         return tuning.SearchSet(names, s.z[:, rows], s.cols[rows], s.top_z)
 
-    sv, rv, nv, hv = search_set(valid, args.seed + 1)
-    st, rt, nt, ht = search_set(test, args.seed + 2)
+    sv, rv, nv, hv, uv = search_set(valid, args.seed + 1)
+    st, rt, nt, ht, ut = search_set(test, args.seed + 2)
     out: dict = {"ratings": len(ratings), "als": als.model_dump(), "users": args.users}
     w = np.array([model.weights.get(n, 0.0) for n in names])
     out["weights"] = dict(zip(names, w.tolist(), strict=True))
@@ -106,6 +133,15 @@ def main() -> None:
         )
         scores[it] = blend(subset(st, it), wb)
     out["tercile"] = ndcg(st, scores, rt, nt)
+    # the control for `with_ratings`: the same search over the components alone
+    ws, _, _ = tuning.coordinate_search(lambda x: tuning.mean_ndcg(sv, x, rv, nv, 10), len(names))
+    out["searched"] = ndcg(st, blend(st, ws), rt, nt)
+    xv, xt = with_ratings(sv, uv), with_ratings(st, ut)
+    wx, _, _ = tuning.coordinate_search(
+        lambda x: tuning.mean_ndcg(xv, x, rv, nv, 10), len(xv.names)
+    )
+    out["with_ratings"] = ndcg(st, blend(xt, wx), rt, nt)
+    out["with_ratings_weights"] = dict(zip(xv.names, np.round(wx, 3).tolist(), strict=True))
     pop = np.log1p(np.bincount(model._ui_indices, minlength=model.n_movies)).astype(np.float32)
 
     def features(s, hist):
@@ -124,7 +160,7 @@ def main() -> None:
     clf.fit(features(sv, hv)[fit_rows], rv.reshape(-1)[fit_rows])
     proba = clf.predict_proba(features(st, ht))[:, 1].reshape(st.cols.shape)
     out["gbdt"] = ndcg(st, proba, rt, nt)
-    variants = ["linear", "tercile", "gbdt"]
+    variants = ["linear", "searched", "tercile", "with_ratings", "gbdt"]
     try:  # a listwise re-ranker when LightGBM is importable (not a project dependency)
         import lightgbm
     except ImportError:
@@ -150,7 +186,7 @@ def main() -> None:
         out["lambdarank"] = ndcg(st, ranked, rt, nt)
         variants.append("lambdarank")
     best = max(out[f"single_{n}"] for n in names if n != "popularity")
-    out["vs_best_component"] = {k: round(out[k] / best, 3) for k in ("linear", "tercile", "gbdt")}
+    out["vs_best_component"] = {k: round(out[k] / best, 3) for k in variants}
     print(json.dumps(out) if args.json else json.dumps(out, indent=1))
 
 
