@@ -8,6 +8,7 @@ from pydantic import ValidationError
 from movie_roulette.config import PipelineConfig, config_from_dict, load_config
 from movie_roulette.exceptions import ConfigError
 from movie_roulette.fingerprint import library_fingerprint
+from movie_roulette.models.hybrid import pool
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -83,6 +84,10 @@ def test_large_movielens_configs_load(name: str) -> None:
     cfg = load_config(Path(__file__).parents[2] / "configs" / f"{name}.yaml")
     assert cfg.data.source == "movielens" and cfg.data.movielens_release == name
     assert cfg.model.implicit.ease_max_items and cfg.model.memory_budget_gb
+    # both serve known users from a head pool that leaves out enough of the real catalogue to
+    # be used (62,423 and 87,585 movies; docs/scale.md 6k, 6q)
+    movies = {"ml-25m": 62_423, "ml-32m": 87_585}[name]
+    assert pool.pays(cfg.model.serve_pool, movies)
 
 
 @pytest.mark.parametrize(
