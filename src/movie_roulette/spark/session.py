@@ -47,6 +47,7 @@ _session: SparkSession | None = None
 _session_key: tuple | None = None
 _last_cfg: SparkConfig | None = None
 _lost: list[str] = []  # set by the watchdog when it cancels the jobs of a cluster without workers
+_jvm_exits: list[int] = []  # exit codes of driver JVMs that died under this process (newest last)
 
 
 class SparkEngineError(MovieRouletteError):
@@ -226,6 +227,7 @@ def get_session(cfg: SparkConfig) -> SparkSession:
     check_master(cfg.master)
     check_java()
     check_reachable(cfg.master, cfg.connect_timeout_s)
+    forget_exited_jvm()
     stop_session()
     # pyspark reads the workers' interpreter from the environment (SparkContext.pythonExec)
     os.environ["PYSPARK_PYTHON"] = sys.executable
@@ -233,7 +235,7 @@ def get_session(cfg: SparkConfig) -> SparkSession:
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # local mode: loopback only
     try:
         spark = _builder(cfg).getOrCreate()
-    except (PySparkException, Py4JError, RuntimeError) as err:
+    except (PySparkException, Py4JError, RuntimeError, ConnectionError) as err:
         logger.debug("SparkSession failed to start", exc_info=True)
         raise SparkEngineError(
             f"Spark did not start with master {cfg.master} ({first_line(err)}): check "
@@ -251,6 +253,8 @@ def get_session(cfg: SparkConfig) -> SparkSession:
         raise
     # (the settings `active_session` reopens: a call that failed leaves the last good ones)
     _session, _session_key, _last_cfg = spark, key, cfg
+    _jvm_exits.clear()  # an earlier JVM's exit says nothing about this one's jobs
+    _watch_jvm()
     if cfg.master.startswith("spark://"):
         threading.Thread(
             target=_watch_executors, args=(spark, cfg), name="spark-executor-watchdog", daemon=True
@@ -285,6 +289,85 @@ def _watch_executors(spark: SparkSession, cfg: SparkConfig) -> None:
             spark.sparkContext.cancelAllJobs()
             since = time.monotonic()
         time.sleep(1.0)
+
+
+def _driver_process() -> tuple[object, subprocess.Popen | None]:
+    """(pyspark's gateway, the driver JVM process it launched; None when it connected to one
+    it did not start, PYSPARK_GATEWAY_PORT)."""
+    from pyspark import SparkContext
+
+    gateway = SparkContext._gateway
+    return gateway, getattr(gateway, "proc", None)
+
+
+_watched: set[int] = set()
+
+
+def _watch_jvm() -> None:
+    """Forget the driver JVM as soon as it exits (`forget_exited_jvm`), once per JVM."""
+    _, proc = _driver_process()
+    if proc is None or proc.pid in _watched:
+        return
+    _watched.add(proc.pid)
+
+    def watch() -> None:
+        # poll, not wait(): wait() holds the Popen's lock and poll() elsewhere would read None
+        while proc.poll() is None:
+            time.sleep(0.5)
+        forget_exited_jvm()
+
+    threading.Thread(target=watch, name="spark-jvm-watch", daemon=True).start()
+
+
+def forget_exited_jvm() -> int | None:
+    """When this process's Spark driver JVM has exited (the out-of-memory killer, a kill by
+    hand), make pyspark forget it and return its exit code; None while it runs.
+
+    pyspark keeps a dead gateway: every later session in the process fails to start with a raw
+    `ConnectionRefusedError`, and so does every MLflow client, local-engine steps included,
+    because `MlflowClient()` asks the active Spark session for `spark.mlflow.modelRegistryUri`
+    (ZenML's experiment tracker, the registry steps). Forgotten, the next Spark step starts a
+    new JVM and MLflow sees no session. Called by a watcher thread started with each JVM, by
+    `get_session` and by `spark_errors`. (pyspark has no public call for this: its `stop()`
+    needs the JVM alive; these are the class fields its own start and stop set.)"""
+    from pyspark import SparkContext
+    from pyspark.sql import SQLContext
+
+    global _session, _session_key
+    gateway, proc = _driver_process()
+    if proc is None:
+        return None
+    code = proc.poll()
+    if code is None:
+        return None
+    with SparkContext._lock:
+        if SparkContext._gateway is not gateway:
+            return code  # forgotten already (another thread)
+        SparkContext._active_spark_context = None
+        SparkContext._gateway = None
+        SparkContext._jvm = None
+    SparkSession._instantiatedSession = None
+    SparkSession._activeSession = None
+    SQLContext._instantiatedContext = None
+    _session, _session_key = None, None
+    _jvm_exits.append(code)
+    try:  # the Python side's callback server and sockets (the Java side is gone)
+        gateway.shutdown()  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001
+        logger.debug("closing the dead gateway failed", exc_info=True)
+    logger.warning(
+        "The Spark driver JVM exited (%s); the next Spark step starts a new one.",
+        _exit_meaning(code),
+    )
+    return code
+
+
+def _exit_meaning(code: int) -> str:
+    if code in (-9, 137):
+        return f"code {code}: killed with SIGKILL, which is what the out-of-memory killer sends"
+    if code < 0:
+        return f"code {code}: killed by signal {-code}"
+    return f"code {code}"
 
 
 def _checkpoint_dir() -> Path:
@@ -347,6 +430,14 @@ def first_line(err: BaseException) -> str:
 
 
 def describe_failure(err: BaseException, what: str) -> str:
+    if _jvm_exits:
+        code = _jvm_exits.pop()
+        _jvm_exits.clear()
+        return (
+            f"The Spark driver JVM exited while {what} ({_exit_meaning(code)}): give Spark more "
+            "memory (spark.driver_memory, and free memory on this machine) and rerun; the next "
+            "run starts a new JVM."
+        )
     if _lost:
         reason = _lost.pop()
         return (
@@ -376,7 +467,32 @@ def spark_errors(what: str) -> Iterator[None]:
         raise
     except (Py4JError, PySparkException, ConnectionError) as err:
         logger.debug("Spark failure while %s", what, exc_info=True)
+        _await_jvm_exit()
         raise SparkEngineError(describe_failure(err, what)) from None
+
+
+def _await_jvm_exit(seconds: float = 2.0) -> None:
+    """A job that failed because the driver JVM is going away: wait briefly for it to exit, so
+    the message says so (the connection drops a moment before the process is gone)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if forget_exited_jvm() is not None or _jvm_exits:
+            return
+        _, proc = _driver_process()
+        if proc is None or _alive_gateway() or time.monotonic() > deadline:
+            return
+        time.sleep(0.1)
+
+
+def _alive_gateway() -> bool:
+    """The driver JVM still answers (a job failed for another reason)."""
+    from pyspark import SparkContext
+
+    jvm = SparkContext._jvm
+    try:
+        return jvm is not None and bool(jvm.java.lang.System.currentTimeMillis())
+    except Exception:  # noqa: BLE001
+        return False
 
 
 def release_arrow_memory() -> None:
