@@ -431,7 +431,7 @@ def first_line(err: BaseException) -> str:
 
 def describe_failure(err: BaseException, what: str) -> str:
     if _jvm_exits:
-        code = _jvm_exits.pop()
+        code = _jvm_exits[-1]
         _jvm_exits.clear()
         return (
             f"The Spark driver JVM exited while {what} ({_exit_meaning(code)}): give Spark more "
@@ -467,32 +467,20 @@ def spark_errors(what: str) -> Iterator[None]:
         raise
     except (Py4JError, PySparkException, ConnectionError) as err:
         logger.debug("Spark failure while %s", what, exc_info=True)
-        _await_jvm_exit()
+        if not isinstance(err, Py4JJavaError):  # the JVM raised it: it is alive
+            _await_jvm_exit()  # (a dead JVM shows as a Py4JError or a ConnectionError)
         raise SparkEngineError(describe_failure(err, what)) from None
 
 
 def _await_jvm_exit(seconds: float = 2.0) -> None:
-    """A job that failed because the driver JVM is going away: wait briefly for it to exit, so
-    the message says so (the connection drops a moment before the process is gone)."""
+    """A job that failed without a Java exception, maybe because the driver JVM died: wait
+    briefly for it to exit, so the message says so (the connection drops a moment before the
+    process is gone)."""
     deadline = time.monotonic() + seconds
-    while True:
-        if forget_exited_jvm() is not None or _jvm_exits:
-            return
-        _, proc = _driver_process()
-        if proc is None or _alive_gateway() or time.monotonic() > deadline:
+    while not _jvm_exits and forget_exited_jvm() is None and time.monotonic() < deadline:
+        if _driver_process()[1] is None:
             return
         time.sleep(0.1)
-
-
-def _alive_gateway() -> bool:
-    """The driver JVM still answers (a job failed for another reason)."""
-    from pyspark import SparkContext
-
-    jvm = SparkContext._jvm
-    try:
-        return jvm is not None and bool(jvm.java.lang.System.currentTimeMillis())
-    except Exception:  # noqa: BLE001
-        return False
 
 
 def release_arrow_memory() -> None:
