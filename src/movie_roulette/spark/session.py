@@ -22,7 +22,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from py4j.protocol import Py4JError, Py4JJavaError
+import py4j
+from py4j.protocol import Py4JError, Py4JJavaError, Py4JNetworkError
 from pyspark.errors import PySparkException
 from pyspark.sql import SparkSession
 
@@ -217,6 +218,37 @@ def _wait_for_executors(spark: SparkSession, cfg: SparkConfig) -> None:
         status = spark.sparkContext._jsc.sc().getExecutorMemoryStatus()  # type: ignore[union-attr]
 
 
+class _Py4JNetworkTraceback(logging.Filter):
+    """py4j logs the traceback of every command that found its JVM gone on the *root* logger
+    (`logging.exception` in `GatewayClient.send_command`) before pyspark raises: a dead driver
+    JVM printed ~20 lines of py4j internals above the one-line error `spark_errors` gives.
+    This filter, on the root logger, passes such a record to this module's DEBUG log instead
+    (`logging.getLogger("movie_roulette.spark.session").setLevel(logging.DEBUG)` shows it)."""
+
+    _package = os.path.dirname(py4j.__file__) + os.sep
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if (
+            record.levelno >= logging.ERROR
+            and isinstance(error, (Py4JNetworkError, ConnectionError))
+            and record.pathname.startswith(self._package)
+        ):
+            logger.debug("py4j: %s", record.getMessage(), exc_info=record.exc_info)
+            return False
+        return True
+
+
+_PY4J_FILTER = _Py4JNetworkTraceback()
+
+
+def quiet_py4j_network_tracebacks() -> None:
+    """Install `_Py4JNetworkTraceback` on the root logger (once; `get_session` calls it)."""
+    root = logging.getLogger()
+    if _PY4J_FILTER not in root.filters:
+        root.addFilter(_PY4J_FILTER)
+
+
 def get_session(cfg: SparkConfig) -> SparkSession:
     """The process's SparkSession for these settings (started, or reused when unchanged)."""
     global _session, _session_key, _last_cfg
@@ -227,6 +259,7 @@ def get_session(cfg: SparkConfig) -> SparkSession:
     check_master(cfg.master)
     check_java()
     check_reachable(cfg.master, cfg.connect_timeout_s)
+    quiet_py4j_network_tracebacks()
     forget_exited_jvm()
     stop_session()
     # pyspark reads the workers' interpreter from the environment (SparkContext.pythonExec)

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import socket
+
+import py4j
+from py4j.protocol import Py4JNetworkError
 
 import pytest
 
@@ -66,6 +71,30 @@ def test_a_lost_worker_is_described_as_such() -> None:
     text = session.describe_failure(err, "fitting als_implicit")
     assert "lost a worker while fitting als_implicit" in text and "make spark-cluster" in text
     assert "\n" not in text and "at org.apache" not in text
+
+
+def _record(path: str, level: int, error: BaseException | None) -> logging.LogRecord:
+    exc_info = (type(error), error, None) if error is not None else None
+    return logging.LogRecord("root", level, path, 1, "Exception while sending command.", (), exc_info)
+
+
+def test_py4j_network_tracebacks_go_to_the_debug_log(caplog) -> None:
+    """py4j's `logging.exception` on the root logger for a JVM that went away is passed to the
+    session module's DEBUG log; other records, and other libraries' network errors, pass."""
+    session.quiet_py4j_network_tracebacks()
+    session.quiet_py4j_network_tracebacks()  # idempotent
+    root = logging.getLogger()
+    assert root.filters.count(session._PY4J_FILTER) == 1
+    in_py4j = os.path.join(os.path.dirname(py4j.__file__), "java_gateway.py")
+    gone = Py4JNetworkError("Error while sending or receiving")
+    with caplog.at_level(logging.DEBUG, logger="movie_roulette.spark.session"):
+        assert not root.filter(_record(in_py4j, logging.ERROR, gone))
+        assert not root.filter(_record(in_py4j, logging.ERROR, ConnectionResetError(104, "reset")))
+    assert [r.getMessage() for r in caplog.records] == ["py4j: Exception while sending command."] * 2
+    assert caplog.records[0].exc_info[1] is gone
+    assert root.filter(_record(in_py4j, logging.ERROR, ValueError("not a network error")))
+    assert root.filter(_record(in_py4j, logging.INFO, None))
+    assert root.filter(_record("/elsewhere/client.py", logging.ERROR, gone))
 
 
 def test_engine_keys_are_checked() -> None:
