@@ -425,16 +425,6 @@ class PipelineConfig(Section):
     engine: Literal["local", "spark"] = "local"
     spark: SparkConfig = SparkConfig()
 
-    @model_validator(mode="after")
-    def _spark_engine_limits(self) -> PipelineConfig:
-        if self.engine == "spark" and self.split.strategy == "time":
-            raise _KeyError(
-                "split.strategy",
-                "'time' is not available with engine: spark; use per_user or per_user_time "
-                "(or engine: local).",
-            )
-        return self
-
 
 class _KeyError(ValueError):
     """A section-level rule that names one of the section's keys (`<section>.<key>: ...`)."""

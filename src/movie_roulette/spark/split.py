@@ -14,10 +14,18 @@ with the smallest keys (ties: lower movie id). Spark reproduces it exactly:
   ordered by key then movie; `bround` is numpy's round-half-even `rint`).
 
 `per_user_time` orders by timestamp, latest first (ties: lower movie id), like `latest=True`.
+
+`time` (one global cut-off, `data.split.time_holdout`) needs the cut-off timestamp: the
+(n - n_test)-th smallest of all n timestamps (0-based, as numpy sorts them), found without
+sorting the ratings: approximate quantiles bracket it, then the timestamps between the two are
+counted on Spark (one row per distinct value) and the driver walks those counts. Test rows (at
+or after the cut-off) and valid rows (the same rule on the rest) whose user or movie has no
+training rating are dropped, as the local rule drops them.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 
 import numpy as np
@@ -31,6 +39,10 @@ from movie_roulette import columns as C
 from movie_roulette.config import SplitConfig
 
 _POS, _KEY = "_split_pos", "_split_key"
+# relative rank error of the approximate quantiles that bracket the time cut-off: the bracket
+# holds about 8 x this share of the rows (25M ratings: ~20,000), counted per distinct timestamp
+_CUTOFF_REL_ERROR = 1e-4
+
 
 
 def keys_at(seed: int, positions: np.ndarray) -> np.ndarray:
@@ -115,17 +127,87 @@ def label_holdout(
     return out.drop(_POS, _KEY)
 
 
-PART = "_part"  # split_labels' column: TRAIN, VALID or TEST
+def time_cutoff(df: DataFrame, index: int) -> int:
+    """The `index`-th smallest timestamp of `df` (0-based, ties counted: numpy's
+    `np.sort(times)[index]`), without sorting `df`."""
+    ts = F.col(C.TIMESTAMP)
+    n = df.count()
+    if not 0 <= index < n:
+        raise ValueError(f"time_cutoff: index {index} outside the {n} ratings.")
+    lowest, highest = df.agg(F.min(ts), F.max(ts)).first()
+    width = 4 * _CUTOFF_REL_ERROR
+    while True:
+        lo_q, hi_q = max(0.0, index / n - width), min(1.0, index / n + width)
+        quantiles = df.approxQuantile(C.TIMESTAMP, [lo_q, hi_q], _CUTOFF_REL_ERROR)
+        lo = int(lowest) if lo_q == 0.0 else int(math.floor(quantiles[0]))
+        hi = int(highest) if hi_q == 1.0 else int(math.ceil(quantiles[1]))
+        below = df.where(ts < lo).count()
+        if below <= index:
+            counts = (
+                df.where((ts >= lo) & (ts <= hi))
+                .groupBy(C.TIMESTAMP)
+                .count()
+                .orderBy(C.TIMESTAMP)
+                .toPandas()
+            )
+            reached = below + np.cumsum(counts["count"].to_numpy(np.int64))
+            at = int(np.searchsorted(reached, index, side="right"))
+            if at < len(counts):
+                return int(counts[C.TIMESTAMP].iloc[at])
+        if lo_q == 0.0 and hi_q == 1.0:  # the whole range: cannot miss
+            raise RuntimeError("time_cutoff: the timestamps changed while being counted.")
+        width *= 4  # the approximation missed the rank: a wider bracket
+
+
+def _time_holdout(df: DataFrame, fraction: float) -> tuple[DataFrame, DataFrame]:
+    """(before the cut-off, at or after it) by `data.split.time_holdout`'s rule; cold rows not
+    dropped yet (the caller drops them against the final train part)."""
+    n = df.count()
+    n_test = int(np.ceil(n * fraction))
+    if n_test == 0:
+        return df, df.limit(0)
+    cutoff = time_cutoff(df, n - n_test)
+    ts = F.col(C.TIMESTAMP)
+    return df.where(ts < cutoff), df.where(ts >= cutoff)
+
+
+def time_labels(df: DataFrame, cfg: SplitConfig) -> DataFrame:
+    """`split_labels` for `split.strategy: time`: the rows of `data.split.train_valid_test`
+    (one global cut-off for test, another on the rest for valid; valid and test rows of users
+    or movies without a training rating dropped, as there)."""
+    df = df.persist(StorageLevel.MEMORY_AND_DISK)
+    rest, test = _time_holdout(df, cfg.test_fraction)
+    rest = rest.persist(StorageLevel.MEMORY_AND_DISK)
+    train, valid = _time_holdout(rest, cfg.valid_fraction)
+    users = train.select(C.USER_ID).distinct().withColumn("_user_known", F.lit(True))
+    movies = train.select(C.MOVIE_ID).distinct().withColumn("_movie_known", F.lit(True))
+    cols = df.columns
+
+    def labelled(part: DataFrame, label: int) -> DataFrame:
+        """`label`, or DROPPED where the row's user or movie has no training rating."""
+        flagged = part.join(F.broadcast(movies), C.MOVIE_ID, "left").join(users, C.USER_ID, "left")
+        known = F.col("_user_known").isNotNull() & F.col("_movie_known").isNotNull()
+        return flagged.select(*cols, F.when(known, label).otherwise(DROPPED).cast("byte").alias(PART))
+
+    train = train.select(*cols, F.lit(TRAIN).cast("byte").alias(PART))
+    return train.unionByName(labelled(valid, VALID)).unionByName(labelled(test, TEST))
+
+
+PART = "_part"  # split_labels' column: TRAIN, VALID, TEST or DROPPED
 TRAIN, VALID, TEST = 0, 1, 2
+# `split.strategy: time` only: a valid or test row whose user or movie has no training rating
+# (in the ratings, in no split; `data.split.time_holdout` drops them so)
+DROPPED = 3
 
 
 def split_labels(df: DataFrame, cfg: SplitConfig, seed: int) -> DataFrame:
     """`df` with a byte column PART naming the split of each row: the rows of
     `train_valid_test`, as one frame (so the driver collects the ratings once, not twice)."""
+    if cfg.strategy == "time":
+        return time_labels(df, cfg)
     if cfg.strategy not in ("per_user", "per_user_time"):
         raise ValueError(
-            f"split.strategy {cfg.strategy!r} is not available with engine: spark; use "
-            "per_user or per_user_time."
+            f"split.strategy {cfg.strategy!r} is not one of ['per_user', 'per_user_time', 'time']."
         )
     latest = cfg.strategy == "per_user_time"
     cols = df.columns
@@ -143,7 +225,7 @@ def split_labels(df: DataFrame, cfg: SplitConfig, seed: int) -> DataFrame:
 def train_valid_test(
     df: DataFrame, cfg: SplitConfig, seed: int
 ) -> tuple[DataFrame, DataFrame, DataFrame]:
-    """`data.split.train_valid_test` on Spark ("per_user" and "per_user_time")."""
+    """`data.split.train_valid_test` on Spark (every strategy)."""
     labelled = split_labels(df, cfg, seed)
     parts = (labelled.where(F.col(PART) == label).drop(PART) for label in (TRAIN, VALID, TEST))
     return tuple(parts)  # type: ignore[return-value]
