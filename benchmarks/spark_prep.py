@@ -4,8 +4,9 @@
 
 Runs what the pipeline's `prepare_ratings_spark` step runs (`spark.training.prepare_ratings`:
 read the ratings CSV on Spark, type checks and deduplication, Great Expectations on the Spark
-DataFrame, the per-user train / valid / test split with window functions, then the frames the
-hybrid needs collected to pandas through Arrow) on a synthetic MovieLens-shaped folder, with
+DataFrame, the train / valid / test split (--strategy; the config's per-user one by default),
+then the frames the hybrid needs collected to pandas through Arrow) on a synthetic
+MovieLens-shaped folder, with
 `spark.master` --master (default local[2]) and --driver-memory. Prints one JSON object: the
 step's own timings, the rows, the Python driver's peak RSS (ru_maxrss) and its RSS at the end
 (what it holds: the four pandas frames), the driver JVM's peak RSS (VmHWM; in local mode the
@@ -89,6 +90,11 @@ def main() -> None:
     parser.add_argument(
         "--artifacts", action="store_true", help="also write the frames as the step's artifacts"
     )
+    parser.add_argument(
+        "--strategy",
+        choices=["per_user", "per_user_time", "time"],
+        help="split.strategy (default: the config's)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -102,6 +108,10 @@ def main() -> None:
         update=dict(master=args.master, driver_memory=args.driver_memory, ui=False)
     )
     cfg = cfg.model_copy(update=dict(spark=spark))
+    if args.strategy:
+        cfg = cfg.model_copy(
+            update=dict(split=cfg.split.model_copy(update={"strategy": args.strategy}))
+        )
     start = time.perf_counter()
     prepared = prepare_ratings(cfg)
     wall = time.perf_counter() - start
@@ -115,6 +125,7 @@ def main() -> None:
     out = {
         "ratings": args.ratings,
         "master": args.master,
+        "strategy": cfg.split.strategy,
         "driver_memory": args.driver_memory,
         "wall_s": round(wall, 1),
         "seconds": prepared.seconds,

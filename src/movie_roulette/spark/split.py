@@ -44,7 +44,6 @@ _POS, _KEY = "_split_pos", "_split_key"
 _CUTOFF_REL_ERROR = 1e-4
 
 
-
 def keys_at(seed: int, positions: np.ndarray) -> np.ndarray:
     """`default_rng(seed).random(n)[positions]` without drawing the n - len(positions) others
     (positions sorted ascending: one PCG64 advance per run of consecutive positions)."""
@@ -187,7 +186,9 @@ def time_labels(df: DataFrame, cfg: SplitConfig) -> DataFrame:
         """`label`, or DROPPED where the row's user or movie has no training rating."""
         flagged = part.join(F.broadcast(movies), C.MOVIE_ID, "left").join(users, C.USER_ID, "left")
         known = F.col("_user_known").isNotNull() & F.col("_movie_known").isNotNull()
-        return flagged.select(*cols, F.when(known, label).otherwise(DROPPED).cast("byte").alias(PART))
+        return flagged.select(
+            *cols, F.when(known, label).otherwise(DROPPED).cast("byte").alias(PART)
+        )
 
     train = train.select(*cols, F.lit(TRAIN).cast("byte").alias(PART))
     return train.unionByName(labelled(valid, VALID)).unionByName(labelled(test, TEST))

@@ -7,9 +7,8 @@ import os
 import socket
 
 import py4j
-from py4j.protocol import Py4JNetworkError
-
 import pytest
+from py4j.protocol import Py4JNetworkError
 
 from movie_roulette.config import SparkConfig, config_from_dict
 from movie_roulette.exceptions import ConfigError
@@ -75,7 +74,9 @@ def test_a_lost_worker_is_described_as_such() -> None:
 
 def _record(path: str, level: int, error: BaseException | None) -> logging.LogRecord:
     exc_info = (type(error), error, None) if error is not None else None
-    return logging.LogRecord("root", level, path, 1, "Exception while sending command.", (), exc_info)
+    return logging.LogRecord(
+        "root", level, path, 1, "Exception while sending command.", (), exc_info
+    )
 
 
 def test_py4j_network_tracebacks_go_to_the_debug_log(caplog) -> None:
@@ -90,7 +91,9 @@ def test_py4j_network_tracebacks_go_to_the_debug_log(caplog) -> None:
     with caplog.at_level(logging.DEBUG, logger="movie_roulette.spark.session"):
         assert not root.filter(_record(in_py4j, logging.ERROR, gone))
         assert not root.filter(_record(in_py4j, logging.ERROR, ConnectionResetError(104, "reset")))
-    assert [r.getMessage() for r in caplog.records] == ["py4j: Exception while sending command."] * 2
+    assert [r.getMessage() for r in caplog.records] == [
+        "py4j: Exception while sending command."
+    ] * 2
     assert caplog.records[0].exc_info[1] is gone
     assert root.filter(_record(in_py4j, logging.ERROR, ValueError("not a network error")))
     assert root.filter(_record(in_py4j, logging.INFO, None))
