@@ -126,34 +126,32 @@ def label_holdout(
     return out.drop(_POS, _KEY)
 
 
-def time_cutoff(df: DataFrame, index: int) -> int:
+def time_cutoff(df: DataFrame, index: int, n: int | None = None) -> int:
     """The `index`-th smallest timestamp of `df` (0-based, ties counted: numpy's
-    `np.sort(times)[index]`), without sorting `df`."""
+    `np.sort(times)[index]`), without sorting `df`. `n`: its row count, when known already."""
     ts = F.col(C.TIMESTAMP)
-    n = df.count()
+    n = df.count() if n is None else n
     if not 0 <= index < n:
         raise ValueError(f"time_cutoff: index {index} outside the {n} ratings.")
-    lowest, highest = df.agg(F.min(ts), F.max(ts)).first()
     width = 4 * _CUTOFF_REL_ERROR
     while True:
         lo_q, hi_q = max(0.0, index / n - width), min(1.0, index / n + width)
-        quantiles = df.approxQuantile(C.TIMESTAMP, [lo_q, hi_q], _CUTOFF_REL_ERROR)
-        lo = int(lowest) if lo_q == 0.0 else int(math.floor(quantiles[0]))
-        hi = int(highest) if hi_q == 1.0 else int(math.ceil(quantiles[1]))
-        below = df.where(ts < lo).count()
+        if lo_q == 0.0 and hi_q == 1.0:  # the whole range: cannot miss
+            lo, hi = (int(v) for v in df.agg(F.min(ts), F.max(ts)).first())
+        else:
+            quantiles = df.approxQuantile(C.TIMESTAMP, [lo_q, hi_q], _CUTOFF_REL_ERROR)
+            lo = int(math.floor(quantiles[0])) if lo_q > 0.0 else None
+            hi = int(math.ceil(quantiles[1])) if hi_q < 1.0 else None
+        below = 0 if lo is None else df.where(ts < lo).count()
         if below <= index:
-            counts = (
-                df.where((ts >= lo) & (ts <= hi))
-                .groupBy(C.TIMESTAMP)
-                .count()
-                .orderBy(C.TIMESTAMP)
-                .toPandas()
-            )
+            inside = df if lo is None else df.where(ts >= lo)
+            inside = inside if hi is None else inside.where(ts <= hi)
+            counts = inside.groupBy(C.TIMESTAMP).count().orderBy(C.TIMESTAMP).toPandas()
             reached = below + np.cumsum(counts["count"].to_numpy(np.int64))
             at = int(np.searchsorted(reached, index, side="right"))
             if at < len(counts):
                 return int(counts[C.TIMESTAMP].iloc[at])
-        if lo_q == 0.0 and hi_q == 1.0:  # the whole range: cannot miss
+        if lo_q == 0.0 and hi_q == 1.0:
             raise RuntimeError("time_cutoff: the timestamps changed while being counted.")
         width *= 4  # the approximation missed the rank: a wider bracket
 
@@ -165,7 +163,7 @@ def _time_holdout(df: DataFrame, fraction: float) -> tuple[DataFrame, DataFrame]
     n_test = int(np.ceil(n * fraction))
     if n_test == 0:
         return df, df.limit(0)
-    cutoff = time_cutoff(df, n - n_test)
+    cutoff = time_cutoff(df, n - n_test, n)
     ts = F.col(C.TIMESTAMP)
     return df.where(ts < cutoff), df.where(ts >= cutoff)
 
