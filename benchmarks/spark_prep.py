@@ -4,19 +4,15 @@
 
 Runs what the pipeline's `prepare_ratings_spark` step runs (`spark.training.prepare_ratings`:
 read the ratings CSV on Spark, type checks and deduplication, Great Expectations on the Spark
-DataFrame, the train / valid / test split (--strategy; the config's per-user one by default),
-then the frames the hybrid needs collected to pandas through Arrow) on a synthetic
-MovieLens-shaped folder, with
-`spark.master` --master (default local[2]) and --driver-memory. Prints one JSON object: the
-step's own timings, the rows, the Python driver's peak RSS (ru_maxrss) and its RSS at the end
-(what it holds: the four pandas frames), the driver JVM's peak RSS (VmHWM; in local mode the
-JVM also runs the tasks), and the pandas frames' size (`frames_mb`: each frame counted on its
-own; `frames_distinct_mb`: each buffer once, since the splits are slices of the ratings frame).
-With --artifacts, the four frames are then written as the step's ZenML outputs are
-(`FrameMaterializer`: zstd Parquet, its metadata and visualizations) into a temporary folder:
-`artifacts_s` per frame, `artifacts_mb` and `driver_python_peak_rss_mb_with_artifacts` (the
-peak over the preparation and the writes: the step holds its four frames while ZenML writes
-them).
+DataFrame, the train / valid / test split (--strategy; the config's per-user one by default))
+on a synthetic MovieLens-shaped folder, with `spark.master` --master (default local[2]) and
+--driver-memory, then writes its four outputs as ZenML does (`SparkRatingsMaterializer`: Spark
+writes each as sorted Parquet, then the files are read back a batch at a time for the
+artifact's facts and checksum) into a temporary folder. Nothing is collected to the driver.
+Prints one JSON object: the step's own timings, `write_s` per output, the rows, `artifacts_mb`,
+the Python driver's peak RSS (ru_maxrss) and its RSS at the end, and the driver JVM's peak RSS
+(VmHWM; in local mode the JVM also runs the tasks). With --read, the train output is then loaded
+as a later step loads it (`pd.DataFrame`): `read_train_s` and the driver's peak after it.
 """
 
 from __future__ import annotations
@@ -26,7 +22,6 @@ import json
 import resource
 import sys
 import time
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -44,39 +39,25 @@ def _status_mb(pid: int, key: str) -> float | None:
     return None
 
 
-def _write_artifacts(frames: dict) -> dict:
-    """Each frame through the step's materializer, as ZenML writes an output: the data, then
-    its metadata and visualizations (the local artifact store's own file operations)."""
-    import tempfile
-
-    from benchmarks.scale import folder_mb
-    from materializers.frame_materializer import FrameMaterializer
+def _write_artifacts(prepared: Any, folder: str) -> dict:
+    """Each output through the step's materializer, as ZenML writes it: the data, then its
+    visualizations and metadata (the local artifact store's own file operations)."""
     from materializers.local_files import LocalFiles
+    from materializers.spark_ratings_materializer import SparkRatingsMaterializer
 
-    seconds = {}
-    with tempfile.TemporaryDirectory(prefix="spark-prep-artifacts-") as tmp:
-        for name, frame in frames.items():
-            materializer = FrameMaterializer(f"{tmp}/{name}", artifact_store=LocalFiles())
-            start = time.perf_counter()
-            materializer.save(frame)
-            materializer.extract_metadata(frame)
-            materializer.save_visualizations(frame)
-            seconds[name] = round(time.perf_counter() - start, 1)
-        size_mb = folder_mb(Path(tmp))
-    return {"artifacts_s": seconds, "artifacts_mb": size_mb}
+    seconds, rows = {}, {}
+    for name, part in prepared.parts().items():
+        materializer = SparkRatingsMaterializer(f"{folder}/{name}", artifact_store=LocalFiles())
+        start = time.perf_counter()
+        materializer.save(part)
+        materializer.save_visualizations(part)
+        rows[name] = materializer.extract_metadata(part)["rows"]
+        seconds[name] = round(time.perf_counter() - start, 1)
+    return {"write_s": seconds, "rows": rows}
 
 
-def _distinct_mb(frames: Iterable[Any]) -> float:
-    """The frames' column buffers, each counted once (the splits can be views of the ratings)."""
-    import numpy as np
-
-    held: list[Any] = []
-    for frame in frames:
-        for column in frame.columns:
-            values = frame[column].to_numpy()
-            if not any(np.shares_memory(values, other) for other in held):
-                held.append(values)
-    return round(sum(v.nbytes for v in held) / 2**20, 1)
+def _peak_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def main() -> None:
@@ -88,7 +69,7 @@ def main() -> None:
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--driver-memory", default="4g")
     parser.add_argument(
-        "--artifacts", action="store_true", help="also write the frames as the step's artifacts"
+        "--read", action="store_true", help="then load the train output as a pandas frame"
     )
     parser.add_argument(
         "--strategy",
@@ -112,41 +93,45 @@ def main() -> None:
         cfg = cfg.model_copy(
             update=dict(split=cfg.split.model_copy(update={"strategy": args.strategy}))
         )
+    import tempfile
+
+    from benchmarks.scale import folder_mb
+
     start = time.perf_counter()
     prepared = prepare_ratings(cfg)
     wall = time.perf_counter() - start
     jvm = get_session(cfg.spark).sparkContext._gateway.proc.pid  # type: ignore[union-attr]
-    frames = {
-        "ratings": prepared.ratings,
-        "train": prepared.train,
-        "valid": prepared.valid,
-        "test": prepared.test,
-    }
-    out = {
+    out: dict[str, Any] = {
         "ratings": args.ratings,
         "master": args.master,
         "strategy": cfg.split.strategy,
         "driver_memory": args.driver_memory,
-        "wall_s": round(wall, 1),
+        "prepare_s": round(wall, 1),
         "seconds": prepared.seconds,
-        "rows": {name: len(frame) for name, frame in frames.items()},
         "validation_success": bool(prepared.validation.success),
-        "frames_mb": round(
-            sum(f.memory_usage(deep=True).sum() for f in frames.values()) / 2**20, 1
-        ),
-        "frames_distinct_mb": _distinct_mb(frames.values()),
-        "driver_python_peak_rss_mb": round(
-            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
-        ),
-        "driver_python_rss_mb": _status_mb(os.getpid(), "VmRSS"),
-        "driver_jvm_peak_rss_mb": _status_mb(jvm, "VmHWM"),
     }
-    stop_session()
-    if args.artifacts:
-        out.update(_write_artifacts(frames))
-        out["driver_python_peak_rss_mb_with_artifacts"] = round(
-            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
-        )
+    with tempfile.TemporaryDirectory(prefix="spark-prep-artifacts-") as tmp:
+        start = time.perf_counter()
+        out.update(_write_artifacts(prepared, tmp))
+        out["wall_s"] = round(wall + time.perf_counter() - start, 1)
+        out["artifacts_mb"] = folder_mb(Path(tmp))
+        out["driver_python_peak_rss_mb"] = _peak_mb()
+        out["driver_python_rss_mb"] = _status_mb(os.getpid(), "VmRSS")
+        out["driver_jvm_peak_rss_mb"] = _status_mb(jvm, "VmHWM")
+        stop_session()
+        if args.read:
+            import pandas as pd
+
+            from materializers.local_files import LocalFiles
+            from materializers.spark_ratings_materializer import SparkRatingsMaterializer
+
+            start = time.perf_counter()
+            train = SparkRatingsMaterializer(f"{tmp}/train", artifact_store=LocalFiles()).load(
+                pd.DataFrame
+            )
+            out["read_train_s"] = round(time.perf_counter() - start, 1)
+            out["read_train_rows"] = len(train)
+            out["driver_python_peak_rss_mb_after_read"] = _peak_mb()
     print(json.dumps(out) if args.json else json.dumps(out, indent=2))
 
 

@@ -1,4 +1,4 @@
-"""The two file operations a pandas materializer uses, on the local disk: what ZenML's local
+"""The file operations the project's materializers use, on the local disk: what ZenML's local
 artifact store does under its own API, for using a materializer outside a ZenML stack
 (benchmarks/artifact_io.py, the materializer tests)."""
 
@@ -17,3 +17,7 @@ class LocalFiles:
     def open(path: str, mode: str = "r") -> IO[Any]:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         return open(path, mode)
+
+    @staticmethod
+    def listdir(path: str) -> list[str]:
+        return os.listdir(path)

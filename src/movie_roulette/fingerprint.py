@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -40,14 +40,24 @@ def frames_checksum(
     if not frames:
         raise ValueError("frames_checksum: give at least one frame.")
     names = list(frames[0].columns if columns is None else columns)
+    step = max(int(chunk_rows), 1)
+
+    def chunks() -> Iterator[pd.DataFrame]:
+        for frame in frames:
+            for start in range(0, len(frame), step):
+                rows = frame.iloc[start : start + step]
+                yield rows if columns is None else rows[names]
+
+    return chunks_checksum(names, chunks())
+
+
+def chunks_checksum(names: Sequence[str], chunks: Iterable[pd.DataFrame]) -> str:
+    """`frame_checksum` of the concatenation of `chunks` (frames with the columns `names`, in
+    that order), one chunk at a time: rows streamed from files hash as the whole frame would."""
     digest = hashlib.sha256()
     digest.update("|".join(map(str, names)).encode())
-    step = max(int(chunk_rows), 1)
-    for frame in frames:
-        for start in range(0, len(frame), step):
-            rows = frame.iloc[start : start + step]
-            rows = rows if columns is None else rows[names]
-            digest.update(pd.util.hash_pandas_object(rows, index=False).to_numpy().tobytes())
+    for rows in chunks:
+        digest.update(pd.util.hash_pandas_object(rows, index=False).to_numpy().tobytes())
     return digest.hexdigest()
 
 

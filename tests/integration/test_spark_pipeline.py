@@ -75,7 +75,7 @@ def test_spark_pipeline_registers_a_hybrid_of_spark_als_components(
 
     cfg = load_config(tmp_path / "quickstart.yaml")
     local_test = train_valid_test(sources.load_ratings(cfg.data, cfg.seed), cfg.split, cfg.seed)[2]
-    spark_test = steps["prepare_ratings_spark"].outputs["test"][0].load()
+    spark_test = steps["prepare_ratings_spark"].outputs["test"][0].load().to_pandas()
     cols = ["user_id", "movie_id"]
     pd.testing.assert_frame_equal(
         spark_test[cols].reset_index(drop=True),

@@ -1,12 +1,13 @@
 """engine: spark: the ratings prepared on Spark, and the hybrid with Spark ALS components.
 
 `prepare_ratings` reads, type-checks, deduplicates, validates (Great Expectations on the Spark
-DataFrame) and splits the ratings on Spark; only the split frames the hybrid and the evaluation
-need are collected. `train_spark_hybrid` composes the same `HybridRecommender` as the local path
-over the public component API, with `pyspark.ml` ALS (explicit: rating prediction; implicit
-preferences: ranking) in place of the local collaborative components; content and popularity
-stay as they are. The fitted ALS components hold numpy factors only, so the bundle, the model
-server, the web app and continuous training read it like any other.
+DataFrame) and splits the ratings on Spark; nothing is collected: Spark writes the ratings and
+each part as a Parquet artifact (`spark.parquet`), which later steps read. `train_spark_hybrid`
+composes the same `HybridRecommender` as the local path over the public component API, with
+`pyspark.ml` ALS (explicit: rating prediction; implicit preferences: ranking) in place of the
+local collaborative components; content and popularity stay as they are. The fitted ALS
+components hold numpy factors only, so the bundle, the model server, the web app and continuous
+training read it like any other.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+from pyspark import StorageLevel
+from pyspark.sql import functions as F
 
 from movie_roulette.config import PipelineConfig
 from movie_roulette.models.base import Recommender
@@ -24,7 +27,8 @@ from movie_roulette.models.hybrid import HybridRecommender, train_hybrid
 from movie_roulette.models.popularity import PopularityRecommender
 from movie_roulette.spark import prep
 from movie_roulette.spark.als import make_spark_als_components
-from movie_roulette.spark.session import get_session
+from movie_roulette.spark.parquet import CacheLease, SparkRatings
+from movie_roulette.spark.session import get_session, spark_errors
 from movie_roulette.spark.split import PART, TEST, TRAIN, VALID, split_labels
 from movie_roulette.spark.validation import validate_ratings_spark
 from movie_roulette.validation.report import ValidationReport
@@ -32,55 +36,75 @@ from movie_roulette.validation.report import ValidationReport
 
 @dataclass(frozen=True)
 class PreparedRatings:
-    """What the Spark data preparation hands to the rest of the pipeline."""
+    """What the Spark data preparation hands to the rest of the pipeline: the rows stay on
+    Spark (cached until each is written, `parquet.write_ratings`), nothing is collected."""
 
-    ratings: pd.DataFrame  # cleaned (typed, deduplicated); by split, then user and movie
-    train: pd.DataFrame
-    valid: pd.DataFrame
-    test: pd.DataFrame
+    ratings: SparkRatings  # cleaned (typed, deduplicated): every row, in a split or not
+    train: SparkRatings
+    valid: SparkRatings
+    test: SparkRatings
     validation: ValidationReport
     prep: prep.PrepStats
     seconds: dict[str, float]
 
     def metadata(self) -> dict[str, Any]:
         return {
-            "rows": len(self.ratings),
-            "train_rows": len(self.train),
-            "valid_rows": len(self.valid),
-            "test_rows": len(self.test),
+            "rows": self.ratings.rows,
+            "train_rows": self.train.rows,
+            "valid_rows": self.valid.rows,
+            "test_rows": self.test.rows,
             "prep": {k: v for k, v in self.prep.to_dict().items() if k != "bad_type_examples"},
             "seconds": self.seconds,
         }
 
+    def parts(self) -> dict[str, SparkRatings]:
+        return {
+            "ratings": self.ratings,
+            "train": self.train,
+            "valid": self.valid,
+            "test": self.test,
+        }
+
 
 def prepare_ratings(cfg: PipelineConfig) -> PreparedRatings:
-    """Ratings -> clean -> GX validation -> per-user split, on Spark. A failed validation skips
-    the split (empty frames): the pipeline's validation gate then stops the run."""
+    """Ratings -> clean -> GX validation -> split (labelled), on Spark. A failed validation
+    skips the split (empty parts): the pipeline's validation gate then stops the run. The
+    cleaned and labelled rows stay cached until all four parts are written (or released)."""
     seconds: dict[str, float] = {}
     start = time.perf_counter()
     spark = get_session(cfg.spark)
+    spark.catalog.clearCache()  # (what an earlier, unfinished preparation left)
     seconds["session"] = round(time.perf_counter() - start, 3)
     start = time.perf_counter()
     clean, stats = prep.clean_ratings(prep.load_ratings(spark, cfg))
-    clean = clean.persist()
+    clean = clean.persist(StorageLevel.MEMORY_AND_DISK)
     seconds["prepare"] = round(time.perf_counter() - start, 3)
     start = time.perf_counter()
     report = validate_ratings_spark(clean, stats)
     seconds["validate"] = round(time.perf_counter() - start, 3)
     start = time.perf_counter()
+    lease = CacheLease(spark.catalog.clearCache, holders=4)
     if report.success:
-        # one collection of every row, labelled with its split (not the ratings, then each split),
-        # ordered by split first: each split is then a slice of the ratings' columns (no copy)
-        labelled = prep.to_pandas(
-            split_labels(clean, cfg.split, cfg.seed), extra=(PART,), first=PART
-        )
-        ratings, (train, valid, test) = prep.split_frames(labelled, PART, (TRAIN, VALID, TEST))
-        del labelled
+        labelled = split_labels(clean, cfg.split, cfg.seed).persist(StorageLevel.MEMORY_AND_DISK)
+        with spark_errors("counting the split"):
+            sizes = {
+                int(r[PART]): int(r["n"])
+                for r in labelled.groupBy(PART).agg(F.count(F.lit(1)).alias("n")).collect()
+            }
+        parts = [
+            SparkRatings(
+                labelled.where(F.col(PART) == label).drop(PART), sizes.get(label, 0), lease
+            )
+            for label in (TRAIN, VALID, TEST)
+        ]
+        ratings = SparkRatings(labelled.drop(PART), sum(sizes.values()), lease)
     else:
-        ratings = prep.to_pandas(clean)
-        train = valid = test = ratings.iloc[:0]
+        with spark_errors("counting the ratings"):
+            n = clean.count()
+        ratings = SparkRatings(clean, n, lease)
+        parts = [SparkRatings(clean.limit(0), 0, lease) for _ in range(3)]
     seconds["split"] = round(time.perf_counter() - start, 3)
-    spark.catalog.clearCache()  # the cleaned rows and the split's labelled rows
+    train, valid, test = parts
     return PreparedRatings(ratings, train, valid, test, report, stats, seconds)
 
 

@@ -155,12 +155,13 @@ def test_time_split_drops_cold_rows_like_the_local_split(spark) -> None:
     assert not (prep.to_pandas(got[2])["user_id"] >= 9001).any()
 
 
-def test_the_prepare_step_splits_by_time_on_spark(spark) -> None:
+def test_the_prepare_step_splits_by_time_on_spark(spark, tmp_path) -> None:
     """`prepare_ratings` (what the pipeline's prepare step runs) with `split.strategy: time`:
     the three splits are the local ones, and the ratings frame is every cleaned row, the cold
     rows the split drops included (as the local path's ratings)."""
     from movie_roulette.config import config_from_dict
     from movie_roulette.data import sources
+    from movie_roulette.spark.parquet import RatingsParquet, read_frame, write_ratings
     from movie_roulette.spark.training import prepare_ratings
     from tests.spark_support import SPARK_TEST_SETTINGS
 
@@ -177,7 +178,15 @@ def test_the_prepare_step_splits_by_time_on_spark(spark) -> None:
     expected = local.train_valid_test(ratings, cfg.split, cfg.seed)
     prepared = prepare_ratings(cfg)
     assert prepared.validation.success
-    pd.testing.assert_frame_equal(_sorted(prepared.ratings), _sorted(ratings))
-    for want, have in zip(expected, (prepared.train, prepared.valid, prepared.test), strict=True):
-        pd.testing.assert_frame_equal(_sorted(have), _sorted(want))
-    assert len(prepared.test) > 0 and len(prepared.valid) > 0
+    assert len(spark.sparkContext._jsc.getPersistentRDDs()) > 0  # cached for the writes
+    # as the step's artifacts: each part written by Spark, read back by pandas
+    frames = {}
+    for name, part in prepared.parts().items():
+        write_ratings(part, str(tmp_path / name))
+        frames[name] = read_frame(RatingsParquet.at(str(tmp_path / name)))
+        assert len(frames[name]) == part.rows
+    pd.testing.assert_frame_equal(frames["ratings"], _sorted(ratings))
+    for want, name in zip(expected, ("train", "valid", "test"), strict=True):
+        pd.testing.assert_frame_equal(frames[name], _sorted(want))
+    assert len(frames["test"]) > 0 and len(frames["valid"]) > 0
+    assert len(spark.sparkContext._jsc.getPersistentRDDs()) == 0  # freed after the last write
