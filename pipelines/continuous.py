@@ -35,7 +35,7 @@ from steps.monitor.record_comparison import record_comparison
 from steps.monitor.record_empty_batch import record_empty_batch
 from steps.monitor.record_model_data import record_model_data
 from steps.register.load_comparable_production import load_comparable_production
-from steps.spark.train_hybrid_spark import train_hybrid_spark
+from steps.spark.train_hybrid_spark import train_hybrid_spark_on_frames
 from steps.train.train_hybrid import train_hybrid
 from steps.validate.check_validation import check_validation
 from steps.validate.validate_catalogue import validate_catalogue
@@ -115,8 +115,15 @@ def continuous_training_pipeline(config: PipelineConfig) -> None:
         history, new, config.split, config.continuous.fresh_test_fraction, config.seed, passed
     )
     if config.engine == "spark":  # the collaborative fits on Spark, as the training pipeline's
-        bundle = train_hybrid_spark(
-            train, valid, features, config.model, config.evaluation, config.spark, config.seed
+        bundle = train_hybrid_spark_on_frames(
+            train,
+            valid,
+            features,
+            config.model,
+            config.evaluation,
+            config.spark,
+            config.seed,
+            id="train_hybrid_spark",
         )
     else:
         bundle = train_hybrid(train, valid, features, config.model, config.evaluation, config.seed)

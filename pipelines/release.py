@@ -21,6 +21,8 @@ from steps.register.promote_model import promote_model
 from steps.register.register_model import register_model
 from steps.train.refit_for_serving import refit_on_all_ratings
 
+REFIT = "refit_on_all_ratings"
+
 
 def judge_and_release(
     config: PipelineConfig,
@@ -30,9 +32,12 @@ def judge_and_release(
     test: Any,
     ratings: Any,
     after_register: Callable[[Any], None] | None = None,
+    parts_on_spark: bool = False,
 ) -> tuple[Any, Any]:
     """Step outputs (ZenML artifacts) in, `(promotion, deployment)` out. `after_register(version)`
-    runs right after registration (the continuous pipeline records the version's data)."""
+    runs right after registration (the continuous pipeline records the version's data).
+    `parts_on_spark`: train / valid / test are the Spark prepare step's files (engine: spark in
+    the training pipeline), so the served model's Spark ALS refits read them on Spark."""
     refit_all = config.model.refit_on_train_and_valid
     # judged on a seeded sample of test users when evaluation.max_users says so (trained on all)
     judged = (
@@ -44,7 +49,12 @@ def judge_and_release(
     behaviour = run_behavioural_checks(
         bundle, train, valid, config.evaluation.k, config.seed, refit_all
     )
-    served, fits = refit_on_all_ratings(bundle, train, valid, test, refit_all, config.spark)
+    refit = refit_on_all_ratings
+    if parts_on_spark:
+        from steps.spark.refit_on_all_ratings_spark import refit_on_all_ratings_spark
+
+        refit = refit_on_all_ratings_spark  # (in the run under the same name)
+    served, fits = refit(bundle, train, valid, test, refit_all, config.spark, id=REFIT)
     model = registered_model(config.model_name)
     version = register_model.with_options(model=model)(
         served, metrics, behaviour, ratings, fits, config

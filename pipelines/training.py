@@ -26,7 +26,7 @@ from steps.ingest.load_ratings import load_ratings
 from steps.ingest.load_reviews import load_reviews
 from steps.ingest.scrape_imdb_reviews import scrape_imdb_reviews
 from steps.spark.prepare_ratings_spark import prepare_ratings_spark
-from steps.spark.train_hybrid_spark import train_hybrid_spark
+from steps.spark.train_hybrid_spark import train_hybrid_spark, train_hybrid_spark_with_sentiment
 from steps.train.train_hybrid import train_hybrid, train_hybrid_with_sentiment
 from steps.train.train_sentiment import train_sentiment
 from steps.validate.check_validation import check_validation
@@ -79,18 +79,31 @@ def training_pipeline(config: PipelineConfig) -> None:
             after=["validate_review_sources"],
         )
         scored_reviews, features = score_reviews(reviews, features, sentiment_model, valid, test)
-        bundle = train_hybrid_with_sentiment(
-            train,
-            valid,
-            features,
-            config.model,
-            config.evaluation,
-            config.seed,
-            sentiment,
-            scored_reviews,
-            sentiment_model,
-            config.spark if spark else None,
-        )
+        if spark:  # (the split as the prepare step's files: Spark ALS reads them on Spark)
+            bundle = train_hybrid_spark_with_sentiment(
+                train,
+                valid,
+                features,
+                config.model,
+                config.evaluation,
+                config.spark,
+                config.seed,
+                sentiment,
+                scored_reviews,
+                sentiment_model,
+            )
+        else:
+            bundle = train_hybrid_with_sentiment(
+                train,
+                valid,
+                features,
+                config.model,
+                config.evaluation,
+                config.seed,
+                sentiment,
+                scored_reviews,
+                sentiment_model,
+            )
     elif spark:
         bundle = train_hybrid_spark(
             train,
@@ -104,4 +117,4 @@ def training_pipeline(config: PipelineConfig) -> None:
         )
     else:
         bundle = train_hybrid(train, valid, features, config.model, config.evaluation, config.seed)
-    judge_and_release(config, bundle, train, valid, test, ratings)
+    judge_and_release(config, bundle, train, valid, test, ratings, parts_on_spark=spark)

@@ -19,6 +19,7 @@ import pandas as pd
 from movie_roulette import columns as C
 from movie_roulette.fingerprint import frames_checksum
 from movie_roulette.models.hybrid import HybridRecommender
+from movie_roulette.models.hybrid.training import FitScope, no_scope
 from movie_roulette.models.indexing import union_ids
 
 SERVED_DATA = "train+valid+test"  # what the served fit saw
@@ -113,8 +114,10 @@ def refit_for_serving(
     test: pd.DataFrame,
     catalogue: pd.DataFrame | None,
     refit_on_train_and_valid: bool = True,
+    fit_scope: FitScope = no_scope,
 ) -> tuple[HybridRecommender, dict[str, FitRecord]]:
     """Refit `model` (in place) on every rating, keeping its tuned weights and rating stack.
+    `fit_scope` is entered around the refit with the parts it fits (`hybrid.training.FitScope`).
 
     Returns the model and {"holdout": what the evaluated model saw, "served": what it sees now}.
     """
@@ -126,10 +129,12 @@ def refit_for_serving(
     if _has_duplicate_pairs(frames):  # (the rare case: a pair's last rating is kept)
         everything = all_ratings(train, valid, test)
         served = fit_record(SERVED_DATA, everything)
-        model.refit(everything, catalogue)
+        with fit_scope(("train", "valid", "test")):
+            model.refit(everything, catalogue)
     else:  # disjoint splits: fitted as their concatenation, not built (600 MB at 25M)
         served = fit_record(SERVED_DATA, frames)
-        model.refit(frames, catalogue)
+        with fit_scope(("train", "valid", "test")):
+            model.refit(frames, catalogue)
     model.fit_info["served_fit"] = served.to_dict()
     model.fit_info["holdout_fit"] = holdout.to_dict()
     return model, {HOLDOUT: holdout, SERVED: served}

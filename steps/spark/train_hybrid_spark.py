@@ -1,4 +1,8 @@
-"""engine: spark: the hybrid with pyspark.ml ALS components (fitted factors come back as arrays)."""
+"""engine: spark: the hybrid with pyspark.ml ALS components (fitted factors come back as arrays).
+
+`train` and `valid` arrive as the prepare step's Parquet files: the ALS components read them on
+Spark where they are; the rest of the hybrid reads them as frames (user, movie, rating).
+"""
 
 from typing import Annotated
 
@@ -7,12 +11,30 @@ from zenml import step
 
 from materializers.bundle_materializer import ModelBundleMaterializer
 from movie_roulette.bundle import ModelBundle
-from movie_roulette.config import EvaluationConfig, ModelConfig, SparkConfig
+from movie_roulette.config import EvaluationConfig, ModelConfig, SentimentConfig, SparkConfig
+from movie_roulette.models.sentiment import SentimentModel
+from movie_roulette.spark.parquet import RatingsParquet
 from steps.train.train_hybrid import fit_bundle
 
 
 @step(output_materializers=ModelBundleMaterializer)
 def train_hybrid_spark(
+    train: RatingsParquet,
+    valid: RatingsParquet,
+    features: pd.DataFrame,
+    model_config: ModelConfig,
+    evaluation: EvaluationConfig,
+    spark: SparkConfig,
+    seed: int,
+) -> Annotated[ModelBundle, "model_bundle"]:
+    """Without review sentiment (with it: `train_hybrid_spark_with_sentiment`)."""
+    return fit_bundle(
+        train, valid, features, model_config, evaluation, seed, None, None, None, spark
+    )
+
+
+@step(output_materializers=ModelBundleMaterializer)
+def train_hybrid_spark_on_frames(
     train: pd.DataFrame,
     valid: pd.DataFrame,
     features: pd.DataFrame,
@@ -21,7 +43,37 @@ def train_hybrid_spark(
     spark: SparkConfig,
     seed: int,
 ) -> Annotated[ModelBundle, "model_bundle"]:
-    """Without review sentiment (`train_hybrid_with_sentiment` takes `spark` for a run with it)."""
+    """`train_hybrid_spark` on frames (continuous training's split of its batches, which are
+    prepared in pandas): ALS is sent the driver's rows. The continuous pipeline runs it under
+    the name `train_hybrid_spark`."""
     return fit_bundle(
         train, valid, features, model_config, evaluation, seed, None, None, None, spark
+    )
+
+
+@step(output_materializers=ModelBundleMaterializer)
+def train_hybrid_spark_with_sentiment(
+    train: RatingsParquet,
+    valid: RatingsParquet,
+    features: pd.DataFrame,
+    model_config: ModelConfig,
+    evaluation: EvaluationConfig,
+    spark: SparkConfig,
+    seed: int,
+    sentiment: SentimentConfig,
+    scored_reviews: pd.DataFrame,
+    sentiment_model: SentimentModel,
+) -> Annotated[ModelBundle, "model_bundle"]:
+    """With review sentiment (`train_hybrid_with_sentiment` on the prepare step's files)."""
+    return fit_bundle(
+        train,
+        valid,
+        features,
+        model_config,
+        evaluation,
+        seed,
+        sentiment,
+        scored_reviews,
+        sentiment_model,
+        spark,
     )

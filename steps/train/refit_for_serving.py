@@ -9,29 +9,31 @@ from materializers.bundle_materializer import ModelBundleMaterializer
 from movie_roulette.bundle import ModelBundle
 from movie_roulette.config import SparkConfig
 from movie_roulette.final_fit import metrics_note, refit_for_serving
+from movie_roulette.models.hybrid.training import FitScope, no_scope
 from movie_roulette.spark.session import use_settings
 
+Served = tuple[Annotated[ModelBundle, "served_bundle"], Annotated[dict[str, Any], "fits"]]
 
-@step(output_materializers={"served_bundle": ModelBundleMaterializer})
-def refit_on_all_ratings(
+
+def served_bundle(
     model_bundle: ModelBundle,
-    train: pd.DataFrame,
-    valid: pd.DataFrame,
-    test: pd.DataFrame,
+    frames: dict[str, pd.DataFrame],
     refit_on_train_and_valid: bool,
-    spark: SparkConfig,
-) -> tuple[Annotated[ModelBundle, "served_bundle"], Annotated[dict[str, Any], "fits"]]:
-    """`spark`: where a Spark-fitted component refits (the config's session, also when this step
-    runs without the steps before it, e.g. cached)."""
-    use_settings(spark)
+    fit_scope: FitScope = no_scope,
+    als_rows: list[dict[str, Any]] | None = None,
+) -> tuple[ModelBundle, dict[str, Any]]:
+    """The bundle of the recipe refitted on train + valid + test, and what each fit saw."""
     model, fits = refit_for_serving(
         model_bundle.model,
-        train,
-        valid,
-        test,
+        frames["train"],
+        frames["valid"],
+        frames["test"],
         model_bundle.catalogue,
         refit_on_train_and_valid=refit_on_train_and_valid,
+        fit_scope=fit_scope,
     )
+    if als_rows is not None:
+        model.fit_info["served_als_rows"] = als_rows
     record = {name: fit.to_dict() for name, fit in fits.items()}
     record["note"] = metrics_note(fits)
     print(f"Served model: {record['note']}.")
@@ -44,3 +46,21 @@ def refit_on_all_ratings(
         sentiment=model_bundle.sentiment,
     )
     return served, record
+
+
+@step(output_materializers={"served_bundle": ModelBundleMaterializer})
+def refit_on_all_ratings(
+    model_bundle: ModelBundle,
+    train: pd.DataFrame,
+    valid: pd.DataFrame,
+    test: pd.DataFrame,
+    refit_on_train_and_valid: bool,
+    spark: SparkConfig,
+) -> Served:
+    """`spark`: where a Spark-fitted component refits (the config's session, also when this step
+    runs without the steps before it, e.g. cached). The Spark engine's training pipeline runs
+    `refit_on_all_ratings_spark` instead (the parts as the prepare step's files)."""
+    use_settings(spark)
+    frames = {"train": train, "valid": valid, "test": test}
+    served, record = served_bundle(model_bundle, frames, refit_on_train_and_valid)
+    return served, record  # (a tuple literal: ZenML reads the outputs off the return statement)

@@ -16,11 +16,12 @@ from movie_roulette.config import (
 )
 from movie_roulette.models.hybrid import train_hybrid as fit_hybrid
 from movie_roulette.models.sentiment import SentimentModel
+from movie_roulette.spark.parquet import RatingsParquet
 
 
 def fit_bundle(
-    train: pd.DataFrame,
-    valid: pd.DataFrame,
+    train: pd.DataFrame | RatingsParquet,
+    valid: pd.DataFrame | RatingsParquet,
     features: pd.DataFrame,
     model_config: ModelConfig,
     evaluation: EvaluationConfig,
@@ -31,12 +32,15 @@ def fit_bundle(
     spark: SparkConfig | None = None,
 ) -> ModelBundle:
     """engine: spark (`spark` given) swaps the collaborative components for Spark ALS; the
-    recipe, the sentiment component and the bundle are the same."""
+    recipe, the sentiment component and the bundle are the same. The parts are frames, or on
+    the Spark engine the prepare step's files (`RatingsParquet`)."""
     # on: added when the features carry scored reviews (none on a run without reviews)
     use_sentiment = None if sentiment is not None and sentiment.use_in_hybrid else False
     sentiment = sentiment or SentimentConfig()
     metadata: dict[str, object] = {}
     if spark is None:
+        if isinstance(train, RatingsParquet) or isinstance(valid, RatingsParquet):
+            raise TypeError("fit_bundle: Parquet parts are for the Spark engine (give `spark`).")
         model = fit_hybrid(
             train,
             valid,
@@ -97,9 +101,8 @@ def train_hybrid_with_sentiment(
     sentiment: SentimentConfig,
     scored_reviews: pd.DataFrame,
     sentiment_model: SentimentModel,
-    spark: SparkConfig | None = None,
 ) -> Annotated[ModelBundle, "model_bundle"]:
-    """With review sentiment; `spark` given: on the Spark engine's components."""
+    """With review sentiment (the Spark engine: `train_hybrid_spark_with_sentiment`)."""
     return fit_bundle(
         train,
         valid,
@@ -110,5 +113,4 @@ def train_hybrid_with_sentiment(
         sentiment,
         scored_reviews,
         sentiment_model,
-        spark,
     )

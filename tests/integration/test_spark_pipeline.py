@@ -83,7 +83,21 @@ def test_spark_pipeline_registers_a_hybrid_of_spark_als_components(
     )
     served = steps["refit_on_all_ratings"].outputs["served_bundle"][0].load()
     assert {"als_explicit", "als_implicit", "sentiment"} <= set(served.model.components)
-    assert "train_sentiment" in steps and "train_hybrid_with_sentiment" in steps
+    # every ALS fit read its rows on Spark from the prepare step's files (none sent by the
+    # driver): fit and refit of the evaluated model, and the served model's refit on all
+    info = served.model.fit_info
+    fits = [(f["parts"], f["component"], f["source"]) for f in info["als_rows"]]
+    fits += [(f["parts"], f["component"], f["source"]) for f in info["served_als_rows"]]
+    assert sorted(fits) == sorted(
+        (parts, name, "files")
+        for parts in ("train", "train+valid", "train+valid+test")
+        for name in ("als_explicit", "als_implicit")
+    )
+    served_rows = sum(
+        f["rows"] for f in info["served_als_rows"] if f["component"] == "als_explicit"
+    )
+    assert served_rows == served.model.fit_info["served_fit"]["rows"]
+    assert "train_sentiment" in steps and "train_hybrid_spark_with_sentiment" in steps
     assert_ratings_checksum_registered(versions[0], "prepare_ratings_spark")
 
 

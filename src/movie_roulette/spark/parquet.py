@@ -119,9 +119,9 @@ class RatingsParquet:
         files = tuple(f"{path.rstrip('/')}/{n}" for n in names)
         return cls(path, files, opener) if opener else cls(path, files)
 
-    def to_pandas(self) -> pd.DataFrame:
-        """`read_frame(self)`: the rows as pandas, without Spark."""
-        return read_frame(self)
+    def to_pandas(self, columns: Iterable[str] = COLUMNS) -> pd.DataFrame:
+        """`read_frame(self, columns)`: the rows as pandas, without Spark."""
+        return read_frame(self, columns)
 
     def read(self, spark: Any) -> Any:
         """The rows as a Spark DataFrame (read where they are, not through the driver)."""
@@ -159,21 +159,26 @@ def write_ratings(ratings: SparkRatings, path: str) -> None:
     ratings.written()
 
 
-def read_frame(parquet: RatingsParquet) -> pd.DataFrame:
-    """The rows as a pandas frame with the local path's dtypes, in (user, movie) order. The
-    Arrow rows are turned into numpy a column at a time, each dropped as it is done."""
+def read_frame(parquet: RatingsParquet, columns: Iterable[str] = COLUMNS) -> pd.DataFrame:
+    """The rows as a pandas frame with the local path's dtypes, in (user, movie) order (only
+    `columns`, which include user_id and movie_id). The Arrow rows are turned into numpy a
+    column at a time, each dropped as it is done."""
+    names = list(columns)
+    if C.USER_ID not in names or C.MOVIE_ID not in names:
+        raise ValueError(f"read_frame: columns {names} must include user_id and movie_id.")
+    schema = pa.schema([SCHEMA.field(c) for c in names])
     tables = []
     for path in parquet.files:
         with parquet.opener(path) as handle:
-            tables.append(pq.read_table(handle, columns=list(COLUMNS), schema=SCHEMA))
-    table = pa.concat_tables(tables) if tables else SCHEMA.empty_table()
+            tables.append(pq.read_table(handle, columns=names, schema=schema))
+    table = pa.concat_tables(tables) if tables else schema.empty_table()
     del tables
-    columns = {}
-    for c in COLUMNS:
-        columns[c] = table.column(c).to_numpy()
+    values = {}
+    for c in names:
+        values[c] = table.column(c).to_numpy()
         table = table.drop_columns([c])
     del table
-    frame = pd.DataFrame(columns, copy=False)
+    frame = pd.DataFrame(values, copy=False)
     _check_order(frame[C.USER_ID].to_numpy(), frame[C.MOVIE_ID].to_numpy(), parquet.path)
     return frame
 

@@ -13,21 +13,25 @@ training read it like any other.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import pandas as pd
 from pyspark import StorageLevel
 from pyspark.sql import functions as F
 
+from movie_roulette import columns as C
 from movie_roulette.config import PipelineConfig
 from movie_roulette.models.base import Recommender
 from movie_roulette.models.content import ContentRecommender
 from movie_roulette.models.hybrid import HybridRecommender, train_hybrid
+from movie_roulette.models.hybrid.training import FitScope, no_scope
 from movie_roulette.models.popularity import PopularityRecommender
 from movie_roulette.spark import prep
-from movie_roulette.spark.als import make_spark_als_components
-from movie_roulette.spark.parquet import CacheLease, SparkRatings
+from movie_roulette.spark.als import als_rows_from, make_spark_als_components
+from movie_roulette.spark.parquet import CacheLease, RatingsParquet, SparkRatings
 from movie_roulette.spark.session import get_session, spark_errors
 from movie_roulette.spark.split import PART, TEST, TRAIN, VALID, split_labels
 from movie_roulette.spark.validation import validate_ratings_spark
@@ -121,20 +125,58 @@ def make_spark_components(cfg: PipelineConfig) -> dict[str, Recommender]:
     return components
 
 
+# what a step of the Spark engine is given for a split part: the prepare step's files, or a
+# frame (continuous training's batches; a run whose parts were written by the local path)
+Part = pd.DataFrame | RatingsParquet
+FIT_COLUMNS = (C.USER_ID, C.MOVIE_ID, C.RATING)  # what the hybrid fits and tunes on
+
+
+@dataclass(frozen=True)
+class SparkParts:
+    """The split parts as the hybrid reads them on the driver (frames of user, movie, rating),
+    and the `FitScope` under which Spark ALS reads the parts that are files on Spark where they
+    are; `fits` records, per ALS fit, where its rows came from (`AlsRows`, as dicts)."""
+
+    frames: dict[str, pd.DataFrame]
+    scope: FitScope
+    fits: list[dict[str, Any]]
+
+
+def spark_parts(parts: dict[str, Part]) -> SparkParts:
+    frames = {
+        name: part.to_pandas(FIT_COLUMNS) if isinstance(part, RatingsParquet) else part
+        for name, part in parts.items()
+    }
+    files = {name: part for name, part in parts.items() if isinstance(part, RatingsParquet)}
+    fits: list[dict[str, Any]] = []
+    if len(files) < len(parts):
+        return SparkParts(frames, no_scope, fits)
+
+    @contextmanager
+    def scope(names: tuple[str, ...]) -> Iterator[None]:
+        with als_rows_from([files[name] for name in names]) as done:
+            yield
+        fits.extend({"parts": "+".join(names), **asdict(fit)} for fit in done)
+
+    return SparkParts(frames, scope, fits)
+
+
 def train_spark_hybrid(
-    train: pd.DataFrame,
-    valid: pd.DataFrame,
+    train: Part,
+    valid: Part,
     catalogue: pd.DataFrame | None,
     cfg: PipelineConfig,
     use_sentiment: bool | None = False,
 ) -> HybridRecommender:
     """`models.hybrid.train_hybrid` (fit on train, tune on valid, refit on train + valid) over
-    `make_spark_components`, on the run's SparkSession. `use_sentiment` as there (None: add the
-    review-sentiment component when the catalogue carries scored reviews)."""
+    `make_spark_components`, on the run's SparkSession; ALS reads the parts that are files on
+    Spark (`frames_and_scope`). `use_sentiment` as there (None: add the review-sentiment
+    component when the catalogue carries scored reviews)."""
     get_session(cfg.spark)
+    parts = spark_parts({"train": train, "valid": valid})
     model = train_hybrid(
-        train,
-        valid,
+        parts.frames["train"],
+        parts.frames["valid"],
         catalogue,
         cfg.model,
         seed=cfg.seed,
@@ -143,6 +185,8 @@ def train_spark_hybrid(
         use_sentiment=use_sentiment,
         sentiment_prior=cfg.sentiment.prior_strength,
         components=make_spark_components(cfg),
+        fit_scope=parts.scope,
     )
     model.fit_info["engine"] = "spark"
+    model.fit_info["als_rows"] = parts.fits
     return model

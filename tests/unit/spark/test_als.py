@@ -216,3 +216,46 @@ def test_the_spark_engine_runs_the_local_recipe_with_spark_components_and_sentim
     assert "memory_estimate_gb" in model.fit_info  # the local recipe's budget check ran
     recs = model.recommend(int(train["user_id"].iloc[0]), k=5)
     assert len(recs) == 5
+
+
+def test_fits_read_from_the_prepare_steps_files_equal_the_fits_sent_from_the_driver(
+    spark, split, tmp_path, caplog
+) -> None:
+    """Inside `als_rows_from`, the fitter reads the rows on Spark from the Parquet files the
+    prepare step writes (joined with the model's indices; the implicit component's own row
+    filter applied there) instead of sending the driver's arrays: the same factors. Files that
+    do not hold the fitted rows are noticed and the driver's rows are sent instead."""
+    import logging
+
+    from movie_roulette.spark import prep
+    from movie_roulette.spark.als import als_rows_from
+    from movie_roulette.spark.parquet import RatingsParquet, SparkRatings, write_ratings
+
+    train, test = split
+    files = {}
+    for name, frame in (("train", train), ("test", test)):
+        write_ratings(
+            SparkRatings(prep.from_pandas(spark, frame), len(frame)), str(tmp_path / name)
+        )
+        files[name] = RatingsParquet.at(str(tmp_path / name))
+    small = {"rank": 8, "max_iter": 6}
+    cfg = SparkConfig(
+        als=SparkExplicitALSConfig(**small),
+        als_implicit=SparkImplicitALSConfig(**small, min_rating=4.0),  # a row filter
+    )
+    for name in ("als_explicit", "als_implicit"):
+        sent = make_spark_als_components(cfg, seed=3)[name].fit(train)
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="movie_roulette.spark.als"):
+            with als_rows_from([files["train"]]):
+                read = make_spark_als_components(cfg, seed=3)[name].fit(train)
+        assert "read on Spark" in caplog.text
+        np.testing.assert_array_equal(read.user_ids, sent.user_ids)
+        np.testing.assert_allclose(read.user_factors, sent.user_factors, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(read.item_factors, sent.item_factors, rtol=1e-4, atol=1e-5)
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="movie_roulette.spark.als"):
+            with als_rows_from([files["train"], files["test"]]):  # more rows than fitted
+                fallback = make_spark_als_components(cfg, seed=3)[name].fit(train)
+        assert "sending the driver's rows" in caplog.text
+        np.testing.assert_allclose(fallback.item_factors, sent.item_factors, rtol=1e-4, atol=1e-5)

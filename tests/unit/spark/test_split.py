@@ -176,9 +176,14 @@ def test_the_prepare_step_splits_by_time_on_spark(spark, tmp_path) -> None:
     )
     ratings = sources.load_ratings(cfg.data, seed=cfg.seed)
     expected = local.train_valid_test(ratings, cfg.split, cfg.seed)
+
+    def cached() -> set[int]:  # (ids of the RDDs Spark holds, other tests' ones included)
+        return set(spark.sparkContext._jsc.getPersistentRDDs().keys())
+
+    before = cached()
     prepared = prepare_ratings(cfg)
     assert prepared.validation.success
-    assert len(spark.sparkContext._jsc.getPersistentRDDs()) > 0  # cached for the writes
+    assert cached() - before  # the prepared rows are cached for the writes
     # as the step's artifacts: each part written by Spark, read back by pandas
     frames = {}
     for name, part in prepared.parts().items():
@@ -189,4 +194,4 @@ def test_the_prepare_step_splits_by_time_on_spark(spark, tmp_path) -> None:
     for want, name in zip(expected, ("train", "valid", "test"), strict=True):
         pd.testing.assert_frame_equal(frames[name], _sorted(want))
     assert len(frames["test"]) > 0 and len(frames["valid"]) > 0
-    assert len(spark.sparkContext._jsc.getPersistentRDDs()) == 0  # freed after the last write
+    assert not cached() - before  # and freed after the last write

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 
 import pandas as pd
 
@@ -14,6 +16,14 @@ from movie_roulette.models.hybrid.model import HybridRecommender
 from movie_roulette.models.indexing import union_ids
 from movie_roulette.models.review_sentiment import add_sentiment_component
 from movie_roulette.progress import Progress
+
+# entered around each fit with the parts it fits ("train"; "train", "valid"; ...): the Spark
+# engine points its ALS fitter at those parts' files there (`spark.als.als_rows_from`)
+FitScope = Callable[[tuple[str, ...]], AbstractContextManager[None]]
+
+
+def no_scope(parts: tuple[str, ...]) -> AbstractContextManager[None]:
+    return nullcontext()
 
 
 def train_hybrid(
@@ -28,13 +38,15 @@ def train_hybrid(
     sentiment_prior: float = 5.0,
     tune_ranking: bool = True,
     components: dict[str, Recommender] | None = None,
+    fit_scope: FitScope = no_scope,
 ) -> HybridRecommender:
     """Fit the components on train, tune blend weights and rating stack on valid, then (if
     cfg.refit_on_train_and_valid) refit the components on train + valid keeping the weights.
     `tune_ranking=False` skips the blend-weight search (for rating-only evaluations).
 
     `components` (unfitted) replaces the set `cfg` names (`make_components`): the Spark engine
-    passes its ALS components here, so both engines share this recipe.
+    passes its ALS components here, so both engines share this recipe. `fit_scope` is entered
+    around each fit with the names of the parts it fits (`FitScope`).
 
     `use_sentiment` adds the review-sentiment component (None: when the catalogue carries
     scored reviews; see models.review_sentiment). Before anything is fitted, the memory the
@@ -60,7 +72,8 @@ def train_hybrid(
     model = HybridRecommender(components, serve_pool=cfg.serve_pool)
     model.fit_info["memory_estimate_gb"] = estimates
     model.progress = progress = Progress("train_hybrid")
-    model.fit(train, catalogue)
+    with fit_scope(("train",)):
+        model.fit(train, catalogue)
     if len(valid):
         with progress.phase("tuning the blend on the validation split"):
             model.tune(
@@ -73,7 +86,8 @@ def train_hybrid(
             )
     if cfg.refit_on_train_and_valid and len(valid):
         with progress.phase("refitting every component on train + valid"):
-            model.refit([train, valid], catalogue)  # (as their concatenation, not built)
+            with fit_scope(("train", "valid")):
+                model.refit([train, valid], catalogue)  # (as their concatenation, not built)
     model.progress = None
     model.fit_info["total_fit_seconds"] = round(time.perf_counter() - start, 3)
     progress.done(f"{len(components)} components")
