@@ -128,9 +128,7 @@ def test_the_cache_is_freed_when_the_last_part_is_written(spark, tmp_path) -> No
     assert freed == [1]
 
 
-def test_the_step_materializer_writes_on_spark_and_loads_as_the_input_asks(
-    spark, tmp_path
-) -> None:
+def test_the_step_materializer_writes_on_spark_and_loads_as_the_input_asks(spark, tmp_path) -> None:
     """`SparkRatingsMaterializer` (the prepare step's outputs): Spark writes, the artifact's
     metadata carries the facts `register_model` reads, and a step's input gets a pandas frame
     or the Parquet files, as its annotation asks."""
