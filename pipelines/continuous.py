@@ -115,16 +115,8 @@ def continuous_training_pipeline(config: PipelineConfig) -> None:
         history, new, config.split, config.continuous.fresh_test_fraction, config.seed, passed
     )
     if config.engine == "spark":  # the collaborative fits on Spark, as the training pipeline's
-        bundle = train_hybrid_spark_on_frames(
-            train,
-            valid,
-            features,
-            config.model,
-            config.evaluation,
-            config.spark,
-            config.seed,
-            id="train_hybrid_spark",
-        )
+        inputs = (train, valid, features, config.model, config.evaluation, config.seed)
+        bundle = train_hybrid_spark_on_frames(*inputs, config.spark, id="train_hybrid_spark")
     else:
         bundle = train_hybrid(train, valid, features, config.model, config.evaluation, config.seed)
     promotion, deployment = judge_and_release(

@@ -79,42 +79,15 @@ def training_pipeline(config: PipelineConfig) -> None:
             after=["validate_review_sources"],
         )
         scored_reviews, features = score_reviews(reviews, features, sentiment_model, valid, test)
+        inputs = (train, valid, features, config.model, config.evaluation, config.seed)
+        reviewed = (sentiment, scored_reviews, sentiment_model)
         if spark:  # (the split as the prepare step's files: Spark ALS reads them on Spark)
-            bundle = train_hybrid_spark_with_sentiment(
-                train,
-                valid,
-                features,
-                config.model,
-                config.evaluation,
-                config.spark,
-                config.seed,
-                sentiment,
-                scored_reviews,
-                sentiment_model,
-            )
+            bundle = train_hybrid_spark_with_sentiment(*inputs, *reviewed, config.spark)
         else:
-            bundle = train_hybrid_with_sentiment(
-                train,
-                valid,
-                features,
-                config.model,
-                config.evaluation,
-                config.seed,
-                sentiment,
-                scored_reviews,
-                sentiment_model,
-            )
+            bundle = train_hybrid_with_sentiment(*inputs, *reviewed)
     elif spark:
-        bundle = train_hybrid_spark(
-            train,
-            valid,
-            features,
-            config.model,
-            config.evaluation,
-            config.spark,
-            config.seed,
-            after=["check_validation"],
-        )
+        inputs = (train, valid, features, config.model, config.evaluation, config.seed)
+        bundle = train_hybrid_spark(*inputs, config.spark, after=["check_validation"])
     else:
         bundle = train_hybrid(train, valid, features, config.model, config.evaluation, config.seed)
     judge_and_release(config, bundle, train, valid, test, ratings, parts_on_spark=spark)

@@ -24,8 +24,8 @@ def train_hybrid_spark(
     features: pd.DataFrame,
     model_config: ModelConfig,
     evaluation: EvaluationConfig,
-    spark: SparkConfig,
     seed: int,
+    spark: SparkConfig,
 ) -> Annotated[ModelBundle, "model_bundle"]:
     """Without review sentiment (with it: `train_hybrid_spark_with_sentiment`)."""
     return fit_bundle(
@@ -40,8 +40,8 @@ def train_hybrid_spark_on_frames(
     features: pd.DataFrame,
     model_config: ModelConfig,
     evaluation: EvaluationConfig,
-    spark: SparkConfig,
     seed: int,
+    spark: SparkConfig,
 ) -> Annotated[ModelBundle, "model_bundle"]:
     """`train_hybrid_spark` on frames (continuous training's split of its batches, which are
     prepared in pandas): ALS is sent the driver's rows. The continuous pipeline runs it under
@@ -58,22 +58,13 @@ def train_hybrid_spark_with_sentiment(
     features: pd.DataFrame,
     model_config: ModelConfig,
     evaluation: EvaluationConfig,
-    spark: SparkConfig,
     seed: int,
     sentiment: SentimentConfig,
     scored_reviews: pd.DataFrame,
     sentiment_model: SentimentModel,
+    spark: SparkConfig,
 ) -> Annotated[ModelBundle, "model_bundle"]:
-    """With review sentiment (`train_hybrid_with_sentiment` on the prepare step's files)."""
-    return fit_bundle(
-        train,
-        valid,
-        features,
-        model_config,
-        evaluation,
-        seed,
-        sentiment,
-        scored_reviews,
-        sentiment_model,
-        spark,
-    )
+    """With review sentiment: `train_hybrid_with_sentiment`'s inputs (the split as the prepare
+    step's files) and the `spark` section."""
+    args = (train, valid, features, model_config, evaluation, seed)
+    return fit_bundle(*args, sentiment, scored_reviews, sentiment_model, spark)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import IO, Any
 
 import numpy as np
@@ -83,12 +83,7 @@ class RatingsFacts:
     sha256: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "rows": self.rows,
-            "users": self.users,
-            "movies": self.movies,
-            "sha256": self.sha256,
-        }
+        return asdict(self)
 
 
 @dataclass(frozen=True)
