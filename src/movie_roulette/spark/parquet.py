@@ -134,7 +134,11 @@ class RatingsParquet:
 
 
 def spark_path(path: str) -> str:
-    """A path Spark's Hadoop file system reads as local when it has no scheme."""
+    """The path as Spark's Hadoop file systems name it: a local path as `file://`, an S3 URI
+    (what ZenML's S3 artifact store gives) as `s3a://` (Hadoop's S3 connector, which must be on
+    Spark's classpath); other URIs as they are (`gs://`, `abfs://`, `hdfs://`)."""
+    if path.startswith("s3://"):
+        return "s3a://" + path[len("s3://") :]
     if "://" in path:
         return path
     return "file://" + os.path.abspath(path)

@@ -3,6 +3,8 @@ read back by pandas steps and by Spark without passing through the driver's memo
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -157,3 +159,12 @@ def test_the_step_materializer_writes_on_spark_and_loads_as_the_input_asks(spark
     other = SparkRatingsMaterializer(str(tmp_path / "other"), artifact_store=LocalFiles())
     with pytest.raises(RuntimeError, match="wrote .* rows, the step counted"):
         other.save(SparkRatings(prep.from_pandas(spark, frame), len(frame) + 1))
+
+
+def test_spark_names_local_paths_and_bucket_uris_as_hadoop_does(tmp_path) -> None:
+    from movie_roulette.spark.parquet import spark_path
+
+    assert spark_path(str(tmp_path / "r")) == f"file://{tmp_path}/r"
+    assert spark_path("relative/r") == f"file://{Path.cwd()}/relative/r"
+    assert spark_path("s3://bucket/zenml/r") == "s3a://bucket/zenml/r"
+    assert spark_path("gs://bucket/r") == "gs://bucket/r"
