@@ -232,8 +232,14 @@ def test_fits_read_from_the_prepare_steps_files_equal_the_fits_sent_from_the_dri
     from movie_roulette.spark.parquet import RatingsParquet, SparkRatings, write_ratings
 
     train, test = split
+    # train with one liked rating moved to a movie its user has not rated: the same row count
+    moved = train.copy()
+    row = int(np.flatnonzero(moved["rating"].to_numpy() >= 4.0)[0])
+    user = moved.at[row, "user_id"]
+    free = np.setdiff1d(train["movie_id"].unique(), moved.loc[moved["user_id"] == user, "movie_id"])
+    moved.at[row, "movie_id"] = free[0]
     files = {}
-    for name, frame in (("train", train), ("test", test)):
+    for name, frame in (("train", train), ("test", test), ("moved", moved)):
         write_ratings(
             SparkRatings(prep.from_pandas(spark, frame), len(frame)), str(tmp_path / name)
         )
@@ -259,3 +265,9 @@ def test_fits_read_from_the_prepare_steps_files_equal_the_fits_sent_from_the_dri
                 fallback = make_spark_als_components(cfg, seed=3)[name].fit(train)
         assert "sending the driver's rows" in caplog.text
         np.testing.assert_allclose(fallback.item_factors, sent.item_factors, rtol=1e-4, atol=1e-5)
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="movie_roulette.spark.als"):
+            with als_rows_from([files["moved"]]):  # as many rows, one of them another movie's
+                moved = make_spark_als_components(cfg, seed=3)[name].fit(train)
+        assert "sending the driver's rows" in caplog.text
+        np.testing.assert_allclose(moved.item_factors, sent.item_factors, rtol=1e-4, atol=1e-5)
