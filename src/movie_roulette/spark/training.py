@@ -170,7 +170,7 @@ def train_spark_hybrid(
 ) -> HybridRecommender:
     """`models.hybrid.train_hybrid` (fit on train, tune on valid, refit on train + valid) over
     `make_spark_components`, on the run's SparkSession; ALS reads the parts that are files on
-    Spark (`frames_and_scope`). `use_sentiment` as there (None: add the review-sentiment
+    Spark (`spark_parts`). `use_sentiment` as there (None: add the review-sentiment
     component when the catalogue carries scored reviews)."""
     get_session(cfg.spark)
     parts = spark_parts({"train": train, "valid": valid})
