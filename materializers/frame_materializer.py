@@ -11,6 +11,9 @@ for a column with no value at all (the catalogue's TMDB columns, Int64, when the
 as on MovieLens 25M), so it logged "Failed to extract materializer metadata" and stored no
 statistics. Here the all-missing columns are left out of the statistics and listed.
 
+A step input typed `RatingsSource` gets the artifact's Parquet file to read a batch at a time
+(`ratings_source.RatingFiles`), not the frame: the judging steps read train and valid so.
+
 The statistics and the `describe` visualization are ZenML's figures computed one column at a
 time: ZenML reduces the whole frame at once (`df.std()`, `df.describe()`), which converts every
 integer column together to float64 with temporaries, about 1.45x the frame (~1.15 GB for the
@@ -33,18 +36,24 @@ from zenml.integrations.pandas.materializers.pandas_materializer import (
 )
 from zenml.metadata.metadata_types import DType
 
+from movie_roulette.ratings_source import FrameRatings, RatingFiles, RatingsSource
+
 FILENAME = "df.zstd.parquet"
 COMPRESSION = "zstd"
 
 
 class FrameMaterializer(PandasMaterializer):
+    # a step input typed `RatingsSource` gets the file to read a batch at a time, not the frame
+    ASSOCIATED_TYPES: ClassVar[tuple[type[Any], ...]] = (pd.DataFrame, pd.Series, RatingsSource)
     SKIP_REGISTRATION: ClassVar[bool] = True  # only where a step names it, not every DataFrame
 
     @property
     def _path(self) -> str:
         return os.path.join(self.uri, FILENAME)
 
-    def load(self, data_type: type[Any]) -> pd.DataFrame | pd.Series:
+    def load(self, data_type: type[Any]) -> pd.DataFrame | pd.Series | RatingsSource:
+        if isinstance(data_type, type) and issubclass(data_type, RatingsSource):
+            return self._source()
         if not self.artifact_store.exists(self._path):
             return super().load(data_type)  # written by ZenML's materializer
         with self.artifact_store.open(self._path, mode="rb") as f:
@@ -52,6 +61,16 @@ class FrameMaterializer(PandasMaterializer):
         if issubclass(data_type, pd.Series):
             return df["series"]  # saved as a one-column frame, as ZenML does
         return df
+
+    def _source(self) -> RatingsSource:
+        """The frame's Parquet file (ours, or ZenML's gzip one) to read a batch at a time; a
+        frame ZenML stored as CSV is loaded."""
+        for path in (self._path, self.parquet_path):
+            if self.artifact_store.exists(path):
+                return RatingFiles.of(
+                    self.uri, [path], lambda p: self.artifact_store.open(p, mode="rb")
+                )
+        return FrameRatings(super().load(pd.DataFrame))
 
     def extract_metadata(self, df: pd.DataFrame | pd.Series) -> dict[str, Any]:
         if isinstance(df, pd.Series):

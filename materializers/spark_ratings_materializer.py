@@ -1,13 +1,14 @@
 """Ratings that stay on Spark, written by Spark: the artifacts of `prepare_ratings_spark`.
 
-The prepare step returns `SparkRatings` (a Spark DataFrame, never collected); `save` has Spark
-write it as Parquet into the artifact's folder (`ratings.parquet/part-*.parquet`, sorted by user
-and movie) and then reads the files back once, a batch at a time, for the artifact's metadata:
-rows, users, movies and the `sha256` (`frame_checksum` of the frame) that `register_model`
-records. A step loads the artifact as what its input asks for: `pd.DataFrame` (read with
-pyarrow, no Spark: the local path's dtypes) or `RatingsParquet` (the files, which Spark reads
-where they are). So the Spark artifact store must be one Spark can write to: a local folder as
-here, or a bucket with Hadoop's connector on Spark's classpath (docs/spark.md).
+The prepare step returns `SparkRatings` (a Spark DataFrame, never collected); `save` has Spark write
+it as Parquet into the artifact's folder (`ratings.parquet/part-*.parquet`, sorted by user and
+movie) and then reads the files back once, a batch at a time, for the artifact's metadata: rows,
+users, movies and the `sha256` (`frame_checksum` of the frame) that `register_model` records. A step
+loads the artifact as what its input asks for: `pd.DataFrame` (read with pyarrow, no Spark: the
+local path's dtypes), `RatingsParquet` (the files, which Spark reads where they are) or
+`RatingsSource` (the files read a batch at a time: the judging steps). So the Spark artifact store
+must be one Spark can write to: a local folder as here, or a bucket with Hadoop's connector on
+Spark's classpath (docs/spark.md).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pandas as pd
 from zenml.enums import ArtifactType, VisualizationType
 from zenml.materializers.base_materializer import BaseMaterializer
 
+from movie_roulette.ratings_source import RatingFiles, RatingsSource
 from movie_roulette.spark.parquet import (
     RatingsFacts,
     RatingsParquet,
@@ -35,7 +37,12 @@ SAMPLE_ROWS = 10
 
 
 class SparkRatingsMaterializer(BaseMaterializer):
-    ASSOCIATED_TYPES: ClassVar[tuple[type[Any], ...]] = (SparkRatings, RatingsParquet, pd.DataFrame)
+    ASSOCIATED_TYPES: ClassVar[tuple[type[Any], ...]] = (
+        SparkRatings,
+        RatingsParquet,
+        pd.DataFrame,
+        RatingsSource,  # the part files, read a batch at a time (the judging steps)
+    )
     ASSOCIATED_ARTIFACT_TYPE: ClassVar[ArtifactType] = ArtifactType.DATA
     SKIP_REGISTRATION: ClassVar[bool] = True  # only where a step names it
 
@@ -50,8 +57,10 @@ class SparkRatingsMaterializer(BaseMaterializer):
             opener=lambda p: self.artifact_store.open(p, mode="rb"),
         )
 
-    def load(self, data_type: type[Any]) -> pd.DataFrame | RatingsParquet:
+    def load(self, data_type: type[Any]) -> pd.DataFrame | RatingsParquet | RatingsSource:
         parquet = self._parquet()
+        if issubclass(data_type, RatingsSource):
+            return RatingFiles.of(parquet.path, parquet.files, parquet.opener)
         if issubclass(data_type, pd.DataFrame):
             return read_frame(parquet)
         return parquet

@@ -17,6 +17,7 @@ from movie_roulette.evaluation.like_for_like import (
     GroupComparison,
     compare_like_with_like,
 )
+from movie_roulette.evaluation.seen import Part
 
 
 def decide_promotion(
@@ -118,8 +119,8 @@ def decide_against_production(
     candidate_model: Any,
     candidate_metrics: dict[str, float],
     production_model: Any | None,
-    train: pd.DataFrame,
-    valid: pd.DataFrame,
+    train: Part,
+    valid: Part,
     test: pd.DataFrame,
     cfg: PipelineConfig,
     production_catalogue: pd.DataFrame | None = None,

@@ -24,6 +24,7 @@ from movie_roulette.evaluation.audit import figure_key
 from movie_roulette.evaluation.model_card import build_card
 from movie_roulette.evaluation.production import PreparedProduction
 from movie_roulette.evaluation.seen import seen_ratings
+from movie_roulette.ratings_source import RatingsSource
 from movie_roulette.tracking import metric_key
 
 CARD_PATH = "model_card/model_card.html"
@@ -33,8 +34,8 @@ CARD_PATH = "model_card/model_card.html"
 def build_model_card(
     mlflow_model_version: str,
     model_bundle: ModelBundle,
-    train: pd.DataFrame,
-    valid: pd.DataFrame,
+    train: RatingsSource,
+    valid: RatingsSource,
     test: pd.DataFrame,
     config: PipelineConfig,
     production: PreparedProduction,

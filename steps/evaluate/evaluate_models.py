@@ -9,14 +9,15 @@ from zenml import log_metadata, step
 from movie_roulette.bundle import ModelBundle
 from movie_roulette.config import EvaluationConfig
 from movie_roulette.evaluation.compare import evaluate_bundle
+from movie_roulette.ratings_source import RatingsSource
 from movie_roulette.tracking import flatten_metrics
 
 
 @step(experiment_tracker="mlflow_tracker")
 def evaluate_models(
     model_bundle: ModelBundle,
-    train: pd.DataFrame,
-    valid: pd.DataFrame,
+    train: RatingsSource,
+    valid: RatingsSource,
     test: pd.DataFrame,
     evaluation: EvaluationConfig,
     refit_on_train_and_valid: bool,

@@ -2,19 +2,19 @@
 
 from typing import Annotated, Any
 
-import pandas as pd
 from zenml import log_metadata, step
 
 from movie_roulette.bundle import ModelBundle
 from movie_roulette.evaluation import behaviour
 from movie_roulette.evaluation.seen import seen_ratings
+from movie_roulette.ratings_source import RatingsSource
 
 
 @step
 def run_behavioural_checks(
     model_bundle: ModelBundle,
-    train: pd.DataFrame,
-    valid: pd.DataFrame,
+    train: RatingsSource,
+    valid: RatingsSource,
     k: int,
     seed: int,
     refit_on_train_and_valid: bool,

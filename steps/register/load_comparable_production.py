@@ -16,14 +16,15 @@ from materializers.production_materializer import PreparedProductionMaterializer
 from movie_roulette.config import PipelineConfig
 from movie_roulette.evaluation.production import PreparedProduction, prepare_production
 from movie_roulette.evaluation.seen import seen_ratings
+from movie_roulette.ratings_source import RatingsSource
 from movie_roulette.spark.session import use_settings
 from serving.registry import load_production_bundle
 
 
 @step(enable_cache=False, output_materializers=PreparedProductionMaterializer)
 def load_comparable_production(
-    train: pd.DataFrame,
-    valid: pd.DataFrame,
+    train: RatingsSource,
+    valid: RatingsSource,
     test: pd.DataFrame,
     config: PipelineConfig,
 ) -> Annotated[PreparedProduction, "comparable_production"]:

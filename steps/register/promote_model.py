@@ -14,6 +14,7 @@ from movie_roulette.promotion import (
     check_audit_gate,
     decide_against_production,
 )
+from movie_roulette.ratings_source import RatingsSource
 from serving.registry import set_stage
 
 
@@ -22,8 +23,8 @@ def promote_model(
     mlflow_model_version: str,
     model_bundle: ModelBundle,
     metrics: dict[str, dict[str, float]],
-    train: pd.DataFrame,
-    valid: pd.DataFrame,
+    train: RatingsSource,
+    valid: RatingsSource,
     test: pd.DataFrame,
     config: PipelineConfig,
     production: PreparedProduction,

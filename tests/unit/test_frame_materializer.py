@@ -17,6 +17,9 @@ from zenml.integrations.pandas.materializers.pandas_materializer import PandasMa
 from materializers.catalogue_materializer import CatalogueMaterializer
 from materializers.frame_materializer import FILENAME, FrameMaterializer, describe
 from materializers.local_files import LocalFiles
+from movie_roulette.evaluation.seen import SeenRatings
+from movie_roulette.fingerprint import frame_checksum
+from movie_roulette.ratings_source import RatingFiles, RatingsSource
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -62,6 +65,22 @@ def test_an_artifact_written_by_zenmls_materializer_still_loads(tmp_path: Path) 
     assert not (Path(uri) / FILENAME).exists()
     back = FrameMaterializer(uri, artifact_store=LocalFiles()).load(pd.DataFrame)
     pd.testing.assert_frame_equal(back, frame)
+
+
+@pytest.mark.parametrize("writer", [FrameMaterializer, PandasMaterializer])
+def test_a_step_input_typed_ratings_source_gets_the_file_not_the_frame(tmp_path, writer) -> None:
+    """The judging steps (evaluate, behaviour, card, promotion) read train and valid a batch at
+    a time (`RatingsSource`): the file, ours or ZenML's (gzip), never loaded whole."""
+    frame = _ratings()
+    frame.index = frame.index * 2 + 1  # (a split's index: stored in the file, not a column)
+    uri = str(tmp_path / "part")
+    writer(uri, artifact_store=LocalFiles()).save(frame)
+    source = FrameMaterializer(uri, artifact_store=LocalFiles()).load(RatingsSource)
+    assert isinstance(source, RatingFiles) and len(source) == len(frame)
+    assert source.columns == tuple(frame.columns)
+    pd.testing.assert_frame_equal(source.frame(), frame.reset_index(drop=True))
+    assert SeenRatings.of(source).checksum() == frame_checksum(frame)
+    assert FrameMaterializer.can_load_type(RatingsSource)
 
 
 def test_the_catalogue_is_stored_the_same_way(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import pytest
 from zenml.steps import BaseStep
 
 from movie_roulette.config import PipelineConfig
+from movie_roulette.ratings_source import RatingsSource
 
 REPO = Path(__file__).resolve().parents[2]
 STEP_MODULES = sorted(
@@ -98,3 +99,19 @@ def test_the_loading_steps_take_the_data_fingerprint() -> None:
     assert (
         "labelled_fingerprint" in inspect.signature(STEPS["train_sentiment"].entrypoint).parameters
     )
+
+
+# steps that judge a trained model: they read the seen ratings a batch at a time (docs/spark.md 24)
+JUDGING = (
+    "evaluate_models",
+    "run_behavioural_checks",
+    "load_comparable_production",
+    "build_model_card",
+    "promote_model",
+)
+
+
+@pytest.mark.parametrize("name", JUDGING)
+def test_the_judging_steps_take_train_and_valid_as_files_not_frames(name: str) -> None:
+    hints = typing.get_type_hints(STEPS[name].entrypoint)
+    assert (hints["train"], hints["valid"]) == (RatingsSource, RatingsSource), name

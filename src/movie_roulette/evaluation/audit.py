@@ -595,11 +595,16 @@ def _item_fairness(
 def _data_summary(
     seen: SeenRatings, test: pd.DataFrame, catalogue: pd.DataFrame, n_movies: int
 ) -> DataSummary:
-    # (no concatenation of the frames: a copy of every seen rating at 25M)
-    frames = (*seen.frames, test)
-    stamps = [f[C.TIMESTAMP] for f in frames if C.TIMESTAMP in f.columns and len(f)]
-    lows = [v for v in (t.min() for t in stamps) if pd.notna(v)]
-    highs = [v for v in (t.max() for t in stamps) if pd.notna(v)]
+    # (read from the parts a batch at a time: no concatenation, no frame of every seen rating)
+    lows, highs = [], []
+    if C.TIMESTAMP in test.columns and len(test):
+        lows.append(test[C.TIMESTAMP].min())
+        highs.append(test[C.TIMESTAMP].max())
+    if any(C.TIMESTAMP in p.columns for p in seen.parts):
+        lows.append(seen.min(C.TIMESTAMP))
+        highs.append(seen.max(C.TIMESTAMP))
+    lows = [v for v in lows if pd.notna(v)]
+    highs = [v for v in highs if pd.notna(v)]
     first = _iso(min(lows)) if lows else None
     last = _iso(max(highs)) if highs else None
     users = np.union1d(seen.unique(C.USER_ID), test[C.USER_ID].dropna().unique())

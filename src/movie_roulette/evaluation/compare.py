@@ -9,13 +9,13 @@ import numpy as np
 import pandas as pd
 
 from movie_roulette.evaluation.offline import evaluate
-from movie_roulette.evaluation.seen import seen_ratings
+from movie_roulette.evaluation.seen import Part, seen_ratings
 
 
 def evaluate_model(
     model: Any,
-    train: pd.DataFrame,
-    valid: pd.DataFrame,
+    train: Part,
+    valid: Part,
     test: pd.DataFrame,
     k: int = 10,
     threshold: float = 4.0,
@@ -37,8 +37,8 @@ def model_genres(model: Any) -> dict[int, str] | None:
 
 def evaluate_bundle(
     model: Any,
-    train: pd.DataFrame,
-    valid: pd.DataFrame,
+    train: Part,
+    valid: Part,
     test: pd.DataFrame,
     k: int = 10,
     threshold: float = 4.0,

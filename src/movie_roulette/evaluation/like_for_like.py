@@ -24,7 +24,7 @@ import pandas as pd
 
 from movie_roulette import columns as C
 from movie_roulette.evaluation.offline import ranking_metrics, rating_metrics
-from movie_roulette.evaluation.seen import SeenRatings, seen_ratings
+from movie_roulette.evaluation.seen import Part, SeenRatings, seen_ratings
 from movie_roulette.exceptions import UnknownUserError
 
 KNOWN = "known_to_both"
@@ -119,7 +119,7 @@ def comparable_production(
     result is comparable already, so a second call changes nothing (its share is then 0)."""
     share = production_seen_share(production, test)
     if share > MAX_SEEN_SHARE and hasattr(production, "refit"):
-        production = production.refit(list(SeenRatings.of(seen).frames), catalogue)
+        production = production.refit(SeenRatings.of(seen).frames(), catalogue)
         note = (
             f"production was trained on {share:.0%} of the test ratings: its recipe (components, "
             "blend weights) was refitted on the candidate's training ratings to be compared"
@@ -164,8 +164,8 @@ def _metric(model: Any, seen: SeenRatings, test: pd.DataFrame, metric: str, **kw
 def compare_like_with_like(
     candidate: Any,
     production: Any,
-    train: pd.DataFrame,
-    valid: pd.DataFrame,
+    train: Part,
+    valid: Part,
     test: pd.DataFrame,
     metric: str,
     k: int = 10,

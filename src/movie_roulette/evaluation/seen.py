@@ -1,105 +1,141 @@
-"""The ratings a model was fitted on, held as the frames they came in (train, valid).
+"""The ratings a model was fitted on, read from the parts they came in (train, valid).
 
 The evaluation, the behavioural checks, the model card and the promotion need a model's
 training ratings ("seen": what its recommendations must exclude and what the popularity and
-history figures count). The final model is fitted on train + valid, and concatenating the two
-copied every training rating once per step (~0.7 GB at 25M ratings). `SeenRatings` answers
-what those steps ask (lengths, per-movie counts, distinct ids, some users' rows, the checksum)
-from the parts, as the concatenation would, without building it.
+history figures count). The final model is fitted on train + valid; concatenating the two
+copied every training rating once per step (~0.7 GB at 25M ratings), and even loading them
+as frames costs as much. `SeenRatings` answers what those steps ask (lengths, per-movie
+counts, distinct ids, extremes, some users' rows, the checksum) from the parts, as the
+concatenation would, a batch at a time (`ratings_source`): frames in memory, or the Parquet
+files the split was written to, which are then never loaded whole.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from movie_roulette.fingerprint import frames_checksum
+from movie_roulette.fingerprint import CHECKSUM_CHUNK_ROWS, chunks_checksum
+from movie_roulette.ratings_source import FrameRatings, RatingsSource
+
+Part = pd.DataFrame | RatingsSource
+
+
+def as_source(part: Part) -> RatingsSource:
+    return part if isinstance(part, RatingsSource) else FrameRatings(part)
 
 
 @dataclass(frozen=True)
 class SeenRatings:
-    """Rating frames read as their concatenation (in order), never concatenated."""
+    """Rating parts read as their concatenation (in order), never concatenated."""
 
-    frames: tuple[pd.DataFrame, ...]
+    parts: tuple[RatingsSource, ...]
 
     def __post_init__(self) -> None:
-        if not self.frames:
-            raise ValueError("SeenRatings: give at least one ratings frame.")
+        if not self.parts:
+            raise ValueError("SeenRatings: give at least one ratings part.")
 
     @classmethod
-    def of(cls, ratings: SeenRatings | pd.DataFrame | Sequence[pd.DataFrame]) -> SeenRatings:
+    def of(cls, ratings: SeenRatings | Part | Sequence[Part]) -> SeenRatings:
         if isinstance(ratings, SeenRatings):
             return ratings
-        if isinstance(ratings, pd.DataFrame):
-            return cls((ratings,))
-        return cls(tuple(ratings))
+        if isinstance(ratings, pd.DataFrame | RatingsSource):
+            return cls((as_source(ratings),))
+        return cls(tuple(as_source(p) for p in ratings))
 
     def __len__(self) -> int:
-        return sum(len(f) for f in self.frames)
+        return sum(p.rows for p in self.parts)
 
     @property
     def empty(self) -> bool:
         return len(self) == 0
 
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The columns every part has (in the first part's order)."""
+        return tuple(c for c in self.parts[0].columns if not self.missing([c]))
+
     def missing(self, columns: Sequence[str]) -> list[str]:
         """The `columns` some part lacks."""
-        return [c for c in columns if any(c not in f.columns for f in self.frames)]
+        return [c for c in columns if any(c not in p.columns for p in self.parts)]
+
+    def _column(self, column: str) -> Iterator[pd.Series]:
+        for part in self.parts:  # (a part without the column: its rows count as missing)
+            if column not in part.columns:
+                continue
+            for values in part.series(column):
+                if len(values):
+                    yield values
 
     def value_counts(self, column: str) -> pd.Series:
-        """Rows per value of `column` (NaN not counted), most frequent first (as `value_counts`
-        of the concatenation; ties between parts' values by value)."""
-        parts = [f[column].value_counts() for f in self.frames if len(f)]
-        if not parts:
-            return self.frames[0][column].value_counts()
-        if len(parts) == 1:
-            return parts[0]
-        counts = pd.concat(parts).groupby(level=0).sum().astype("int64")
-        counts = counts.sort_values(ascending=False, kind="stable")  # (index sorted: ties by value)
-        counts.index.name = column
-        return counts.rename("count")
+        """Rows per value of `column` (NaN not counted), most frequent first, ties by value
+        (as `value_counts` of the concatenation, with its ties ordered)."""
+        counts = [s.value_counts() for s in self._column(column)]
+        if not counts:
+            empty = self.parts[0].batches([column])
+            return next(empty, pd.DataFrame({column: []}))[column].value_counts()
+        total = pd.concat(counts).groupby(level=0).sum().astype("int64")
+        total = total.sort_values(ascending=False, kind="stable")  # (index sorted: ties by value)
+        total.index.name = column
+        return total.rename("count")
 
     def unique(self, column: str) -> np.ndarray:
         """The distinct non-missing values of `column`, sorted."""
-        values = [f[column].dropna().unique() for f in self.frames if len(f)]
+        values = [np.asarray(s.dropna().unique()) for s in self._column(column)]
         if not values:
-            return np.empty(0, self.frames[0][column].to_numpy().dtype)
-        return np.unique(np.concatenate([np.asarray(v) for v in values]))
+            batch = next(self.parts[0].batches([column]), pd.DataFrame({column: []}))
+            return np.empty(0, batch[column].to_numpy().dtype)
+        return np.unique(np.concatenate(values))
 
     def nunique(self, column: str) -> int:
         return int(self.unique(column).size)
 
     def max(self, column: str) -> Any:
-        highs = [f[column].max() for f in self.frames if len(f)]
-        highs = [v for v in highs if pd.notna(v)]
+        highs = [v for v in (s.max() for s in self._column(column)) if pd.notna(v)]
         return max(highs) if highs else np.nan
+
+    def min(self, column: str) -> Any:
+        lows = [v for v in (s.min() for s in self._column(column)) if pd.notna(v)]
+        return min(lows) if lows else np.nan
 
     def rows_of(self, column: str, values: Any) -> pd.DataFrame:
         """The rows whose `column` is in `values` (as `frame[frame[column].isin(values)]` of
-        the concatenation: the parts' rows in order, a fresh RangeIndex)."""
-        picked = [f[f[column].isin(values)] for f in self.frames]
+        the concatenation: the parts' rows in order; a fresh RangeIndex unless one batch)."""
+        picked = [b[b[column].isin(values)] for p in self.parts for b in p.batches()]
         if len(picked) == 1:
             return picked[0]
         return pd.concat(picked, ignore_index=True)
 
     def checksum(self) -> str:
-        """`frame_checksum` of the concatenation (`fingerprint.frames_checksum`)."""
-        return frames_checksum(self.frames)
+        """`frame_checksum` of the concatenation (the first part's columns, in order)."""
+        names = list(self.parts[0].columns)
+
+        def chunks() -> Iterator[pd.DataFrame]:
+            for part in self.parts:
+                for batch in part.batches(names):
+                    for start in range(0, len(batch), CHECKSUM_CHUNK_ROWS):
+                        yield batch.iloc[start : start + CHECKSUM_CHUNK_ROWS]
+
+        return chunks_checksum(names, chunks())
+
+    def frames(self) -> list[pd.DataFrame]:
+        """Each part as one frame (a full load: for a refit that needs the rows)."""
+        return [p.frame() for p in self.parts]
 
     def frame(self) -> pd.DataFrame:
         """The concatenation itself (a copy of every row: for small data and for callers that
         need one frame, such as fitting a single component in a benchmark)."""
-        if len(self.frames) == 1:
-            return self.frames[0]
-        return pd.concat(self.frames, ignore_index=True)
+        frames = self.frames()
+        if len(frames) == 1:
+            return frames[0]
+        return pd.concat(frames, ignore_index=True)
 
 
-def seen_ratings(
-    train: pd.DataFrame, valid: pd.DataFrame, refit_on_train_and_valid: bool
-) -> SeenRatings:
+def seen_ratings(train: Part, valid: Part, refit_on_train_and_valid: bool) -> SeenRatings:
     """The ratings the final model was fitted on (what recommendations must exclude): train and
     valid when the recipe refits on both, else train."""
-    return SeenRatings((train, valid) if refit_on_train_and_valid else (train,))
+    return SeenRatings.of((train, valid) if refit_on_train_and_valid else (train,))

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from movie_roulette import columns as C
+from movie_roulette import ratings_source
 from movie_roulette.config import config_from_dict
 from movie_roulette.data import sources
 from movie_roulette.data.catalogue import merge_catalogue
@@ -26,6 +27,7 @@ from movie_roulette.evaluation.seen import SeenRatings, seen_ratings
 from movie_roulette.features.text import add_content_text
 from movie_roulette.fingerprint import frame_checksum
 from movie_roulette.models.hybrid import train_hybrid
+from movie_roulette.ratings_source import RatingFiles
 
 
 def _frame(rng: np.random.Generator, n: int) -> pd.DataFrame:
@@ -68,13 +70,71 @@ def test_each_answer_is_the_concatenations(sizes) -> None:
 
 def test_a_frame_or_parts_and_the_recipes_choice() -> None:
     frame = _frame(np.random.default_rng(0), 10)
-    assert SeenRatings.of(frame).frames[0] is frame
+    assert SeenRatings.of(frame).frames()[0] is frame  # (a frame is read as it is: no copy)
     parts = SeenRatings.of([frame, frame])
     assert SeenRatings.of(parts) is parts and len(parts) == 20
-    assert seen_ratings(frame, frame, True).frames == (frame, frame)
-    assert seen_ratings(frame, frame, False).frames == (frame,)
+    assert [len(p) for p in seen_ratings(frame, frame, True).parts] == [10, 10]
+    assert [p.frame() for p in seen_ratings(frame, frame, False).parts] == [frame]
     with pytest.raises(ValueError, match="at least one"):
         SeenRatings(())
+
+
+def _files(frame: pd.DataFrame, folder, pieces: int, batch_rows: int, monkeypatch) -> RatingFiles:
+    """`frame` written as `pieces` Parquet files, read back `batch_rows` rows a batch."""
+    monkeypatch.setattr(ratings_source, "BATCH_ROWS", batch_rows)
+    folder.mkdir()
+    bounds = np.linspace(0, len(frame), pieces + 1).astype(int)
+    paths = []
+    for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+        paths.append(str(folder / f"part-{i}.parquet"))
+        frame.iloc[a:b].to_parquet(paths[-1])  # (with the frame's index, as pandas writes it)
+    return RatingFiles.of(str(folder), paths)
+
+
+@pytest.mark.parametrize(("pieces", "batch_rows"), [(1, 1 << 20), (3, 37), (2, 1)])
+def test_parts_read_from_files_a_batch_at_a_time_answer_as_the_frames(
+    tmp_path, monkeypatch, pieces, batch_rows
+) -> None:
+    rng = np.random.default_rng(pieces)
+    train, valid = _frame(rng, 400), _frame(rng, 90)
+    train.index = train.index * 3 + 5  # (a split's index: stored, and left out when read)
+    files = [
+        _files(f, tmp_path / name, pieces, batch_rows, monkeypatch)
+        for name, f in (("train", train), ("valid", valid))
+    ]
+    assert files[0].columns == tuple(train.columns) and len(files[0]) == 400
+    from_files, from_frames = SeenRatings.of(files), SeenRatings.of([train, valid])
+    assert len(from_files) == 490 and from_files.columns == from_frames.columns
+    for column in (C.USER_ID, C.MOVIE_ID):
+        pd.testing.assert_series_equal(
+            from_files.value_counts(column), from_frames.value_counts(column)
+        )
+        assert np.array_equal(from_files.unique(column), from_frames.unique(column))
+    for column in (C.USER_ID, C.TIMESTAMP):
+        assert from_files.max(column) == from_frames.max(column)
+        assert from_files.min(column) == from_frames.min(column)
+    users = [3, 7, 11, 39]
+    pd.testing.assert_frame_equal(
+        from_files.rows_of(C.USER_ID, users).reset_index(drop=True),
+        from_frames.rows_of(C.USER_ID, users).reset_index(drop=True),
+    )
+    assert from_files.checksum() == from_frames.checksum()
+    pd.testing.assert_frame_equal(from_files.frame(), from_frames.frame())
+    with pytest.raises(KeyError, match="genre"):
+        next(files[0].batches(["genre"]))
+
+
+def test_files_of_one_part_must_share_their_columns(tmp_path) -> None:
+    frame = _frame(np.random.default_rng(1), 20)
+    frame.to_parquet(tmp_path / "a.parquet")
+    frame.drop(columns=[C.TIMESTAMP]).to_parquet(tmp_path / "b.parquet")
+    with pytest.raises(ValueError, match="one schema"):
+        RatingFiles.of(str(tmp_path), [str(tmp_path / "a.parquet"), str(tmp_path / "b.parquet")])
+    empty = frame.iloc[:0]
+    empty.to_parquet(tmp_path / "e.parquet")
+    nothing = RatingFiles.of(str(tmp_path), [str(tmp_path / "e.parquet")])
+    assert len(nothing) == 0
+    assert dict(nothing.frame().dtypes) == dict(frame.dtypes)  # (types kept with no row)
 
 
 @pytest.fixture(scope="module")

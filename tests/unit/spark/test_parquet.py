@@ -138,6 +138,8 @@ def test_the_step_materializer_writes_on_spark_and_loads_as_the_input_asks(spark
 
     from materializers.local_files import LocalFiles
     from materializers.spark_ratings_materializer import SparkRatingsMaterializer
+    from movie_roulette.evaluation.seen import SeenRatings
+    from movie_roulette.ratings_source import RatingFiles, RatingsSource
 
     frame = _ratings(seed=2)
     uri = str(tmp_path / "artifact")
@@ -155,6 +157,12 @@ def test_the_step_materializer_writes_on_spark_and_loads_as_the_input_asks(spark
     files = materializer.load(RatingsParquet)
     assert isinstance(files, RatingsParquet)
     pd.testing.assert_frame_equal(files.to_pandas(), want)
+    # a judging step's input (`RatingsSource`): the same files, read a batch at a time
+    source = materializer.load(RatingsSource)
+    assert isinstance(source, RatingFiles) and source.files == files.files
+    assert len(source) == len(frame) and source.columns == tuple(want.columns)
+    pd.testing.assert_frame_equal(source.frame(), want)
+    assert SeenRatings.of(source).checksum() == metadata["sha256"]
     # a step that counted other rows than Spark wrote fails instead of recording them
     other = SparkRatingsMaterializer(str(tmp_path / "other"), artifact_store=LocalFiles())
     with pytest.raises(RuntimeError, match="wrote .* rows, the step counted"):

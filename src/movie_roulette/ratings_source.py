@@ -1,0 +1,154 @@
+"""A part of the ratings (train, valid, test, ...) read a batch at a time, wherever it is.
+
+The steps that judge a model (evaluation, behavioural checks, model card, production
+comparison, promotion) need counts, distinct ids, a few users' rows and a checksum of the
+ratings the model was fitted on, never the whole frame at once. At 25M ratings, loading train
+and valid as frames costs each of those steps ~0.7 GB. A `RatingsSource` gives the rows in
+order as pandas batches:
+
+- `FrameRatings`: a frame already in memory (one batch, no copy): tests, the library's callers;
+- `RatingFiles`: Parquet files in row order, read `BATCH_ROWS` rows at a time. Both engines'
+  materializers hand a split part over as one (the local path's `FrameMaterializer` file, the
+  Spark engine's part files), so a judging step's input is the same type on either engine.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import IO
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from movie_roulette.fingerprint import CHECKSUM_CHUNK_ROWS
+
+BATCH_ROWS = CHECKSUM_CHUNK_ROWS  # ~1M rows: ~32 MB a batch of the four rating columns
+Opener = Callable[[str], IO[bytes]]
+
+
+def _open(path: str) -> IO[bytes]:
+    return open(path, "rb")
+
+
+class RatingsSource(ABC):
+    """Rating rows in a fixed order, given as pandas batches of chosen columns."""
+
+    @property
+    @abstractmethod
+    def rows(self) -> int: ...
+
+    @property
+    @abstractmethod
+    def columns(self) -> tuple[str, ...]: ...
+
+    @abstractmethod
+    def batches(self, columns: Sequence[str] | None = None) -> Iterator[pd.DataFrame]:
+        """The rows in order, as frames of `columns` (default: all) with a fresh index each."""
+
+    @abstractmethod
+    def frame(self) -> pd.DataFrame:
+        """Every row as one frame (a full load: for small data, or a fit that needs it)."""
+
+    def series(self, column: str) -> Iterator[pd.Series]:
+        """One column's values in row order, a batch at a time."""
+        for batch in self.batches([column]):
+            yield batch[column]
+
+    def __len__(self) -> int:
+        return self.rows
+
+
+@dataclass(frozen=True, eq=False)
+class FrameRatings(RatingsSource):
+    """A frame in memory, given as one batch (itself: no copy)."""
+
+    data: pd.DataFrame
+
+    @property
+    def rows(self) -> int:
+        return len(self.data)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(str(c) for c in self.data.columns)
+
+    def batches(self, columns: Sequence[str] | None = None) -> Iterator[pd.DataFrame]:
+        if columns is None or list(columns) == list(self.data.columns):
+            yield self.data
+        else:
+            yield self.data[list(columns)]
+
+    def series(self, column: str) -> Iterator[pd.Series]:
+        yield self.data[column]  # (a view: no copy of the column)
+
+    def frame(self) -> pd.DataFrame:
+        return self.data
+
+
+@dataclass(frozen=True, eq=False)
+class RatingFiles(RatingsSource):
+    """Parquet files read in the order given, `BATCH_ROWS` rows at a time (`of` reads the
+    footers for the row count and the columns; a pandas index stored as a column is left
+    out, as `pd.read_parquet` turns it back into the index)."""
+
+    path: str  # what the files are (for messages): a folder or an artifact's URI
+    files: tuple[str, ...]
+    n_rows: int
+    names: tuple[str, ...]
+    opener: Opener = field(default=_open, repr=False)
+
+    @classmethod
+    def of(cls, path: str, files: Iterable[str], opener: Opener = _open) -> RatingFiles:
+        files = tuple(files)
+        rows, names = 0, None
+        for file in files:
+            with opener(file) as handle:
+                parquet = pq.ParquetFile(handle)
+                rows += parquet.metadata.num_rows
+                schema = parquet.schema_arrow
+            stored = (schema.pandas_metadata or {}).get("index_columns") or []
+            index = {c for c in stored if isinstance(c, str)}  # (a RangeIndex is not a column)
+            here = tuple(n for n in schema.names if n not in index)
+            if names is not None and here != names:
+                raise ValueError(
+                    f"{path}: {file} has the columns {list(here)}, the files before it "
+                    f"{list(names)}; one ratings part is written with one schema: rerun the "
+                    "step that wrote it."
+                )
+            names = here
+        if names is None:
+            raise ValueError(f"{path}: no Parquet file given; rerun the step that wrote it.")
+        return cls(path, files, rows, names, opener)
+
+    @property
+    def rows(self) -> int:
+        return self.n_rows
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self.names
+
+    def batches(self, columns: Sequence[str] | None = None) -> Iterator[pd.DataFrame]:
+        names = list(self.names if columns is None else columns)
+        missing = [c for c in names if c not in self.names]
+        if missing:
+            raise KeyError(f"{self.path}: no column {missing} (it has {list(self.names)}).")
+        for file in self.files:
+            with self.opener(file) as handle:
+                parquet = pq.ParquetFile(handle)
+                for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=names):
+                    rows = batch.to_pandas()  # (the stored pandas dtypes)
+                    rows.index = pd.RangeIndex(len(rows))  # (not a stored RangeIndex's)
+                    yield rows
+
+    def frame(self) -> pd.DataFrame:
+        parts = list(self.batches())
+        if len(parts) == 1:
+            return parts[0]
+        if not parts:  # (no rows: the columns with their stored types)
+            with self.opener(self.files[0]) as handle:
+                schema = pq.ParquetFile(handle).schema_arrow
+            return schema.empty_table().select(list(self.names)).to_pandas().reset_index(drop=True)
+        return pd.concat(parts, ignore_index=True)
