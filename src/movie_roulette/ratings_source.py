@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import IO
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from movie_roulette.fingerprint import CHECKSUM_CHUNK_ROWS
@@ -144,11 +145,13 @@ class RatingFiles(RatingsSource):
                     yield rows
 
     def frame(self) -> pd.DataFrame:
-        parts = list(self.batches())
-        if len(parts) == 1:
-            return parts[0]
-        if not parts:  # (no rows: the columns with their stored types)
-            with self.opener(self.files[0]) as handle:
-                schema = pq.ParquetFile(handle).schema_arrow
-            return schema.empty_table().select(list(self.names)).to_pandas().reset_index(drop=True)
-        return pd.concat(parts, ignore_index=True)
+        """The files read whole (Arrow tables joined, then one conversion to pandas)."""
+        tables = []
+        for file in self.files:
+            with self.opener(file) as handle:
+                tables.append(pq.read_table(handle, columns=list(self.names)))
+        table = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+        del tables
+        rows = table.to_pandas()  # (the stored pandas dtypes)
+        rows.index = pd.RangeIndex(len(rows))  # (not a stored RangeIndex's)
+        return rows
