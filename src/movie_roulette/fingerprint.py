@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import subprocess
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -30,20 +31,23 @@ def frame_checksum(
 
 
 def frames_checksum(
-    frames: Sequence[pd.DataFrame],
+    frames: Iterable[pd.DataFrame],
     columns: Sequence[str] | None = None,
     chunk_rows: int = CHECKSUM_CHUNK_ROWS,
 ) -> str:
     """`frame_checksum` of the frames' concatenation, without building it (the same digest
     where the frames' columns share dtypes: a row's hash depends on its values and dtypes).
-    Without `columns`, the names hashed are the first frame's."""
-    if not frames:
+    Without `columns`, the names hashed are the first frame's. `frames` may be a generator
+    (e.g. batches read from files): each frame is hashed as it comes."""
+    frames = iter(frames)
+    first = next(frames, None)
+    if first is None:
         raise ValueError("frames_checksum: give at least one frame.")
-    names = list(frames[0].columns if columns is None else columns)
+    names = list(first.columns if columns is None else columns)
     step = max(int(chunk_rows), 1)
 
     def chunks() -> Iterator[pd.DataFrame]:
-        for frame in frames:
+        for frame in itertools.chain([first], frames):
             for start in range(0, len(frame), step):
                 rows = frame.iloc[start : start + step]
                 yield rows if columns is None else rows[names]

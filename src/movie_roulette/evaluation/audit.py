@@ -600,9 +600,8 @@ def _data_summary(
     if C.TIMESTAMP in test.columns and len(test):
         lows.append(test[C.TIMESTAMP].min())
         highs.append(test[C.TIMESTAMP].max())
-    if any(C.TIMESTAMP in p.columns for p in seen.parts):
-        lows.append(seen.min(C.TIMESTAMP))
-        highs.append(seen.max(C.TIMESTAMP))
+    lows.append(seen.min(C.TIMESTAMP))  # (NaN when no part has timestamps)
+    highs.append(seen.max(C.TIMESTAMP))
     lows = [v for v in lows if pd.notna(v)]
     highs = [v for v in highs if pd.notna(v)]
     first = _iso(min(lows)) if lows else None

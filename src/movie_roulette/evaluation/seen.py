@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from movie_roulette.fingerprint import CHECKSUM_CHUNK_ROWS, chunks_checksum
+from movie_roulette.fingerprint import frames_checksum
 from movie_roulette.ratings_source import FrameRatings, RatingsSource
 
 Part = pd.DataFrame | RatingsSource
@@ -113,14 +113,8 @@ class SeenRatings:
     def checksum(self) -> str:
         """`frame_checksum` of the concatenation (the first part's columns, in order)."""
         names = list(self.parts[0].columns)
-
-        def chunks() -> Iterator[pd.DataFrame]:
-            for part in self.parts:
-                for batch in part.batches(names):
-                    for start in range(0, len(batch), CHECKSUM_CHUNK_ROWS):
-                        yield batch.iloc[start : start + CHECKSUM_CHUNK_ROWS]
-
-        return chunks_checksum(names, chunks())
+        batches = (batch for part in self.parts for batch in part.batches(names))
+        return frames_checksum(batches, names)
 
     def frames(self) -> list[pd.DataFrame]:
         """Each part as one frame (a full load: for a refit that needs the rows)."""
