@@ -5,11 +5,15 @@ the test split it never saw. The model that is registered and served must not mi
 ratings (it would recommend movies the user already rated), so after evaluation the same recipe
 (components' hyperparameters, blend weights, rating stack) is refitted on train + valid + test.
 The metrics stay those of the holdout model; `FitRecord`s say what each fit saw.
+
+The parts may be frames or `RatingsSource`s (the Spark engine's part files): records, the
+duplicate check and the refit then read them a batch at a time, so the served refit never
+holds the rating frames (600 MB at 25M), except in the rare case of a pair rated in two parts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -20,7 +24,13 @@ from movie_roulette import columns as C
 from movie_roulette.fingerprint import frames_checksum
 from movie_roulette.models.hybrid import HybridRecommender
 from movie_roulette.models.hybrid.training import FitScope, no_scope
-from movie_roulette.models.indexing import union_ids
+from movie_roulette.ratings_source import (
+    FrameRatings,
+    Part,
+    RatingsSource,
+    as_source,
+    distinct_values,
+)
 
 SERVED_DATA = "train+valid+test"  # what the served fit saw
 HOLDOUT = "holdout"  # the evaluated model: train (+ valid); its metrics are on the test split
@@ -46,72 +56,83 @@ class FitRecord:
         return asdict(self)
 
 
-def fit_record(data: str, ratings: pd.DataFrame | Sequence[pd.DataFrame]) -> FitRecord:
-    """The record of a fit on `ratings`, or on the concatenation of several frames (computed
-    without building it, as the refit on them is)."""
-    if isinstance(ratings, pd.DataFrame):
-        frames = [ratings]
-    else:
-        frames = [f for f in ratings if len(f)] or list(ratings[:1])
-        if not frames:
-            raise ValueError(f"fit_record({data!r}): no frame given.")
-    if len(frames) > 1 and not _same_dtypes(frames):  # (then their rows would hash otherwise)
-        frames = [pd.concat([f[_COLUMNS] for f in frames], ignore_index=True)]
+def fit_record(data: str, ratings: Part | Sequence[Part]) -> FitRecord:
+    """The record of a fit on `ratings`, or on the concatenation of several parts (computed
+    a batch at a time, without building it, as the refit on them is)."""
+    one = isinstance(ratings, pd.DataFrame | RatingsSource)
+    sources = [as_source(p) for p in ([ratings] if one else ratings)]  # type: ignore[list-item]
+    parts = [p for p in sources if p.rows] or sources[:1]
+    if not parts:
+        raise ValueError(f"fit_record({data!r}): no frame given.")
+    dtypes = _common_dtypes(parts)  # (parts with other dtypes hash as their concatenation)
+
+    def batches() -> Iterator[pd.DataFrame]:
+        for part in parts:
+            for batch in part.batches(_COLUMNS):
+                yield batch if dtypes is None else batch.astype(dtypes)
+
     return FitRecord(
         data=data,
-        ratings_sha256=frames_checksum(frames, columns=_COLUMNS),
-        rows=sum(len(f) for f in frames),
-        users=_distinct(frames, C.USER_ID),
-        movies=_distinct(frames, C.MOVIE_ID),
+        ratings_sha256=frames_checksum(batches(), columns=_COLUMNS),
+        rows=sum(p.rows for p in parts),
+        users=len(distinct_values(parts, C.USER_ID)),
+        movies=len(distinct_values(parts, C.MOVIE_ID)),
     )
 
 
-def _same_dtypes(frames: list[pd.DataFrame]) -> bool:
-    """Whether the frames' rating columns share dtypes: then their rows hash as their
-    concatenation's do (`frames_checksum`)."""
-    return len({tuple(str(f[c].dtype) for c in _COLUMNS) for f in frames}) <= 1
+def _common_dtypes(parts: list[RatingsSource]) -> dict[str, np.dtype] | None:
+    """None when the parts' rating columns share dtypes (then their rows hash as their
+    concatenation's do, `frames_checksum`), else the dtypes the concatenation would have."""
+    seen = []
+    for part in parts:
+        first = next(part.batches(_COLUMNS), None)
+        if first is not None:
+            seen.append(tuple(first[c].dtype for c in _COLUMNS))
+    if len(set(seen)) <= 1:
+        return None
+    return {c: np.result_type(*(d[k] for d in seen)) for k, c in enumerate(_COLUMNS)}
 
 
-def _distinct(frames: list[pd.DataFrame], column: str) -> int:
-    return len(union_ids([f[column].to_numpy() for f in frames]))
-
-
-def all_ratings(train: pd.DataFrame, valid: pd.DataFrame, test: pd.DataFrame) -> pd.DataFrame:
-    """train + valid + test (user_id, movie_id, rating); a pair rated twice keeps the last."""
-    frames = [f[_COLUMNS] for f in (train, valid, test) if len(f)]
-    everything = pd.concat(frames, ignore_index=True) if frames else train[_COLUMNS]
-    if not _has_duplicate_pairs([everything]):  # the usual case: the splits are disjoint
+def all_ratings(train: Part, valid: Part, test: Part) -> pd.DataFrame:
+    """train + valid + test (user_id, movie_id, rating); a pair rated twice keeps the last.
+    Loads the parts as frames (the rare case of a pair in two parts, `refit_for_serving`)."""
+    sources = [as_source(f) for f in (train, valid, test)]
+    frames = [s.frame()[_COLUMNS] for s in sources if s.rows] or [sources[0].frame()[_COLUMNS]]
+    everything = pd.concat(frames, ignore_index=True)
+    if not _has_duplicate_pairs([FrameRatings(everything)]):  # the usual case: disjoint splits
         return everything
     return everything.drop_duplicates([C.USER_ID, C.MOVIE_ID], keep="last").reset_index(drop=True)
 
 
-def _has_duplicate_pairs(frames: list[pd.DataFrame]) -> bool:
-    """Whether a (user, movie) pair occurs twice in the frames, from one sorted int64 key per
+def _has_duplicate_pairs(parts: Sequence[RatingsSource]) -> bool:
+    """Whether a (user, movie) pair occurs twice in the parts, from one sorted int64 key per
     row (8 bytes a row, where pandas' drop_duplicates hashes both columns: ~1 GB at 25M
-    ratings). Ids outside 0..2^31 answer True (drop_duplicates then decides)."""
-    total = sum(len(f) for f in frames)
+    ratings), read a batch at a time. Ids outside 0..2^31 answer True (drop_duplicates then
+    decides)."""
+    total = sum(p.rows for p in parts)
     if total < 2:
         return False
     key = np.empty(total, np.int64)
     start = 0
-    for frame in frames:
-        users = frame[C.USER_ID].to_numpy(np.int64)
-        movies = frame[C.MOVIE_ID].to_numpy(np.int64)
-        if len(users) and (
-            min(users.min(), movies.min()) < 0 or max(users.max(), movies.max()) >= 2**31
-        ):
-            return True
-        np.bitwise_or(users << 31, movies, out=key[start : start + len(users)])
-        start += len(users)
+    for part in parts:
+        for batch in part.batches([C.USER_ID, C.MOVIE_ID]):
+            users = batch[C.USER_ID].to_numpy(np.int64)
+            movies = batch[C.MOVIE_ID].to_numpy(np.int64)
+            if len(users) and (
+                min(users.min(), movies.min()) < 0 or max(users.max(), movies.max()) >= 2**31
+            ):
+                return True
+            np.bitwise_or(users << 31, movies, out=key[start : start + len(users)])
+            start += len(users)
     key.sort()
     return bool((key[1:] == key[:-1]).any())
 
 
 def refit_for_serving(
     model: HybridRecommender,
-    train: pd.DataFrame,
-    valid: pd.DataFrame,
-    test: pd.DataFrame,
+    train: Part,
+    valid: Part,
+    test: Part,
     catalogue: pd.DataFrame | None,
     refit_on_train_and_valid: bool = True,
     fit_scope: FitScope = no_scope,
@@ -125,16 +146,16 @@ def refit_for_serving(
         holdout = fit_record("train+valid", [train, valid])
     else:
         holdout = fit_record("train", train)
-    frames = [f for f in (train, valid, test) if len(f)]
-    if _has_duplicate_pairs(frames):  # (the rare case: a pair's last rating is kept)
+    parts = [as_source(f) for f in (train, valid, test) if len(f)]
+    if _has_duplicate_pairs(parts):  # (the rare case: a pair's last rating is kept)
         everything = all_ratings(train, valid, test)
         served = fit_record(SERVED_DATA, everything)
         with fit_scope(("train", "valid", "test")):
             model.refit(everything, catalogue)
     else:  # disjoint splits: fitted as their concatenation, not built (600 MB at 25M)
-        served = fit_record(SERVED_DATA, frames)
+        served = fit_record(SERVED_DATA, parts)
         with fit_scope(("train", "valid", "test")):
-            model.refit(frames, catalogue)
+            model.refit(parts, catalogue)
     model.fit_info["served_fit"] = served.to_dict()
     model.fit_info["holdout_fit"] = holdout.to_dict()
     return model, {HOLDOUT: holdout, SERVED: served}

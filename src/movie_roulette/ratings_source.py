@@ -10,6 +10,9 @@ order as pandas batches:
 - `RatingFiles`: Parquet files in row order, read `BATCH_ROWS` rows at a time. Both engines'
   materializers hand a split part over as one (the local path's `FrameMaterializer` file, the
   Spark engine's part files), so a judging step's input is the same type on either engine.
+
+A model's fit reads its parts so too (`models.base.Recommender.fit_frames`): the Spark engine's
+training and served refit index the part files a batch at a time and never hold their frames.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -155,3 +159,27 @@ class RatingFiles(RatingsSource):
         rows = table.to_pandas()  # (the stored pandas dtypes)
         rows.index = pd.RangeIndex(len(rows))  # (not a stored RangeIndex's)
         return rows
+
+
+Part = pd.DataFrame | RatingsSource  # what a caller may hand over for a part: a frame or a source
+
+
+def as_source(part: Part) -> RatingsSource:
+    return part if isinstance(part, RatingsSource) else FrameRatings(part)
+
+
+def distinct_values(parts: Iterable[RatingsSource], column: str) -> np.ndarray:
+    """The sorted distinct non-missing values of `column` over the parts (those lacking the
+    column are skipped), a batch at a time; an empty array of the column's dtype when none."""
+    parts = list(parts)
+    values, dtype = [], None
+    for part in parts:
+        if column not in part.columns:
+            continue
+        for batch in part.series(column):
+            dtype = batch.to_numpy().dtype if dtype is None else dtype
+            if len(batch):
+                values.append(np.asarray(batch.dropna().unique()))
+    if not values:
+        return np.empty(0, dtype if dtype is not None else np.float64)
+    return np.unique(np.concatenate(values))

@@ -1,5 +1,6 @@
 """engine: spark: `refit_on_all_ratings` on the prepare step's files. The Spark ALS components
-read train + valid + test on Spark where they are; the rest of the hybrid reads them as frames.
+read train + valid + test on Spark where they are; the rest of the hybrid reads the files a
+batch at a time on the driver (never as frames).
 
 A step of its own because a step input annotated `pd.DataFrame | RatingsParquet` is loaded
 through the artifact's recorded source path, a second copy of the class the materializer
@@ -28,6 +29,6 @@ def refit_on_all_ratings_spark(
     use_settings(spark)
     parts = spark_parts({"train": train, "valid": valid, "test": test})
     served, record = served_bundle(
-        model_bundle, parts.frames, refit_on_train_and_valid, parts.scope, parts.fits
+        model_bundle, parts.sources, refit_on_train_and_valid, parts.scope, parts.fits
     )
     return served, record  # (a tuple literal: ZenML reads the outputs off the return statement)

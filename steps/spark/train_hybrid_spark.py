@@ -1,7 +1,8 @@
 """engine: spark: the hybrid with pyspark.ml ALS components (fitted factors come back as arrays).
 
 `train` and `valid` arrive as the prepare step's Parquet files: the ALS components read them on
-Spark where they are; the rest of the hybrid reads them as frames (user, movie, rating).
+Spark where they are; the rest of the hybrid reads them on the driver a batch at a time into the
+model's index arrays (never as frames); the blend search loads `valid` while it runs.
 """
 
 from typing import Annotated

@@ -10,6 +10,7 @@ from movie_roulette.bundle import ModelBundle
 from movie_roulette.config import SparkConfig
 from movie_roulette.final_fit import metrics_note, refit_for_serving
 from movie_roulette.models.hybrid.training import FitScope, no_scope
+from movie_roulette.ratings_source import Part
 from movie_roulette.spark.session import use_settings
 
 Served = tuple[Annotated[ModelBundle, "served_bundle"], Annotated[dict[str, Any], "fits"]]
@@ -17,7 +18,7 @@ Served = tuple[Annotated[ModelBundle, "served_bundle"], Annotated[dict[str, Any]
 
 def served_bundle(
     model_bundle: ModelBundle,
-    frames: dict[str, pd.DataFrame],
+    frames: dict[str, Part],
     refit_on_train_and_valid: bool,
     fit_scope: FitScope = no_scope,
     als_rows: list[dict[str, Any]] | None = None,

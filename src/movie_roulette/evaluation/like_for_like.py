@@ -119,7 +119,7 @@ def comparable_production(
     result is comparable already, so a second call changes nothing (its share is then 0)."""
     share = production_seen_share(production, test)
     if share > MAX_SEEN_SHARE and hasattr(production, "refit"):
-        production = production.refit(SeenRatings.of(seen).frames(), catalogue)
+        production = production.refit(SeenRatings.of(seen).parts, catalogue)
         note = (
             f"production was trained on {share:.0%} of the test ratings: its recipe (components, "
             "blend weights) was refitted on the candidate's training ratings to be compared"

@@ -20,13 +20,7 @@ import numpy as np
 import pandas as pd
 
 from movie_roulette.fingerprint import frames_checksum
-from movie_roulette.ratings_source import FrameRatings, RatingsSource
-
-Part = pd.DataFrame | RatingsSource
-
-
-def as_source(part: Part) -> RatingsSource:
-    return part if isinstance(part, RatingsSource) else FrameRatings(part)
+from movie_roulette.ratings_source import Part, RatingsSource, as_source, distinct_values
 
 
 @dataclass(frozen=True)
@@ -85,11 +79,7 @@ class SeenRatings:
 
     def unique(self, column: str) -> np.ndarray:
         """The distinct non-missing values of `column`, sorted."""
-        values = [np.asarray(s.dropna().unique()) for s in self._column(column)]
-        if not values:
-            batch = next(self.parts[0].batches([column]), pd.DataFrame({column: []}))
-            return np.empty(0, batch[column].to_numpy().dtype)
-        return np.unique(np.concatenate(values))
+        return distinct_values(self.parts, column)
 
     def nunique(self, column: str) -> int:
         return int(self.unique(column).size)

@@ -23,7 +23,8 @@ import pandas as pd
 from movie_roulette import columns as C
 from movie_roulette.exceptions import UnknownMovieError, UnknownUserError
 from movie_roulette.models.component_api import RowScoring
-from movie_roulette.models.indexing import index_rows
+from movie_roulette.models.indexing import IndexedRows, index_rows, index_streamed
+from movie_roulette.ratings_source import FrameRatings, Part, RatingsSource, as_source
 
 STATE_FORMAT = 1
 
@@ -79,6 +80,55 @@ def check_ratings(
     if not np.isfinite(out[C.RATING].to_numpy()).all():
         raise ValueError("ratings: column 'rating' has NaN or infinite values; drop them first.")
     return out
+
+
+FIT_COLUMNS = (C.USER_ID, C.MOVIE_ID, C.RATING)
+
+
+def index_parts(parts: Sequence[RatingsSource]) -> IndexedRows:
+    """The parts' rows checked (`check_ratings`) and indexed as their concatenation would be.
+    Frames in memory share their columns where they can (`index_rows`); other sources (Parquet
+    files) are read a batch at a time, twice, and their frames are never held
+    (`index_streamed`): at 25M ratings the frames of train + valid + test are ~600 MB."""
+    if all(isinstance(p, FrameRatings) for p in parts):
+        checked = [check_ratings(p.data) for p in parts]  # (raises on an empty frame)
+        return index_rows(
+            [f[C.USER_ID].to_numpy() for f in checked],
+            [f[C.MOVIE_ID].to_numpy() for f in checked],
+            [f[C.RATING].to_numpy() for f in checked],
+        )
+    for part in parts:
+        missing = [c for c in FIT_COLUMNS if c not in part.columns]
+        if missing:
+            where = getattr(part, "path", type(part).__name__)
+            raise ValueError(
+                f"ratings ({where}): missing column(s) {missing}; expected {list(FIT_COLUMNS)} "
+                "(see movie_roulette.columns)."
+            )
+    total = sum(p.rows for p in parts)
+    if total == 0:
+        raise ValueError("ratings: the parts are empty; fit needs at least one rating.")
+
+    def ids() -> Iterable[tuple[np.ndarray, np.ndarray]]:
+        for part in parts:
+            for batch in part.batches(list(FIT_COLUMNS[:2])):
+                if len(batch):
+                    yield batch[C.USER_ID].to_numpy(np.int64), batch[C.MOVIE_ID].to_numpy(np.int64)
+
+    def rows() -> Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        for part in parts:
+            for batch in part.batches(list(FIT_COLUMNS)):
+                if len(batch):
+                    checked = check_ratings(batch)
+                    yield tuple(checked[c].to_numpy() for c in FIT_COLUMNS)  # type: ignore[misc]
+
+    return index_streamed(ids, rows, total)
+
+
+def _counted(source: RatingsSource) -> bool:
+    """Whether `source.rows` may be asked (not of a FrameRatings around something that is not
+    a frame, which is kept for `check_ratings` to name)."""
+    return not isinstance(source, FrameRatings) or isinstance(source.data, pd.DataFrame)
 
 
 SAMPLED_TOP_K_ABOVE = 8192  # catalogues larger than this find the k-th score from a sample
@@ -187,26 +237,21 @@ class Recommender(RowScoring):
         return f"{type(self).__name__}({args})"
 
     # ----------------------------------------------------------------- fitting
-    def fit(self, ratings: pd.DataFrame, catalogue: pd.DataFrame | None = None) -> Self:
-        """Fit on a ratings frame (user_id, movie_id, rating); the catalogue is optional."""
+    def fit(self, ratings: Part, catalogue: pd.DataFrame | None = None) -> Self:
+        """Fit on ratings (user_id, movie_id, rating): a frame, or a `RatingsSource` read a
+        batch at a time; the catalogue is optional."""
         return self.fit_frames([ratings], catalogue)
 
-    def fit_frames(
-        self, frames: Sequence[pd.DataFrame], catalogue: pd.DataFrame | None = None
-    ) -> Self:
+    def fit_frames(self, frames: Sequence[Part], catalogue: pd.DataFrame | None = None) -> Self:
         """`fit` on the concatenation of `frames` (rows in frame order; empty frames are
-        skipped), without building it: the pipeline refits on train + valid + test so."""
-        parts = [f for f in frames if not isinstance(f, pd.DataFrame) or len(f)]
-        parts = parts or list(frames[:1])
+        skipped), without building it: the pipeline refits on train + valid + test so. A
+        part may be a `RatingsSource` (the Spark engine's part files): `index_parts`."""
+        sources = [as_source(f) for f in frames]
+        parts = [s for s in sources if not _counted(s) or s.rows]
+        parts = parts or sources[:1]
         if not parts:
             raise ValueError("ratings: no frame given; fit needs at least one rating.")
-        checked = [check_ratings(f) for f in parts]  # (raises on an empty frame)
-        rows = index_rows(
-            [f[C.USER_ID].to_numpy() for f in checked],
-            [f[C.MOVIE_ID].to_numpy() for f in checked],
-            [f[C.RATING].to_numpy() for f in checked],
-        )
-        del checked  # (the columns stay alive only as long as they are needed)
+        rows = index_parts(parts)
         data = Interactions(
             rows.user_idx, rows.movie_idx, rows.rating, len(rows.user_ids), len(rows.movie_ids)
         )

@@ -2,12 +2,15 @@
 
 Several parts (the pipeline's train, valid and test splits) are indexed exactly as their
 concatenation would be, without building it: at 25M ratings a concatenated (user, movie,
-rating) frame is 600 MB that the fit does not need. Pure numpy; `models.base` checks the frames.
+rating) frame is 600 MB that the fit does not need. Parts read a batch at a time (Parquet files:
+`index_streamed`) are indexed without ever holding their frames: two passes over the batches,
+one for the distinct ids, one writing each row's indices. Pure numpy; `models.base` checks the
+frames and reads the batches.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +39,62 @@ def index_rows(
     u = _positions(user_ids, users)
     i = _positions(movie_ids, movies)
     rated = ratings[0] if len(ratings) == 1 else np.concatenate(ratings)
+    return _in_pair_order(u, i, rated, user_ids, movie_ids)
+
+
+def index_streamed(
+    ids: Callable[[], Iterable[tuple[np.ndarray, np.ndarray]]],
+    rows: Callable[[], Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]]],
+    total: int,
+) -> IndexedRows:
+    """`index_rows` of rows given a batch at a time: `ids()` yields each batch's (users,
+    movies), `rows()` the same batches' (users, movies, ratings), `total` rows in all. Holds
+    the distinct ids and the indexed rows (24 bytes a row), never the batches together. A batch
+    whose ids the first pass did not see, or rows that do not add up to `total`, mean the
+    parts changed between the passes: ValueError."""
+    users: list[np.ndarray] = []
+    movies: list[np.ndarray] = []
+    for batch_users, batch_movies in ids():
+        users.append(np.unique(batch_users))
+        movies.append(np.unique(batch_movies))
+    if not users:
+        raise ValueError("index_streamed: no rows given.")
+    user_ids, movie_ids = union_ids(users), union_ids(movies)
+    del users, movies
+    u = np.empty(total, np.int64)
+    i = np.empty(total, np.int64)
+    rated: np.ndarray | None = None
+    start = 0
+    for batch_users, batch_movies, batch_ratings in rows():
+        end = start + len(batch_users)
+        if end > total:
+            raise ValueError(f"index_streamed: more than the {total:,} rows announced were read.")
+        u[start:end] = _known_positions(user_ids, batch_users, "user")
+        i[start:end] = _known_positions(movie_ids, batch_movies, "movie")
+        if rated is None:
+            rated = np.empty(total, np.asarray(batch_ratings).dtype)
+        rated[start:end] = batch_ratings
+        start = end
+    if start != total or rated is None:
+        raise ValueError(f"index_streamed: {start:,} rows read, {total:,} announced.")
+    return _in_pair_order(u, i, rated, user_ids, movie_ids)
+
+
+def _known_positions(ids: np.ndarray, values: np.ndarray, what: str) -> np.ndarray:
+    positions = np.searchsorted(ids, values)
+    found = ids[np.minimum(positions, len(ids) - 1)] == values
+    if not found.all():
+        value = values[int(np.flatnonzero(~found)[0])]
+        raise ValueError(
+            f"index_streamed: {what} {value} was not in the first pass over the rows: they "
+            "changed while being read; read them again."
+        )
+    return positions
+
+
+def _in_pair_order(
+    u: np.ndarray, i: np.ndarray, rated: np.ndarray, user_ids: np.ndarray, movie_ids: np.ndarray
+) -> IndexedRows:
     if not sorted_pairs(u, i):  # (already sorted: a stable sort would not move a row)
         order = np.lexsort((i, u))  # stable: equal pairs keep the parts' order
         # one column at a time: each old column is freed before the next is reordered
@@ -77,4 +136,4 @@ def _positions(ids: np.ndarray, parts: Sequence[np.ndarray]) -> np.ndarray:
     return out
 
 
-__all__ = ["IndexedRows", "index_rows", "sorted_pairs", "union_ids"]
+__all__ = ["IndexedRows", "index_rows", "index_streamed", "sorted_pairs", "union_ids"]

@@ -22,13 +22,13 @@ import pandas as pd
 from pyspark import StorageLevel
 from pyspark.sql import functions as F
 
-from movie_roulette import columns as C
 from movie_roulette.config import PipelineConfig
 from movie_roulette.models.base import Recommender
 from movie_roulette.models.content import ContentRecommender
 from movie_roulette.models.hybrid import HybridRecommender, train_hybrid
 from movie_roulette.models.hybrid.training import FitScope, no_scope
 from movie_roulette.models.popularity import PopularityRecommender
+from movie_roulette.ratings_source import FrameRatings, RatingFiles, RatingsSource
 from movie_roulette.spark import prep
 from movie_roulette.spark.als import als_rows_from, make_spark_als_components
 from movie_roulette.spark.parquet import CacheLease, RatingsParquet, SparkRatings
@@ -128,29 +128,31 @@ def make_spark_components(cfg: PipelineConfig) -> dict[str, Recommender]:
 # what a step of the Spark engine is given for a split part: the prepare step's files, or a
 # frame (continuous training's batches; a run whose parts were written by the local path)
 Part = pd.DataFrame | RatingsParquet
-FIT_COLUMNS = (C.USER_ID, C.MOVIE_ID, C.RATING)  # what the hybrid fits and tunes on
 
 
 @dataclass(frozen=True)
 class SparkParts:
-    """The split parts as the hybrid reads them on the driver (frames of user, movie, rating),
-    and the `FitScope` under which Spark ALS reads the parts that are files on Spark where they
-    are; `fits` records, per ALS fit, where its rows came from (`AlsRows`, as dicts)."""
+    """The split parts as the hybrid reads them on the driver (`RatingsSource`s: a part that is
+    files is read a batch at a time, never held as a frame), and the `FitScope` under which
+    Spark ALS reads the parts that are files on Spark where they are; `fits` records, per ALS
+    fit, where its rows came from (`AlsRows`, as dicts)."""
 
-    frames: dict[str, pd.DataFrame]
+    sources: dict[str, RatingsSource]
     scope: FitScope
     fits: list[dict[str, Any]]
 
 
 def spark_parts(parts: dict[str, Part]) -> SparkParts:
-    frames = {
-        name: part.to_pandas(FIT_COLUMNS) if isinstance(part, RatingsParquet) else part
+    sources = {
+        name: RatingFiles.of(part.path, part.files, part.opener)
+        if isinstance(part, RatingsParquet)
+        else FrameRatings(part)
         for name, part in parts.items()
     }
     files = {name: part for name, part in parts.items() if isinstance(part, RatingsParquet)}
     fits: list[dict[str, Any]] = []
     if len(files) < len(parts):
-        return SparkParts(frames, no_scope, fits)
+        return SparkParts(sources, no_scope, fits)
 
     @contextmanager
     def scope(names: tuple[str, ...]) -> Iterator[None]:
@@ -158,7 +160,7 @@ def spark_parts(parts: dict[str, Part]) -> SparkParts:
             yield
         fits.extend({"parts": "+".join(names), **asdict(fit)} for fit in done)
 
-    return SparkParts(frames, scope, fits)
+    return SparkParts(sources, scope, fits)
 
 
 def train_spark_hybrid(
@@ -175,8 +177,8 @@ def train_spark_hybrid(
     get_session(cfg.spark)
     parts = spark_parts({"train": train, "valid": valid})
     model = train_hybrid(
-        parts.frames["train"],
-        parts.frames["valid"],
+        parts.sources["train"],
+        parts.sources["valid"],
         catalogue,
         cfg.model,
         seed=cfg.seed,

@@ -45,6 +45,7 @@ from movie_roulette.models.hybrid import (
 )
 from movie_roulette.models.hybrid.rating_stack import BASELINE, INTERCEPT, Z_PREFIX
 from movie_roulette.progress import Progress
+from movie_roulette.ratings_source import Part, RatingsSource
 from movie_roulette.results import Fallback, RatingPrediction, Recommendations, RecommendedItem
 
 log = logging.getLogger(__name__)
@@ -174,14 +175,16 @@ class HybridRecommender(Recommender):
 
     def refit(
         self,
-        ratings: pd.DataFrame | Sequence[pd.DataFrame],
+        ratings: Part | Sequence[Part],
         catalogue: pd.DataFrame | None = None,
     ) -> HybridRecommender:
         """Refit every component on new data, keeping the blend weights and rating stack.
-        Several frames are fitted as their concatenation, without building it (`fit_frames`)."""
+        Several parts (frames, or sources such as Parquet files read a batch at a time) are
+        fitted as their concatenation, without building it (`fit_frames`)."""
         weights, coefs, info = dict(self.weights), dict(self.rating_coefs), dict(self.fit_info)
         top_z = dict(self.top_z)
-        self.fit_frames([ratings] if isinstance(ratings, pd.DataFrame) else ratings, catalogue)
+        one = isinstance(ratings, pd.DataFrame | RatingsSource)
+        self.fit_frames([ratings] if one else ratings, catalogue)  # type: ignore[list-item]
         self.weights, self.rating_coefs, self.top_z = weights, coefs, top_z
         self.fit_info = {
             **info,

@@ -10,12 +10,12 @@ import pandas as pd
 
 from movie_roulette import columns as C
 from movie_roulette.config import ModelConfig
-from movie_roulette.models.base import Recommender, check_ratings
+from movie_roulette.models.base import Recommender
 from movie_roulette.models.hybrid.components import check_memory_budget, make_components
 from movie_roulette.models.hybrid.model import HybridRecommender
-from movie_roulette.models.indexing import union_ids
 from movie_roulette.models.review_sentiment import add_sentiment_component
 from movie_roulette.progress import Progress
+from movie_roulette.ratings_source import Part, as_source, distinct_values
 
 # entered around each fit with the parts it fits ("train"; "train", "valid"; ...): the Spark
 # engine points its ALS fitter at those parts' files there (`spark.als.als_rows_from`)
@@ -27,8 +27,8 @@ def no_scope(parts: tuple[str, ...]) -> AbstractContextManager[None]:
 
 
 def train_hybrid(
-    train: pd.DataFrame,
-    valid: pd.DataFrame,
+    train: Part,
+    valid: Part,
     catalogue: pd.DataFrame | None,
     cfg: ModelConfig,
     seed: int,
@@ -48,6 +48,10 @@ def train_hybrid(
     passes its ALS components here, so both engines share this recipe. `fit_scope` is entered
     around each fit with the names of the parts it fits (`FitScope`).
 
+    `train` and `valid` are frames or `RatingsSource`s (the Spark engine's part files): the
+    fits read a source a batch at a time and never hold its frame (`Recommender.fit_frames`);
+    the blend search loads `valid` as a frame while it runs (its users' rows are sampled there).
+
     `use_sentiment` adds the review-sentiment component (None: when the catalogue carries
     scored reviews; see models.review_sentiment). Before anything is fitted, the memory the
     largest fit plans to hold is checked against `cfg.memory_budget_gb` (MemoryBudgetError
@@ -60,15 +64,15 @@ def train_hybrid(
         use_sentiment,
         sentiment_prior,
     )
-    full = [check_ratings(f) for f in ((train, valid) if len(valid) else (train,))]
+    train, valid = as_source(train), as_source(valid)
+    full = (train, valid) if len(valid) else (train,)
     estimates = check_memory_budget(
         components,
-        len(union_ids([f[C.USER_ID].to_numpy() for f in full])),
-        len(union_ids([f[C.MOVIE_ID].to_numpy() for f in full])),
+        len(distinct_values(full, C.USER_ID)),
+        len(distinct_values(full, C.MOVIE_ID)),
         sum(len(f) for f in full),
         cfg.memory_budget_gb,
     )
-    del full
     model = HybridRecommender(components, serve_pool=cfg.serve_pool)
     model.fit_info["memory_estimate_gb"] = estimates
     model.progress = progress = Progress("train_hybrid")
@@ -77,7 +81,7 @@ def train_hybrid(
     if len(valid):
         with progress.phase("tuning the blend on the validation split"):
             model.tune(
-                valid,
+                valid.frame(),  # (a source's frame is freed once the search is done)
                 k=k,
                 threshold=threshold,
                 max_users=cfg.tune_max_users,

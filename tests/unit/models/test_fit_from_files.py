@@ -1,0 +1,131 @@
+"""Fits that read their parts as Parquet files a batch at a time (the Spark engine's training and
+served refit): the same model as from frames, and the frames never loaded.
+
+`NoFrame` is a `RatingFiles` whose `frame()` fails the test, so a fit that quietly loaded a
+part whole (what the Spark engine's steps did before: ~600 MB of frames at 25M ratings) fails
+here; batches are 7 rows, so they never line up with the files."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from movie_roulette import columns as C
+from movie_roulette import ratings_source
+from movie_roulette.final_fit import HOLDOUT, SERVED, SERVED_DATA, fit_record, refit_for_serving
+from movie_roulette.models.base import index_parts
+from movie_roulette.models.hybrid import train_hybrid
+from movie_roulette.models.indexing import index_streamed
+from movie_roulette.ratings_source import FrameRatings, RatingFiles
+from tests.unit.models.tiny import split_tiny, tiny_catalogue, tiny_model_config, tiny_ratings
+from tests.unit.test_final_fit import _fitted, _same_model
+
+
+class NoFrame(RatingFiles):
+    def frame(self) -> pd.DataFrame:
+        raise AssertionError(f"{self.path} was loaded whole; a fit reads it a batch at a time")
+
+
+@pytest.fixture(autouse=True)
+def _small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ratings_source, "BATCH_ROWS", 7)
+
+
+def _files(tmp_path, frame: pd.DataFrame, name: str, cls: type[RatingFiles] = NoFrame):
+    """`frame` as three Parquet files (row order kept), read back as `cls`."""
+    folder = tmp_path / name
+    folder.mkdir()
+    paths = []
+    for k, rows in enumerate(np.array_split(np.arange(len(frame)), 3)):
+        path = folder / f"part-{k}.parquet"
+        table = pa.Table.from_pandas(frame.iloc[rows], preserve_index=False)
+        pq.write_table(table, path)
+        paths.append(str(path))
+    return cls.of(str(folder), paths)
+
+
+def _splits() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    train, held = split_tiny(tiny_ratings(seed=4), seed=4)
+    return train, held.iloc[1::2].reset_index(drop=True), held.iloc[::2].reset_index(drop=True)
+
+
+def test_parts_indexed_from_files_are_the_frames_indexing(tmp_path) -> None:
+    frames = _splits()
+    files = [
+        _files(tmp_path, f, n) for f, n in zip(frames, ("train", "valid", "test"), strict=True)
+    ]
+    from_files = index_parts(files)
+    from_frames = index_parts([FrameRatings(f) for f in frames])
+    for field in ("user_idx", "movie_idx", "rating", "user_ids", "movie_ids"):
+        mine, theirs = getattr(from_files, field), getattr(from_frames, field)
+        assert mine.dtype == theirs.dtype, field
+        np.testing.assert_array_equal(mine, theirs, err_msg=field)
+    assert len(from_files.rating) == sum(len(f) for f in frames)
+
+
+def test_the_hybrid_trained_on_files_is_the_one_trained_on_frames(tmp_path) -> None:
+    train, valid, _ = _splits()
+    cfg = tiny_model_config()
+    args = (tiny_catalogue(), cfg)
+    on_frames = train_hybrid(train, valid, *args, seed=3)
+    # train is never loaded whole; valid is, while the blend search runs on it
+    on_files = train_hybrid(
+        _files(tmp_path, train, "train"),
+        _files(tmp_path, valid, "valid", RatingFiles),
+        *args,
+        seed=3,
+    )
+    _same_model(on_files, on_frames, users=[1, 5, 9, 16])
+    assert on_files.weights == on_frames.weights
+    assert on_files.rating_coefs == on_frames.rating_coefs
+
+
+def test_the_served_refit_on_files_is_the_refit_on_frames(tmp_path) -> None:
+    train, valid, test = _splits()
+    model = _fitted(train)
+    twin = copy.deepcopy(model)
+    files = [
+        _files(tmp_path, f, n) for f, n in ((train, "train"), (valid, "valid"), (test, "test"))
+    ]
+    served, fits = refit_for_serving(model, *files, tiny_catalogue())
+    expected, expected_fits = refit_for_serving(twin, train, valid, test, tiny_catalogue())
+    _same_model(served, expected, users=[2, 7, 12])
+    assert fits == expected_fits
+    everything = pd.concat([train, valid, test], ignore_index=True)[
+        [C.USER_ID, C.MOVIE_ID, C.RATING]
+    ]
+    assert fits[SERVED] == fit_record(SERVED_DATA, everything)
+    assert fits[HOLDOUT].rows == len(train) + len(valid)
+
+
+def test_a_file_part_without_ratings_or_with_nan_is_refused_by_name(tmp_path) -> None:
+    train, _, _ = _splits()
+    no_rating = _files(tmp_path, train.drop(columns=[C.RATING]), "no-rating")
+    with pytest.raises(ValueError, match=r"no-rating.*missing column\(s\) \['rating'\]"):
+        _fitted(train).refit([no_rating])
+    broken = train.copy()
+    broken.loc[10, C.RATING] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        _fitted(train).refit([_files(tmp_path, broken, "nan")])
+
+
+def test_rows_that_change_between_the_two_passes_are_refused() -> None:
+    users, movies, ratings = np.array([1, 2]), np.array([10, 20]), np.array([4.0, 3.0])
+
+    def ids():
+        yield users, movies
+
+    def changed():
+        yield users, np.array([10, 30]), ratings  # movie 30 was not in the first pass
+
+    with pytest.raises(ValueError, match="movie 30 was not in the first pass"):
+        index_streamed(ids, changed, 2)
+    with pytest.raises(ValueError, match="1 rows read, 2 announced"):
+        index_streamed(ids, lambda: iter([(users[:1], movies[:1], ratings[:1])]), 2)
+    rows = index_streamed(ids, lambda: iter([(users, movies, ratings)]), 2)
+    np.testing.assert_array_equal(rows.movie_ids, [10, 20])
