@@ -2,7 +2,7 @@
 
 `train` and `valid` arrive as the prepare step's Parquet files: the ALS components read them on
 Spark where they are; the rest of the hybrid reads them on the driver a batch at a time into the
-model's index arrays (never as frames); the blend search loads `valid` while it runs.
+model's index arrays (never as frames); the blend search reads its sampled users' rows of `valid`.
 """
 
 from typing import Annotated

@@ -17,6 +17,7 @@ import pytest
 
 from movie_roulette import columns as C
 from movie_roulette import ratings_source
+from movie_roulette.evaluation.sampling import sample_users
 from movie_roulette.final_fit import HOLDOUT, SERVED, SERVED_DATA, fit_record, refit_for_serving
 from movie_roulette.models.base import index_parts
 from movie_roulette.models.hybrid import train_hybrid
@@ -129,3 +130,23 @@ def test_rows_that_change_between_the_two_passes_are_refused() -> None:
         index_streamed(ids, lambda: iter([(users[:1], movies[:1], ratings[:1])]), 2)
     rows = index_streamed(ids, lambda: iter([(users, movies, ratings)]), 2)
     np.testing.assert_array_equal(rows.movie_ids, [10, 20])
+
+
+def test_the_blend_search_samples_its_users_from_the_whole_split(tmp_path) -> None:
+    train, valid, _ = _splits()
+    model = _fitted(train)
+    rows, ranked, stacked = model._tuning_rows(_files(tmp_path, valid, "valid"), 4.0, 5, seed=1)
+    known = valid[valid[C.USER_ID].isin(model.user_ids)]
+    liked = known[known[C.RATING] >= 4.0][C.USER_ID]
+    with_known_movie = known[model.movie_positions(known[C.MOVIE_ID]) >= 0][C.USER_ID]
+    np.testing.assert_array_equal(ranked, sample_users(liked.to_numpy(), 5, seed=1))
+    np.testing.assert_array_equal(stacked, sample_users(with_known_movie.to_numpy(), 5, seed=1))
+    assert len(ranked) == len(stacked) == 5  # (the tiny split has more users: a real sample)
+    expected = known[known[C.USER_ID].isin(np.union1d(ranked, stacked))]
+    pd.testing.assert_frame_equal(
+        rows, expected[[C.USER_ID, C.MOVIE_ID, C.RATING]].reset_index(drop=True)
+    )
+    on_frame, on_files = _fitted(train), _fitted(train)
+    on_frame.tune(valid, max_users=5, seed=1)
+    on_files.tune(_files(tmp_path, valid, "valid-again"), max_users=5, seed=1)
+    assert on_files.weights == on_frame.weights and on_files.rating_coefs == on_frame.rating_coefs

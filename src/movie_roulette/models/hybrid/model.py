@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import nullcontext
 from typing import Any, ClassVar
 
@@ -45,12 +45,16 @@ from movie_roulette.models.hybrid import (
 )
 from movie_roulette.models.hybrid.rating_stack import BASELINE, INTERCEPT, Z_PREFIX
 from movie_roulette.progress import Progress
-from movie_roulette.ratings_source import Part, RatingsSource
+from movie_roulette.ratings_source import Part, RatingsSource, as_source
 from movie_roulette.results import Fallback, RatingPrediction, Recommendations, RecommendedItem
 
 log = logging.getLogger(__name__)
 
 Z_MEMO_SIZE = 300_000  # (component, user) z statistics kept by a fitted hybrid
+
+
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.empty(0, np.int64)
 
 
 class HybridRecommender(Recommender):
@@ -521,7 +525,7 @@ class HybridRecommender(Recommender):
     # ------------------------------------------------------------------ tuning
     def tune(
         self,
-        valid: pd.DataFrame,
+        valid: Part,
         k: int = 10,
         threshold: float = 4.0,
         max_users: int | None = None,
@@ -531,22 +535,57 @@ class HybridRecommender(Recommender):
         """Choose blend weights (NDCG@k, `tuning`) and the rating stack (least squares,
         `rating_stack`) on `valid`, each on a seeded sample of at most `max_users` validation
         users (None: all). `ranking=False` fits the rating stack only (the weights stay as they
-        are); the rating stack does not depend on the blend weights."""
+        are); the rating stack does not depend on the blend weights. `valid` may be a
+        `RatingsSource` (Parquet files): only the sampled users' rows are then held
+        (`_tuning_rows`)."""
         self._check_fitted()
-        valid = check_ratings(valid)
-        valid = valid[valid[C.USER_ID].map(self.knows_user).to_numpy(bool)]
+        rows, ranked, stacked = self._tuning_rows(as_source(valid), threshold, max_users, seed)
         info: dict[str, Any] = {}
         if ranking:
             start = time.perf_counter()
-            info.update(self._tune_weights(valid, k, threshold, max_users, seed))
+            picked = rows[rows[C.USER_ID].isin(ranked)]
+            info.update(self._tune_weights(picked, k, threshold, max_users, seed))
             info["weight_search_seconds"] = round(time.perf_counter() - start, 3)
             log.info("weight search in %.1f s", info["weight_search_seconds"])
         start = time.perf_counter()
-        info.update(self._fit_rating_stack(valid, max_users, seed))
+        picked = rows[rows[C.USER_ID].isin(stacked)]
+        info.update(self._fit_rating_stack(picked, max_users, seed))
         info["rating_stack_seconds"] = round(time.perf_counter() - start, 3)
         log.info("rating stack in %.1f s", info["rating_stack_seconds"])
         self.fit_info.update(info)
         return info
+
+    def _tuning_rows(
+        self, valid: RatingsSource, threshold: float, max_users: int | None, seed: int
+    ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+        """(the rows of the sampled users, the weight search's users, the rating stack's
+        users), read from `valid` a batch at a time in two passes, so the split is never held
+        whole (at 25M ratings it is 4M rows, and the search samples 2,000 users). The samples
+        are the ones drawn from the whole split: the search's among the known users with a
+        rating >= `threshold`, the stack's among the known users with a known movie."""
+        if not valid.rows:
+            check_ratings(valid.frame())  # (raises: the frame is empty)
+        ranked: list[np.ndarray] = []
+        stacked: list[np.ndarray] = []
+        for batch in self._known_user_rows(valid):
+            users = batch[C.USER_ID].to_numpy()
+            ranked.append(np.unique(users[batch[C.RATING].to_numpy() >= threshold]))
+            stacked.append(np.unique(users[self.movie_positions(batch[C.MOVIE_ID]) >= 0]))
+        search = tuning.sample_users(_joined(ranked), max_users, seed)
+        stack = tuning.sample_users(_joined(stacked), max_users, seed)
+        chosen = np.union1d(search, stack)
+        picked = [b[b[C.USER_ID].isin(chosen)] for b in self._known_user_rows(valid)]
+        return pd.concat(picked, ignore_index=True), search, stack  # (a batch at least: rows > 0)
+
+    def _known_user_rows(self, valid: RatingsSource) -> Iterator[pd.DataFrame]:
+        """`valid`'s batches (checked: user_id, movie_id, rating) with the users the model knows."""
+        for batch in valid.batches():
+            if not len(batch):
+                continue
+            checked = check_ratings(batch)
+            users = checked[C.USER_ID].to_numpy()
+            pos = np.minimum(np.searchsorted(self.user_ids, users), len(self.user_ids) - 1)
+            yield checked[self.user_ids[pos] == users]
 
     def _tune_weights(
         self, valid: pd.DataFrame, k: int, threshold: float, max_users: int | None, seed: int

@@ -50,7 +50,7 @@ def train_hybrid(
 
     `train` and `valid` are frames or `RatingsSource`s (the Spark engine's part files): the
     fits read a source a batch at a time and never hold its frame (`Recommender.fit_frames`);
-    the blend search loads `valid` as a frame while it runs (its users' rows are sampled there).
+    the blend search holds the rows of its sampled users only (`HybridRecommender.tune`).
 
     `use_sentiment` adds the review-sentiment component (None: when the catalogue carries
     scored reviews; see models.review_sentiment). Before anything is fitted, the memory the
@@ -81,7 +81,7 @@ def train_hybrid(
     if len(valid):
         with progress.phase("tuning the blend on the validation split"):
             model.tune(
-                valid.frame(),  # (a source's frame is freed once the search is done)
+                valid,  # (a source: only the sampled users' rows are read into memory)
                 k=k,
                 threshold=threshold,
                 max_users=cfg.tune_max_users,
