@@ -35,7 +35,7 @@ from steps.monitor.record_comparison import record_comparison
 from steps.monitor.record_empty_batch import record_empty_batch
 from steps.monitor.record_model_data import record_model_data
 from steps.register.load_comparable_production import load_comparable_production
-from steps.spark.train_hybrid_spark import train_hybrid_spark_on_frames
+from steps.spark.train_hybrid_spark import train_hybrid_spark_on_sources
 from steps.train.train_hybrid import train_hybrid
 from steps.validate.check_validation import check_validation
 from steps.validate.validate_catalogue import validate_catalogue
@@ -116,7 +116,7 @@ def continuous_training_pipeline(config: PipelineConfig) -> None:
     )
     if config.engine == "spark":  # the collaborative fits on Spark, as the training pipeline's
         inputs = (train, valid, features, config.model, config.evaluation, config.seed)
-        bundle = train_hybrid_spark_on_frames(*inputs, config.spark, id="train_hybrid_spark")
+        bundle = train_hybrid_spark_on_sources(*inputs, config.spark, id="train_hybrid_spark")
     else:
         bundle = train_hybrid(train, valid, features, config.model, config.evaluation, config.seed)
     promotion, deployment = judge_and_release(

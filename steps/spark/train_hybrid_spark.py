@@ -14,6 +14,7 @@ from materializers.bundle_materializer import ModelBundleMaterializer
 from movie_roulette.bundle import ModelBundle
 from movie_roulette.config import EvaluationConfig, ModelConfig, SentimentConfig, SparkConfig
 from movie_roulette.models.sentiment import SentimentModel
+from movie_roulette.ratings_source import RatingsSource
 from movie_roulette.spark.parquet import RatingsParquet
 from steps.train.train_hybrid import fit_bundle
 
@@ -35,18 +36,18 @@ def train_hybrid_spark(
 
 
 @step(output_materializers=ModelBundleMaterializer)
-def train_hybrid_spark_on_frames(
-    train: pd.DataFrame,
-    valid: pd.DataFrame,
+def train_hybrid_spark_on_sources(
+    train: RatingsSource,
+    valid: RatingsSource,
     features: pd.DataFrame,
     model_config: ModelConfig,
     evaluation: EvaluationConfig,
     seed: int,
     spark: SparkConfig,
 ) -> Annotated[ModelBundle, "model_bundle"]:
-    """`train_hybrid_spark` on frames (continuous training's split of its batches, which are
-    prepared in pandas): ALS is sent the driver's rows. The continuous pipeline runs it under
-    the name `train_hybrid_spark`."""
+    """`train_hybrid_spark` on the split of continuous training's batches (prepared in pandas,
+    written by `FrameMaterializer`, read a batch at a time): ALS is sent the driver's rows. The
+    continuous pipeline runs it under the name `train_hybrid_spark`."""
     return fit_bundle(
         train, valid, features, model_config, evaluation, seed, None, None, None, spark
     )

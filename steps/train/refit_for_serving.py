@@ -2,7 +2,6 @@
 
 from typing import Annotated, Any
 
-import pandas as pd
 from zenml import log_metadata, step
 
 from materializers.bundle_materializer import ModelBundleMaterializer
@@ -10,7 +9,7 @@ from movie_roulette.bundle import ModelBundle
 from movie_roulette.config import SparkConfig
 from movie_roulette.final_fit import metrics_note, refit_for_serving
 from movie_roulette.models.hybrid.training import FitScope, no_scope
-from movie_roulette.ratings_source import Part
+from movie_roulette.ratings_source import Part, RatingsSource
 from movie_roulette.spark.session import use_settings
 
 Served = tuple[Annotated[ModelBundle, "served_bundle"], Annotated[dict[str, Any], "fits"]]
@@ -52,15 +51,16 @@ def served_bundle(
 @step(output_materializers={"served_bundle": ModelBundleMaterializer})
 def refit_on_all_ratings(
     model_bundle: ModelBundle,
-    train: pd.DataFrame,
-    valid: pd.DataFrame,
-    test: pd.DataFrame,
+    train: RatingsSource,
+    valid: RatingsSource,
+    test: RatingsSource,
     refit_on_train_and_valid: bool,
     spark: SparkConfig,
 ) -> Served:
     """`spark`: where a Spark-fitted component refits (the config's session, also when this step
     runs without the steps before it, e.g. cached). The Spark engine's training pipeline runs
-    `refit_on_all_ratings_spark` instead (the parts as the prepare step's files)."""
+    `refit_on_all_ratings_spark` instead (the parts as the prepare step's files). The parts are
+    read a batch at a time (`RatingsSource`), never loaded whole as frames."""
     use_settings(spark)
     frames = {"train": train, "valid": valid, "test": test}
     served, record = served_bundle(model_bundle, frames, refit_on_train_and_valid)

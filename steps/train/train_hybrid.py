@@ -16,12 +16,13 @@ from movie_roulette.config import (
 )
 from movie_roulette.models.hybrid import train_hybrid as fit_hybrid
 from movie_roulette.models.sentiment import SentimentModel
+from movie_roulette.ratings_source import RatingsSource
 from movie_roulette.spark.parquet import RatingsParquet
 
 
 def fit_bundle(
-    train: pd.DataFrame | RatingsParquet,
-    valid: pd.DataFrame | RatingsParquet,
+    train: RatingsSource | RatingsParquet,
+    valid: RatingsSource | RatingsParquet,
     features: pd.DataFrame,
     model_config: ModelConfig,
     evaluation: EvaluationConfig,
@@ -32,8 +33,9 @@ def fit_bundle(
     spark: SparkConfig | None = None,
 ) -> ModelBundle:
     """engine: spark (`spark` given) swaps the collaborative components for Spark ALS; the
-    recipe, the sentiment component and the bundle are the same. The parts are frames, or on
-    the Spark engine the prepare step's files (`RatingsParquet`)."""
+    recipe, the sentiment component and the bundle are the same. The parts are read a batch at
+    a time (`RatingsSource`: the split artifact's file; never loaded whole as frames), or on the
+    Spark engine the prepare step's files (`RatingsParquet`), which Spark ALS reads there."""
     # on: added when the features carry scored reviews (none on a run without reviews)
     use_sentiment = None if sentiment is not None and sentiment.use_in_hybrid else False
     sentiment = sentiment or SentimentConfig()
@@ -74,8 +76,8 @@ def fit_bundle(
 
 @step(output_materializers=ModelBundleMaterializer)
 def train_hybrid(
-    train: pd.DataFrame,
-    valid: pd.DataFrame,
+    train: RatingsSource,
+    valid: RatingsSource,
     features: pd.DataFrame,
     model_config: ModelConfig,
     evaluation: EvaluationConfig,
@@ -92,8 +94,8 @@ def train_hybrid(
 # materializer rejects.
 @step(output_materializers=ModelBundleMaterializer)
 def train_hybrid_with_sentiment(
-    train: pd.DataFrame,
-    valid: pd.DataFrame,
+    train: RatingsSource,
+    valid: RatingsSource,
     features: pd.DataFrame,
     model_config: ModelConfig,
     evaluation: EvaluationConfig,

@@ -8,6 +8,7 @@ import inspect
 import typing
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from zenml.steps import BaseStep
 
@@ -101,7 +102,8 @@ def test_the_loading_steps_take_the_data_fingerprint() -> None:
     )
 
 
-# steps that judge a trained model: they read the seen ratings a batch at a time (docs/spark.md 24)
+# steps that judge a trained model: they read the seen ratings a batch at a time (docs/spark.md 24);
+# the steps that fit one from the split artifacts' files (docs/spark.md 25)
 JUDGING = (
     "evaluate_models",
     "run_behavioural_checks",
@@ -109,9 +111,19 @@ JUDGING = (
     "build_model_card",
     "promote_model",
 )
+FITTING = (
+    "train_hybrid",
+    "train_hybrid_with_sentiment",
+    "train_hybrid_spark_on_sources",
+    "refit_on_all_ratings",
+)
 
 
-@pytest.mark.parametrize("name", JUDGING)
-def test_the_judging_steps_take_train_and_valid_as_files_not_frames(name: str) -> None:
+@pytest.mark.parametrize("name", JUDGING + FITTING)
+def test_the_judging_and_fitting_steps_take_train_and_valid_as_files_not_frames(name: str) -> None:
     hints = typing.get_type_hints(STEPS[name].entrypoint)
     assert (hints["train"], hints["valid"]) == (RatingsSource, RatingsSource), name
+    if "test" in hints:
+        assert hints["test"] in (RatingsSource, pd.DataFrame), name  # (judged: a sample frame)
+    if name == "refit_on_all_ratings":
+        assert hints["test"] is RatingsSource

@@ -28,7 +28,8 @@ from movie_roulette.models.content import ContentRecommender
 from movie_roulette.models.hybrid import HybridRecommender, train_hybrid
 from movie_roulette.models.hybrid.training import FitScope, no_scope
 from movie_roulette.models.popularity import PopularityRecommender
-from movie_roulette.ratings_source import FrameRatings, RatingFiles, RatingsSource
+from movie_roulette.ratings_source import Part as SourcePart
+from movie_roulette.ratings_source import RatingFiles, RatingsSource, as_source
 from movie_roulette.spark import prep
 from movie_roulette.spark.als import als_rows_from, make_spark_als_components
 from movie_roulette.spark.parquet import CacheLease, RatingsParquet, SparkRatings
@@ -126,8 +127,8 @@ def make_spark_components(cfg: PipelineConfig) -> dict[str, Recommender]:
 
 
 # what a step of the Spark engine is given for a split part: the prepare step's files, or a
-# frame (continuous training's batches; a run whose parts were written by the local path)
-Part = pd.DataFrame | RatingsParquet
+# frame or source (continuous training's batches; a run whose parts were written by the local path)
+Part = SourcePart | RatingsParquet
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,7 @@ def spark_parts(parts: dict[str, Part]) -> SparkParts:
     sources = {
         name: RatingFiles.of(part.path, part.files, part.opener)
         if isinstance(part, RatingsParquet)
-        else FrameRatings(part)
+        else as_source(part)
         for name, part in parts.items()
     }
     files = {name: part for name, part in parts.items() if isinstance(part, RatingsParquet)}
