@@ -25,7 +25,6 @@ from movie_roulette.fingerprint import frames_checksum
 from movie_roulette.models.hybrid import HybridRecommender
 from movie_roulette.models.hybrid.training import FitScope, no_scope
 from movie_roulette.ratings_source import (
-    FrameRatings,
     Part,
     RatingsSource,
     as_source,
@@ -99,16 +98,17 @@ def all_ratings(train: Part, valid: Part, test: Part) -> pd.DataFrame:
     sources = [as_source(f) for f in (train, valid, test)]
     frames = [s.frame()[_COLUMNS] for s in sources if s.rows] or [sources[0].frame()[_COLUMNS]]
     everything = pd.concat(frames, ignore_index=True)
-    if not _has_duplicate_pairs([FrameRatings(everything)]):  # the usual case: disjoint splits
+    if not _has_duplicate_pairs([everything]):  # the usual case: disjoint splits
         return everything
     return everything.drop_duplicates([C.USER_ID, C.MOVIE_ID], keep="last").reset_index(drop=True)
 
 
-def _has_duplicate_pairs(parts: Sequence[RatingsSource]) -> bool:
+def _has_duplicate_pairs(given: Sequence[Part]) -> bool:
     """Whether a (user, movie) pair occurs twice in the parts, from one sorted int64 key per
     row (8 bytes a row, where pandas' drop_duplicates hashes both columns: ~1 GB at 25M
     ratings), read a batch at a time. Ids outside 0..2^31 answer True (drop_duplicates then
     decides)."""
+    parts = [as_source(p) for p in given]
     total = sum(p.rows for p in parts)
     if total < 2:
         return False
