@@ -183,3 +183,34 @@ def distinct_values(parts: Iterable[RatingsSource], column: str) -> np.ndarray:
     if not values:
         return np.empty(0, dtype if dtype is not None else np.float64)
     return np.unique(np.concatenate(values))
+
+
+def value_counts(parts: Iterable[RatingsSource], column: str, dropna: bool = True) -> pd.Series:
+    """Rows per value of `column` over the parts (those lacking the column are skipped), a
+    batch at a time: as `value_counts` of their concatenation, most frequent first, ties by
+    value. `dropna=False` counts missing values too (under a NaN index entry)."""
+    parts = list(parts)
+    counts = []
+    for part in parts:
+        if column not in part.columns:
+            continue
+        counts += [s.value_counts(dropna=dropna) for s in part.series(column) if len(s)]
+    if not counts:
+        empty = next((p for p in parts if column in p.columns), None)
+        first = next(empty.batches([column]), None) if empty is not None else None
+        values = first[column] if first is not None else pd.Series([], name=column, dtype=float)
+        return values.value_counts(dropna=dropna)
+    total = pd.concat(counts).groupby(level=0, dropna=dropna).sum().astype("int64")
+    total = total.sort_values(ascending=False, kind="stable")  # (index sorted: ties by value)
+    total.index.name = column
+    return total.rename("count")
+
+
+def rows_where(parts: Iterable[RatingsSource], column: str, values: object) -> pd.DataFrame:
+    """The rows whose `column` is in `values`, a batch at a time (as `frame[frame[column].isin(
+    values)]` of the concatenation: the parts' rows in order; a fresh RangeIndex unless they
+    are one batch)."""
+    picked = [b[b[column].isin(values)] for p in parts for b in p.batches()]
+    if len(picked) == 1:
+        return picked[0]
+    return pd.concat(picked, ignore_index=True)

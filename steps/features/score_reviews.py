@@ -11,6 +11,7 @@ from movie_roulette.models.review_sentiment import (
 )
 from movie_roulette.models.review_sentiment import score_reviews as score
 from movie_roulette.models.sentiment import SentimentModel
+from movie_roulette.ratings_source import RatingsSource
 
 
 @step
@@ -18,15 +19,15 @@ def score_reviews(
     reviews: pd.DataFrame,
     features: pd.DataFrame,
     sentiment_model: SentimentModel,
-    valid: pd.DataFrame,
-    test: pd.DataFrame,
+    valid: RatingsSource,
+    test: RatingsSource,
 ) -> tuple[
     Annotated[pd.DataFrame, "scored_reviews"],
     Annotated[pd.DataFrame, "features_with_sentiment"],
 ]:
+    """`valid` / `test` as the artifacts' files, read a batch at a time for the held-out pairs."""
     scored = score(reviews, sentiment_model)
-    held_out = pd.concat([valid, test], ignore_index=True)  # their reviews must not leak
-    aggregates = aggregate_sentiment(scored, exclude_pairs=held_out)
+    aggregates = aggregate_sentiment(scored, exclude_pairs=[valid, test])  # held out: no leak
     log_metadata(
         metadata={
             "reviews_scored": len(scored),

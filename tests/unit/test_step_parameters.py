@@ -127,3 +127,48 @@ def test_the_judging_and_fitting_steps_take_train_and_valid_as_files_not_frames(
         assert hints["test"] in (RatingsSource, pd.DataFrame), name  # (judged: a sample frame)
     if name == "refit_on_all_ratings":
         assert hints["test"] is RatingsSource
+
+
+@pytest.mark.parametrize(
+    ("name", "part"),
+    [
+        ("merge_catalogue", "ratings"),
+        ("validate_catalogue", "ratings"),
+        ("sample_test_users", "test"),
+        ("score_reviews", "valid"),
+        ("score_reviews", "test"),
+    ],
+)
+def test_the_counting_and_sampling_steps_read_their_part_from_files(name: str, part: str) -> None:
+    """They need per-movie counts, a sample's rows or held-out pairs (docs/spark.md 26), not
+    a 25M-row frame."""
+    assert typing.get_type_hints(STEPS[name].entrypoint)[part] is RatingsSource
+
+
+RATING_PARTS = ("ratings", "train", "valid", "test", "history", "new_interactions", "batch")
+# the steps that may load a ratings part as a frame, and why (docs/spark.md 26)
+FRAME_INPUTS = {
+    ("split_ratings", "ratings"): "the local engine splits in pandas (Spark: prepare step)",
+    ("validate_ratings", "ratings"): "the local engine's GX suite runs on pandas",
+    ("build_drift_features", "history"): "continuous training: drift features in pandas",
+    ("build_drift_features", "new_interactions"): "continuous training: one batch",
+    ("split_fresh_ratings", "history"): "continuous training splits in pandas",
+    ("split_fresh_ratings", "new_interactions"): "continuous training: one batch",
+    ("commit_batch", "batch"): "continuous training: one batch",
+    **{
+        (n, "test"): "the judged sample of test users"
+        for n in JUDGING
+        if n != "run_behavioural_checks"
+    },
+}
+
+
+def test_no_other_step_loads_a_ratings_part_as_a_frame() -> None:
+    """Issue 17: on the Spark engine the rating data never collects to the driver. Every step
+    input that receives the ratings or a split part reads files (a `RatingsSource`, Spark's
+    `RatingsParquet`, or the unloaded artifact) unless FRAME_INPUTS says why it may not."""
+    frames = set()
+    for name, step in STEPS.items():
+        hints = typing.get_type_hints(step.entrypoint)
+        frames |= {(name, p) for p in RATING_PARTS if hints.get(p) is pd.DataFrame}
+    assert frames == set(FRAME_INPUTS)

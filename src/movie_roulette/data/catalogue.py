@@ -10,6 +10,7 @@ import pandas as pd
 from movie_roulette import columns as C
 from movie_roulette.data.genres import merge_genres, merge_pipes
 from movie_roulette.exceptions import DataSourceError
+from movie_roulette.ratings_source import Part, as_source, value_counts
 
 TEXT_COLUMNS = (C.TITLE, C.GENRES, C.DIRECTOR, C.CAST, C.KEYWORDS, C.OVERVIEW)
 CONTENT_COLUMNS = (C.DIRECTOR, C.OVERVIEW, C.KEYWORDS)
@@ -87,9 +88,19 @@ def _tag_keywords(tags: pd.DataFrame) -> pd.Series:
     return clean.groupby(C.MOVIE_ID, sort=False)["tag"].agg("|".join)
 
 
-def _rating_counts(movie_ids: pd.Series, ratings: pd.DataFrame) -> np.ndarray:
-    counts = ratings[C.MOVIE_ID].value_counts()
-    return movie_ids.map(counts).fillna(0).to_numpy(dtype="float64")
+def movie_counts(ratings: Part, dropna: bool = True) -> pd.Series:
+    """Ratings per movie_id, counted a batch at a time (a file part is never loaded whole)."""
+    source = as_source(ratings)
+    if C.MOVIE_ID not in source.columns:
+        raise DataSourceError(
+            f"the ratings have no '{C.MOVIE_ID}' column (columns: {list(source.columns)}); "
+            "pass the ratings as load_ratings returns them."
+        )
+    return value_counts([source], C.MOVIE_ID, dropna=dropna)
+
+
+def _rating_counts(movie_ids: pd.Series, ratings: Part) -> np.ndarray:
+    return movie_ids.map(movie_counts(ratings)).fillna(0).to_numpy(dtype="float64")
 
 
 def _first_valid(*series: pd.Series) -> pd.Series:
@@ -105,13 +116,14 @@ def _fill(values: pd.Series, other: pd.Series) -> pd.Series:
 
 
 def merge_catalogue(
-    sources: Mapping[str, pd.DataFrame], ratings: pd.DataFrame | None = None
+    sources: Mapping[str, pd.DataFrame], ratings: Part | None = None
 ) -> pd.DataFrame:
     """One row per movie in `sources["movies"]`, with the catalogue contract columns.
 
     Optional `imdb` (joined on imdb_id), `tmdb` (joined on tmdb_id) and `tags` frames add
     director, cast, keywords, overview and genres. popularity = number of ratings when
-    `ratings` is given, else the source popularity (TMDB's for MovieLens).
+    `ratings` is given (a frame or a `RatingsSource`, read a batch at a time), else the
+    source popularity (TMDB's for MovieLens).
     """
     if "movies" not in sources:
         raise DataSourceError(
@@ -193,13 +205,16 @@ def merge_catalogue(
     return coerce_catalogue(base)
 
 
-def join_coverage(ratings: pd.DataFrame, catalogue: pd.DataFrame) -> float:
-    """Share of ratings whose movie has director, overview or keywords (0.0 for no ratings)."""
-    if len(ratings) == 0:
+def join_coverage(ratings: Part, catalogue: pd.DataFrame) -> float:
+    """Share of ratings whose movie has director, overview or keywords (0.0 for no ratings),
+    from the per-movie counts (`ratings` read a batch at a time)."""
+    counts = movie_counts(ratings, dropna=False)
+    total = int(counts.sum())
+    if total == 0:
         return 0.0
     has_content = np.zeros(len(catalogue), dtype=bool)
     for column in CONTENT_COLUMNS:
         values = catalogue[column].fillna("").astype(str).str.strip()
         has_content |= (values != "").to_numpy()
-    covered = set(catalogue.loc[has_content, C.MOVIE_ID].tolist())
-    return float(ratings[C.MOVIE_ID].isin(covered).mean())
+    covered = catalogue.loc[has_content, C.MOVIE_ID].to_numpy()
+    return int(counts[counts.index.isin(covered)].sum()) / total

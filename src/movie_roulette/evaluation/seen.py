@@ -20,7 +20,14 @@ import numpy as np
 import pandas as pd
 
 from movie_roulette.fingerprint import frames_checksum
-from movie_roulette.ratings_source import Part, RatingsSource, as_source, distinct_values
+from movie_roulette.ratings_source import (
+    Part,
+    RatingsSource,
+    as_source,
+    distinct_values,
+    rows_where,
+    value_counts,
+)
 
 
 @dataclass(frozen=True)
@@ -68,14 +75,7 @@ class SeenRatings:
     def value_counts(self, column: str) -> pd.Series:
         """Rows per value of `column` (NaN not counted), most frequent first, ties by value
         (as `value_counts` of the concatenation, with its ties ordered)."""
-        counts = [s.value_counts() for s in self._column(column)]
-        if not counts:
-            empty = self.parts[0].batches([column])
-            return next(empty, pd.DataFrame({column: []}))[column].value_counts()
-        total = pd.concat(counts).groupby(level=0).sum().astype("int64")
-        total = total.sort_values(ascending=False, kind="stable")  # (index sorted: ties by value)
-        total.index.name = column
-        return total.rename("count")
+        return value_counts(self.parts, column)
 
     def unique(self, column: str) -> np.ndarray:
         """The distinct non-missing values of `column`, sorted."""
@@ -95,10 +95,7 @@ class SeenRatings:
     def rows_of(self, column: str, values: Any) -> pd.DataFrame:
         """The rows whose `column` is in `values` (as `frame[frame[column].isin(values)]` of
         the concatenation: the parts' rows in order; a fresh RangeIndex unless one batch)."""
-        picked = [b[b[column].isin(values)] for p in self.parts for b in p.batches()]
-        if len(picked) == 1:
-            return picked[0]
-        return pd.concat(picked, ignore_index=True)
+        return rows_where(self.parts, column, values)
 
     def checksum(self) -> str:
         """`frame_checksum` of the concatenation (the first part's columns, in order)."""

@@ -18,7 +18,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -27,6 +27,7 @@ import pandas as pd
 from movie_roulette import columns as C
 from movie_roulette.data._frames import coerce_reviews
 from movie_roulette.models.base import Interactions, Recommender
+from movie_roulette.ratings_source import Part, as_source
 
 SENTIMENT_COMPONENT = "sentiment"
 POSITIVE, NEGATIVE = "positive", "negative"
@@ -68,21 +69,27 @@ def wilson_interval(positive: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np
 
 
 def aggregate_sentiment(
-    scored: pd.DataFrame, exclude_pairs: pd.DataFrame | None = None
+    scored: pd.DataFrame, exclude_pairs: Part | Sequence[Part] | None = None
 ) -> pd.DataFrame:
     """movie_id, sentiment_positive_share, sentiment_count, sentiment_confidence per reviewed
-    movie. Reviews whose (user_id, movie_id) is in `exclude_pairs` are left out."""
+    movie. Reviews whose (user_id, movie_id) is in `exclude_pairs` (a frame or `RatingsSource`,
+    or several: the held-out valid and test parts) are left out; the parts are read a batch at
+    a time, keeping only the rows of reviewing users (at 25M ratings, valid and test are 10M
+    rows)."""
     frame = scored
-    if exclude_pairs is not None and len(exclude_pairs) and frame[C.USER_ID].notna().any():
-        held = pd.MultiIndex.from_frame(exclude_pairs[[C.USER_ID, C.MOVIE_ID]].astype("int64"))
-        has_user = frame[C.USER_ID].notna()
-        pairs = pd.MultiIndex.from_arrays(
-            [
-                frame[C.USER_ID].fillna(-1).astype("int64").to_numpy(),
-                frame[C.MOVIE_ID].astype("int64").to_numpy(),
-            ]
-        )
-        frame = frame[~(has_user.to_numpy() & pairs.isin(held))]
+    if exclude_pairs is not None and frame[C.USER_ID].notna().any():
+        given = exclude_pairs if isinstance(exclude_pairs, list | tuple) else [exclude_pairs]
+        has_user = frame[C.USER_ID].notna().to_numpy()
+        users = frame[C.USER_ID].fillna(-1).astype("int64").to_numpy()
+        pairs = pd.MultiIndex.from_arrays([users, frame[C.MOVIE_ID].astype("int64").to_numpy()])
+        reviewers = np.unique(users[has_user])
+        held = np.zeros(len(frame), bool)
+        for part in (as_source(p) for p in given):
+            for batch in part.batches([C.USER_ID, C.MOVIE_ID]):
+                batch = batch[batch[C.USER_ID].isin(reviewers)]
+                if len(batch):
+                    held |= pairs.isin(pd.MultiIndex.from_frame(batch.astype("int64")))
+        frame = frame[~(has_user & held)]
     if frame.empty:
         return pd.DataFrame(
             {

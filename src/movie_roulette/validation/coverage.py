@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 
 from movie_roulette import columns as C
+from movie_roulette.data.catalogue import movie_counts
+from movie_roulette.ratings_source import Part, as_source
 from movie_roulette.validation.report import ValidationReport, make_result, to_jsonable
 from movie_roulette.validation.runner import expect, run_suite
 
@@ -21,7 +23,7 @@ def _non_empty(values: pd.Series) -> pd.Series:
 
 
 def validate_join_coverage(
-    ratings: pd.DataFrame,
+    ratings: Part,
     catalogue: pd.DataFrame,
     min_coverage: float,
     content_columns: Sequence[str] = tuple(CONTENT_COLUMNS),
@@ -29,8 +31,10 @@ def validate_join_coverage(
     """Every rated movie must be in the catalogue, and at least `min_coverage` of the ratings
     must point at a movie with content metadata (one of `content_columns` non-empty: director,
     overview or keywords by default; MovieLens alone has genres and tags, see
-    `data.sources.content_columns`)."""
+    `data.sources.content_columns`). `ratings`: a frame or a `RatingsSource` (read a batch at
+    a time: only the per-movie counts are held)."""
     content = list(content_columns)
+    ratings = as_source(ratings)
     if not 0.0 <= min_coverage <= 1.0:
         raise ValueError(f"min_coverage: {min_coverage} must be between 0 and 1.")
     missing = [("ratings", C.MOVIE_ID)] if C.MOVIE_ID not in ratings.columns else []
@@ -46,7 +50,14 @@ def validate_join_coverage(
             )
             for frame, col in missing
         ]
-        return run_suite(ratings, "join_coverage", [], results, {"min_coverage": min_coverage})
+        return run_suite(
+            pd.DataFrame(),
+            "join_coverage",
+            [],
+            results,
+            {"min_coverage": min_coverage},
+            rows=ratings.rows,
+        )
 
     has_content = _non_empty(catalogue[content[0]])
     for col in content[1:]:
@@ -55,7 +66,7 @@ def validate_join_coverage(
     content_by_movie = content_by_movie[~content_by_movie.index.duplicated()]
     # one row per rated movie with its number of ratings (not one row per rating: at 25M
     # ratings the per-rating frame and its temporaries took ~2.4 GB in this step)
-    counts = ratings[C.MOVIE_ID].value_counts(dropna=False, sort=False)
+    counts = movie_counts(ratings, dropna=False)
     ids = pd.Series(counts.index.to_numpy())
     known = ids.isin(content_by_movie.index).to_numpy()
     with_content = ids.map(content_by_movie.astype(float)).fillna(0.0).to_numpy() > 0

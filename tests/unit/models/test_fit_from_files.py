@@ -1,9 +1,8 @@
 """Fits that read their parts as Parquet files a batch at a time (the Spark engine's training and
 served refit): the same model as from frames, and the frames never loaded.
 
-`NoFrame` is a `RatingFiles` whose `frame()` fails the test, so a fit that quietly loaded a
-part whole (what the Spark engine's steps did before: ~600 MB of frames at 25M ratings) fails
-here; batches are 7 rows, so they never line up with the files."""
+The parts are `tests.unit.rating_files.NoFrame` files (`frame()` fails the test), read in
+batches of 7 rows, so they never line up with the files."""
 
 from __future__ import annotations
 
@@ -11,8 +10,6 @@ import copy
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
 from movie_roulette import columns as C
@@ -24,30 +21,13 @@ from movie_roulette.models.hybrid import train_hybrid
 from movie_roulette.models.indexing import index_streamed
 from movie_roulette.ratings_source import FrameRatings, RatingFiles
 from tests.unit.models.tiny import split_tiny, tiny_catalogue, tiny_model_config, tiny_ratings
+from tests.unit.rating_files import as_files
 from tests.unit.test_final_fit import _fitted, _same_model
-
-
-class NoFrame(RatingFiles):
-    def frame(self) -> pd.DataFrame:
-        raise AssertionError(f"{self.path} was loaded whole; a fit reads it a batch at a time")
 
 
 @pytest.fixture(autouse=True)
 def _small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ratings_source, "BATCH_ROWS", 7)
-
-
-def _files(tmp_path, frame: pd.DataFrame, name: str, cls: type[RatingFiles] = NoFrame):
-    """`frame` as three Parquet files (row order kept), read back as `cls`."""
-    folder = tmp_path / name
-    folder.mkdir()
-    paths = []
-    for k, rows in enumerate(np.array_split(np.arange(len(frame)), 3)):
-        path = folder / f"part-{k}.parquet"
-        table = pa.Table.from_pandas(frame.iloc[rows], preserve_index=False)
-        pq.write_table(table, path)
-        paths.append(str(path))
-    return cls.of(str(folder), paths)
 
 
 def _splits() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -58,7 +38,7 @@ def _splits() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
 def test_parts_indexed_from_files_are_the_frames_indexing(tmp_path) -> None:
     frames = _splits()
     files = [
-        _files(tmp_path, f, n) for f, n in zip(frames, ("train", "valid", "test"), strict=True)
+        as_files(tmp_path, f, n) for f, n in zip(frames, ("train", "valid", "test"), strict=True)
     ]
     from_files = index_parts(files)
     from_frames = index_parts([FrameRatings(f) for f in frames])
@@ -76,8 +56,8 @@ def test_the_hybrid_trained_on_files_is_the_one_trained_on_frames(tmp_path) -> N
     on_frames = train_hybrid(train, valid, *args, seed=3)
     # train is never loaded whole; valid is, while the blend search runs on it
     on_files = train_hybrid(
-        _files(tmp_path, train, "train"),
-        _files(tmp_path, valid, "valid", RatingFiles),
+        as_files(tmp_path, train, "train"),
+        as_files(tmp_path, valid, "valid", RatingFiles),
         *args,
         seed=3,
     )
@@ -91,7 +71,7 @@ def test_the_served_refit_on_files_is_the_refit_on_frames(tmp_path) -> None:
     model = _fitted(train)
     twin = copy.deepcopy(model)
     files = [
-        _files(tmp_path, f, n) for f, n in ((train, "train"), (valid, "valid"), (test, "test"))
+        as_files(tmp_path, f, n) for f, n in ((train, "train"), (valid, "valid"), (test, "test"))
     ]
     served, fits = refit_for_serving(model, *files, tiny_catalogue())
     expected, expected_fits = refit_for_serving(twin, train, valid, test, tiny_catalogue())
@@ -106,13 +86,13 @@ def test_the_served_refit_on_files_is_the_refit_on_frames(tmp_path) -> None:
 
 def test_a_file_part_without_ratings_or_with_nan_is_refused_by_name(tmp_path) -> None:
     train, _, _ = _splits()
-    no_rating = _files(tmp_path, train.drop(columns=[C.RATING]), "no-rating")
+    no_rating = as_files(tmp_path, train.drop(columns=[C.RATING]), "no-rating")
     with pytest.raises(ValueError, match=r"no-rating.*missing column\(s\) \['rating'\]"):
         _fitted(train).refit([no_rating])
     broken = train.copy()
     broken.loc[10, C.RATING] = np.nan
     with pytest.raises(ValueError, match="NaN or infinite"):
-        _fitted(train).refit([_files(tmp_path, broken, "nan")])
+        _fitted(train).refit([as_files(tmp_path, broken, "nan")])
 
 
 def test_rows_that_change_between_the_two_passes_are_refused() -> None:
@@ -135,7 +115,7 @@ def test_rows_that_change_between_the_two_passes_are_refused() -> None:
 def test_the_blend_search_samples_its_users_from_the_whole_split(tmp_path) -> None:
     train, valid, _ = _splits()
     model = _fitted(train)
-    rows, ranked, stacked = model._tuning_rows(_files(tmp_path, valid, "valid"), 4.0, 5, seed=1)
+    rows, ranked, stacked = model._tuning_rows(as_files(tmp_path, valid, "valid"), 4.0, 5, seed=1)
     known = valid[valid[C.USER_ID].isin(model.user_ids)]
     liked = known[known[C.RATING] >= 4.0][C.USER_ID]
     with_known_movie = known[model.movie_positions(known[C.MOVIE_ID]) >= 0][C.USER_ID]
@@ -148,5 +128,5 @@ def test_the_blend_search_samples_its_users_from_the_whole_split(tmp_path) -> No
     )
     on_frame, on_files = _fitted(train), _fitted(train)
     on_frame.tune(valid, max_users=5, seed=1)
-    on_files.tune(_files(tmp_path, valid, "valid-again"), max_users=5, seed=1)
+    on_files.tune(as_files(tmp_path, valid, "valid-again"), max_users=5, seed=1)
     assert on_files.weights == on_frame.weights and on_files.rating_coefs == on_frame.rating_coefs

@@ -74,6 +74,34 @@ def test_aggregate_share_count_confidence_and_held_out_pairs() -> None:
     assert agg.loc[1, C.SENTIMENT_COUNT] == 2 and 2 not in agg.index
 
 
+def test_held_out_pairs_read_from_files_exclude_as_the_frames_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """score_reviews at 25M: valid and test are the split's files (10M rows), read in batches
+    and never whole; a reviewer's pair in either part is held out, their other pairs count."""
+    from movie_roulette import ratings_source
+    from tests.unit.rating_files import as_files
+
+    monkeypatch.setattr(ratings_source, "BATCH_ROWS", 7)
+    scored = score_reviews(reviews(), Fixed(PROBA))
+    rng = np.random.default_rng(0)
+    others = pd.DataFrame(
+        {C.USER_ID: rng.integers(100, 200, 40), C.MOVIE_ID: rng.integers(1, 3, 40)}
+    )
+    valid = pd.concat([others.iloc[:20], pd.DataFrame({C.USER_ID: [10], C.MOVIE_ID: [1]})])
+    test = pd.concat([pd.DataFrame({C.USER_ID: [10], C.MOVIE_ID: [2]}), others.iloc[20:]])
+    files = [
+        as_files(tmp_path, f.reset_index(drop=True), n) for f, n in ((valid, "v"), (test, "t"))
+    ]
+    from_files = aggregate_sentiment(scored, exclude_pairs=files)
+    from_frame = aggregate_sentiment(scored, exclude_pairs=pd.concat([valid, test]))
+    pd.testing.assert_frame_equal(from_files, from_frame)
+    agg = from_files.set_index(C.MOVIE_ID)
+    assert agg.loc[1, C.SENTIMENT_COUNT] == 2 and 2 not in agg.index
+    only_valid = aggregate_sentiment(scored, exclude_pairs=[files[0]]).set_index(C.MOVIE_ID)
+    assert 2 in only_valid.index  # user 10's review of movie 2 counts when (10, 2) is not held
+
+
 def test_wilson_interval_matches_the_textbook_value() -> None:
     low, high = wilson_interval(np.array([8]), np.array([10]))
     assert (low[0], high[0]) == pytest.approx((0.4902, 0.9433), abs=1e-4)
