@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -108,6 +107,7 @@ def _child(args: argparse.Namespace) -> dict:
 
 def main() -> None:
     from benchmarks.scale import add_synthetic_arguments, synthetic_config
+    from benchmarks.ways import run_ways
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     add_synthetic_arguments(parser, config=ROOT / "configs" / "ml-25m.yaml")
@@ -123,20 +123,11 @@ def main() -> None:
         print(json.dumps(_child(args), default=str))
         return
     _prepare(args, cfg)
-    out: dict = {"ratings": args.ratings, "ways": {}}
-    for way in WAYS:
-        _log(f"way {way}")
-        cmd = [sys.executable, __file__, "--ratings", str(args.ratings), "--seed", str(args.seed)]
-        cmd += ["--config", str(args.config), "--data-root", str(args.data_root)]
-        cmd += ["--work", str(args.work), "--child", way]
-        done = subprocess.run(cmd, capture_output=True, text=True)
-        if done.returncode:
-            raise SystemExit(f"{way} failed:\n{done.stderr[-3000:]}")
-        out["ways"][way] = json.loads(done.stdout.strip().splitlines()[-1])
-    figures = [out["ways"][w].pop("figures") for w in WAYS]
-    out["same_figures"] = json.dumps(figures[0], sort_keys=True) == json.dumps(
-        figures[1], sort_keys=True
-    )
+    argv = ["--ratings", str(args.ratings), "--seed", str(args.seed)]
+    argv += ["--config", str(args.config), "--data-root", str(args.data_root)]
+    argv += ["--work", str(args.work)]
+    ways, figures, same = run_ways(__file__, WAYS, argv)
+    out: dict = {"ratings": args.ratings, "ways": ways, "same_figures": same}
     out["movies"] = out["ways"]["files"]["movies"]
     out["coverage"] = figures[1]["coverage"]
     print(json.dumps(out, indent=None if args.json else 2))

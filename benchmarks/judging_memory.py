@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -132,6 +131,7 @@ def _child(args: argparse.Namespace) -> dict:
 
 def main() -> None:
     from benchmarks.scale import add_synthetic_arguments, synthetic_config
+    from benchmarks.ways import run_ways
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     add_synthetic_arguments(parser, config=ROOT / "configs" / "ml-25m.yaml")
@@ -149,22 +149,13 @@ def main() -> None:
         print(json.dumps(_child(args), default=str))
         return
     _prepare(args, cfg)
-    out: dict = {"ratings": args.ratings, "ways": {}}
-    for way in WAYS:
-        _log(f"way {way}")
-        cmd = [sys.executable, __file__, "--ratings", str(args.ratings), "--seed", str(args.seed)]
-        cmd += ["--config", str(args.config), "--data-root", str(args.data_root)]
-        cmd += ["--users", str(args.users), "--work", str(args.work), "--child", way]
-        if args.bundle:
-            cmd += ["--bundle", str(args.bundle)]
-        done = subprocess.run(cmd, capture_output=True, text=True)
-        if done.returncode:
-            raise SystemExit(f"{way} failed:\n{done.stderr[-3000:]}")
-        out["ways"][way] = json.loads(done.stdout.strip().splitlines()[-1])
-    figures = [out["ways"][w].pop("figures") for w in WAYS]
-    out["same_figures"] = json.dumps(figures[0], sort_keys=True) == json.dumps(
-        figures[1], sort_keys=True
-    )
+    argv = ["--ratings", str(args.ratings), "--seed", str(args.seed)]
+    argv += ["--config", str(args.config), "--data-root", str(args.data_root)]
+    argv += ["--users", str(args.users), "--work", str(args.work)]
+    if args.bundle:
+        argv += ["--bundle", str(args.bundle)]
+    ways, figures, same = run_ways(__file__, WAYS, argv)
+    out: dict = {"ratings": args.ratings, "ways": ways, "same_figures": same}
     out["seen_rows"] = out["ways"]["files"]["seen_rows"]
     out["users"] = out["ways"]["files"]["users"]
     out["ndcg@10"] = figures[1]["metrics"]["hybrid"].get("ndcg@10")
