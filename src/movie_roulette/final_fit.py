@@ -24,12 +24,8 @@ from movie_roulette import columns as C
 from movie_roulette.fingerprint import frames_checksum
 from movie_roulette.models.hybrid import HybridRecommender
 from movie_roulette.models.hybrid.training import FitScope, no_scope
-from movie_roulette.ratings_source import (
-    Part,
-    RatingsSource,
-    as_source,
-    distinct_values,
-)
+from movie_roulette.models.indexing import union_ids
+from movie_roulette.ratings_source import Part, RatingsSource, as_source, as_sources
 
 SERVED_DATA = "train+valid+test"  # what the served fit saw
 HOLDOUT = "holdout"  # the evaluated model: train (+ valid); its metrics are on the test split
@@ -57,25 +53,29 @@ class FitRecord:
 
 def fit_record(data: str, ratings: Part | Sequence[Part]) -> FitRecord:
     """The record of a fit on `ratings`, or on the concatenation of several parts (computed
-    a batch at a time, without building it, as the refit on them is)."""
-    one = isinstance(ratings, pd.DataFrame | RatingsSource)
-    sources = [as_source(p) for p in ([ratings] if one else ratings)]  # type: ignore[list-item]
+    in one pass, a batch at a time, without building it, as the refit on them is)."""
+    sources = as_sources(ratings)
     parts = [p for p in sources if p.rows] or sources[:1]
     if not parts:
         raise ValueError(f"fit_record({data!r}): no frame given.")
     dtypes = _common_dtypes(parts)  # (parts with other dtypes hash as their concatenation)
+    users: list[np.ndarray] = []
+    movies: list[np.ndarray] = []
 
     def batches() -> Iterator[pd.DataFrame]:
         for part in parts:
             for batch in part.batches(_COLUMNS):
+                users.append(np.unique(batch[C.USER_ID].to_numpy()))
+                movies.append(np.unique(batch[C.MOVIE_ID].to_numpy()))
                 yield batch if dtypes is None else batch.astype(dtypes)
 
+    sha256 = frames_checksum(batches(), columns=_COLUMNS)  # (fills users and movies)
     return FitRecord(
         data=data,
-        ratings_sha256=frames_checksum(batches(), columns=_COLUMNS),
+        ratings_sha256=sha256,
         rows=sum(p.rows for p in parts),
-        users=len(distinct_values(parts, C.USER_ID)),
-        movies=len(distinct_values(parts, C.MOVIE_ID)),
+        users=len(union_ids(users)) if users else 0,
+        movies=len(union_ids(movies)) if movies else 0,
     )
 
 

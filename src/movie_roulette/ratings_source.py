@@ -168,6 +168,13 @@ def as_source(part: Part) -> RatingsSource:
     return part if isinstance(part, RatingsSource) else FrameRatings(part)
 
 
+def as_sources(given: Part | Iterable[Part]) -> list[RatingsSource]:
+    """One part (a frame or a source) or several, as a list of sources."""
+    if isinstance(given, pd.DataFrame | RatingsSource):
+        return [as_source(given)]
+    return [as_source(p) for p in given]
+
+
 def distinct_values(parts: Iterable[RatingsSource], column: str) -> np.ndarray:
     """The sorted distinct non-missing values of `column` over the parts (those lacking the
     column are skipped), a batch at a time; an empty array of the column's dtype when none."""
@@ -206,11 +213,18 @@ def value_counts(parts: Iterable[RatingsSource], column: str, dropna: bool = Tru
     return total.rename("count")
 
 
-def rows_where(parts: Iterable[RatingsSource], column: str, values: object) -> pd.DataFrame:
+def rows_where(
+    parts: Iterable[RatingsSource],
+    column: str,
+    values: object,
+    columns: Sequence[str] | None = None,
+) -> pd.DataFrame:
     """The rows whose `column` is in `values`, a batch at a time (as `frame[frame[column].isin(
     values)]` of the concatenation: the parts' rows in order; a fresh RangeIndex unless they
-    are one batch)."""
-    picked = [b[b[column].isin(values)] for p in parts for b in p.batches()]
+    are one batch). `columns`: read only these (they must include `column`); None: all."""
+    picked = [b[b[column].isin(values)] for p in parts for b in p.batches(columns)]
+    if not picked:  # (no parts, or only parts without batches)
+        return pd.DataFrame(columns=list(columns or [column]))
     if len(picked) == 1:
         return picked[0]
     return pd.concat(picked, ignore_index=True)

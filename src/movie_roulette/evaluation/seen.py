@@ -23,7 +23,7 @@ from movie_roulette.fingerprint import frames_checksum
 from movie_roulette.ratings_source import (
     Part,
     RatingsSource,
-    as_source,
+    as_sources,
     distinct_values,
     rows_where,
     value_counts,
@@ -44,9 +44,7 @@ class SeenRatings:
     def of(cls, ratings: SeenRatings | Part | Sequence[Part]) -> SeenRatings:
         if isinstance(ratings, SeenRatings):
             return ratings
-        if isinstance(ratings, pd.DataFrame | RatingsSource):
-            return cls((as_source(ratings),))
-        return cls(tuple(as_source(p) for p in ratings))
+        return cls(tuple(as_sources(ratings)))
 
     def __len__(self) -> int:
         return sum(p.rows for p in self.parts)

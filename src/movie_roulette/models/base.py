@@ -131,6 +131,16 @@ def _counted(source: RatingsSource) -> bool:
     return not isinstance(source, FrameRatings) or isinstance(source.data, pd.DataFrame)
 
 
+def _positions_in(known: np.ndarray, values: Iterable[int] | np.ndarray) -> np.ndarray:
+    """Each value's index in the sorted `known` ids, -1 where it is not there."""
+    ids = np.asarray(list(values) if not isinstance(values, np.ndarray) else values)
+    ids = ids.astype(np.int64, copy=False).reshape(-1)
+    if len(known) == 0:
+        return np.full(len(ids), -1, np.int64)
+    pos = np.minimum(np.searchsorted(known, ids), len(known) - 1)
+    return np.where(known[pos] == ids, pos, -1).astype(np.int64)
+
+
 SAMPLED_TOP_K_ABOVE = 8192  # catalogues larger than this find the k-th score from a sample
 
 
@@ -355,13 +365,11 @@ class Recommender(RowScoring):
 
     def movie_positions(self, movie_ids: Iterable[int] | np.ndarray) -> np.ndarray:
         """Dense indices of movie ids, -1 where the movie is unknown (never raises)."""
-        ids = np.asarray(list(movie_ids) if not isinstance(movie_ids, np.ndarray) else movie_ids)
-        ids = ids.astype(np.int64, copy=False).reshape(-1)
-        if len(self.movie_ids) == 0:
-            return np.full(len(ids), -1, np.int64)
-        pos = np.searchsorted(self.movie_ids, ids)
-        pos_c = np.minimum(pos, len(self.movie_ids) - 1)
-        return np.where(self.movie_ids[pos_c] == ids, pos_c, -1).astype(np.int64)
+        return _positions_in(self.movie_ids, movie_ids)
+
+    def user_positions(self, user_ids: Iterable[int] | np.ndarray) -> np.ndarray:
+        """Dense indices of user ids, -1 where the user is unknown (never raises)."""
+        return _positions_in(self.user_ids, user_ids)
 
     def movie_index(self, movie_ids: Iterable[int] | np.ndarray) -> np.ndarray:
         self._check_fitted()

@@ -27,7 +27,7 @@ import pandas as pd
 from movie_roulette import columns as C
 from movie_roulette.data._frames import coerce_reviews
 from movie_roulette.models.base import Interactions, Recommender
-from movie_roulette.ratings_source import Part, as_source
+from movie_roulette.ratings_source import Part, as_sources, rows_where
 
 SENTIMENT_COMPONENT = "sentiment"
 POSITIVE, NEGATIVE = "positive", "negative"
@@ -78,18 +78,13 @@ def aggregate_sentiment(
     rows)."""
     frame = scored
     if exclude_pairs is not None and frame[C.USER_ID].notna().any():
-        given = exclude_pairs if isinstance(exclude_pairs, list | tuple) else [exclude_pairs]
         has_user = frame[C.USER_ID].notna().to_numpy()
         users = frame[C.USER_ID].fillna(-1).astype("int64").to_numpy()
         pairs = pd.MultiIndex.from_arrays([users, frame[C.MOVIE_ID].astype("int64").to_numpy()])
-        reviewers = np.unique(users[has_user])
-        held = np.zeros(len(frame), bool)
-        for part in (as_source(p) for p in given):
-            for batch in part.batches([C.USER_ID, C.MOVIE_ID]):
-                batch = batch[batch[C.USER_ID].isin(reviewers)]
-                if len(batch):
-                    held |= pairs.isin(pd.MultiIndex.from_frame(batch.astype("int64")))
-        frame = frame[~(has_user & held)]
+        pair_columns = [C.USER_ID, C.MOVIE_ID]  # (the reviewers' held-out rows only are kept)
+        held = rows_where(as_sources(exclude_pairs), C.USER_ID, users[has_user], pair_columns)
+        held_pairs = pd.MultiIndex.from_frame(held.astype("int64"))
+        frame = frame[~(has_user & pairs.isin(held_pairs))]
     if frame.empty:
         return pd.DataFrame(
             {

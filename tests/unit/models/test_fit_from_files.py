@@ -21,7 +21,7 @@ from movie_roulette.models.hybrid import train_hybrid
 from movie_roulette.models.indexing import index_streamed
 from movie_roulette.ratings_source import FrameRatings, RatingFiles
 from tests.unit.models.tiny import split_tiny, tiny_catalogue, tiny_model_config, tiny_ratings
-from tests.unit.rating_files import as_files
+from tests.unit.rating_files import NoFrame, as_files
 from tests.unit.test_final_fit import _fitted, _same_model
 
 
@@ -130,3 +130,26 @@ def test_the_blend_search_samples_its_users_from_the_whole_split(tmp_path) -> No
     on_frame.tune(valid, max_users=5, seed=1)
     on_files.tune(as_files(tmp_path, valid, "valid-again"), max_users=5, seed=1)
     assert on_files.weights == on_frame.weights and on_files.rating_coefs == on_frame.rating_coefs
+
+
+def test_a_fit_record_reads_each_part_once(tmp_path) -> None:
+    """The record (checksum, rows, users, movies) of parts read from files equals the record
+    of their concatenation, from one pass over the files (not one per figure)."""
+
+    class Counted(NoFrame):
+        rows_read = 0
+
+        def batches(self, columns=None):
+            for batch in super().batches(columns):
+                Counted.rows_read += len(batch)
+                yield batch
+
+    train, valid, _ = _splits()
+    files = [as_files(tmp_path, f, n, cls=Counted) for f, n in ((train, "t"), (valid, "v"))]
+    Counted.rows_read = 0
+    record = fit_record("train+valid", files)
+    both = pd.concat([train, valid], ignore_index=True)[[C.USER_ID, C.MOVIE_ID, C.RATING]]
+    assert record == fit_record("train+valid", both)
+    assert (record.users, record.movies) == (both[C.USER_ID].nunique(), both[C.MOVIE_ID].nunique())
+    first_batches = 2 * 7  # (the dtype check reads each part's first batch: <= 7 rows)
+    assert 0 <= Counted.rows_read - len(both) <= first_batches  # one pass over the rows, not 3

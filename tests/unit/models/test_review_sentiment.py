@@ -100,6 +100,8 @@ def test_held_out_pairs_read_from_files_exclude_as_the_frames_do(
     assert agg.loc[1, C.SENTIMENT_COUNT] == 2 and 2 not in agg.index
     only_valid = aggregate_sentiment(scored, exclude_pairs=[files[0]]).set_index(C.MOVIE_ID)
     assert 2 in only_valid.index  # user 10's review of movie 2 counts when (10, 2) is not held
+    nothing_held = aggregate_sentiment(scored, exclude_pairs=[])
+    pd.testing.assert_frame_equal(nothing_held, aggregate_sentiment(scored))
 
 
 def test_wilson_interval_matches_the_textbook_value() -> None:

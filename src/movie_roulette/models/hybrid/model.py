@@ -45,7 +45,7 @@ from movie_roulette.models.hybrid import (
 )
 from movie_roulette.models.hybrid.rating_stack import BASELINE, INTERCEPT, Z_PREFIX
 from movie_roulette.progress import Progress
-from movie_roulette.ratings_source import Part, RatingsSource, as_source
+from movie_roulette.ratings_source import Part, RatingsSource, as_source, as_sources
 from movie_roulette.results import Fallback, RatingPrediction, Recommendations, RecommendedItem
 
 log = logging.getLogger(__name__)
@@ -187,8 +187,7 @@ class HybridRecommender(Recommender):
         fitted as their concatenation, without building it (`fit_frames`)."""
         weights, coefs, info = dict(self.weights), dict(self.rating_coefs), dict(self.fit_info)
         top_z = dict(self.top_z)
-        one = isinstance(ratings, pd.DataFrame | RatingsSource)
-        self.fit_frames([ratings] if one else ratings, catalogue)  # type: ignore[list-item]
+        self.fit_frames(as_sources(ratings), catalogue)
         self.weights, self.rating_coefs, self.top_z = weights, coefs, top_z
         self.fit_info = {
             **info,
@@ -583,9 +582,7 @@ class HybridRecommender(Recommender):
             if not len(batch):
                 continue
             checked = check_ratings(batch)
-            users = checked[C.USER_ID].to_numpy()
-            pos = np.minimum(np.searchsorted(self.user_ids, users), len(self.user_ids) - 1)
-            yield checked[self.user_ids[pos] == users]
+            yield checked[self.user_positions(checked[C.USER_ID].to_numpy()) >= 0]
 
     def _tune_weights(
         self, valid: pd.DataFrame, k: int, threshold: float, max_users: int | None, seed: int
