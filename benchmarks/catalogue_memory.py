@@ -106,27 +106,14 @@ def _child(args: argparse.Namespace) -> dict:
 
 
 def main() -> None:
-    from benchmarks.scale import add_synthetic_arguments, synthetic_config
-    from benchmarks.ways import run_ways
+    from benchmarks.ways import child_argv, parse, run_ways, way_parser
 
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    add_synthetic_arguments(parser, config=ROOT / "configs" / "ml-25m.yaml")
-    parser.add_argument("--ratings", type=int, default=25_000_000)
-    parser.add_argument("--work", type=Path, help="where the artifact goes (default: beside data)")
-    parser.add_argument("--json", action="store_true")
-    parser.add_argument("--child", choices=WAYS, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    cfg = synthetic_config(args, args.ratings)
-    if args.work is None:
-        args.work = Path(cfg.data.data_dir).with_name(Path(cfg.data.data_dir).name + "-catalogue")
+    args, cfg = parse(way_parser(__doc__, WAYS), "-catalogue")
     if args.child:
         print(json.dumps(_child(args), default=str))
         return
     _prepare(args, cfg)
-    argv = ["--ratings", str(args.ratings), "--seed", str(args.seed)]
-    argv += ["--config", str(args.config), "--data-root", str(args.data_root)]
-    argv += ["--work", str(args.work)]
-    ways, figures, same = run_ways(__file__, WAYS, argv)
+    ways, figures, same = run_ways(__file__, WAYS, child_argv(args))
     out: dict = {"ratings": args.ratings, "ways": ways, "same_figures": same}
     out["movies"] = out["ways"]["files"]["movies"]
     out["coverage"] = figures[1]["coverage"]

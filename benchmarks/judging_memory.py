@@ -130,28 +130,17 @@ def _child(args: argparse.Namespace) -> dict:
 
 
 def main() -> None:
-    from benchmarks.scale import add_synthetic_arguments, synthetic_config
-    from benchmarks.ways import run_ways
+    from benchmarks.ways import child_argv, parse, run_ways, way_parser
 
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    add_synthetic_arguments(parser, config=ROOT / "configs" / "ml-25m.yaml")
-    parser.add_argument("--ratings", type=int, default=25_000_000)
+    parser = way_parser(__doc__, WAYS)
     parser.add_argument("--users", type=int, default=10_000, help="judged test users")
     parser.add_argument("--bundle", type=Path, help="a bundle fitted on this data and split")
-    parser.add_argument("--work", type=Path, help="where the parts go (default: beside data)")
-    parser.add_argument("--json", action="store_true")
-    parser.add_argument("--child", choices=WAYS, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    cfg = synthetic_config(args, args.ratings)
-    if args.work is None:
-        args.work = Path(cfg.data.data_dir).with_name(Path(cfg.data.data_dir).name + "-judging")
+    args, cfg = parse(parser, "-judging")
     if args.child:
         print(json.dumps(_child(args), default=str))
         return
     _prepare(args, cfg)
-    argv = ["--ratings", str(args.ratings), "--seed", str(args.seed)]
-    argv += ["--config", str(args.config), "--data-root", str(args.data_root)]
-    argv += ["--users", str(args.users), "--work", str(args.work)]
+    argv = child_argv(args) + ["--users", str(args.users)]
     if args.bundle:
         argv += ["--bundle", str(args.bundle)]
     ways, figures, same = run_ways(__file__, WAYS, argv)
