@@ -6,6 +6,7 @@
     python benchmarks/accuracy.py --dataset demo       # the embedded demo data (fast)
     python benchmarks/accuracy.py --cv-folds 0         # holdout only (no cross-validation)
     python benchmarks/accuracy.py --skip-svdpp         # without the slow surprise SVD++ peer
+    python benchmarks/accuracy.py --genre-taste        # the hybrid with model.genre_taste on
 
 Holdout (ranking, and RMSE on one split). Every model is measured on the same per-user random
 holdout (the pipeline's split and seed). The hybrid is the library's, trained exactly as the
@@ -434,8 +435,14 @@ def run(
     cv_folds: int,
     skip_svdpp: bool,
     log: Callable[[str], None],
+    genre_taste: bool = False,
 ) -> dict[str, Any]:
     pcfg = PipelineConfig(seed=seed)
+    if genre_taste:  # the hybrid with the genre_taste component (off by default)
+        taste = pcfg.model.genre_taste.model_copy(update=dict(enabled=True))
+        pcfg = pcfg.model_copy(
+            update=dict(model=pcfg.model.model_copy(update=dict(genre_taste=taste)))
+        )
     ratings, catalogue = load(dataset, data_dir, seed)
     peers = ["surprise_svd", "surprise_knnbaseline"]
     if not skip_svdpp:
@@ -548,6 +555,9 @@ def main(argv: list[str] | None = None) -> int:
     out.add_argument("--json", action="store_true", help="print one JSON object")
     out.add_argument("--markdown", action="store_true", help="print the README tables")
     parser.add_argument("--output", help="also write the JSON result to this file")
+    parser.add_argument(
+        "--genre-taste", action="store_true", help="the hybrid with model.genre_taste enabled"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     args = parser.parse_args(argv)
     if args.cv_folds == 1 or args.cv_folds < 0:
@@ -560,7 +570,15 @@ def main(argv: list[str] | None = None) -> int:
         if not args.quiet:
             print(message, file=sys.stderr, flush=True)
 
-    result = run(args.dataset, args.data_dir, args.seed, args.cv_folds, args.skip_svdpp, log)
+    result = run(
+        args.dataset,
+        args.data_dir,
+        args.seed,
+        args.cv_folds,
+        args.skip_svdpp,
+        log,
+        genre_taste=args.genre_taste,
+    )
     if args.output:
         path = Path(args.output)
         tmp = path.with_suffix(path.suffix + ".tmp")

@@ -259,6 +259,9 @@ def measure_size(args: argparse.Namespace) -> dict:
     if args.ease_max_items is not None:
         imp = model_cfg.implicit.model_copy(update=dict(ease_max_items=args.ease_max_items))
         model_cfg = model_cfg.model_copy(update=dict(implicit=imp))
+    if args.genre_taste:
+        taste = model_cfg.genre_taste.model_copy(update=dict(enabled=True))
+        model_cfg = model_cfg.model_copy(update=dict(genre_taste=taste))
     t0 = time.perf_counter()
     ratings, train, valid, test = load_split(cfg)
     catalogue = load_catalogue(cfg, ratings)
@@ -379,6 +382,11 @@ def main() -> None:
     parser.add_argument(
         "--ease-max-items", type=int, default=None, help="override the config's EASE item cap"
     )
+    parser.add_argument(
+        "--genre-taste",
+        action="store_true",
+        help="add the genre_taste component (model.genre_taste.enabled) to the config's hybrid",
+    )
     parser.add_argument("--no-serve", action="store_true", help="skip the model server")
     parser.add_argument("--json", action="store_true", help="only the JSON object on stdout")
     parser.add_argument(
@@ -413,6 +421,7 @@ def main() -> None:
             "seed": args.seed,
             "eval_users": args.eval_users,
             "ease_max_items_override": args.ease_max_items,
+            "genre_taste_added": args.genre_taste,
             "duration_s": args.duration,
         },
     }

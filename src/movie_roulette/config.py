@@ -107,6 +107,17 @@ class ContentConfig(Section):
     n_neighbours: Count = 30  # content kNN neighbours for the content rating predictor
 
 
+class GenreTasteConfig(Section):
+    """The "genre_taste" component (models/genre_taste.py): log popularity plus the person's
+    genre log-lifts, shrunk by `smoothing` pseudo-ratings of the average genre mix. Off by
+    default and in every shipped config: on ml-latest-small the hybrid did not gain from it,
+    and on the synthetic 25M data it is the generator's own form, so its gain there says
+    little about real catalogues (docs/scale.md 6t)."""
+
+    enabled: bool = False
+    smoothing: Annotated[float, Field(gt=0.0)] = 5.0
+
+
 class ImplicitConfig(Section):
     l2: Annotated[float, Field(gt=0.0)] = 300.0
     min_item_ratings: Count = 2  # EASE / item-kNN only model movies with at least this many
@@ -136,6 +147,7 @@ class ALSConfig(Section):
 class ModelConfig(Section):
     svd: SVDConfig = SVDConfig()
     content: ContentConfig = ContentConfig()
+    genre_taste: GenreTasteConfig = GenreTasteConfig()
     implicit: ImplicitConfig = ImplicitConfig()
     als: ALSConfig = ALSConfig()
     refit_on_train_and_valid: bool = True

@@ -11,6 +11,7 @@ from movie_roulette.models import (  # noqa: F401  (imported to register their c
     collaborative,
     content,
     factor_als,
+    genre_taste,
     hybrid,
     implicit,
     popularity,

@@ -24,10 +24,9 @@ from pyspark.sql import functions as F
 
 from movie_roulette.config import PipelineConfig
 from movie_roulette.models.base import Recommender
-from movie_roulette.models.content import ContentRecommender
 from movie_roulette.models.hybrid import HybridRecommender, train_hybrid
+from movie_roulette.models.hybrid.components import content_components
 from movie_roulette.models.hybrid.training import FitScope, no_scope
-from movie_roulette.models.popularity import PopularityRecommender
 from movie_roulette.ratings_source import Part as SourcePart
 from movie_roulette.ratings_source import RatingFiles, RatingsSource, as_source
 from movie_roulette.spark import prep
@@ -114,16 +113,10 @@ def prepare_ratings(cfg: PipelineConfig) -> PreparedRatings:
 
 
 def make_spark_components(cfg: PipelineConfig) -> dict[str, Recommender]:
-    """Spark ALS (explicit and implicit, as enabled) + content + popularity."""
+    """Spark ALS (explicit and implicit, as enabled) + content, genre taste (when enabled) and
+    popularity."""
     components: dict[str, Recommender] = dict(make_spark_als_components(cfg.spark, cfg.seed))
-    content = cfg.model.content
-    components["content"] = ContentRecommender(
-        like_threshold=content.like_threshold,
-        max_features=content.max_features,
-        n_neighbours=content.n_neighbours,
-    )
-    components["popularity"] = PopularityRecommender()
-    return components
+    return {**components, **content_components(cfg.model)}
 
 
 # what a step of the Spark engine is given for a split part: the prepare step's files, or a

@@ -5,6 +5,7 @@ from __future__ import annotations
 from movie_roulette.models.base import Recommender
 from movie_roulette.models.collaborative import SVDRecommender
 from movie_roulette.models.content import ContentRecommender
+from movie_roulette.models.genre_taste import GenreTasteRecommender
 from movie_roulette.models.hybrid import HybridRecommender, make_components
 from movie_roulette.models.implicit import EASERecommender, ItemKNNRecommender
 from movie_roulette.models.popularity import PopularityRecommender
@@ -15,6 +16,11 @@ from tests.unit.models.tiny import tiny_model_config
 class TestPopularityContract(RecommenderContract):
     def make(self) -> Recommender:
         return PopularityRecommender()
+
+
+class TestGenreTasteContract(RecommenderContract):
+    def make(self) -> Recommender:
+        return GenreTasteRecommender(smoothing=2.0)
 
 
 class TestSVDContract(RecommenderContract):

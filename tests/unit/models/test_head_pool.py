@@ -14,13 +14,21 @@ from movie_roulette.data import movielens
 from movie_roulette.data.synthetic import SyntheticSpec, generate
 from movie_roulette.models.base import top_k_indices
 from movie_roulette.models.content import ContentRecommender
+from movie_roulette.models.genre_taste import GenreTasteRecommender
 from movie_roulette.models.hybrid import HybridRecommender
 from movie_roulette.models.hybrid import pool as pool_module
 from movie_roulette.models.implicit import EASERecommender
 from movie_roulette.models.popularity import PopularityRecommender
 from movie_roulette.models.scalable import ALSRecommender, SparseItemKNNRecommender
 
-WEIGHTS = {"ease": 0.6, "als": 0.5, "itemknn": 0.4, "content": 0.3, "popularity": 0.5}
+WEIGHTS = {
+    "ease": 0.6,
+    "als": 0.5,
+    "itemknn": 0.4,
+    "content": 0.3,
+    "genre_taste": 0.4,
+    "popularity": 0.5,
+}
 POOL = 150  # of 1,000 movies: about half the users' unpooled picks leave it
 
 
@@ -45,6 +53,7 @@ def hybrid(data: tuple[pd.DataFrame, pd.DataFrame], serve_pool: int | None) -> H
         "als": ALSRecommender(factors=8, iterations=5, seed=1),
         "itemknn": SparseItemKNNRecommender(n_neighbours=10, min_item_ratings=2),
         "content": ContentRecommender(n_neighbours=5),
+        "genre_taste": GenreTasteRecommender(smoothing=5.0),
         "popularity": PopularityRecommender(),
     }
     model = HybridRecommender(components, WEIGHTS, serve_pool=serve_pool)
@@ -100,8 +109,9 @@ def test_the_pool_serves_the_whole_catalogues_blend_restricted_to_the_pool(
         got = np.array([it.score for it in recs.items])
         np.testing.assert_allclose(got, scores, rtol=1e-6, atol=1e-6)
     assert changed >= 10  # the pool did change answers (the check is not vacuous)
-    # both linear components were taken from their sums, not scored over every movie
-    assert pooled._pool is not None and set(pooled._pool.linear) == {"als", "content"}
+    # the linear components were taken from their sums, not scored over every movie
+    assert pooled._pool is not None
+    assert set(pooled._pool.linear) == {"als", "content", "genre_taste"}
 
 
 def test_picks_inside_the_pool_are_the_unpooled_answer_with_the_same_reasons(
@@ -154,10 +164,12 @@ def test_the_pool_survives_a_round_trip(pooled: HybridRecommender) -> None:
     assert clone.recommend_items(user, k=7).movie_ids == pooled.recommend_items(user, k=7).movie_ids
 
 
-@pytest.mark.parametrize("name", ["als", "content"])
+@pytest.mark.parametrize("name", ["als", "content", "genre_taste"])
 def test_linear_components_score_as_their_matrix_times_the_users_vector(
     pooled: HybridRecommender, name: str
 ) -> None:
+    pooled.recommend_items(int(pooled.user_ids[0]), k=10)  # builds the pool
+    assert name in pooled._pool.linear  # read from its matrix, not scored over every movie
     comp = pooled.components[name]
     for user in comp.user_ids[:20].tolist():
         u = comp.user_index(user)

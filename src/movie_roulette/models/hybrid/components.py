@@ -16,6 +16,7 @@ from movie_roulette.exceptions import MemoryBudgetError
 from movie_roulette.models.base import Recommender
 from movie_roulette.models.collaborative import SVDRecommender
 from movie_roulette.models.content import ContentRecommender
+from movie_roulette.models.genre_taste import GenreTasteRecommender
 from movie_roulette.models.implicit import (
     EASERecommender,
     ItemKNNRecommender,
@@ -63,6 +64,14 @@ def _content(cfg: ModelConfig) -> ContentRecommender:
     )
 
 
+def content_components(cfg: ModelConfig) -> dict[str, Recommender]:
+    """Content, genre taste (when enabled) and popularity: the components every set ends with."""
+    out: dict[str, Recommender] = {"content": _content(cfg)}
+    if cfg.genre_taste.enabled:
+        out["genre_taste"] = GenreTasteRecommender(smoothing=cfg.genre_taste.smoothing)
+    return {**out, "popularity": PopularityRecommender()}
+
+
 def make_components(cfg: ModelConfig, seed: int) -> dict[str, Recommender]:
     """The component set `cfg.component_set` names, configured from the pipeline config."""
     imp = cfg.implicit
@@ -87,15 +96,14 @@ def make_components(cfg: ModelConfig, seed: int) -> dict[str, Recommender]:
         }
         if cfg.use_svd:
             out["svd"] = _svd(cfg, seed)
-        return {**out, "content": _content(cfg), "popularity": PopularityRecommender()}
+        return {**out, **content_components(cfg)}
     return {
         **_eases(cfg, imp.ease_max_items),
         "itemknn": ItemKNNRecommender(
             n_neighbours=imp.knn_neighbours, min_item_ratings=imp.min_item_ratings
         ),
         "svd": _svd(cfg, seed),
-        "content": _content(cfg),
-        "popularity": PopularityRecommender(),
+        **content_components(cfg),
     }
 
 
