@@ -134,3 +134,18 @@ def test_it_recovers_the_generators_tastes_and_beats_popularity(synthetic: Path)
     ndcg_taste = ranking_metrics(taste, train, test, k=10)["ndcg@10"]
     ndcg_pop = ranking_metrics(pop, train, test, k=10)["ndcg@10"]
     assert ndcg_taste > 1.3 * ndcg_pop
+
+
+@pytest.mark.spark
+def test_the_spark_engines_component_set_adds_it_when_enabled() -> None:
+    pytest.importorskip("pyspark")
+    from movie_roulette.config import PipelineConfig
+    from movie_roulette.spark.training import make_spark_components
+
+    cfg = PipelineConfig()
+    assert "genre_taste" not in make_spark_components(cfg)
+    taste = cfg.model.genre_taste.model_copy(update={"enabled": True, "smoothing": 3.0})
+    cfg = cfg.model_copy(update={"model": cfg.model.model_copy(update={"genre_taste": taste})})
+    comps = make_spark_components(cfg)
+    assert comps["genre_taste"].smoothing == 3.0
+    assert list(comps)[-3:] == ["content", "genre_taste", "popularity"]
