@@ -53,7 +53,8 @@ def split_genres(value: object) -> list[str]:
     return [g.strip() for g in value.split("|") if g.strip() and g.strip() != "(no genres listed)"]
 
 
-def _aligned(catalogue: pd.DataFrame, movie_ids: np.ndarray, field: str) -> list[str]:
+def catalogue_field(catalogue: pd.DataFrame, movie_ids: np.ndarray, field: str) -> list[str]:
+    """The catalogue's `field` for each of `movie_ids` ("" where missing or not text)."""
     if field not in catalogue.columns:
         return [""] * len(movie_ids)
     series = catalogue.drop_duplicates(C.MOVIE_ID).set_index(C.MOVIE_ID)[field]
@@ -94,7 +95,7 @@ def build_item_matrix(
     for field, weight in weights.items():
         if weight <= 0:
             continue
-        block = _field_block(field, _aligned(catalogue, movie_ids, field), max_features)
+        block = _field_block(field, catalogue_field(catalogue, movie_ids, field), max_features)
         if block.shape[1]:
             blocks.append(block * np.float32(weight))
     if not blocks:

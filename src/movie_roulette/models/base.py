@@ -221,6 +221,9 @@ class Recommender(RowScoring):
 
     name: ClassVar[str] = "recommender"
     predicts_ratings: ClassVar[bool] = False
+    # True: the model knows every catalogue movie, rated or not (content, genre taste, review
+    # sentiment score a movie from what the catalogue says of it)
+    knows_catalogue: ClassVar[bool] = False
     _params: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -330,8 +333,10 @@ class Recommender(RowScoring):
         return self
 
     def _extra_movies(self, catalogue: pd.DataFrame | None) -> np.ndarray:
-        """Hook: movies known without ratings (e.g. content models know the whole catalogue)."""
-        return np.empty(0, np.int64)
+        """Movies known without ratings: the catalogue's, when `knows_catalogue`."""
+        if not self.knows_catalogue or catalogue is None or C.MOVIE_ID not in catalogue.columns:
+            return np.empty(0, np.int64)
+        return catalogue[C.MOVIE_ID].to_numpy(np.int64)
 
     def _fit(self, data: Interactions, catalogue: pd.DataFrame | None) -> None:
         raise NotImplementedError

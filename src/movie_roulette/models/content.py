@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from movie_roulette import columns as C
 from movie_roulette.features.text import build_item_matrix
 from movie_roulette.models.base import Interactions, Recommender, fit_baselines
 from movie_roulette.models.rows import index_arrays, row_entries
@@ -38,6 +37,7 @@ class ContentRecommender(Recommender):
 
     name: ClassVar[str] = "content"
     predicts_ratings: ClassVar[bool] = True
+    knows_catalogue: ClassVar[bool] = True
     _params: ClassVar[tuple[str, ...]] = (
         "like_threshold",
         "max_features",
@@ -64,11 +64,6 @@ class ContentRecommender(Recommender):
         self.bi = np.empty(0)
         self._item64: sparse.csr_matrix | None = None
         self._by_feature_matrix: sparse.csr_matrix | None = None
-
-    def _extra_movies(self, catalogue: pd.DataFrame | None) -> np.ndarray:
-        if catalogue is None or C.MOVIE_ID not in catalogue.columns:
-            return np.empty(0, np.int64)
-        return catalogue[C.MOVIE_ID].to_numpy(np.int64)
 
     def _fit(self, data: Interactions, catalogue: pd.DataFrame | None) -> None:
         self.item_matrix = build_item_matrix(

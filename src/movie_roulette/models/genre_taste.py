@@ -31,7 +31,7 @@ import pandas as pd
 from scipy import sparse
 
 from movie_roulette import columns as C
-from movie_roulette.features.text import split_genres
+from movie_roulette.features.text import catalogue_field, split_genres
 from movie_roulette.models.base import Interactions, Recommender
 from movie_roulette.models.rows import index_arrays, row_entries
 
@@ -45,8 +45,7 @@ def genre_matrix(
     n = len(movie_ids)
     if catalogue is None or C.GENRES not in catalogue.columns or n == 0:
         return sparse.csr_matrix((n, 0), dtype=np.float64), []
-    by_movie = catalogue.drop_duplicates(C.MOVIE_ID).set_index(C.MOVIE_ID)[C.GENRES]
-    lists = [split_genres(v) for v in by_movie.reindex(movie_ids).tolist()]
+    lists = [split_genres(v) for v in catalogue_field(catalogue, movie_ids, C.GENRES)]
     names = sorted({g for genres in lists for g in genres})
     column = {g: j for j, g in enumerate(names)}
     lengths = np.fromiter((len(set(genres)) for genres in lists), np.int64, n)
@@ -62,6 +61,9 @@ class GenreTasteRecommender(Recommender):
     """Ranks by log popularity plus the person's genre log-lifts (see the module docstring)."""
 
     name: ClassVar[str] = "genre_taste"
+    # an unrated catalogue movie scores by its genres alone; knowing every movie the hybrid
+    # knows also lets the head pool read this component as linear
+    knows_catalogue: ClassVar[bool] = True
     _params: ClassVar[tuple[str, ...]] = ("smoothing",)
 
     def __init__(
@@ -79,13 +81,6 @@ class GenreTasteRecommender(Recommender):
     def estimate_fit_bytes(self, n_users: int, n_movies: int, n_ratings: int) -> int:
         # a per-movie count (the histories are the hybrid's, shared) and G: ~3 entries a movie
         return 8 * n_ratings + 64 * n_movies + 16 * n_users
-
-    def _extra_movies(self, catalogue: pd.DataFrame | None) -> np.ndarray:
-        """Every catalogue movie (an unrated one scores by its genres alone), as content does:
-        the hybrid's head pool then reads this component's scores as linear."""
-        if catalogue is None or C.MOVIE_ID not in catalogue.columns:
-            return np.empty(0, np.int64)
-        return catalogue[C.MOVIE_ID].to_numpy(np.int64)
 
     def _fit(self, data: Interactions, catalogue: pd.DataFrame | None) -> None:
         counts = np.bincount(data.movie_idx, minlength=data.n_movies).astype(np.float64)

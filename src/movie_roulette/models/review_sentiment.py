@@ -142,6 +142,7 @@ class ReviewSentimentRecommender(Recommender):
     """Ranks movies by their shrunk share of positive reviews (same for every user)."""
 
     name: ClassVar[str] = SENTIMENT_COMPONENT
+    knows_catalogue: ClassVar[bool] = True
     profile_reads_values: ClassVar[bool] = True  # a profile changes nothing
     _params: ClassVar[tuple[str, ...]] = ("prior_strength",)
 
@@ -154,11 +155,6 @@ class ReviewSentimentRecommender(Recommender):
         self.prior_strength = float(prior_strength)
         self.shares = np.empty(0)
         self.global_share = 0.5
-
-    def _extra_movies(self, catalogue: pd.DataFrame | None) -> np.ndarray:
-        if catalogue is None or C.MOVIE_ID not in catalogue.columns:
-            return np.empty(0, np.int64)
-        return catalogue[C.MOVIE_ID].to_numpy(np.int64)
 
     def _fit(self, data: Interactions, catalogue: pd.DataFrame | None) -> None:
         n = np.zeros(self.n_movies)

@@ -203,3 +203,27 @@ def test_demo_generator_fills_details_and_review_columns() -> None:
     assert set(C.REVIEW_COLUMNS) <= set(demo.reviews.columns)
     assert (demo.reviews[C.REVIEW_SOURCE] == "demo").all()
     assert validate_reviews(demo.reviews).success
+
+
+def test_catalogue_components_know_an_unrated_catalogue_movie() -> None:
+    """`knows_catalogue`: content, genre taste and review sentiment score a movie nobody rated
+    (from what the catalogue says of it); rating-based components do not know it."""
+    from movie_roulette.models.content import ContentRecommender
+    from movie_roulette.models.genre_taste import GenreTasteRecommender
+    from movie_roulette.models.popularity import PopularityRecommender
+
+    cat = sentiment_catalogue()
+    ratings = tiny_ratings()
+    unrated = 999
+    extra = cat.iloc[[0]].assign(**{C.MOVIE_ID: unrated})
+    cat = pd.concat([cat, extra], ignore_index=True)
+    for model in (
+        ContentRecommender(n_neighbours=5),
+        GenreTasteRecommender(),
+        ReviewSentimentRecommender(prior_strength=5),
+    ):
+        model.fit(ratings, cat)
+        assert model.knows_catalogue and unrated in model.movie_ids, type(model).__name__
+        assert np.isfinite(model.score(1, [unrated])).all()
+    popularity = PopularityRecommender().fit(ratings, cat)
+    assert not popularity.knows_catalogue and unrated not in popularity.movie_ids
